@@ -1,0 +1,31 @@
+# Every target sets up .venv by itself, so a fresh clone needs only `make corpus` or `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: venv corpus test lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	# torch first and pinned: 2.13.0 is the CPU wheel on local disk.
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+corpus: $(STAMP)
+	$(PY) -m pipeline build --raw data/raw --out data/aligned
+
+lint: $(STAMP)
+	$(PY) -m ruff check pipeline tests
+
+test: lint
+	$(PY) -m pytest -q
+
+bench: $(STAMP)
+	$(PY) -m pipeline bench
+
+clean:
+	rm -rf $(VENV) .cache

@@ -1,0 +1,165 @@
+"""The records that flow between stages.
+
+One dataclass per record, as in datatrove's ``Document``: stages exchange these and
+nothing else, so a stage can be tested on hand-made records and swapped out alone.
+The chain is Document -> DocumentPair -> Sentence lists -> Bead lists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+#: Block kinds, in the order they appear in a resolution. ``subparagraph`` is an
+#: (a), (b) ... item under an operative (or preambular) paragraph.
+BLOCK_KINDS = (
+    "heading",
+    "title",
+    "preamble",
+    "operative",
+    "subparagraph",
+    "footnote",
+    "closing",
+)
+
+
+_KEY_PREFIX = {
+    "heading": "head",
+    "preamble": "pre",
+    "operative": "op",
+    "subparagraph": "sub",
+    "footnote": "fn",
+    "closing": "close",
+}
+
+
+class RejectedInput(Exception):
+    """A source file that cannot become a Document. Carries the file and one reason.
+
+    Raised by readers and the extractor; the build catches it, lists the file as
+    rejected and goes on with the other documents.
+    """
+
+    def __init__(self, source_file: str, reason: str) -> None:
+        super().__init__(f"{source_file}: {reason}")
+        self.source_file = source_file
+        self.reason = reason
+
+
+@dataclass
+class Block:
+    """One paragraph as a reader sees it on the printed page.
+
+    ``number`` is the operative paragraph number ("5"), the footnote number ("3") or
+    the sub-paragraph letter ("a"); ``lead`` is the lead phrase of a preambular or
+    operative paragraph ("Recalling also", "又注意到", "Calls upon"). ``text`` is clean:
+    no markdown, no footnote markers (those are in ``footnote_refs``), no line breaks.
+    """
+
+    kind: str
+    text: str
+    number: str | None = None
+    lead: str | None = None
+    footnote_refs: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Metadata:
+    session: int | None = None  # 75
+    agenda_item: str | None = None  # "103 (v)"
+    adopted_on: str | None = None  # ISO date "2020-12-07"
+    title: str | None = None
+    report: str | None = None  # "A/75/399"
+    meeting: str | None = None  # "37th plenary meeting" / "第37次全体会议"
+
+
+@dataclass
+class Document:
+    symbol: str  # "A/RES/75/58"
+    language: str  # "en" | "zh"
+    source_file: str
+    sha256: str
+    metadata: Metadata = field(default_factory=Metadata)
+    blocks: list[Block] = field(default_factory=list)
+
+    def block_keys(self) -> list[str]:
+        """Stable, unique key per block (``op5``, ``op5a``, ``pre3``, ``fn2``, ``head1``).
+
+        Unnumbered kinds get their ordinal; a sub-paragraph is keyed under the operative
+        paragraph it follows, so ids stay stable when other paragraphs change.
+        """
+        keys: list[str] = []
+        counts: dict[str, int] = {}
+        last_op: str = ""
+        for block in self.blocks:
+            counts[block.kind] = counts.get(block.kind, 0) + 1
+            if block.kind == "operative" and block.number:
+                keys.append(f"op{block.number}")
+                last_op = keys[-1]
+            elif block.kind == "footnote" and block.number:
+                keys.append(f"fn{block.number}")
+            elif block.kind == "subparagraph":
+                keys.append(f"{last_op or 'sub'}{block.number or counts[block.kind]}")
+            elif block.kind == "title":
+                keys.append("title" if counts["title"] == 1 else f"title{counts['title']}")
+            else:
+                keys.append(f"{_KEY_PREFIX[block.kind]}{counts[block.kind]}")
+        return keys
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Document:
+        return cls(
+            symbol=data["symbol"],
+            language=data["language"],
+            source_file=data["source_file"],
+            sha256=data["sha256"],
+            metadata=Metadata(**data.get("metadata", {})),
+            blocks=[Block(**b) for b in data.get("blocks", [])],
+        )
+
+
+@dataclass
+class Rejected:
+    source_file: str
+    reason: str
+
+
+@dataclass
+class DocumentPair:
+    """An English and a Chinese version of one resolution, matched by symbol."""
+
+    symbol: str
+    en: Document
+    zh: Document
+
+
+@dataclass
+class Sentence:
+    """One sentence inside one block. ``id`` is unique in its document: ``op5:s1``."""
+
+    id: str
+    block: int  # index into Document.blocks
+    text: str
+    tokens: int  # words (en) or jieba tokens (zh)
+
+
+@dataclass
+class Bead:
+    """An alignment link: sentence indices on each side (either side may be empty).
+
+    ``score`` is the aligner's confidence in [about -1, 1], higher is better;
+    ``margin`` is the raw similarity minus its neighbourhood mean (hubness-corrected).
+    Thresholds are applied later, by filters, never here.
+    """
+
+    src: list[int]
+    tgt: list[int]
+    score: float = 0.0
+    margin: float = 0.0
+
+    @property
+    def type(self) -> str:
+        return f"{len(self.src)}-{len(self.tgt)}"
