@@ -7,6 +7,7 @@ The chain is Document -> DocumentPair -> Sentence lists -> Bead lists.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -163,3 +164,14 @@ class Bead:
     @property
     def type(self) -> str:
         return f"{len(self.src)}-{len(self.tgt)}"
+
+
+def symbol_slug(symbol: str) -> str:
+    """File-name-safe form of a document symbol: ``A/RES/75/58`` -> ``A-RES-75-58``.
+
+    Symbols come from untrusted text, so nothing but letters, digits, '.', '_' and '-'
+    survives and dots never lead: "../" in a symbol cannot escape an output folder.
+    """
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", symbol).strip("-.")
+    slug = re.sub(r"\.{2,}", ".", slug)
+    return slug or "unknown"
