@@ -1,0 +1,780 @@
+"""Sentence alignment core: banded coarse-to-fine dynamic programming over embeddings.
+
+Why this design (see README "Aligner" for the long form):
+
+* **Overlap embeddings** (Vecalign, Bertalign): every run of 1..``max_overlap`` consecutive
+  sentences is embedded as one text, so a bead that merges sentences is scored by comparing
+  the meaning of the merged text with its counterpart, not by averaging vectors.
+* **Local kNN margin** (Artetxe & Schwenk): plain cosine favours "hub" sentences that are
+  similar to everything (short formulaic lines, numbers). Subtracting the mean similarity of
+  each side's k best neighbours inside the search window removes that bias.
+* **Self-calibration**: margins of correct beads differ a lot between encoders (USE, E5,
+  LaBSE). All scores are divided by the typical margin of the best 1-1 candidates, so the
+  skip and merge penalties mean the same thing whatever encoder supplied the vectors. A second
+  pass re-estimates that scale and the length ratio from the first pass's confident 1-1 beads.
+* **Length term** on character lengths relative to the document's own length ratio, so
+  zh-en, en-zh, de-fr and any other order work without a language table.
+* **Search** (Vecalign): halve both documents until the DP is small, solve it exhaustively,
+  then at each finer level search only a band around the projected path, widening the band
+  where the path touches its edge. Time and memory grow linearly with the number of
+  sentences; no N x M matrix is ever built.
+
+Everything here is pure numpy over explicit arguments; ``align_texts`` is the only function
+that touches an encoder.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from pipeline.data import Bead
+
+NEG_INF = -np.inf
+
+
+class Encoder(Protocol):
+    """What ``align_texts`` needs from ``pipeline.embed`` (structural, so any object works)."""
+
+    name: str
+    dim: int
+
+    def encode(self, texts: list[str]) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class AlignParams:
+    """Every setting of the aligner, with the reason for its default.
+
+    Scores are in *calibrated units*: 1.0 is the typical score of a correct 1-1 bead in the
+    document at hand (see ``scale`` in :func:`align_embeddings`), so the penalties below do not
+    depend on the encoder.
+    """
+
+    #: Longest run of sentences on one side of a bead. 4 covers the 1-4/4-1 splits that
+    #: literary and legal translation produce (Bertalign uses 4 as well).
+    max_overlap: int = 4
+    #: Largest a+b of an a-b bead (Bertalign's x+y <= 5): allows 1-4, 2-3, 3-2, 4-1 but not
+    #: 3-3, which is almost always two smaller beads.
+    max_bead_size: int = 5
+    #: Score of a 1-0 or 0-1 bead. Negative so that a sentence is left unaligned only when
+    #: pairing or merging it costs more than this; -0.2 keeps a true deletion out of a merge
+    #: unless the merge loses less than a fifth of a typical bead's score.
+    skip_penalty: float = -0.2
+    #: Penalty per sentence beyond two in a bead. Merges already score below the 1-1 beads
+    #: they replace when those are right, so only a small nudge towards finer beads is needed.
+    merge_penalty: float = 0.05
+    #: Weight of the length term w * (log2(1 + rho) - 1), rho = min/max of the two character
+    #: lengths after scaling by the document's length ratio; 0 for equal lengths, -w at worst.
+    length_weight: float = 0.3
+    #: Neighbours averaged for the margin (Artetxe & Schwenk use 4).
+    knn: int = 4
+    #: Subtract the kNN mean from the cosine ("knn") or use the plain cosine ("none").
+    margin: str = "knn"
+    #: Half-width (in sentences) of the band searched around the projected coarse path.
+    band_width: int = 8
+    #: The band doubles where the path touches its edge, up to this half-width.
+    max_band_width: int = 256
+    #: Stop halving when the coarse DP has at most this many cells (Vecalign: 300^2).
+    max_coarse_cells: int = 90_000
+    #: Extra passes that re-estimate scale and length ratio from confident 1-1 beads.
+    refine_passes: int = 1
+    #: A 1-1 bead is "confident" for re-estimation when its calibrated score is above this.
+    confident_score: float = 0.5
+    #: Rows per block when computing band similarities (memory/speed trade-off only).
+    block_rows: int = 64
+
+    def __post_init__(self) -> None:
+        if self.max_overlap < 1:
+            raise ValueError("max_overlap must be >= 1")
+        if self.max_bead_size < 2:
+            raise ValueError("max_bead_size must be >= 2")
+        if self.margin not in ("knn", "none"):
+            raise ValueError(f"margin must be 'knn' or 'none', not {self.margin!r}")
+        if self.knn < 1 or self.band_width < 1:
+            raise ValueError("knn and band_width must be >= 1")
+
+
+@dataclass
+class AlignResult:
+    beads: list[Bead]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def bead_types(max_overlap: int, max_bead_size: int) -> list[tuple[int, int]]:
+    """All (a, b) bead shapes searched: a, b in 1..max_overlap with a+b <= max_bead_size,
+    then the skips (1, 0) and (0, 1). The skip (0, 1) must stay last (handled in-row)."""
+    types = [
+        (a, b)
+        for a in range(1, max_overlap + 1)
+        for b in range(1, max_overlap + 1)
+        if a + b <= max_bead_size
+    ]
+    return [*types, (1, 0), (0, 1)]
+
+
+def normalize_rows(x: np.ndarray) -> np.ndarray:
+    """L2-normalise rows; zero rows stay zero (they then have cosine 0 with everything)."""
+    x = np.asarray(x, dtype=np.float32)
+    norms = np.linalg.norm(x, axis=-1, keepdims=True)
+    return x / np.where(norms > 0, norms, 1.0)
+
+
+def averaged_overlaps(emb: np.ndarray, max_overlap: int) -> np.ndarray:
+    """Overlap embeddings made by summing sentence vectors: (max_overlap, n, d).
+
+    Used on coarse levels and when only single-sentence vectors exist; ``align_texts`` embeds
+    the concatenated texts instead, which is more faithful. Row s of slice k-1 covers
+    sentences s..s+k-1; rows past the end are zero.
+    """
+    n, d = emb.shape
+    out = np.zeros((max_overlap, n, d), dtype=np.float32)
+    csum = np.concatenate([np.zeros((1, d), np.float32), np.cumsum(emb, axis=0, dtype=np.float32)])
+    for k in range(1, max_overlap + 1):
+        if n - k + 1 > 0:
+            out[k - 1, : n - k + 1] = normalize_rows(csum[k:] - csum[: n - k + 1])
+    return out
+
+
+# --------------------------------------------------------------------------- band
+
+
+@dataclass
+class Band:
+    """Cells searched by the DP: for each row i (0..n) the columns lo[i] .. lo[i]+width[i]-1.
+
+    Stored ragged (flat arrays with row offsets) so memory is proportional to the number of
+    cells, even where one row is wide (a long insertion on the target side).
+    """
+
+    lo: np.ndarray  # (n+1,) int64
+    width: np.ndarray  # (n+1,) int64
+    offset: np.ndarray  # (n+2,) int64, offset[i] = start of row i in flat arrays
+    n: int
+    m: int
+
+    @property
+    def size(self) -> int:
+        return int(self.offset[-1])
+
+    def cell_rows(self) -> np.ndarray:
+        return np.repeat(np.arange(self.n + 1), self.width)
+
+    def cell_cols(self) -> np.ndarray:
+        rows = self.cell_rows()
+        return self.lo[rows] + (np.arange(self.size) - self.offset[rows])
+
+
+def make_band(lo: np.ndarray, hi: np.ndarray, n: int, m: int) -> Band:
+    """Band from inclusive column bounds per row (clipped to 0..m, start and end included)."""
+    lo = np.clip(np.asarray(lo, dtype=np.int64), 0, m)
+    hi = np.clip(np.asarray(hi, dtype=np.int64), 0, m)
+    lo[0] = 0
+    hi[n] = m
+    hi = np.maximum(hi, lo)
+    width = hi - lo + 1
+    offset = np.concatenate([[0], np.cumsum(width)]).astype(np.int64)
+    return Band(lo=lo, width=width, offset=offset, n=n, m=m)
+
+
+def full_band(n: int, m: int) -> Band:
+    return make_band(np.zeros(n + 1, np.int64), np.full(n + 1, m, np.int64), n, m)
+
+
+def band_around_path(
+    path: Sequence[tuple[int, int]], n: int, m: int, half_width: int, scale: int = 1
+) -> Band:
+    """Band of +-half_width sentences around a monotone path of (row, col) DP points.
+
+    ``scale`` projects a coarse path onto a finer grid (2 for one halving). For each row the
+    path's column span is taken over rows i-w..i+w and widened by w on both sides.
+    """
+    rows = np.array([p[0] for p in path], dtype=np.int64) * scale
+    cols = np.array([p[1] for p in path], dtype=np.int64) * scale
+    rows = np.minimum(rows, n)
+    cols = np.minimum(cols, m)
+    # column span of the path at each row: min col of points at or after the row, max col of
+    # points at or before it (the path is monotone, so these are exact for a staircase).
+    grid = np.arange(n + 1)
+    first_after = np.searchsorted(rows, grid, side="left")
+    last_before = np.searchsorted(rows, grid, side="right") - 1
+    col_lo = cols[np.clip(first_after, 0, len(cols) - 1)]
+    col_lo = np.where(first_after < len(cols), col_lo, m)
+    col_hi = cols[np.clip(last_before, 0, len(cols) - 1)]
+    col_hi = np.where(last_before >= 0, col_hi, 0)
+    # the previous point's col bounds the low side too (staircase between path points)
+    col_lo = np.minimum(col_lo, np.where(last_before >= 0, cols[np.clip(last_before, 0, None)], 0))
+    col_hi = np.maximum(col_hi, col_lo)
+    w = half_width
+    lo = col_lo[np.clip(grid - w, 0, n)] - w - scale
+    hi = col_hi[np.clip(grid + w, 0, n)] + w + scale
+    return make_band(lo, hi, n, m)
+
+
+# ---------------------------------------------------------------------- scoring
+
+
+def band_similarities(
+    src_ov: np.ndarray,
+    tgt_ov: np.ndarray,
+    band: Band,
+    types: Sequence[tuple[int, int]],
+    block_rows: int = 64,
+) -> np.ndarray:
+    """Cosine of the two overlap embeddings of every bead (a, b) ending at every band cell.
+
+    Returns (len(types), band.size) float32; NaN where the bead does not fit (runs past the
+    start) and for skip types. Computed block by block with small matrix products, so the
+    cost is O(cells * d) and no N x M matrix exists.
+    """
+    n, m = band.n, band.m
+    sims = np.full((len(types), band.size), np.nan, dtype=np.float32)
+    for i0 in range(0, n + 1, block_rows):
+        i1 = min(n + 1, i0 + block_rows)
+        start, stop = band.offset[i0], band.offset[i1]
+        rows = np.repeat(np.arange(i0, i1), band.width[i0:i1])
+        cols = band.lo[rows] + (np.arange(start, stop) - band.offset[rows])
+        c0, c1 = int(band.lo[i0]), int(band.lo[i1 - 1] + band.width[i1 - 1])  # col range
+        for t, (a, b) in enumerate(types):
+            if a == 0 or b == 0:
+                continue
+            s_lo = max(0, i0 - a)
+            s_hi = i1 - a  # exclusive
+            t_lo = max(0, c0 - b)
+            t_hi = c1 - b
+            if s_hi <= s_lo or t_hi <= t_lo:
+                continue
+            block = src_ov[a - 1, s_lo:s_hi] @ tgt_ov[b - 1, t_lo:t_hi].T
+            src_idx = rows - a
+            tgt_idx = cols - b
+            ok = (src_idx >= 0) & (tgt_idx >= 0) & (src_idx + a <= n) & (tgt_idx + b <= m)
+            vals = np.full(rows.shape, np.nan, dtype=np.float32)
+            vals[ok] = block[src_idx[ok] - s_lo, tgt_idx[ok] - t_lo]
+            sims[t, start:stop] = vals
+    return sims
+
+
+def _topk_mean(groups: np.ndarray, values: np.ndarray, n_groups: int, k: int) -> np.ndarray:
+    """Mean of the k largest finite values in each group (NaN where a group has none)."""
+    ok = np.isfinite(values)
+    groups, values = groups[ok], values[ok]
+    out = np.full(n_groups, np.nan, dtype=np.float64)
+    if len(values) == 0:
+        return out
+    order = np.lexsort((-values, groups))
+    g = groups[order]
+    v = values[order]
+    first = np.searchsorted(g, g, side="left")
+    rank = np.arange(len(g)) - first
+    keep = rank < k
+    total = np.bincount(g[keep], weights=v[keep], minlength=n_groups)
+    count = np.bincount(g[keep], minlength=n_groups)
+    has = count > 0
+    out[has] = total[has] / count[has]
+    return out
+
+
+def knn_hubness(
+    sims: np.ndarray, band: Band, types: Sequence[tuple[int, int]], max_overlap: int, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean similarity of each overlap embedding to its k nearest single sentences on the
+    other side, inside the search window (the margin's "neighbourhood").
+
+    Returns (src_hub (K, n+1), tgt_hub (K, m+1)) indexed by bead *end* position: src_hub[a-1, i]
+    belongs to the src overlap covering sentences i-a..i-1. Read off the (a, 1) and (1, b)
+    similarities already computed for the band, so it costs no extra products.
+    """
+    rows = band.cell_rows()
+    cols = band.cell_cols()
+    src_hub = np.full((max_overlap, band.n + 1), np.nan)
+    tgt_hub = np.full((max_overlap, band.m + 1), np.nan)
+    index = {ty: t for t, ty in enumerate(types)}
+    for a in range(1, max_overlap + 1):
+        if (a, 1) in index:
+            src_hub[a - 1] = _topk_mean(rows, sims[index[(a, 1)]], band.n + 1, k)
+    for b in range(1, max_overlap + 1):
+        if (1, b) in index:
+            tgt_hub[b - 1] = _topk_mean(cols, sims[index[(1, b)]], band.m + 1, k)
+    return src_hub, tgt_hub
+
+
+def length_term(src_len: np.ndarray, tgt_len: np.ndarray, ratio: float) -> np.ndarray:
+    """log2(1 + rho) - 1 with rho = min/max of src length and ratio * tgt length: 0 for a
+    perfect length match, -1 when one side is empty. Bertalign's length penalty, shifted so
+    it is a penalty rather than a factor (a factor would shrink negative margins)."""
+    x = np.asarray(src_len, dtype=np.float64)
+    y = np.asarray(tgt_len, dtype=np.float64) * ratio
+    big = np.maximum(x, y)
+    rho = np.where(big > 0, np.minimum(x, y) / np.where(big > 0, big, 1.0), 1.0)
+    return np.log2(1.0 + rho) - 1.0
+
+
+def cell_scores(
+    sims: np.ndarray,
+    band: Band,
+    types: Sequence[tuple[int, int]],
+    src_hub: np.ndarray,
+    tgt_hub: np.ndarray,
+    src_len: np.ndarray,
+    tgt_len: np.ndarray,
+    ratio: float,
+    scale: float,
+    params: AlignParams,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Calibrated score of each bead type at each band cell, and its raw margin.
+
+    score = margin / scale + length_weight * length_term - merge_penalty * (a + b - 2);
+    skips score ``skip_penalty``. ``margin`` = cosine minus the mean of the two sides' kNN
+    hubness (or the cosine alone with margin="none").
+    """
+    rows = band.cell_rows()
+    cols = band.cell_cols()
+    src_cum = np.concatenate([[0.0], np.cumsum(src_len, dtype=np.float64)])
+    tgt_cum = np.concatenate([[0.0], np.cumsum(tgt_len, dtype=np.float64)])
+    scores = np.full(sims.shape, NEG_INF, dtype=np.float32)
+    margins = np.zeros(sims.shape, dtype=np.float32)
+    for t, (a, b) in enumerate(types):
+        if a == 0 or b == 0:
+            scores[t] = params.skip_penalty
+            continue
+        sim = sims[t]
+        ok = np.isfinite(sim)
+        r, c = rows[ok], cols[ok]
+        if params.margin == "knn":
+            hub = 0.5 * (np.nan_to_num(src_hub[a - 1, r]) + np.nan_to_num(tgt_hub[b - 1, c]))
+            marg = sim[ok] - hub
+        else:
+            marg = sim[ok].astype(np.float64)
+        lx = src_cum[r] - src_cum[r - a]
+        ly = tgt_cum[c] - tgt_cum[c - b]
+        score = (
+            marg / scale
+            + params.length_weight * length_term(lx, ly, ratio)
+            - params.merge_penalty * max(0, a + b - 2)
+        )
+        scores[t, ok] = score
+        margins[t, ok] = marg
+    return scores, margins
+
+
+# ---------------------------------------------------------------------------- DP
+
+
+def dp_band(
+    scores: np.ndarray, band: Band, types: Sequence[tuple[int, int]]
+) -> list[tuple[int, int, int]]:
+    """Best monotone path through the band: list of (row, col, type index) bead ends, in order.
+
+    Row by row; inside a row every bead type that comes from an earlier row is gathered at
+    once (one fancy-index per row), and the in-row 0-1 skips are a running maximum, so the
+    Python loop runs n+1 times whatever the number of bead types.
+    """
+    n, m = band.n, band.m
+    n_types = len(types)
+    skip01 = n_types - 1
+    assert types[skip01] == (0, 1)
+    skip_score = float(scores[skip01, 0]) if band.size else 0.0
+    from_above = [t for t in range(n_types) if types[t][0] > 0]
+    a_arr = np.array([types[t][0] for t in from_above], dtype=np.int64)
+    b_arr = np.array([types[t][1] for t in from_above], dtype=np.int64)
+    ta = np.array(from_above, dtype=np.int64)
+    best = np.full(band.size, NEG_INF, dtype=np.float64)
+    back = np.full(band.size, -1, dtype=np.int8)
+    lo, width, offset = band.lo, band.width, band.offset
+    for i in range(n + 1):
+        w = int(width[i])
+        start = int(offset[i])
+        cols = lo[i] + np.arange(w)
+        if i == 0:
+            cand = np.full(w, NEG_INF)
+            arg = np.full(w, -1, dtype=np.int64)
+            cand[cols == 0] = 0.0
+        else:
+            prev = i - a_arr
+            usable = prev >= 0
+            pr = np.where(usable, prev, 0)
+            pos = cols[None, :] - b_arr[:, None] - lo[pr][:, None]
+            valid = usable[:, None] & (pos >= 0) & (pos < width[pr][:, None])
+            flat = offset[pr][:, None] + np.where(valid, pos, 0)
+            vals = best[flat] + scores[ta[:, None], start + np.arange(w)[None, :]]
+            vals = np.where(valid, vals, NEG_INF)
+            k = np.argmax(vals, axis=0)
+            cand = vals[k, np.arange(w)]
+            arg = ta[k]
+        # in-row 0-1 skips: best[j] = max_{j' <= j} cand[j'] + (j - j') * skip
+        steps = np.arange(w) * skip_score
+        run = np.maximum.accumulate(cand - steps)
+        row_best = run + steps
+        from_left = row_best > cand + 1e-12
+        best[start : start + w] = row_best
+        back[start : start + w] = np.where(from_left, skip01, arg)
+    # trace back from (n, m)
+    path: list[tuple[int, int, int]] = []
+    i, j = n, m
+    if not np.isfinite(best[offset[n] + (m - lo[n])]):
+        raise RuntimeError("alignment band does not connect start and end")
+    while i > 0 or j > 0:
+        t = int(back[offset[i] + (j - lo[i])])
+        if t < 0:
+            raise RuntimeError(f"broken back-pointer at ({i}, {j})")
+        path.append((i, j, t))
+        a, b = types[t]
+        i, j = i - a, j - b
+    path.reverse()
+    return path
+
+
+def _touches_edge(path: Sequence[tuple[int, int, int]], band: Band) -> bool:
+    for i, j, _ in path:
+        lo = band.lo[i]
+        hi = lo + band.width[i] - 1
+        if (j == lo and lo > 0) or (j == hi and hi < band.m):
+            return True
+    return False
+
+
+# ------------------------------------------------------------------- the aligner
+
+
+@dataclass
+class _Level:
+    src_ov: np.ndarray
+    tgt_ov: np.ndarray
+    src_len: np.ndarray
+    tgt_len: np.ndarray
+
+
+def _halve(emb: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    n = emb.shape[0]
+    pairs = n // 2
+    summed = emb[: 2 * pairs : 2] + emb[1 : 2 * pairs : 2]
+    lens = lengths[: 2 * pairs : 2] + lengths[1 : 2 * pairs : 2]
+    if n % 2:
+        summed = np.concatenate([summed, emb[-1:]])
+        lens = np.concatenate([lens, lengths[-1:]])
+    return normalize_rows(summed), lens
+
+
+def _solve_level(
+    level: _Level,
+    band: Band,
+    types: list[tuple[int, int]],
+    ratio: float,
+    params: AlignParams,
+    passes: int,
+) -> tuple[list[tuple[int, int, int]], np.ndarray, np.ndarray, float, float]:
+    """DP on one level; returns path, cell scores, margins, and the scale and ratio used."""
+    K = level.src_ov.shape[0]
+    sims = band_similarities(level.src_ov, level.tgt_ov, band, types, params.block_rows)
+    if params.margin == "knn":
+        src_hub, tgt_hub = knn_hubness(sims, band, types, K, params.knn)
+    else:
+        src_hub = np.zeros((K, band.n + 1))
+        tgt_hub = np.zeros((K, band.m + 1))
+    # initial scale: median over rows of the best 1-1 margin (most rows have a true partner)
+    t11 = types.index((1, 1))
+    rows = band.cell_rows()
+    cols = band.cell_cols()
+    sim11 = sims[t11]
+    ok = np.isfinite(sim11)
+    marg11 = sim11[ok] - (
+        0.5 * (np.nan_to_num(src_hub[0, rows[ok]]) + np.nan_to_num(tgt_hub[0, cols[ok]]))
+        if params.margin == "knn"
+        else 0.0
+    )
+    row_best = np.full(band.n + 1, NEG_INF)
+    np.maximum.at(row_best, rows[ok], marg11)
+    finite = row_best[np.isfinite(row_best)]
+    scale = float(np.median(finite)) if len(finite) else 1.0
+    scale = max(scale, 1e-3)
+    path: list[tuple[int, int, int]] = []
+    scores = margins = np.zeros((len(types), 0), np.float32)
+    for p in range(passes + 1):
+        scores, margins = cell_scores(
+            sims,
+            band,
+            types,
+            src_hub,
+            tgt_hub,
+            level.src_len,
+            level.tgt_len,
+            ratio,
+            scale,
+            params,
+        )
+        path = dp_band(scores, band, types)
+        if p == passes:
+            break
+        # re-estimate scale and ratio from confident 1-1 beads of this pass
+        sel = [
+            (i, j)
+            for i, j, t in path
+            if t == t11 and scores[t11, band.offset[i] + j - band.lo[i]] > params.confident_score
+        ]
+        if len(sel) < 3:
+            break
+        idx = np.array([band.offset[i] + j - band.lo[i] for i, j in sel])
+        new_scale = float(np.median(margins[t11, idx]))
+        si = np.array([i for i, _ in sel]) - 1
+        tj = np.array([j for _, j in sel]) - 1
+        ly = float(level.tgt_len[tj].sum())
+        new_ratio = float(level.src_len[si].sum()) / ly if ly > 0 else ratio
+        if new_scale > 1e-3:
+            scale = new_scale
+        if new_ratio > 0:
+            ratio = new_ratio
+    return path, scores, margins, scale, ratio
+
+
+def align_embeddings(
+    src_ov: np.ndarray,
+    tgt_ov: np.ndarray,
+    src_len: Sequence[float] | np.ndarray,
+    tgt_len: Sequence[float] | np.ndarray,
+    params: AlignParams | None = None,
+) -> AlignResult:
+    """Align two documents given their overlap embeddings.
+
+    src_ov: (K, n, d) with src_ov[k-1, s] = L2-normalised embedding of sentences s..s+k-1
+    (K >= 1; rows that run past the end are ignored). tgt_ov likewise (K, m, d).
+    src_len / tgt_len: character length of each sentence. Returns beads covering every index
+    of both sides exactly once, in order, with ``score`` (calibrated, about 1 for a typical
+    correct bead) and ``margin`` (raw cosine minus neighbourhood mean).
+    """
+    params = params or AlignParams()
+    t_start = time.perf_counter()
+    src_ov = np.asarray(src_ov, dtype=np.float32)
+    tgt_ov = np.asarray(tgt_ov, dtype=np.float32)
+    if src_ov.ndim == 2:
+        src_ov = src_ov[None]
+    if tgt_ov.ndim == 2:
+        tgt_ov = tgt_ov[None]
+    n, m = src_ov.shape[1], tgt_ov.shape[1]
+    src_len = np.asarray(src_len, dtype=np.float64)
+    tgt_len = np.asarray(tgt_len, dtype=np.float64)
+    if len(src_len) != n or len(tgt_len) != m:
+        raise ValueError("length arrays must match the number of sentences")
+    if n == 0 or m == 0:
+        beads = [Bead([i], [], params.skip_penalty) for i in range(n)]
+        beads += [Bead([], [j], params.skip_penalty) for j in range(m)]
+        return AlignResult(beads, {"align": time.perf_counter() - t_start})
+    K = min(params.max_overlap, src_ov.shape[0], tgt_ov.shape[0])
+    src_ov, tgt_ov = src_ov[:K], tgt_ov[:K]
+    types = bead_types(K, params.max_bead_size)
+    total_y = float(tgt_len.sum())
+    ratio = float(src_len.sum()) / total_y if total_y > 0 else 1.0
+    if ratio <= 0:
+        ratio = 1.0
+
+    # coarse levels: halve single-sentence vectors until the DP is small
+    levels: list[_Level] = []
+    x1, y1, lx, ly = src_ov[0], tgt_ov[0], src_len, tgt_len
+    while (x1.shape[0] + 1) * (y1.shape[0] + 1) > params.max_coarse_cells and min(
+        x1.shape[0], y1.shape[0]
+    ) > 1:
+        x1, lx = _halve(x1, lx)
+        y1, ly = _halve(y1, ly)
+        kc = min(2, K)
+        levels.append(_Level(averaged_overlaps(x1, kc), averaged_overlaps(y1, kc), lx, ly))
+    timings: dict[str, float] = {}
+    path: list[tuple[int, int, int]] = []
+    coarse_cells = 0
+    prev_level: _Level | None = None
+    for level in reversed(levels):
+        ln, lm = level.src_ov.shape[1], level.tgt_ov.shape[1]
+        ctypes = bead_types(level.src_ov.shape[0], params.max_bead_size)
+        if prev_level is None:
+            band = full_band(ln, lm)
+        else:
+            band = band_around_path([(i, j) for i, j, _ in path], ln, lm, params.band_width, 2)
+        path, *_ = _solve_level(level, band, ctypes, ratio, params, passes=0)
+        coarse_cells = max(coarse_cells, band.size)
+        prev_level = level
+    timings["coarse"] = time.perf_counter() - t_start
+
+    # finest level, widening the band while the path hugs its edge
+    fine = _Level(src_ov, tgt_ov, src_len, tgt_len)
+    half = params.band_width
+    while True:
+        if prev_level is None:
+            band = full_band(n, m)
+        else:
+            band = band_around_path([(0, 0)] + [(i, j) for i, j, _ in path], n, m, half, 2)
+        fine_path, scores, margins, scale, ratio_used = _solve_level(
+            fine, band, types, ratio, params, passes=params.refine_passes
+        )
+        if prev_level is None or not _touches_edge(fine_path, band):
+            break
+        if half >= params.max_band_width:
+            break
+        half *= 2
+        # re-project from the finer path itself: it already found where the edge is
+        path = [(i // 2, j // 2, t) for i, j, t in fine_path]
+    beads = _path_to_beads(fine_path, types, scores, margins, band)
+    timings["align"] = time.perf_counter() - t_start
+    timings["band_cells"] = float(band.size)
+    timings["band_half_width"] = float(half)
+    timings["coarse_cells"] = float(coarse_cells)
+    timings["scale"] = scale
+    timings["length_ratio"] = ratio_used
+    return AlignResult(beads, timings)
+
+
+def _path_to_beads(
+    path: Sequence[tuple[int, int, int]],
+    types: Sequence[tuple[int, int]],
+    scores: np.ndarray,
+    margins: np.ndarray,
+    band: Band,
+) -> list[Bead]:
+    beads: list[Bead] = []
+    for i, j, t in path:
+        a, b = types[t]
+        cell = int(band.offset[i] + j - band.lo[i])
+        score = float(scores[t, cell])
+        beads.append(
+            Bead(
+                src=list(range(i - a, i)),
+                tgt=list(range(j - b, j)),
+                score=round(score, 4),
+                margin=round(float(margins[t, cell]), 4),
+            )
+        )
+    return beads
+
+
+# ------------------------------------------------------------------ with encoder
+
+
+def overlap_texts(sentences: Sequence[str], max_overlap: int, joiner: str = " ") -> list[list[str]]:
+    """texts[k-1][s] = sentences s..s+k-1 joined (Bertalign/Vecalign overlaps)."""
+    return [
+        [joiner.join(sentences[s : s + k]) for s in range(len(sentences) - k + 1)]
+        for k in range(1, max_overlap + 1)
+    ]
+
+
+def embed_overlaps(
+    sides: Sequence[Sequence[str]], encoder: Encoder, max_overlap: int
+) -> list[np.ndarray]:
+    """Overlap embeddings (K, n, d) for each side, with ONE encoder call over the distinct
+    texts of all sides (the encoder is the cost; duplicates such as numbers are common)."""
+    per_side = [overlap_texts(s, max_overlap) for s in sides]
+    unique: dict[str, int] = {}
+    for texts in per_side:
+        for level in texts:
+            for text in level:
+                unique.setdefault(text, len(unique))
+    vectors = (
+        normalize_rows(encoder.encode(list(unique)))
+        if unique
+        else np.zeros((0, encoder.dim), np.float32)
+    )
+    out = []
+    for sents, texts in zip(sides, per_side, strict=True):
+        arr = np.zeros((max_overlap, len(sents), vectors.shape[1]), dtype=np.float32)
+        for k, level in enumerate(texts):
+            if level:
+                arr[k, : len(level)] = vectors[[unique[t] for t in level]]
+        out.append(arr)
+    return out
+
+
+def align_texts(
+    src: Sequence[str],
+    tgt: Sequence[str],
+    encoder: Encoder,
+    params: AlignParams | None = None,
+) -> AlignResult:
+    """Align two lists of sentences (any language order).
+
+    Blank sentences carry no meaning to embed: they are aligned afterwards, blank to blank
+    where both sides have blanks at the same place (paragraph breaks, as hunalign's <p>),
+    otherwise as 1-0/0-1 beads right after the bead of the preceding sentence.
+    """
+    params = params or AlignParams()
+    src_keep = [i for i, s in enumerate(src) if s.strip()]
+    tgt_keep = [j for j, s in enumerate(tgt) if s.strip()]
+    src_text = [src[i].strip() for i in src_keep]
+    tgt_text = [tgt[j].strip() for j in tgt_keep]
+    t0 = time.perf_counter()
+    src_ov, tgt_ov = embed_overlaps([src_text, tgt_text], encoder, params.max_overlap)
+    t_embed = time.perf_counter() - t0
+    result = align_embeddings(
+        src_ov,
+        tgt_ov,
+        [len(s) for s in src_text],
+        [len(s) for s in tgt_text],
+        params,
+    )
+    beads = [
+        Bead(
+            _span([src_keep[i] for i in b.src]),
+            _span([tgt_keep[j] for j in b.tgt]),
+            b.score,
+            b.margin,
+        )
+        for b in result.beads
+    ]
+    beads = insert_blank_lines(beads, len(src), len(tgt))
+    timings = {"embed": t_embed, **result.timings}
+    return AlignResult(beads, timings)
+
+
+def _span(indices: list[int]) -> list[int]:
+    """A merged bead that spans a blank line takes the blank in, keeping beads in order."""
+    return list(range(indices[0], indices[-1] + 1)) if indices else []
+
+
+def insert_blank_lines(beads: list[Bead], n_src: int, n_tgt: int) -> list[Bead]:
+    """Put back the sentences left out of the DP (blank lines) so every index is covered.
+
+    Each blank goes right after the bead holding the nearest preceding kept sentence of its
+    side; where blanks of both sides land at the same place they pair up 1-1 (a paragraph
+    break on both sides), the rest become 1-0 / 0-1 beads with score 0.
+    """
+    src_covered = {i for bead in beads for i in bead.src}
+    tgt_covered = {j for bead in beads for j in bead.tgt}
+    src_blank = sorted(set(range(n_src)) - src_covered)
+    tgt_blank = sorted(set(range(n_tgt)) - tgt_covered)
+    if not src_blank and not tgt_blank:
+        return beads
+    src_pos: dict[int, int] = {}
+    tgt_pos: dict[int, int] = {}
+    for k, bead in enumerate(beads):
+        for i in bead.src:
+            src_pos[i] = k
+        for j in bead.tgt:
+            tgt_pos[j] = k
+
+    def slot(index: int, positions: dict[int, int]) -> int:
+        # slot k+1 = after bead k; slot 0 = before everything
+        best = 0
+        for prev in range(index - 1, -1, -1):
+            if prev in positions:
+                best = positions[prev] + 1
+                break
+        return best
+
+    by_slot_src: dict[int, list[int]] = {}
+    by_slot_tgt: dict[int, list[int]] = {}
+    for i in src_blank:
+        by_slot_src.setdefault(slot(i, src_pos), []).append(i)
+    for j in tgt_blank:
+        by_slot_tgt.setdefault(slot(j, tgt_pos), []).append(j)
+    out: list[Bead] = []
+    for k in range(len(beads) + 1):
+        s_list = by_slot_src.get(k, [])
+        t_list = by_slot_tgt.get(k, [])
+        paired = min(len(s_list), len(t_list))
+        for p in range(paired):
+            out.append(Bead([s_list[p]], [t_list[p]], 0.0, 0.0))
+        out.extend(Bead([i], [], 0.0, 0.0) for i in s_list[paired:])
+        out.extend(Bead([], [j], 0.0, 0.0) for j in t_list[paired:])
+        if k < len(beads):
+            out.append(beads[k])
+    return out
