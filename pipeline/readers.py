@@ -226,13 +226,723 @@ def _decode_gb18030(data: bytes) -> str | None:
     return text
 
 
+# --- inline markup shared by the HTML, DOCX and PDF readers ---------------------------
+
+_CJK_CLASS = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+# A whitespace run that held a line break in the source: between two CJK characters it
+# vanishes (Chinese has no spaces between words), elsewhere it becomes one space.
+_SOFT_BREAK = "\x00"
+_SOFT_BREAK_CJK_RE = re.compile(rf"(?<=[{_CJK_CLASS}])[ {_SOFT_BREAK}]*(?=[{_CJK_CLASS}])")
+_FOOTNOTE_MARK_RE = re.compile(r"[0-9]{1,3}|[*†‡]")
+
+
+@dataclass
+class _Span:
+    """A piece of paragraph text with one formatting; ``verbatim`` text (a line break)
+    bypasses whitespace collapsing."""
+
+    text: str
+    bold: bool = False
+    italic: bool = False
+    sup: bool = False
+    verbatim: bool = False
+
+
+def _collapse_whitespace(text: str) -> str:
+    return re.sub(r"\s+", lambda m: _SOFT_BREAK if "\n" in m.group() else " ", text)
+
+
+def _render_spans(spans: list[_Span]) -> str:
+    """Markdown-ish text for one paragraph: ``**bold**``, ``*italic*``, ``<sup>n</sup>``.
+
+    Adjacent spans with the same formatting are merged first, so a word split over
+    several runs gets one pair of markers, and whitespace is moved outside markers
+    (``**Recalling** its``, never ``**Recalling **its``), which is how the seeds look.
+    Superscript that is not a footnote mark (``18<sup>th</sup>``) stays plain text.
+    """
+    merged: list[_Span] = []
+    for span in spans:
+        if not span.text:
+            continue
+        last = merged[-1] if merged else None
+        if (
+            last is not None
+            and not span.verbatim
+            and not last.verbatim
+            and (last.bold, last.italic, last.sup) == (span.bold, span.italic, span.sup)
+        ):
+            last.text += span.text
+        else:
+            merged.append(_Span(span.text, span.bold, span.italic, span.sup, span.verbatim))
+
+    out: list[str] = []
+    for span in merged:
+        if span.verbatim:
+            out.append(span.text)
+            continue
+        text = span.text
+        core = text.strip()
+        if span.sup:
+            mark = re.sub(r"[\s,]+", "", core)
+            if _FOOTNOTE_MARK_RE.fullmatch(mark) or re.fullmatch(r"[0-9]{1,3}(,[0-9]{1,3})+", core):
+                out.append("".join(f"<sup>{m}</sup>" for m in re.findall(r"[0-9]+|[*†‡]", core)))
+                continue
+        if not core or not (span.bold or span.italic):
+            out.append(text)
+            continue
+        marker = "***" if span.bold and span.italic else "**" if span.bold else "*"
+        lead = text[: len(text) - len(text.lstrip())]
+        trail = text[len(text.rstrip()) :]
+        out.append(f"{lead}{marker}{core}{marker}{trail}")
+
+    text = "".join(out)
+    text = _SOFT_BREAK_CJK_RE.sub("", text)
+    text = re.sub(rf"[ \t{_SOFT_BREAK}]+", " ", text)
+    return "\n".join(line.strip() for line in text.split("\n")).strip()
+
+
+class _ParagraphWriter:
+    """Collects spans into paragraphs; ``flush`` ends the current paragraph."""
+
+    def __init__(self) -> None:
+        self.paragraphs: list[str] = []
+        self.spans: list[_Span] = []
+        self.prefix = ""
+
+    def flush(self, prefix: str = "") -> None:
+        text = _render_spans(self.spans)
+        self.spans = []
+        if text:
+            self.paragraphs.append(f"{prefix or self.prefix}{text}")
+            self.prefix = ""
+
+    def text(self) -> str:
+        return "\n\n".join(self.paragraphs) + "\n"
+
+
+# --- HTML --------------------------------------------------------------------------------
+
+_HTML_DROP = frozenset(
+    {"head", "script", "style", "noscript", "template", "title", "meta", "link", "svg", "iframe"}
+)
+_HTML_BLOCKS = frozenset(
+    {
+        "address", "article", "aside", "blockquote", "body", "caption", "center", "dd",
+        "details", "dialog", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer",
+        "form", "header", "hr", "html", "legend", "main", "nav", "p", "pre", "section",
+        "summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
+    }
+)  # fmt: skip
+_HTML_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+
+
 def html_to_text(html: str) -> str:
-    raise NotImplementedError
+    """Convert an HTML page to the seeds' markdown-ish text.
+
+    Block elements become paragraphs, ``h1``-``h6`` become ``## `` lines, ``b``/``strong``
+    and ``i``/``em`` become ``**``/``*``, a numeric ``sup`` becomes ``<sup>n</sup>``,
+    ``ol`` items get "1. " numbers (honouring ``start``), ``br`` is a line break inside
+    the paragraph; head, scripts and styles are dropped; the parser decodes entities.
+    """
+    from selectolax.lexbor import LexborHTMLParser
+
+    tree = LexborHTMLParser(html)
+    writer = _ParagraphWriter()
+    root = tree.root
+    if root is not None:
+        _walk_html(root, writer, bold=False, italic=False, sup=False, list_counters=[])
+    writer.flush()
+    return writer.text() if writer.paragraphs else ""
+
+
+def _walk_html(
+    node: object,
+    writer: _ParagraphWriter,
+    *,
+    bold: bool,
+    italic: bool,
+    sup: bool,
+    list_counters: list[int | None],
+) -> None:
+    inherit = {"bold": bold, "italic": italic, "sup": sup}
+    for child in node.iter(include_text=True):  # type: ignore[attr-defined]
+        tag = child.tag
+        if tag == "-text":
+            text = child.text_content or ""
+            writer.spans.append(_Span(_collapse_whitespace(text), bold, italic, sup))
+        elif tag in _HTML_DROP or tag.startswith("-"):
+            continue
+        elif tag == "br":
+            writer.spans.append(_Span("\n", verbatim=True))
+        elif tag in _HTML_HEADINGS:
+            writer.flush()
+            _walk_html(child, writer, bold=False, italic=italic, sup=sup, list_counters=[])
+            writer.flush(prefix="## ")
+        elif tag == "ol":
+            writer.flush()
+            start = child.attributes.get("start") or "1"
+            first = int(start) if start.strip().lstrip("-").isdigit() else 1
+            counters = [*list_counters, first - 1]
+            _walk_html(child, writer, **inherit, list_counters=counters)
+            writer.flush()
+        elif tag == "ul":
+            writer.flush()
+            counters = [*list_counters, None]
+            _walk_html(child, writer, **inherit, list_counters=counters)
+            writer.flush()
+        elif tag == "li":
+            writer.flush()
+            if list_counters and list_counters[-1] is not None:
+                list_counters[-1] += 1
+                writer.prefix = f"{list_counters[-1]}. "
+            _walk_html(child, writer, **inherit, list_counters=list_counters)
+            writer.flush()
+        elif tag in _HTML_BLOCKS:
+            writer.flush()
+            _walk_html(child, writer, **inherit, list_counters=list_counters)
+            writer.flush()
+        else:
+            _walk_html(
+                child,
+                writer,
+                bold=bold or tag in ("b", "strong"),
+                italic=italic or tag in ("i", "em", "cite"),
+                sup=sup or tag == "sup",
+                list_counters=list_counters,
+            )
+
+
+# --- DOCX --------------------------------------------------------------------------------
+
+#: Zip-bomb limits, checked on the central directory before anything is decompressed
+#: and again while streaming each member (declared sizes can lie). A resolution's DOCX
+#: is well under 1 MiB uncompressed; Word XML compresses about 5-20x.
+MAX_DOCX_UNCOMPRESSED = 256 * 1024 * 1024
+MAX_DOCX_RATIO = 100
+#: Below this many uncompressed bytes a high ratio is harmless and not checked.
+DOCX_RATIO_FLOOR = 16 * 1024 * 1024
+MAX_DOCX_MEMBERS = 10_000
+
+_W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_FALSE_VALUES = ("0", "false", "off", "none")
+
+
+def _w(tag: str) -> str:
+    return f"{{{_W}}}{tag}"
+
+
+def _check_docx_archive(data: bytes, name: str) -> None:
+    """Refuse a non-zip, corrupt zip or zip bomb before python-docx extracts anything."""
+    import io
+    import zipfile
+
+    if not data.startswith(b"PK"):
+        raise RejectedInput(name, "not a DOCX file: the content is not a zip archive")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as exc:
+        raise RejectedInput(name, f"not a DOCX file: corrupt zip archive ({exc})") from exc
+    with archive:
+        members = archive.infolist()
+        if len(members) > MAX_DOCX_MEMBERS:
+            raise RejectedInput(
+                name, f"zip bomb: {len(members)} archive members (limit {MAX_DOCX_MEMBERS})"
+            )
+        declared = sum(m.file_size for m in members)
+        compressed = max(1, sum(m.compress_size for m in members))
+        _check_expansion(name, declared, compressed, "declares")
+        if "word/document.xml" not in archive.namelist():
+            raise RejectedInput(name, "not a Word document: the zip has no word/document.xml")
+        # Stream every member without keeping it, counting the real output.
+        total = 0
+        for member in members:
+            try:
+                with archive.open(member) as stream:
+                    while chunk := stream.read(1024 * 1024):
+                        total += len(chunk)
+                        _check_expansion(name, total, compressed, "expands to")
+            except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+                raise RejectedInput(
+                    name, f"corrupt DOCX: cannot decompress {member.filename} ({exc})"
+                ) from exc
+            except NotImplementedError as exc:
+                raise RejectedInput(
+                    name, f"corrupt DOCX: unsupported compression in {member.filename}"
+                ) from exc
+
+
+def _check_expansion(name: str, size: int, compressed: int, verb: str) -> None:
+    if size > MAX_DOCX_UNCOMPRESSED:
+        raise RejectedInput(
+            name,
+            f"zip bomb: archive {verb} {size} bytes uncompressed "
+            f"(limit {MAX_DOCX_UNCOMPRESSED} bytes)",
+        )
+    if size > DOCX_RATIO_FLOOR and size / compressed > MAX_DOCX_RATIO:
+        raise RejectedInput(
+            name,
+            f"zip bomb: archive {verb} {size} bytes from {compressed} compressed "
+            f"(ratio {size / compressed:.0f}, limit {MAX_DOCX_RATIO})",
+        )
+
+
+def _on(element: object | None) -> bool:
+    """A WordprocessingML toggle (``<w:b/>``, ``<w:b w:val="0"/>``) is on unless val says off."""
+    if element is None:
+        return False
+    return (element.get(_w("val")) or "true").lower() not in _FALSE_VALUES  # type: ignore[attr-defined]
+
+
+def _roman(number: int) -> str:
+    values = (
+        (1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
+        (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i"),
+    )  # fmt: skip
+    out = ""
+    for value, letters in values:
+        while number >= value:
+            out += letters
+            number -= value
+    return out
+
+
+def _format_number(number: int, fmt: str) -> str:
+    if fmt == "lowerLetter":
+        return chr(ord("a") + (number - 1) % 26) * ((number - 1) // 26 + 1)
+    if fmt == "upperLetter":
+        return _format_number(number, "lowerLetter").upper()
+    if fmt == "lowerRoman":
+        return _roman(number)
+    if fmt == "upperRoman":
+        return _roman(number).upper()
+    return str(number)
+
+
+@dataclass
+class _Level:
+    fmt: str = "decimal"
+    text: str = "%1."
+    start: int = 1
+
+
+class _Numbering:
+    """Word's automatic numbering: numId -> abstract definition -> per-level format,
+    with one counter set per numId (a "list"); a deeper level resets when a shallower
+    one advances, as Word does."""
+
+    def __init__(self, numbering_xml: object | None) -> None:
+        self.levels: dict[str, dict[int, _Level]] = {}
+        self.counters: dict[str, list[int | None]] = {}
+        if numbering_xml is None:
+            return
+        abstract: dict[str, dict[int, _Level]] = {}
+        for node in numbering_xml.iter(_w("abstractNum")):  # type: ignore[attr-defined]
+            levels: dict[int, _Level] = {}
+            for lvl in node.iter(_w("lvl")):
+                level = _Level()
+                fmt = lvl.find(_w("numFmt"))
+                text = lvl.find(_w("lvlText"))
+                start = lvl.find(_w("start"))
+                if fmt is not None:
+                    level.fmt = fmt.get(_w("val"), "decimal")
+                if text is not None:
+                    level.text = text.get(_w("val"), "")
+                if start is not None and (start.get(_w("val")) or "").isdigit():
+                    level.start = int(start.get(_w("val")))
+                levels[int(lvl.get(_w("ilvl"), "0"))] = level
+            abstract[node.get(_w("abstractNumId"), "")] = levels
+        for num in numbering_xml.iter(_w("num")):  # type: ignore[attr-defined]
+            ref = num.find(_w("abstractNumId"))
+            if ref is not None:
+                self.levels[num.get(_w("numId"), "")] = abstract.get(ref.get(_w("val"), ""), {})
+
+    def label(self, num_id: str, ilvl: int) -> str:
+        """The rendered label ("1. ", "(a) ") for the next paragraph of list ``num_id``."""
+        levels = self.levels.get(num_id) or {0: _Level()}
+        level = levels.get(ilvl, _Level())
+        if level.fmt in ("bullet", "none"):
+            return ""
+        counters = self.counters.setdefault(num_id, [None] * 10)
+        ilvl = max(0, min(ilvl, 9))
+        current = counters[ilvl]
+        counters[ilvl] = level.start if current is None else current + 1
+        for deeper in range(ilvl + 1, 10):
+            counters[deeper] = None
+
+        def substitute(match: re.Match[str]) -> str:
+            index = int(match.group(1)) - 1
+            lvl = levels.get(index, _Level())
+            value = counters[index] if 0 <= index < 10 else None
+            return _format_number(value if value is not None else lvl.start, lvl.fmt)
+
+        label = re.sub(r"%([1-9])", substitute, level.text).strip()
+        return f"{label} " if label else ""
 
 
 def docx_to_text(data: bytes, name: str) -> str:
-    raise NotImplementedError
+    """Convert a DOCX to the seeds' markdown-ish text.
+
+    Archive limits are enforced first (``_check_docx_archive``). Body paragraphs and
+    table cells become paragraphs; run-level bold/italic/superscript become markup;
+    automatic numbering (``w:numPr`` on the paragraph or its style) becomes "1. "
+    labels; ``w:footnoteReference`` becomes ``<sup>n</sup>``, numbered in order of
+    reference as Word displays them, and the footnote bodies from word/footnotes.xml
+    follow the body as ``<sup>n</sup> text`` paragraphs. Heading styles become ``## ``.
+    """
+    import io
+    import zipfile
+
+    _check_docx_archive(data, name)
+    import docx
+    from lxml import etree
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+        body = document.element.body
+    except Exception as exc:  # python-docx raises many types for broken packages
+        raise RejectedInput(name, f"corrupt DOCX: {type(exc).__name__}: {exc}") from exc
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+
+    def part(path: str) -> object | None:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if path not in archive.namelist():
+                return None
+            try:
+                return etree.fromstring(archive.read(path), parser)
+            except etree.XMLSyntaxError as exc:
+                raise RejectedInput(name, f"corrupt DOCX: {path} is not XML ({exc})") from exc
+
+    numbering = _Numbering(part("word/numbering.xml"))
+    styles = _docx_styles(part("word/styles.xml"))
+    footnote_numbers: dict[str, int] = {}
+    writer = _ParagraphWriter()
+    for element in _docx_paragraphs(body):
+        _docx_paragraph(element, writer, numbering, styles, footnote_numbers)
+
+    footnotes = part("word/footnotes.xml")
+    if footnotes is not None and footnote_numbers:
+        bodies = {
+            note.get(_w("id")): note
+            for note in footnotes.iter(_w("footnote"))  # type: ignore[attr-defined]
+            if note.get(_w("type")) in (None, "normal")
+        }
+        for note_id, number in sorted(footnote_numbers.items(), key=lambda item: item[1]):
+            note = bodies.get(note_id)
+            if note is None:
+                continue
+            for paragraph in note.iter(_w("p")):
+                writer.spans.append(_Span(" "))
+                _docx_runs(paragraph, writer, footnote_numbers)
+            writer.flush(prefix=f"<sup>{number}</sup> ")
+    return writer.text() if writer.paragraphs else ""
+
+
+@dataclass
+class _Style:
+    name: str = ""
+    based_on: str | None = None
+    num_id: str | None = None
+    ilvl: int = 0
+    outline_level: int | None = None
+
+
+def _docx_styles(styles_xml: object | None) -> dict[str, _Style]:
+    styles: dict[str, _Style] = {}
+    if styles_xml is None:
+        return styles
+    for node in styles_xml.iter(_w("style")):  # type: ignore[attr-defined]
+        style = _Style()
+        name = node.find(_w("name"))
+        style.name = (name.get(_w("val"), "") if name is not None else "").lower()
+        based = node.find(_w("basedOn"))
+        style.based_on = based.get(_w("val")) if based is not None else None
+        ppr = node.find(_w("pPr"))
+        if ppr is not None:
+            style.num_id, style.ilvl = _num_pr(ppr)
+            outline = ppr.find(_w("outlineLvl"))
+            if outline is not None and (outline.get(_w("val")) or "").isdigit():
+                style.outline_level = int(outline.get(_w("val")))
+        styles[node.get(_w("styleId"), "")] = style
+    return styles
+
+
+def _num_pr(ppr: object) -> tuple[str | None, int]:
+    num_pr = ppr.find(_w("numPr"))  # type: ignore[attr-defined]
+    if num_pr is None:
+        return None, 0
+    num_id = num_pr.find(_w("numId"))
+    ilvl = num_pr.find(_w("ilvl"))
+    level = ilvl.get(_w("val"), "0") if ilvl is not None else "0"
+    return (
+        num_id.get(_w("val")) if num_id is not None else None,
+        int(level) if level.isdigit() else 0,
+    )
+
+
+def _docx_paragraphs(container: object) -> list[object]:
+    """Body-level paragraphs in reading order, descending into tables and content controls."""
+    out: list[object] = []
+    for child in container:  # type: ignore[attr-defined]
+        if child.tag == _w("p"):
+            out.append(child)
+        elif child.tag in (_w("tbl"), _w("tr"), _w("tc"), _w("sdt"), _w("sdtContent")):
+            out.extend(_docx_paragraphs(child))
+    return out
+
+
+def _docx_paragraph(
+    paragraph: object,
+    writer: _ParagraphWriter,
+    numbering: _Numbering,
+    styles: dict[str, _Style],
+    footnote_numbers: dict[str, int],
+) -> None:
+    ppr = paragraph.find(_w("pPr"))  # type: ignore[attr-defined]
+    num_id, ilvl = (None, 0) if ppr is None else _num_pr(ppr)
+    style_id = None
+    if ppr is not None and ppr.find(_w("pStyle")) is not None:
+        style_id = ppr.find(_w("pStyle")).get(_w("val"))
+    heading = ppr is not None and ppr.find(_w("outlineLvl")) is not None
+    seen: set[str] = set()
+    while style_id and style_id in styles and style_id not in seen:
+        seen.add(style_id)
+        style = styles[style_id]
+        if num_id is None and style.num_id is not None:
+            num_id, ilvl = style.num_id, style.ilvl
+        if re.fullmatch(r"heading \d|title", style.name) or style.outline_level is not None:
+            heading = True
+        style_id = style.based_on
+
+    _docx_runs(paragraph, writer, footnote_numbers)
+    if not _render_spans(writer.spans):
+        writer.spans = []
+        return
+    if heading:
+        writer.flush(prefix="## ")
+        return
+    label = numbering.label(num_id, ilvl) if num_id not in (None, "0") else ""
+    writer.flush(prefix=label)
+
+
+def _docx_runs(
+    paragraph: object, writer: _ParagraphWriter, footnote_numbers: dict[str, int]
+) -> None:
+    for run in paragraph.iter(_w("r")):  # type: ignore[attr-defined]
+        rpr = run.find(_w("rPr"))
+        bold = italic = sup = False
+        if rpr is not None:
+            bold = _on(rpr.find(_w("b")))
+            italic = _on(rpr.find(_w("i")))
+            align = rpr.find(_w("vertAlign"))
+            sup = align is not None and align.get(_w("val")) == "superscript"
+        for item in run:
+            tag = item.tag
+            if tag == _w("t"):
+                writer.spans.append(_Span(item.text or "", bold, italic, sup))
+            elif tag in (_w("tab"), _w("ptab")):
+                writer.spans.append(_Span(" ", bold, italic, sup))
+            elif tag in (_w("br"), _w("cr")):
+                if item.get(_w("type")) in (None, "textWrapping"):
+                    writer.spans.append(_Span("\n", verbatim=True))
+            elif tag == _w("noBreakHyphen"):
+                writer.spans.append(_Span("-", bold, italic, sup))
+            elif tag == _w("footnoteReference"):
+                note_id = item.get(_w("id"), "")
+                number = footnote_numbers.setdefault(note_id, len(footnote_numbers) + 1)
+                writer.spans.append(_Span(str(number), sup=True))
+
+
+# --- PDF ---------------------------------------------------------------------------------
+
+#: Documents with more pages than this are refused: a resolution has a handful.
+MAX_PDF_PAGES = 2000
+#: A character at most this fraction of its line's font size, set above the baseline,
+#: is a superscript (footnote reference); UN documents use about 0.6-0.7.
+SUPERSCRIPT_MAX_SIZE_RATIO = 0.85
+#: A line at least this many times the body font size is a heading.
+HEADING_MIN_SIZE_RATIO = 1.15
+#: A gap between lines larger than this many times the usual line pitch ends a paragraph.
+PARAGRAPH_GAP_RATIO = 1.3
+
+
+@dataclass
+class _PdfLine:
+    chars: list[dict[str, object]]
+    size: float = 0.0
+    top: float = 0.0
+    bottom: float = 0.0
+    page: int = 0
 
 
 def pdf_to_text(data: bytes, name: str) -> str:
-    raise NotImplementedError
+    """Convert a PDF's text layer to the seeds' markdown-ish text.
+
+    Works on pdfplumber's characters (geometry and font per glyph): characters become
+    lines by baseline; a smaller character raised above its line's baseline is a
+    footnote reference (``<sup>n</sup>``); a gap wider than the usual line pitch, a
+    change of font size, a page end, or a line opening with a footnote mark starts a
+    new paragraph; bold/italic fonts give ``**``/``*``; lines set clearly larger than
+    the body text are ``## `` headings. A PDF whose pages hold no characters at all is
+    a scan or an image: rejected, since OCR is out of scope.
+    """
+    import io
+
+    import pdfplumber
+    from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+    from pdfminer.pdfparser import PDFSyntaxError
+    from pdfminer.psparser import PSException
+
+    if not data.startswith(b"%PDF-") and b"%PDF-" not in data[:1024]:
+        raise RejectedInput(name, "not a PDF file: no %PDF- header")
+    lines: list[_PdfLine] = []
+    try:
+        with pdfplumber.open(io.BytesIO(data)) as pdf:
+            if len(pdf.pages) > MAX_PDF_PAGES:
+                raise RejectedInput(name, f"PDF has {len(pdf.pages)} pages (limit {MAX_PDF_PAGES})")
+            for number, page in enumerate(pdf.pages):
+                chars = [c for c in page.chars if c.get("upright", True) and c.get("text")]
+                lines.extend(_pdf_lines(chars, number))
+    except RejectedInput:
+        raise
+    except (PDFPasswordIncorrect, PDFEncryptionError) as exc:
+        raise RejectedInput(name, "encrypted PDF: cannot read its text") from exc
+    except (PDFSyntaxError, PSException, ValueError, KeyError, TypeError) as exc:
+        raise RejectedInput(name, f"corrupt PDF: {type(exc).__name__}: {exc}") from exc
+    except Exception as exc:  # pdfminer raises bare Exception subclasses on broken files
+        raise RejectedInput(name, f"corrupt PDF: {type(exc).__name__}: {exc}") from exc
+
+    if not any(str(c["text"]).strip() for line in lines for c in line.chars):
+        raise RejectedInput(
+            name, "PDF has no text layer (scanned or image-only pages); OCR it first"
+        )
+    return _pdf_paragraphs(lines)
+
+
+def _pdf_lines(chars: list[dict[str, object]], page: int) -> list[_PdfLine]:
+    """Group one page's characters into lines, folding raised small characters
+    (superscripts, set on their own baseline) into the line they belong to."""
+    clusters: list[_PdfLine] = []
+    for char in sorted(chars, key=lambda c: (float(c["bottom"]), float(c["x0"]))):
+        bottom, size = float(char["bottom"]), float(char["size"])
+        if clusters and bottom - clusters[-1].bottom <= max(1.0, 0.15 * size):
+            clusters[-1].chars.append(char)
+            clusters[-1].bottom = max(clusters[-1].bottom, bottom)
+        else:
+            clusters.append(_PdfLine(chars=[char], bottom=bottom, page=page))
+    for line in clusters:
+        _measure(line)
+
+    merged: list[_PdfLine] = []
+    for index, line in enumerate(clusters):
+        below = clusters[index + 1] if index + 1 < len(clusters) else None
+        if (
+            below is not None
+            and line.size <= SUPERSCRIPT_MAX_SIZE_RATIO * below.size
+            and line.bottom > below.top
+        ):
+            for char in line.chars:
+                char["_sup"] = True
+            below.chars.extend(line.chars)
+        else:
+            merged.append(line)
+    for line in merged:
+        non_sup = [c for c in line.chars if not c.get("_sup")]
+        baseline = max(float(c["bottom"]) for c in non_sup) if non_sup else line.bottom
+        for char in line.chars:
+            small = float(char["size"]) <= SUPERSCRIPT_MAX_SIZE_RATIO * line.size
+            if small and float(char["bottom"]) < baseline - 0.15 * line.size:
+                char["_sup"] = True
+        line.chars.sort(key=lambda c: float(c["x0"]))
+        _measure(line)
+    merged.sort(key=lambda line: line.top)
+    return merged
+
+
+def _measure(line: _PdfLine) -> None:
+    """Size, top and bottom of a line from its normal (non-superscript) characters."""
+    body = [c for c in line.chars if not c.get("_sup") and str(c["text"]).strip()]
+    body = body or line.chars
+    line.size = max(float(c["size"]) for c in body)
+    line.top = min(float(c["top"]) for c in body)
+    line.bottom = max(float(c["bottom"]) for c in body)
+
+
+def _pdf_paragraphs(lines: list[_PdfLine]) -> str:
+    from collections import Counter
+    from statistics import median
+
+    sizes: Counter[float] = Counter()
+    for line in lines:
+        sizes[round(line.size * 2) / 2] += len(line.chars)
+    body_size = sizes.most_common(1)[0][0]
+    pitches = [
+        b.top - a.top
+        for a, b in zip(lines, lines[1:], strict=False)
+        if a.page == b.page and abs(a.size - b.size) < 0.5 and b.top > a.top
+    ]
+    pitches.sort()
+    # The lower quartile: the usual pitch inside a paragraph, even when many
+    # paragraphs are a single line (their pitch includes the paragraph gap).
+    line_pitch = pitches[len(pitches) // 4] if pitches else median([body_size * 1.2])
+
+    gap_limit = PARAGRAPH_GAP_RATIO * line_pitch
+    writer = _ParagraphWriter()
+    previous: _PdfLine | None = None
+    heading = False
+    for line in lines:
+        is_heading = line.size >= HEADING_MIN_SIZE_RATIO * body_size
+        first = next((c for c in line.chars if str(c["text"]).strip()), None)
+        starts_with_mark = first is not None and bool(first.get("_sup"))
+        if previous is not None:
+            new_paragraph = (
+                (line.page != previous.page and not _continues_on_next_page(previous, line, lines))
+                or (line.page == previous.page and line.top <= previous.top)
+                or (line.page == previous.page and line.top - previous.top > gap_limit)
+                or abs(line.size - previous.size) > 0.1 * body_size
+                or is_heading != heading
+                or starts_with_mark
+            )
+            if new_paragraph:
+                writer.flush(prefix="## " if heading else "")
+            else:
+                ends_hyphen = re.search(r"\w-$", _render_spans(writer.spans[-3:]) or "")
+                if not ends_hyphen:
+                    writer.spans.append(_Span(_SOFT_BREAK))
+        _pdf_line_spans(line, writer)
+        previous, heading = line, is_heading
+    writer.flush(prefix="## " if heading else "")
+    return writer.text() if writer.paragraphs else ""
+
+
+def _continues_on_next_page(last: _PdfLine, first: _PdfLine, lines: list[_PdfLine]) -> bool:
+    """A paragraph runs on over a page break when the page's last line is filled to the
+    right margin and the next page starts in the same font size: a last line that ends
+    short, or a footnote at the page foot, ends the paragraph instead."""
+    if abs(last.size - first.size) > 0.5:
+        return False
+    right_margin = max(
+        float(c["x1"]) for line in lines if line.page == last.page for c in line.chars
+    )
+    last_right = max(float(c["x1"]) for c in last.chars)
+    return last_right >= right_margin - 2 * last.size
+
+
+def _pdf_line_spans(line: _PdfLine, writer: _ParagraphWriter) -> None:
+    previous: dict[str, object] | None = None
+    for char in line.chars:
+        text = str(char["text"])
+        font = str(char.get("fontname", "")).lower()
+        if previous is not None and text.strip() and str(previous["text"]).strip():
+            gap = float(char["x0"]) - float(previous["x1"])
+            if gap > 0.2 * min(float(char["size"]), float(previous["size"])):
+                writer.spans.append(_Span(" "))
+        writer.spans.append(
+            _Span(
+                text,
+                bold="bold" in font or "black" in font or "heavy" in font,
+                italic="italic" in font or "oblique" in font,
+                sup=bool(char.get("_sup")),
+            )
+        )
+        previous = char
