@@ -23,6 +23,51 @@ def main() -> None:
 # --- extract (issue 2): commands for extraction and pairing go here ---
 
 
+@main.command("extract")
+@click.argument(
+    "raw_dir", type=click.Path(exists=True, file_okay=False, dir_okay=True, path_type=Path)
+)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, dir_okay=True, path_type=Path),
+    help="Folder for documents.jsonl, rejected.jsonl and pairs.json (created if missing).",
+)
+@click.option(
+    "--strict",
+    "fail_on_rejection",
+    is_flag=True,
+    help="Exit non-zero when any file is rejected (the outputs are still written).",
+)
+def extract_command(raw_dir: Path, out_dir: Path, fail_on_rejection: bool) -> None:
+    """Extract resolutions from RAW_DIR and pair them by symbol.
+
+    Writes DIR/documents.jsonl, DIR/rejected.jsonl and DIR/pairs.json and prints a
+    summary. Exits 0 when at least one document was read, even if other files were
+    rejected (each is named on stderr with its reason); with --strict any rejection
+    is an error.
+    """
+    from pipeline.extract import extract_folder
+    from pipeline.extraction_output import format_summary, write_extraction
+    from pipeline.pair import pair_documents
+
+    extracted = extract_folder(raw_dir)
+    pairing = pair_documents(extracted.documents)
+    summary = write_extraction(out_dir, extracted.documents, extracted.rejected, pairing)
+    click.echo(format_summary(summary))
+    for item in summary.rejected:
+        click.echo(f"rejected: {item.source_file}: {item.reason}", err=True)
+    if summary.document_count == 0:
+        raise click.ClickException(
+            f"no document could be read from {raw_dir} ({len(summary.rejected)} file(s) rejected)"
+        )
+    if fail_on_rejection and summary.rejected:
+        raise click.ClickException(
+            f"--strict: {len(summary.rejected)} file(s) rejected (listed above)"
+        )
+
+
 # --- align-text, eval (issue 3): generic alignment and scoring commands go here ---
 
 
