@@ -71,6 +71,71 @@ def extract_command(raw_dir: Path, out_dir: Path, fail_on_rejection: bool) -> No
 # --- align-text, eval (issue 3): generic alignment and scoring commands go here ---
 
 
+def _read_sentence_file(path: Path) -> list[str]:
+    """One sentence per line, blank lines kept (they are sentences too); UTF-8 only."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise click.ClickException(f"{path}: not UTF-8 text ({err.reason})") from err
+    except OSError as err:
+        raise click.ClickException(f"{path}: cannot read ({err.strerror})") from err
+    if text.endswith("\n"):
+        text = text[:-1]
+    return [line.rstrip("\r") for line in text.split("\n")] if text else []
+
+
+@main.command("align-text")
+@click.argument("src", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("tgt", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--model", default="use-m", show_default=True, help="use-m | e5-small | st:<name>")
+@click.option("--scores", is_flag=True, help="Append :score (bead confidence) to each bead.")
+@click.option(
+    "--max-overlap",
+    type=click.IntRange(1, 8),
+    default=None,
+    help="Longest run of sentences on one side of a bead (default 4).",
+)
+@click.option("--skip-penalty", type=float, default=None, help="Score of a 1-0/0-1 bead.")
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="On-disk embedding cache.",
+)
+@click.option("--device", default=None, help="Device for st: models (cpu, cuda).")
+def align_text_command(
+    src: Path,
+    tgt: Path,
+    model: str,
+    scores: bool,
+    max_overlap: int | None,
+    skip_penalty: float | None,
+    cache_dir: Path | None,
+    device: str | None,
+) -> None:
+    """Align SRC and TGT (one sentence per line, any language order); print Vecalign beads."""
+    from dataclasses import replace
+
+    from pipeline.align import AlignParams, align_texts
+    from pipeline.embed import EncoderError, load_encoder
+    from pipeline.evaluate import format_bead
+
+    src_lines = _read_sentence_file(src)
+    tgt_lines = _read_sentence_file(tgt)
+    params = AlignParams()
+    if max_overlap is not None:
+        params = replace(params, max_overlap=max_overlap)
+    if skip_penalty is not None:
+        params = replace(params, skip_penalty=skip_penalty)
+    try:
+        encoder = load_encoder(model, device=device, cache_dir=cache_dir)
+        result = align_texts(src_lines, tgt_lines, encoder, params)
+    except EncoderError as err:
+        raise click.ClickException(str(err)) from err
+    for bead in result.beads:
+        click.echo(format_bead(bead.src, bead.tgt, bead.score if scores else None))
+
+
 @main.command("eval")
 @click.argument("test", type=click.Path(exists=True, path_type=Path))
 @click.argument("gold", type=click.Path(exists=True, path_type=Path))
