@@ -1,0 +1,196 @@
+"""Inline cleanup of converted text: markup and layout debris out, footnote markers kept aside.
+
+PDF-to-text and Word-to-text converters leave markdown emphasis, heading marks, empty
+``[x](#)`` links, escaped brackets, ``<sup>n</sup>`` or superscript-digit footnote markers
+and hard line breaks in the text. None of it is part of the translated sentence, and the
+aligner compares sentences by meaning, so every trace must go, except the footnote
+markers: they tell which footnote a paragraph cites, so they are returned separately.
+
+Unicode is normalised with NFC, never NFKC: NFKC folds the full-width ``（`` to ``(`` and
+``¹`` to ``1``, which changes Chinese typography and turns footnote markers into text.
+Typographic quotes stay as they are.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+SUPERSCRIPT_DIGITS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
+_SUPERSCRIPT_TO_ASCII = str.maketrans(SUPERSCRIPT_DIGITS, "0123456789")
+
+# Invisible characters converters leave behind: soft hyphen, zero-width space/joiners,
+# word joiner, BOM. They break word matching and are never part of the text.
+_INVISIBLE_RE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
+# Spaces of every width except the ideographic space, which is handled with CJK below.
+_SPACE_RE = re.compile("[\t\u00a0\u2000-\u200a\u202f\u205f]")
+
+_ESCAPE_RE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|~\"'])")
+# A link's visible text may hold markup but no bracket: that keeps "[on the report of
+# the First Committee ([A/78/409](#), para. 89)]" from being read as one link.
+_LINK_RE = re.compile(r"\[([^\[\]]*)\]\([^()\s]*\)")
+_SUP_RE = re.compile(r"<sup>\s*([^<]*?)\s*</sup>|([⁰¹²³⁴⁵⁶⁷⁸⁹]+)", re.IGNORECASE)
+_TAG_RE = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>")
+_EMPHASIS_RE = re.compile(r"\*+|(?<![\w_])_+(?=\S)|(?<=\S)_+(?![\w_])")
+_HEADING_MARK_RE = re.compile(r"^[ \t]{0,3}#{1,6}(?:[ \t]+|$)|[ \t]+#+[ \t]*$", re.MULTILINE)
+_FOOTNOTE_NUMBER_RE = re.compile(r"^\d{1,3}$")
+
+
+def is_cjk(char: str) -> bool:
+    """Han ideographs, CJK punctuation (``，。《》“”`` excluded) and full-width forms.
+
+    Spaces between two such characters are never text in Chinese: they come from
+    line breaks, spaced-out headings ("大 会") or removed footnote markers.
+    """
+    code = ord(char)
+    return (
+        0x4E00 <= code <= 0x9FFF
+        or 0x3400 <= code <= 0x4DBF
+        or 0xF900 <= code <= 0xFAFF
+        or 0x3000 <= code <= 0x303F
+        or 0xFF00 <= code <= 0xFFEF
+    )
+
+
+def is_han(char: str) -> bool:
+    """Han ideographs only (what language recognition counts)."""
+    code = ord(char)
+    return 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0xF900 <= code <= 0xFAFF
+
+
+def normalize_unicode(text: str) -> str:
+    """NFC, ``\\n`` line ends, no BOM or invisible characters, exotic spaces as plain spaces."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = unicodedata.normalize("NFC", text)
+    text = _INVISIBLE_RE.sub("", text)
+    return _SPACE_RE.sub(" ", text)
+
+
+def unescape_markdown(text: str) -> str:
+    r"""``\(2004\)`` -> ``(2004)``; a backslash that escapes nothing is dropped too.
+
+    A UN resolution never contains a backslash, so one left over is a markdown hard
+    line break or converter noise.
+    """
+    text = _ESCAPE_RE.sub(r"\1", text)
+    return text.replace("\\", "")
+
+
+def strip_links(text: str) -> str:
+    """``[A/74/548](#)`` -> ``A/74/548``: converters turn symbols into dead links."""
+    previous = None
+    while previous != text:  # nested "[[x](#)](#)" unwraps from the inside out
+        previous = text
+        text = _LINK_RE.sub(r"\1", text)
+    return text
+
+
+def take_footnote_refs(text: str) -> tuple[str, list[str]]:
+    """Remove footnote markers and return them in reading order.
+
+    ``<sup>3</sup>`` and superscript digits (``¹²`` is footnote 12, as printed) are
+    markers. A ``<sup>`` holding letters (``42<sup>nd</sup>``) is typography, not a
+    marker: its content stays in the text.
+    """
+    refs: list[str] = []
+
+    def replace(match: re.Match[str]) -> str:
+        if match.group(2) is not None:
+            refs.append(match.group(2).translate(_SUPERSCRIPT_TO_ASCII))
+            return ""
+        inner = match.group(1).translate(_SUPERSCRIPT_TO_ASCII)
+        parts = [p for p in re.split(r"[,\s]+", inner) if p]
+        if parts and all(_FOOTNOTE_NUMBER_RE.match(p) for p in parts):
+            refs.extend(parts)
+            return ""
+        return inner
+
+    return _SUP_RE.sub(replace, text), refs
+
+
+def strip_tags(text: str) -> str:
+    """Drop any HTML tag left by a converter, keeping its content."""
+    return _TAG_RE.sub("", text)
+
+
+def strip_emphasis(text: str) -> str:
+    """Drop markdown emphasis marks (``*``, ``**``, ``***``, ``_x_``)."""
+    return _EMPHASIS_RE.sub("", text)
+
+
+def strip_heading_marks(text: str) -> str:
+    """Drop ``## `` at the start of a line (and closing ``##``)."""
+    return _HEADING_MARK_RE.sub("", text)
+
+
+def join_lines(text: str) -> str:
+    """Join the lines of one paragraph.
+
+    English lines join with a space; a word hyphenated at the line end keeps its
+    hyphen and no space ("non-\\nproliferation"). Chinese has no spaces between
+    words, so when both sides of the break are CJK (or one is CJK punctuation) the
+    lines join with nothing. The double-space markdown break ("  \\n") is just a break.
+    """
+
+    def joiner(match: re.Match[str]) -> str:
+        before = text[match.start() - 1] if match.start() > 0 else ""
+        after = text[match.end()] if match.end() < len(text) else ""
+        if not before or not after:
+            return ""
+        if is_cjk(before) and is_cjk(after):
+            return ""
+        if _is_cjk_punct(before) or _is_cjk_punct(after):
+            return ""
+        if before == "-" and after.isalpha() and match.start() > 1:
+            if text[match.start() - 2].isalpha():
+                return ""
+        return " "
+
+    return re.sub(r"[ \t\u3000]*\n[ \t\u3000\n]*", joiner, text)
+
+
+def _is_cjk_punct(char: str) -> bool:
+    code = ord(char) if char else 0
+    return 0x3000 <= code <= 0x303F or 0xFF00 <= code <= 0xFF65
+
+
+def collapse_spaces(text: str) -> str:
+    """One space between words; none between two CJK characters ("大 会" -> "大会").
+
+    The ideographic space U+3000 counts as a space here: spaced-out headings use it.
+    Spaces next to digits or Latin words in Chinese text ("2020 年") are the
+    document's own typography and stay.
+    """
+    text = re.sub(r"[ \t\u3000]+", " ", text)
+    return re.sub(r"(?<=\S) (?=\S)", _cjk_space, text).strip()
+
+
+def _cjk_space(match: re.Match[str]) -> str:
+    text = match.string
+    before, after = text[match.start() - 1], text[match.end()]
+    if (is_cjk(before) and is_cjk(after)) or _is_cjk_punct(before) or _is_cjk_punct(after):
+        return ""
+    return " "
+
+
+def clean_inline(raw: str) -> tuple[str, list[str]]:
+    """Clean one paragraph's raw text; returns ``(text, footnote_refs)``.
+
+    The order matters: escapes first (so ``[1540 \\(2004\\)](#)`` is a plain link),
+    links before tags and emphasis (their brackets hold markup), footnote markers
+    before line joining (a marker at a line end must not glue the lines), heading
+    marks per line before the lines are joined.
+    """
+    text = unescape_markdown(raw)
+    text = strip_links(text)
+    text, refs = take_footnote_refs(text)
+    text = strip_tags(text)
+    text = strip_heading_marks(text)
+    text = strip_emphasis(text)
+    text = join_lines(text.strip())
+    return collapse_spaces(text), refs
+
+
+def plain(raw: str) -> str:
+    """Clean text without its footnote references (for pattern matching)."""
+    return clean_inline(raw)[0]
