@@ -105,6 +105,22 @@ class AlignResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass
+class Calibration:
+    """Fixed scoring context for aligning a small piece of a larger document.
+
+    A paragraph group of two sentences has no neighbourhood to estimate a margin or a scale
+    from; the document-level aligner (docalign) computes them once over the whole document
+    and passes them in. ``src_hub[a-1, i]`` is the hubness of the src overlap ending at i
+    (sentences i-a..i-1), ``tgt_hub`` likewise; either may be None to estimate locally.
+    """
+
+    scale: float
+    ratio: float
+    src_hub: np.ndarray | None = None
+    tgt_hub: np.ndarray | None = None
+
+
 def bead_types(max_overlap: int, max_bead_size: int) -> list[tuple[int, int]]:
     """All (a, b) bead shapes searched: a, b in 1..max_overlap with a+b <= max_bead_size,
     then the skips (1, 0) and (0, 1). The skip (0, 1) must stay last (handled in-row)."""
@@ -302,6 +318,29 @@ def knn_hubness(
     return src_hub, tgt_hub
 
 
+def hubness_against(
+    overlaps: np.ndarray, other: np.ndarray, k: int, block_rows: int = 256
+) -> np.ndarray:
+    """kNN hubness of every overlap embedding against ALL single sentences of the other side.
+
+    overlaps: (K, n, d); other: (M, d). Returns (K, n+1) indexed by bead end position, like
+    :func:`knn_hubness`. Used where the neighbourhood must be wider than the piece being
+    aligned (a paragraph group inside a document); O(n*M) time, O(block_rows*M) memory.
+    """
+    K, n, _ = overlaps.shape
+    out = np.full((K, n + 1), np.nan)
+    if n == 0 or len(other) == 0:
+        return out
+    kk = min(k, len(other))
+    for a in range(1, K + 1):
+        for s0 in range(0, n - a + 1, block_rows):
+            s1 = min(n - a + 1, s0 + block_rows)
+            sims = overlaps[a - 1, s0:s1] @ other.T
+            top = np.partition(sims, sims.shape[1] - kk, axis=1)[:, -kk:]
+            out[a - 1, s0 + a : s1 + a] = top.mean(axis=1)
+    return out
+
+
 def length_term(src_len: np.ndarray, tgt_len: np.ndarray, ratio: float) -> np.ndarray:
     """log2(1 + rho) - 1 with rho = min/max of src length and ratio * tgt length: 0 for a
     perfect length match, -1 when one side is empty. Bertalign's length penalty, shifted so
@@ -466,12 +505,17 @@ def _solve_level(
     ratio: float,
     params: AlignParams,
     passes: int,
+    calibration: Calibration | None = None,
 ) -> tuple[list[tuple[int, int, int]], np.ndarray, np.ndarray, float, float]:
     """DP on one level; returns path, cell scores, margins, and the scale and ratio used."""
     K = level.src_ov.shape[0]
     sims = band_similarities(level.src_ov, level.tgt_ov, band, types, params.block_rows)
     if params.margin == "knn":
         src_hub, tgt_hub = knn_hubness(sims, band, types, K, params.knn)
+        if calibration is not None and calibration.src_hub is not None:
+            src_hub = calibration.src_hub[:K]
+        if calibration is not None and calibration.tgt_hub is not None:
+            tgt_hub = calibration.tgt_hub[:K]
     else:
         src_hub = np.zeros((K, band.n + 1))
         tgt_hub = np.zeros((K, band.m + 1))
@@ -491,6 +535,8 @@ def _solve_level(
     finite = row_best[np.isfinite(row_best)]
     scale = float(np.median(finite)) if len(finite) else 1.0
     scale = max(scale, 1e-3)
+    if calibration is not None:
+        scale, ratio, passes = calibration.scale, calibration.ratio, 0
     path: list[tuple[int, int, int]] = []
     scores = margins = np.zeros((len(types), 0), np.float32)
     for p in range(passes + 1):
@@ -536,6 +582,7 @@ def align_embeddings(
     src_len: Sequence[float] | np.ndarray,
     tgt_len: Sequence[float] | np.ndarray,
     params: AlignParams | None = None,
+    calibration: Calibration | None = None,
 ) -> AlignResult:
     """Align two documents given their overlap embeddings.
 
@@ -543,7 +590,8 @@ def align_embeddings(
     (K >= 1; rows that run past the end are ignored). tgt_ov likewise (K, m, d).
     src_len / tgt_len: character length of each sentence. Returns beads covering every index
     of both sides exactly once, in order, with ``score`` (calibrated, about 1 for a typical
-    correct bead) and ``margin`` (raw cosine minus neighbourhood mean).
+    correct bead) and ``margin`` (raw cosine minus neighbourhood mean). ``calibration``
+    fixes scale, length ratio and hubness instead of estimating them from these sentences.
     """
     params = params or AlignParams()
     t_start = time.perf_counter()
@@ -605,7 +653,7 @@ def align_embeddings(
         else:
             band = band_around_path([(0, 0)] + [(i, j) for i, j, _ in path], n, m, half, 2)
         fine_path, scores, margins, scale, ratio_used = _solve_level(
-            fine, band, types, ratio, params, passes=params.refine_passes
+            fine, band, types, ratio, params, params.refine_passes, calibration
         )
         if prev_level is None or not _touches_edge(fine_path, band):
             break
