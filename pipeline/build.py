@@ -1,0 +1,1019 @@
+"""`python -m pipeline build`: raw documents in, a trustworthy corpus folder out.
+
+The build is a chain of stages (see ``pipeline.runner``)::
+
+    read -> pair -> align -> decide -> write
+
+* read: every file under ``--raw`` becomes a Document or a listed rejection.
+* pair: English and Chinese documents matched by symbol (a barrier: needs them all).
+* align: sentence and paragraph alignment of each pair; the expensive part, so its
+  result is kept in a work cache keyed by both source sha256s, the model, the aligner
+  parameters and the tool version (plus a digest of the code that shapes alignments).
+  A rebuild after adding one document embeds and aligns only that document.
+* decide: dataset rows are built and the filters applied (OpusFilter style: scores stay
+  in the data, thresholds only decide where a row goes: corpus or rejects).
+* write: Parquet, rejects, TMX, Moses and report.html, streamed one document at a time.
+
+Atomic: everything is written into a temporary folder beside ``--out`` and swapped in
+at the end, so a build killed midway leaves the previous corpus as it was.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import shutil
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pipeline import __version__
+from pipeline.data import Bead, Document, DocumentPair, Rejected, RejectedInput, Sentence
+from pipeline.filters import FilterOptions, length_ratio, reject_reason
+from pipeline.report import (
+    MAX_PICTURE_PX,
+    ReportDocument,
+    ReportRow,
+    ReportWriter,
+    block_mean,
+)
+from pipeline.runner import BarrierStage, LocalEngine, Stage, StageStats, run_stages
+from pipeline.write import (
+    PAIR,
+    PARAGRAPH_REJECT_SCHEMA,
+    PARAGRAPH_SCHEMA,
+    SENTENCE_REJECT_SCHEMA,
+    SENTENCE_SCHEMA,
+    TOOL_NAME,
+    MosesWriter,
+    ParquetTableWriter,
+    TmxWriter,
+    dataset_card,
+    file_sha256,
+    is_translation_pair,
+    write_json,
+)
+
+log = logging.getLogger("pipeline.build")
+
+#: Report rows with a score below this are highlighted when no --min-score is given.
+#: Aligner scores are calibrated so a typical correct 1-1 bead scores about 1.0.
+DEFAULT_REVIEW_SCORE = 0.5
+
+#: Modules whose code shapes the alignment; their digest is part of the work-cache
+#: key, so a changed extractor or aligner never serves stale cached alignments.
+_ALIGNMENT_MODULES = (
+    "data.py",
+    "readers.py",
+    "normalize.py",
+    "extract.py",
+    "pair.py",
+    "segment.py",
+    "lexicon.py",
+    "embed.py",
+    "align.py",
+    "docalign.py",
+)
+
+
+class BuildError(Exception):
+    """A build that cannot start or finish (bad --raw/--out, unknown engine)."""
+
+
+@dataclass
+class BuildOptions:
+    """Everything a build depends on. ``cache`` defaults to ``.cache/`` beside ``out``."""
+
+    raw: Path
+    out: Path
+    model: str = "use-m"
+    filters: FilterOptions = field(default_factory=FilterOptions)
+    cache: Path | None = None
+    #: ``pipeline.align.AlignParams``; None uses the aligner's defaults.
+    align_params: Any | None = None
+    #: None: bars on a terminal, log lines otherwise.
+    show_progress: bool | None = None
+    engine: str = "local"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.cache if self.cache is not None else self.out.parent / ".cache"
+
+
+@dataclass
+class AlignedDocument:
+    """One pair after alignment: what the work cache stores and the later stages use."""
+
+    pair: DocumentPair
+    en_sentences: list[Sentence]
+    zh_sentences: list[Sentence]
+    beads: list[Bead]
+    paragraph_beads: list[Bead]
+    similarity: np.ndarray  # sentence similarity, averaged down for the report picture
+    shape: tuple[int, int]
+    model: str
+    from_cache: bool = False
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class DecidedDocument:
+    """Rows of one pair, split by the decision step into corpus and rejects."""
+
+    aligned: AlignedDocument
+    sentences: list[dict[str, Any]]
+    sentence_rejects: list[dict[str, Any]]
+    paragraphs: list[dict[str, Any]]
+    paragraph_rejects: list[dict[str, Any]]
+    #: Every sentence row in bead order with its reject reason (None = kept): the report.
+    decisions: list[tuple[dict[str, Any], str | None]] = field(default_factory=list)
+
+
+@dataclass
+class BuildContext:
+    """What stages learn along the way that is not an item: the manifest's lists."""
+
+    raw: Path
+    files: list[Path] = field(default_factory=list)
+    documents: list[tuple[str, str, str]] = field(default_factory=list)  # symbol, lang, file
+    rejected: list[Rejected] = field(default_factory=list)
+    unpaired: list[Document] = field(default_factory=list)
+    pairs: list[tuple[str, str, str]] = field(default_factory=list)  # symbol, en file, zh file
+    failed: list[Rejected] = field(default_factory=list)
+    models: set[str] = field(default_factory=set)
+
+
+@dataclass
+class BuildResult:
+    out: Path
+    manifest: dict[str, Any]
+    stats: dict[str, Any]
+
+    def summary_table(self) -> str:
+        """The table printed at the end of a build."""
+        m = self.manifest
+        s = self.stats
+        docs = m["documents"]
+        lines = [
+            f"corpus written to {self.out}",
+            f"  documents read      {docs['read']:>8}",
+            f"  rejected files      {len(docs['rejected']):>8}",
+            f"  unpaired documents  {len(docs['unpaired']):>8}",
+            f"  document pairs      {docs['paired_symbols']:>8}",
+            f"  failed pairs        {len(docs['failed_pairs']):>8}",
+            f"  sentence beads      {m['files']['sentences']['rows']:>8}",
+            f"  paragraph beads     {m['files']['paragraphs']['rows']:>8}",
+            f"  rejected beads      {m['files']['sentence_rejects']['rows']:>8}",
+        ]
+        for bead_type, count in m["beads_by_type"].items():
+            lines.append(f"    {bead_type:<6}            {count:>8}")
+        mean = m["mean_score"]
+        lines.append(f"  mean score          {mean:>8.3f}" if mean is not None else "")
+        lines.append(
+            f"  pairs aligned/cached {s['aligned_pairs']:>7} / {s['cached_pairs']}"
+            f"  (texts embedded: {s['texts_encoded']})"
+        )
+        lines.append("  time per stage (s)")
+        for stage in s["stages"]:
+            lines.append(f"    {stage['name']:<8}          {stage['seconds']:>8.2f}")
+        lines.append(f"  total               {s['seconds']:>8.2f}")
+        return "\n".join(line for line in lines if line)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def list_sources(raw: Path) -> list[Path]:
+    """Input files directly in ``raw``, sorted by name; hidden files are skipped.
+
+    Files are named by their base name everywhere (as the readers do), so the folder
+    is not searched recursively: two ``x.txt`` in different subfolders would clash.
+    """
+    if not raw.is_dir():
+        raise BuildError(f"{raw}: raw folder does not exist or is not a folder")
+    return sorted(
+        (p for p in raw.iterdir() if p.is_file() and not p.name.startswith(".")),
+        key=lambda p: p.name,
+    )
+
+
+def code_digest() -> str:
+    """sha256 over the modules that shape alignments (see ``_ALIGNMENT_MODULES``)."""
+    digest = hashlib.sha256()
+    package = Path(__file__).parent
+    for name in _ALIGNMENT_MODULES:
+        path = package / name
+        if path.exists():
+            digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _align_params_dict(params: Any | None) -> dict[str, Any]:
+    from pipeline.align import AlignParams
+
+    return dataclasses.asdict(params if params is not None else AlignParams())
+
+
+def block_labels(doc: Document) -> list[tuple[str, str | None]]:
+    """(block key, para_no) per block of ``doc``.
+
+    para_no is what a reader cites: the printed number of an operative paragraph or a
+    footnote, "5(a)" for a sub-paragraph, and the position within its kind for
+    unnumbered blocks (the 3rd preambular paragraph is "3").
+    """
+    keys = doc.block_keys()
+    labels: list[tuple[str, str | None]] = []
+    ordinal: Counter[str] = Counter()
+    last_op: str | None = None
+    for key, block in zip(keys, doc.blocks, strict=True):
+        ordinal[block.kind] += 1
+        if block.kind == "operative":
+            last_op = block.number
+        if block.kind in ("operative", "footnote") and block.number:
+            para_no: str | None = block.number
+        elif block.kind == "subparagraph":
+            letter = block.number or str(ordinal[block.kind])
+            para_no = f"{last_op}({letter})" if last_op else f"({letter})"
+        else:
+            para_no = str(ordinal[block.kind])
+        labels.append((key, para_no))
+    return labels
+
+
+def _join(texts: list[str], lang: str) -> str:
+    """Chinese is written without spaces between sentences; English with one."""
+    parts = [t.strip() for t in texts if t.strip()]
+    return ("" if lang == "zh" else " ").join(parts)
+
+
+def _row_common(
+    pair: DocumentPair, *, model: str, en_tokens: int, zh_tokens: int
+) -> dict[str, Any]:
+    session = pair.en.metadata.session or pair.zh.metadata.session
+    return {
+        "symbol": pair.symbol,
+        "session": session,
+        "pair": PAIR,
+        "len_ratio": length_ratio(en_tokens, zh_tokens),
+        "en_tokens": en_tokens,
+        "zh_tokens": zh_tokens,
+        "source_en": pair.en.source_file,
+        "source_zh": pair.zh.source_file,
+        "sha256_en": pair.en.sha256,
+        "sha256_zh": pair.zh.sha256,
+        "model": model,
+        "version": __version__,
+    }
+
+
+def sentence_rows(aligned: AlignedDocument) -> list[dict[str, Any]]:
+    """One dataset row per sentence bead, in bead (document) order.
+
+    ``id`` is the symbol plus the first English sentence id ("A/RES/75/58:op5:s1");
+    a bead without English takes its first Chinese id, marked ``zh:`` so it can never
+    collide with an English-derived id of the same block ("A/RES/75/58:zh:op5:s2").
+    """
+    pair = aligned.pair
+    en_labels = block_labels(pair.en)
+    zh_labels = block_labels(pair.zh)
+    rows = []
+    for bead in aligned.beads:
+        en_sents = [aligned.en_sentences[i] for i in bead.src]
+        zh_sents = [aligned.zh_sentences[i] for i in bead.tgt]
+        if en_sents:
+            first_id = en_sents[0].id
+            block = pair.en.blocks[en_sents[0].block]
+            para_no = en_labels[en_sents[0].block][1]
+        else:
+            first_id = "zh:" + zh_sents[0].id
+            block = pair.zh.blocks[zh_sents[0].block]
+            para_no = zh_labels[zh_sents[0].block][1]
+        en_text = _join([s.text for s in en_sents], "en")
+        zh_text = _join([s.text for s in zh_sents], "zh")
+        row = {
+            "id": f"{pair.symbol}:{first_id}",
+            "kind": block.kind,
+            "para_no": para_no,
+            "en": en_text,
+            "zh": zh_text,
+            "translation": {"en": en_text, "zh": zh_text},
+            "en_sent_ids": [s.id for s in en_sents],
+            "zh_sent_ids": [s.id for s in zh_sents],
+            "align_type": bead.type,
+            "score": float(bead.score),
+            "margin": float(bead.margin),
+        }
+        row.update(
+            _row_common(
+                pair,
+                model=aligned.model,
+                en_tokens=sum(s.tokens for s in en_sents),
+                zh_tokens=sum(s.tokens for s in zh_sents),
+            )
+        )
+        rows.append(row)
+    return rows
+
+
+def paragraph_rows(aligned: AlignedDocument) -> list[dict[str, Any]]:
+    """One dataset row per paragraph bead (blocks of the two documents), in order."""
+    pair = aligned.pair
+    en_labels = block_labels(pair.en)
+    zh_labels = block_labels(pair.zh)
+    en_tokens_per_block: Counter[int] = Counter()
+    zh_tokens_per_block: Counter[int] = Counter()
+    for s in aligned.en_sentences:
+        en_tokens_per_block[s.block] += s.tokens
+    for s in aligned.zh_sentences:
+        zh_tokens_per_block[s.block] += s.tokens
+    rows = []
+    for bead in aligned.paragraph_beads:
+        if bead.src:
+            first = bead.src[0]
+            key, para_no = en_labels[first]
+            block = pair.en.blocks[first]
+        else:
+            first = bead.tgt[0]
+            key, para_no = zh_labels[first]
+            key = "zh:" + key
+            block = pair.zh.blocks[first]
+        en_text = _join([pair.en.blocks[i].text for i in bead.src], "en")
+        zh_text = _join([pair.zh.blocks[i].text for i in bead.tgt], "zh")
+        row = {
+            "id": f"{pair.symbol}:{key}",
+            "kind": block.kind,
+            "para_no": para_no,
+            "en": en_text,
+            "zh": zh_text,
+            "translation": {"en": en_text, "zh": zh_text},
+            "en_para_ids": [en_labels[i][0] for i in bead.src],
+            "zh_para_ids": [zh_labels[i][0] for i in bead.tgt],
+            "align_type": bead.type,
+            "score": float(bead.score),
+            "margin": float(bead.margin),
+        }
+        row.update(
+            _row_common(
+                pair,
+                model=aligned.model,
+                en_tokens=sum(en_tokens_per_block[i] for i in bead.src),
+                zh_tokens=sum(zh_tokens_per_block[i] for i in bead.tgt),
+            )
+        )
+        rows.append(row)
+    return rows
+
+
+def decide(rows: list[dict[str, Any]], options: FilterOptions) -> list[str | None]:
+    """The reject reason of each row (None = keep), in row order."""
+    return [
+        reject_reason(
+            en=row["en"],
+            zh=row["zh"],
+            score=row["score"],
+            len_ratio=row["len_ratio"],
+            options=options,
+        )
+        for row in rows
+    ]
+
+
+def split_rows(
+    rows: list[dict[str, Any]], reasons: list[str | None]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(kept, rejected); a rejected row gets its ``reject_reason`` column."""
+    kept = [row for row, reason in zip(rows, reasons, strict=True) if reason is None]
+    rejected = [
+        {**row, "reject_reason": reason}
+        for row, reason in zip(rows, reasons, strict=True)
+        if reason is not None
+    ]
+    return kept, rejected
+
+
+# --------------------------------------------------------------------------- work cache
+
+
+class WorkCache:
+    """Finished alignments on disk, one entry per pair, keyed by everything they depend on.
+
+    An entry is ``<key>.json`` (sentences, beads, model name) plus ``<key>.npy`` (the
+    averaged-down similarity matrix). The JSON is written last and atomically: it is
+    the completion marker, so a build killed while storing leaves no half entry.
+    """
+
+    def __init__(self, folder: Path, *, model: str, params: dict[str, Any]) -> None:
+        self.folder = folder
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._base = {
+            "model": model,
+            "params": params,
+            "version": __version__,
+            "code": code_digest(),
+        }
+
+    def key(self, pair: DocumentPair) -> str:
+        material = {**self._base, "en": pair.en.sha256, "zh": pair.zh.sha256}
+        return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+
+    def load(self, pair: DocumentPair) -> AlignedDocument | None:
+        key = self.key(pair)
+        meta_path = self.folder / f"{key}.json"
+        matrix_path = self.folder / f"{key}.npy"
+        if not meta_path.exists() or not matrix_path.exists():
+            return None
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        return AlignedDocument(
+            pair=pair,
+            en_sentences=[Sentence(**s) for s in meta["en_sentences"]],
+            zh_sentences=[Sentence(**s) for s in meta["zh_sentences"]],
+            beads=[Bead(**b) for b in meta["beads"]],
+            paragraph_beads=[Bead(**b) for b in meta["paragraph_beads"]],
+            similarity=np.load(matrix_path).astype(np.float32),
+            shape=(int(meta["shape"][0]), int(meta["shape"][1])),
+            model=meta["model"],
+            from_cache=True,
+            timings=meta.get("timings", {}),
+        )
+
+    def store(self, aligned: AlignedDocument) -> None:
+        key = self.key(aligned.pair)
+        matrix_tmp = self.folder / f".{key}.{os.getpid()}.npy"
+        np.save(matrix_tmp, aligned.similarity.astype(np.float16))
+        os.replace(matrix_tmp, self.folder / f"{key}.npy")
+        meta = {
+            "symbol": aligned.pair.symbol,
+            "en_sentences": [dataclasses.asdict(s) for s in aligned.en_sentences],
+            "zh_sentences": [dataclasses.asdict(s) for s in aligned.zh_sentences],
+            "beads": [dataclasses.asdict(b) for b in aligned.beads],
+            "paragraph_beads": [dataclasses.asdict(b) for b in aligned.paragraph_beads],
+            "shape": list(aligned.shape),
+            "model": aligned.model,
+            "timings": aligned.timings,
+        }
+        meta_tmp = self.folder / f".{key}.{os.getpid()}.json"
+        meta_tmp.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+        os.replace(meta_tmp, self.folder / f"{key}.json")
+
+
+class CountingEncoder:
+    """Passes texts to the real encoder and counts them: the build's proof of how much
+    it embedded (an incremental rebuild must embed only the new document's text)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.name: str = inner.name
+        self.dim: int = inner.dim
+        self.texts_encoded = 0
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        self.texts_encoded += len(texts)
+        return self.inner.encode(texts)
+
+
+# --------------------------------------------------------------------------- stages
+
+
+class ReadStage(Stage[Path, Document]):
+    """Path -> Document. A file that cannot be read is listed with its reason."""
+
+    name = "read"
+    item_independent = True
+
+    def __init__(self, context: BuildContext) -> None:
+        super().__init__()
+        self.context = context
+
+    def label(self, item: Path) -> str:
+        return item.name
+
+    def process(self, item: Path) -> Iterator[Document]:
+        from pipeline.extract import extract_file
+
+        name = item.relative_to(self.context.raw).as_posix()
+        try:
+            document = extract_file(item)
+        except RejectedInput as error:
+            self.drop("rejected")
+            self.context.rejected.append(Rejected(name, error.reason))
+            log.warning("rejected %s: %s", name, error.reason)
+            return
+        except Exception as error:  # a bad document must never stop the build
+            self.drop("error")
+            reason = f"unexpected error while reading: {type(error).__name__}: {error}"
+            self.context.rejected.append(Rejected(name, reason))
+            log.warning("rejected %s: %s", name, reason)
+            return
+        self.context.documents.append((document.symbol, document.language, name))
+        yield document
+
+
+class PairStage(BarrierStage[Document, DocumentPair]):
+    """All documents -> en/zh pairs by symbol; unpaired and duplicates are listed."""
+
+    name = "pair"
+
+    def __init__(self, context: BuildContext) -> None:
+        super().__init__()
+        self.context = context
+
+    def process_all(self, items: list[Document]) -> Iterator[DocumentPair]:
+        from pipeline.pair import pair_documents
+
+        result = pair_documents(items)
+        self.context.rejected.extend(result.rejected)
+        self.context.unpaired.extend(result.unpaired)
+        for _ in result.unpaired:
+            self.drop("unpaired")
+        for _ in result.rejected:
+            self.drop("duplicate")
+        for pair in sorted(result.pairs, key=lambda p: p.symbol):
+            self.context.pairs.append((pair.symbol, pair.en.source_file, pair.zh.source_file))
+            yield pair
+
+
+class AlignStage(Stage[DocumentPair, AlignedDocument]):
+    """Pair -> alignment, from the work cache when nothing it depends on changed.
+
+    The encoder is loaded on the first pair that is not cached, so a warm rebuild
+    never pays for loading the model.
+    """
+
+    name = "align"
+    item_independent = True
+
+    def __init__(self, context: BuildContext, options: BuildOptions) -> None:
+        super().__init__()
+        self.context = context
+        self.options = options
+        self.params = options.align_params
+        self.cache = WorkCache(
+            options.cache_dir / "work",
+            model=options.model,
+            params=_align_params_dict(options.align_params),
+        )
+        self.encoder: CountingEncoder | None = None
+
+    def label(self, item: DocumentPair) -> str:
+        return item.symbol
+
+    def _encoder(self) -> CountingEncoder:
+        if self.encoder is None:
+            from pipeline.embed import load_encoder
+
+            started = time.perf_counter()
+            inner = load_encoder(self.options.model, cache_dir=self.options.cache_dir / "embed")
+            self.encoder = CountingEncoder(inner)
+            self.stats.add_time("load_encoder", time.perf_counter() - started)
+        return self.encoder
+
+    def process(self, item: DocumentPair) -> Iterator[AlignedDocument]:
+        cached = self.cache.load(item)
+        if cached is not None:
+            self.stats.counters["cached_pairs"] += 1
+            self.context.models.add(cached.model)
+            yield cached
+            return
+        try:
+            aligned = self._align(item)
+        except Exception as error:  # one pair failing must not stop the build
+            self.drop("align_error")
+            reason = f"alignment failed: {type(error).__name__}: {error}"
+            self.context.failed.append(Rejected(item.symbol, reason))
+            log.warning("%s: %s", item.symbol, reason)
+            return
+        self.cache.store(aligned)
+        self.stats.counters["aligned_pairs"] += 1
+        self.context.models.add(aligned.model)
+        yield aligned
+
+    def _align(self, pair: DocumentPair) -> AlignedDocument:
+        from pipeline.docalign import align_pair
+
+        encoder = self._encoder()
+        before = encoder.texts_encoded
+        started = time.perf_counter()
+        result = align_pair(pair, encoder, self.params)
+        self.stats.add_time("align_pair", time.perf_counter() - started)
+        self.stats.counters["texts_encoded"] += encoder.texts_encoded - before
+        self.stats.counters["sentences_en"] += len(result.en_sentences)
+        self.stats.counters["sentences_zh"] += len(result.zh_sentences)
+        for name, seconds in result.timings.items():
+            self.stats.add_time(f"align_pair.{name}", float(seconds))
+        en_emb = np.asarray(result.en_embeddings, dtype=np.float32)
+        zh_emb = np.asarray(result.zh_embeddings, dtype=np.float32)
+        similarity = similarity_matrix(en_emb, zh_emb)
+        return AlignedDocument(
+            pair=pair,
+            en_sentences=list(result.en_sentences),
+            zh_sentences=list(result.zh_sentences),
+            beads=list(result.beads),
+            paragraph_beads=list(result.paragraph_beads),
+            similarity=similarity,
+            shape=(len(result.en_sentences), len(result.zh_sentences)),
+            model=encoder.name,
+            timings={k: float(v) for k, v in result.timings.items()},
+        )
+
+
+def similarity_matrix(en: np.ndarray, zh: np.ndarray, max_side: int = MAX_PICTURE_PX) -> np.ndarray:
+    """Cosine similarities of every en x zh sentence pair, averaged down so that neither
+    side exceeds ``max_side`` (the report picture; the work cache stores this).
+
+    Computed in row blocks, so a 10,000-sentence document never holds the full matrix.
+    """
+    n, m = en.shape[0], zh.shape[0]
+    if n == 0 or m == 0:
+        return np.zeros((0, 0), dtype=np.float32)
+    row_step = -(-n // max_side)
+    col_step = -(-m // max_side)
+    rows_per_block = row_step * max(1, 1024 // row_step)
+    parts = [
+        block_mean(en[start : start + rows_per_block] @ zh.T, row_step, col_step)
+        for start in range(0, n, rows_per_block)
+    ]
+    return np.concatenate(parts, axis=0).astype(np.float32)
+
+
+class DecideStage(Stage[AlignedDocument, DecidedDocument]):
+    """Aligned pair -> dataset rows, split into corpus and rejects by the filters."""
+
+    name = "decide"
+    item_independent = True
+
+    def __init__(self, options: FilterOptions) -> None:
+        super().__init__()
+        self.options = options
+
+    def label(self, item: AlignedDocument) -> str:
+        return item.pair.symbol
+
+    def process(self, item: AlignedDocument) -> Iterator[DecidedDocument]:
+        rows = sentence_rows(item)
+        reasons = decide(rows, self.options)
+        sentences, sentence_rejects = split_rows(rows, reasons)
+        para_rows = paragraph_rows(item)
+        paragraphs, paragraph_rejects = split_rows(para_rows, decide(para_rows, self.options))
+        for row in sentence_rejects:
+            self.stats.counters["sentence_rejects." + row["reject_reason"].split(":")[0]] += 1
+        for row in paragraph_rejects:
+            self.stats.counters["paragraph_rejects." + row["reject_reason"].split(":")[0]] += 1
+        yield DecidedDocument(
+            item,
+            sentences,
+            sentence_rejects,
+            paragraphs,
+            paragraph_rejects,
+            decisions=list(zip(rows, reasons, strict=True)),
+        )
+
+
+class WriteStage(Stage[DecidedDocument, None]):
+    """Sink: streams each document's rows to every output in the temporary folder."""
+
+    name = "write"
+
+    def __init__(self, folder: Path, context: BuildContext, options: BuildOptions) -> None:
+        super().__init__()
+        self.folder = folder
+        self.context = context
+        self.options = options
+        self.sentences = ParquetTableWriter(folder / PAIR, SENTENCE_SCHEMA)
+        self.paragraphs = ParquetTableWriter(folder / f"{PAIR}-paragraphs", PARAGRAPH_SCHEMA)
+        self.sentence_rejects = ParquetTableWriter(
+            folder / "rejects" / PAIR, SENTENCE_REJECT_SCHEMA
+        )
+        self.paragraph_rejects = ParquetTableWriter(
+            folder / "rejects" / f"{PAIR}-paragraphs", PARAGRAPH_REJECT_SCHEMA
+        )
+        self.tmx = TmxWriter(folder / f"{PAIR}.tmx")
+        self.moses = MosesWriter(folder / f"{PAIR}.en", folder / f"{PAIR}.zh")
+        low = options.filters.min_score
+        self.report = ReportWriter(
+            folder / "report.html", low_score=low if low is not None else DEFAULT_REVIEW_SCORE
+        )
+        self._report_started = False
+        self.beads_by_type: Counter[str] = Counter()
+        self.score_sum = 0.0
+        self.scored = 0
+        self.not_exported = 0
+
+    def label(self, item: DecidedDocument) -> str:
+        return item.aligned.pair.symbol
+
+    def _start_report(self) -> None:
+        # Called on the first document or at the end: by then pairing (a barrier) has
+        # run, so the unpaired and rejected lists are complete.
+        if self._report_started:
+            return
+        self._report_started = True
+        ctx = self.context
+        self.report.start(
+            "UN resolutions en-zh: alignment report",
+            {
+                "files read": len(ctx.files),
+                "document pairs": len(ctx.pairs),
+                "unpaired documents": len(ctx.unpaired),
+                "rejected files": len(ctx.rejected),
+                "model": self.options.model,
+                "filters": json.dumps(self.options.filters.to_dict()),
+                "highlighted": f"score below {self.report.low_score}",
+            },
+            [(d.symbol, d.language, _relative(d.source_file, ctx.raw)) for d in ctx.unpaired],
+            [(r.source_file, r.reason) for r in ctx.rejected + ctx.failed],
+        )
+
+    def process(self, item: DecidedDocument) -> Iterator[None]:
+        self._start_report()
+        self.sentences.write_rows(item.sentences)
+        self.paragraphs.write_rows(item.paragraphs)
+        self.sentence_rejects.write_rows(item.sentence_rejects)
+        self.paragraph_rejects.write_rows(item.paragraph_rejects)
+        for row in item.sentences:
+            self.beads_by_type[row["align_type"]] += 1
+            if is_translation_pair(row):
+                self.score_sum += row["score"]
+                self.scored += 1
+                self.tmx.write_row(row)
+                self.moses.write_row(row)
+            else:
+                self.not_exported += 1
+        self.report.add_document(report_document(item))
+        return iter(())
+
+    def finish(self) -> Iterator[None]:
+        self._start_report()
+        self.sentences.close()
+        self.paragraphs.close()
+        self.sentence_rejects.close()
+        self.paragraph_rejects.close()
+        self.tmx.close()
+        self.moses.close()
+        self.report.close()
+        return iter(())
+
+
+def report_document(item: DecidedDocument) -> ReportDocument:
+    """The report's view of one document: every bead in order, rejects marked."""
+    aligned = item.aligned
+    return ReportDocument(
+        symbol=aligned.pair.symbol,
+        source_en=aligned.pair.en.source_file,
+        source_zh=aligned.pair.zh.source_file,
+        rows=[
+            ReportRow(
+                id=row["id"],
+                kind=row["kind"],
+                align_type=row["align_type"],
+                en=row["en"],
+                zh=row["zh"],
+                score=row["score"],
+                reject_reason=reason,
+            )
+            for row, reason in item.decisions
+        ],
+        similarity=aligned.similarity,
+        shape=aligned.shape,
+        path=[(list(b.src), list(b.tgt)) for b in aligned.beads],
+    )
+
+
+def _relative(source_file: str, raw: Path) -> str:
+    path = Path(source_file)
+    try:
+        return path.relative_to(raw).as_posix()
+    except ValueError:
+        return source_file
+
+
+# --------------------------------------------------------------------------- atomic output
+
+
+def _is_corpus_folder(path: Path) -> bool:
+    manifest = path / "manifest.json"
+    if not manifest.exists():
+        return False
+    try:
+        return json.loads(manifest.read_text(encoding="utf-8")).get("tool") == TOOL_NAME
+    except (OSError, ValueError):
+        return False
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def recover_output(out: Path) -> None:
+    """Undo what a build killed at the worst moment may have left beside ``out``.
+
+    A swap is two renames (out -> old, tmp -> out); a kill between them leaves no
+    ``out`` but an ``old``: it is renamed back. Temporary folders of builds that are
+    no longer running are deleted.
+    """
+    parent = out.parent
+    if not parent.exists():
+        return
+    olds = sorted(parent.glob(f".{out.name}.old-*"))
+    if not out.exists() and olds:
+        os.rename(olds[-1], out)
+        log.warning("restored %s from an interrupted swap", out)
+        olds = olds[:-1]
+    for leftover in olds + sorted(parent.glob(f".{out.name}.tmp-*")):
+        pid_text = leftover.name.rsplit("-", 1)[-1]
+        if pid_text.isdigit() and _pid_alive(int(pid_text)) and int(pid_text) != os.getpid():
+            continue
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def prepare_output(out: Path) -> Path:
+    """Check ``out`` may be replaced and return a fresh temporary folder beside it."""
+    if out.exists() and not out.is_dir():
+        raise BuildError(f"{out}: output path exists and is not a folder")
+    if out.exists() and any(out.iterdir()) and not _is_corpus_folder(out):
+        raise BuildError(
+            f"{out}: folder is not empty and holds no corpus built by {TOOL_NAME}; "
+            "refusing to replace it"
+        )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    recover_output(out)
+    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    return tmp
+
+
+def swap_in(tmp: Path, out: Path) -> None:
+    """Replace ``out`` by ``tmp`` with renames (atomic on one file system)."""
+    old = out.parent / f".{out.name}.old-{os.getpid()}"
+    if out.exists():
+        os.rename(out, old)
+    os.rename(tmp, out)
+    if old.exists():
+        shutil.rmtree(old)
+
+
+# --------------------------------------------------------------------------- build
+
+
+def build_corpus(options: BuildOptions) -> BuildResult:
+    """Run the whole build; the corpus appears at ``options.out`` only if it succeeds."""
+    if options.engine != "local":
+        raise BuildError(f"engine {options.engine!r} is not available; use 'local'")
+    started = time.perf_counter()
+    raw = options.raw.resolve()
+    out = options.out.resolve()
+    if out == raw or raw.is_relative_to(out):
+        raise BuildError(f"{out}: output folder must not contain the raw folder {raw}")
+    files = list_sources(raw)
+    tmp = prepare_output(out)
+    try:
+        context = BuildContext(raw=raw, files=files)
+        show_bar = sys.stderr.isatty() if options.show_progress is None else options.show_progress
+        log.info("build: %d files in %s -> %s", len(files), raw, out)
+        stages: list[Stage[Any, Any]] = [
+            ReadStage(context),
+            PairStage(context),
+            AlignStage(context, options),
+            DecideStage(options.filters),
+            WriteStage(tmp, context, options),
+        ]
+        stats = run_stages(files, stages, engine=LocalEngine(), show_bar=show_bar)
+        writer = stages[-1]
+        assert isinstance(writer, WriteStage)
+        manifest = build_manifest(options, context, writer, stats)
+        write_json(tmp / "manifest.json", manifest)
+        (tmp / "README.md").write_text(dataset_card(manifest), encoding="utf-8")
+        align_counters = stats[2].counters
+        run_stats = {
+            "seconds": round(time.perf_counter() - started, 4),
+            "engine": "local",
+            "aligned_pairs": align_counters["aligned_pairs"],
+            "cached_pairs": align_counters["cached_pairs"],
+            "texts_encoded": align_counters["texts_encoded"],
+            "stages": [s.to_dict() for s in stats],
+        }
+        write_json(tmp / "stats.json", run_stats)
+        swap_in(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    log.info("build: done in %.2f s", run_stats["seconds"])
+    return BuildResult(out=out, manifest=manifest, stats=run_stats)
+
+
+def build_manifest(
+    options: BuildOptions,
+    context: BuildContext,
+    writer: WriteStage,
+    stats: list[StageStats],
+) -> dict[str, Any]:
+    """manifest.json: what went in, what came out, and how (no timings: a rebuild of
+    the same input with the same settings gives the same manifest)."""
+    raw = context.raw
+    files: dict[str, Any] = {}
+    outputs = {
+        "sentences": writer.sentences,
+        "paragraphs": writer.paragraphs,
+        "sentence_rejects": writer.sentence_rejects,
+        "paragraph_rejects": writer.paragraph_rejects,
+    }
+    out_dir = writer.folder
+    for name, table in outputs.items():
+        files[name] = {
+            "rows": table.rows,
+            "files": [
+                {
+                    "path": p.relative_to(out_dir).as_posix(),
+                    "sha256": file_sha256(p),
+                    "rows": table.rows if len(table.files) == 1 else None,
+                }
+                for p in table.files
+            ],
+        }
+    files["tmx"] = {
+        "rows": writer.tmx.units,
+        "files": [{"path": writer.tmx.path.name, "sha256": file_sha256(writer.tmx.path)}],
+    }
+    files["moses"] = {
+        "rows": writer.moses.lines,
+        "files": [{"path": p.name, "sha256": file_sha256(p)} for p in writer.moses.paths],
+    }
+    files["report"] = {
+        "rows": writer.report.documents,
+        "files": [{"path": "report.html", "sha256": file_sha256(writer.report.path)}],
+    }
+    models = sorted(context.models)
+    return {
+        "tool": TOOL_NAME,
+        "version": __version__,
+        "pair": PAIR,
+        "raw": str(raw),
+        "model": {"spec": options.model, "name": models[0] if len(models) == 1 else models},
+        "align_params": _align_params_dict(options.align_params),
+        "filters": options.filters.to_dict(),
+        "documents": {
+            "files": len(context.files),
+            "read": len(context.documents),
+            "paired_symbols": len(context.pairs),
+            "parsed": [
+                {"symbol": s, "language": lang, "source_file": f}
+                for s, lang, f in context.documents
+            ],
+            "paired": [
+                {
+                    "symbol": s,
+                    "source_en": _relative(en, raw),
+                    "source_zh": _relative(zh, raw),
+                }
+                for s, en, zh in context.pairs
+            ],
+            "unpaired": [
+                {
+                    "symbol": d.symbol,
+                    "language": d.language,
+                    "source_file": _relative(d.source_file, raw),
+                    "reason": f"no {'zh' if d.language == 'en' else 'en'} document "
+                    f"with symbol {d.symbol}",
+                }
+                for d in context.unpaired
+            ],
+            "rejected": [
+                {"source_file": _relative(r.source_file, raw), "reason": r.reason}
+                for r in context.rejected
+            ],
+            "failed_pairs": [{"symbol": r.source_file, "reason": r.reason} for r in context.failed],
+        },
+        "stages": [
+            {
+                "name": s.name,
+                "items_in": s.items_in,
+                "items_out": s.items_out,
+                "dropped": dict(sorted(s.dropped.items())),
+                "rejected_rows": {k: v for k, v in sorted(s.counters.items()) if "_rejects." in k},
+            }
+            for s in stats
+        ],
+        "beads_by_type": dict(sorted(writer.beads_by_type.items())),
+        "mean_score": round(writer.score_sum / writer.scored, 6) if writer.scored else None,
+        "exports": {
+            "translation_pairs": writer.scored,
+            "not_exported_one_sided_beads": writer.not_exported,
+        },
+        "files": files,
+    }

@@ -1,0 +1,313 @@
+"""report.html: what a reviewer opens to judge the corpus by eye.
+
+Per document: the side-by-side pairs with their scores (low scores highlighted, rows
+the filters rejected marked with the reason) and a picture of the sentence similarity
+matrix with the chosen alignment path drawn over it; plus the unpaired and rejected
+documents. One self-contained file: CSS inline, pictures as data-URI PNGs encoded
+here with numpy and zlib, no scripts at all, and a Content-Security-Policy that forbids
+them, so escaped document text can never turn into markup that runs.
+
+The writer streams: the page head and the problem lists are written first, then one
+section per document as the build produces it, so a big archive never needs all of
+its documents in memory at once.
+"""
+
+from __future__ import annotations
+
+import base64
+import struct
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+
+from pipeline import __version__
+
+#: Longest side of a similarity picture, in pixels; bigger matrices are averaged down.
+MAX_PICTURE_PX = 360
+#: Smallest picture side for small documents: each sentence gets a visible cell.
+MIN_PICTURE_PX = 180
+
+_LOW_COLOUR = (255, 0, 0)  # the chosen path
+_HIGH_SIM = np.array([8, 48, 107], dtype=np.float64)  # dark blue = similar
+_LOW_SIM = np.array([247, 251, 255], dtype=np.float64)  # near white = unrelated
+
+
+@dataclass
+class ReportRow:
+    """One bead as the report shows it."""
+
+    id: str
+    kind: str
+    align_type: str
+    en: str
+    zh: str
+    score: float
+    reject_reason: str | None = None
+
+
+@dataclass
+class ReportDocument:
+    """Everything the report needs about one aligned pair.
+
+    ``similarity`` is the (possibly averaged-down) sentence similarity matrix and
+    ``shape`` the full (en sentences, zh sentences) size it stands for; ``path`` lists
+    each bead's (en indices, zh indices) in full-size coordinates.
+    """
+
+    symbol: str
+    source_en: str
+    source_zh: str
+    rows: list[ReportRow]
+    similarity: np.ndarray
+    shape: tuple[int, int]
+    path: list[tuple[list[int], list[int]]] = field(default_factory=list)
+
+
+def block_mean(matrix: np.ndarray, fy: int, fx: int) -> np.ndarray:
+    """Average ``fy`` x ``fx`` blocks of ``matrix`` (edge blocks may be smaller)."""
+    rows, cols = matrix.shape
+    if fy == 1 and fx == 1:
+        return matrix.astype(np.float32)
+    padded = np.pad(
+        matrix.astype(np.float32),
+        ((0, (-rows) % fy), (0, (-cols) % fx)),
+        constant_values=np.nan,
+    )
+    blocks = padded.reshape(padded.shape[0] // fy, fy, padded.shape[1] // fx, fx)
+    return np.nanmean(blocks, axis=(1, 3)).astype(np.float32)
+
+
+def downsample(matrix: np.ndarray, max_side: int = MAX_PICTURE_PX) -> np.ndarray:
+    """Block-average ``matrix`` so neither side exceeds ``max_side`` (a picture of a
+    4,000-sentence document stays a few hundred pixels and a few kilobytes)."""
+    rows, cols = matrix.shape
+    return block_mean(matrix, max(1, -(-rows // max_side)), max(1, -(-cols // max_side)))
+
+
+def encode_png(rgb: np.ndarray) -> bytes:
+    """Encode an (h, w, 3) uint8 array as a PNG (8-bit truecolour, no filtering)."""
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+        raise ValueError(f"expected an (h, w, 3) uint8 array, got {rgb.shape} {rgb.dtype}")
+    height, width, _ = rgb.shape
+    raw = np.concatenate([np.zeros((height, 1), dtype=np.uint8), rgb.reshape(height, -1)], axis=1)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw.tobytes(), 9))
+        + chunk(b"IEND", b"")
+    )
+
+
+def similarity_picture(
+    similarity: np.ndarray,
+    shape: tuple[int, int],
+    path: Sequence[tuple[Sequence[int], Sequence[int]]],
+) -> np.ndarray:
+    """RGB picture: similarity as white-to-blue, the alignment path in red on top.
+
+    Rows are English sentences, columns Chinese ones. Each bead paints the cells of its
+    en x zh rectangle (full-size indices mapped to picture pixels); a 1-0/0-1 bead is
+    drawn as a one-pixel line where the other side would be.
+    """
+    full_rows, full_cols = shape
+    small = np.nan_to_num(np.asarray(similarity, dtype=np.float64), nan=0.0)
+    if small.size == 0 or full_rows == 0 or full_cols == 0:
+        return np.full((8, 8, 3), 255, dtype=np.uint8)
+    scale = max(1, MIN_PICTURE_PX // max(small.shape))
+    lo, hi = float(small.min()), float(small.max())
+    norm = (small - lo) / (hi - lo) if hi > lo else np.zeros_like(small)
+    rgb = _LOW_SIM + norm[..., None] * (_HIGH_SIM - _LOW_SIM)
+    picture = np.repeat(np.repeat(rgb, scale, axis=0), scale, axis=1).round().astype(np.uint8)
+    height, width = picture.shape[:2]
+
+    def to_px(index: int, full: int, size: int) -> int:
+        return min(size - 1, index * size // full)
+
+    last_r, last_c = 0, 0
+    for en_ids, zh_ids in path:
+        if en_ids:
+            r0 = to_px(min(en_ids), full_rows, height)
+            r1 = max(r0 + 1, to_px(max(en_ids) + 1, full_rows, height))
+            last_r = r1
+        else:
+            r0, r1 = max(0, last_r - 1), max(1, last_r)
+        if zh_ids:
+            c0 = to_px(min(zh_ids), full_cols, width)
+            c1 = max(c0 + 1, to_px(max(zh_ids) + 1, full_cols, width))
+            last_c = c1
+        else:
+            c0, c1 = max(0, last_c - 1), max(1, last_c)
+        picture[r0:r1, c0:c1] = _LOW_COLOUR
+    return picture
+
+
+_CSS = """
+body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}
+h1{font-size:1.5em}h2{font-size:1.25em;margin-top:2em;border-bottom:2px solid #ccc}
+table{border-collapse:collapse;width:100%;table-layout:fixed}
+td,th{border:1px solid #ddd;padding:3px 6px;vertical-align:top;font-size:0.9em}
+th{background:#f3f3f3}
+td.score{text-align:right;font-variant-numeric:tabular-nums}
+col.c-id{width:11em}col.c-type{width:3.5em}col.c-score{width:4.5em}
+tr.low td{background:#ffd0d0}
+tr.rejected td{background:#eeeeee;color:#777;text-decoration:line-through}
+tr.rejected td.reason{text-decoration:none}
+.matrix{image-rendering:pixelated;border:1px solid #999}
+.meta{color:#555}
+ul.problems li{margin:2px 0}
+"""
+
+
+def _fmt_score(score: float) -> str:
+    return f"{score:.3f}"
+
+
+def render_head(title: str, summary: dict[str, Any]) -> str:
+    """Page start: title, build summary (documents, pairs, rows) as a small table."""
+    items = "".join(
+        f"<tr><th>{escape(str(k))}</th><td>{escape(str(v))}</td></tr>" for k, v in summary.items()
+    )
+    return (
+        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+        "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; "
+        "img-src data:; style-src 'unsafe-inline'\">"
+        f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>\n"
+        f"<h1>{escape(title)}</h1>\n"
+        f"<p class='meta'>pipeline {escape(__version__)}</p>\n"
+        f"<table class='summary' style='width:auto'>{items}</table>\n"
+    )
+
+
+def render_problems(
+    unpaired: Sequence[tuple[str, str, str]], rejected: Sequence[tuple[str, str]]
+) -> str:
+    """The documents that did not make it: unpaired (symbol, language, file) and
+    rejected (file, reason)."""
+    parts = ["<section id='unpaired'><h2>Unpaired documents</h2>"]
+    if unpaired:
+        parts.append("<ul class='problems'>")
+        for symbol, language, source in unpaired:
+            parts.append(
+                f"<li><b>{escape(symbol)}</b> ({escape(language)}) in {escape(source)}: "
+                "no counterpart in the other language</li>"
+            )
+        parts.append("</ul>")
+    else:
+        parts.append("<p>None.</p>")
+    parts.append("</section>\n<section id='rejected'><h2>Rejected files</h2>")
+    if rejected:
+        parts.append("<ul class='problems'>")
+        for source, reason in rejected:
+            parts.append(f"<li><b>{escape(source)}</b>: {escape(reason)}</li>")
+        parts.append("</ul>")
+    else:
+        parts.append("<p>None.</p>")
+    parts.append("</section>\n")
+    return "".join(parts)
+
+
+def render_document(doc: ReportDocument, *, low_score: float) -> str:
+    """One document's section: header, similarity picture, side-by-side table."""
+    picture = similarity_picture(doc.similarity, doc.shape, doc.path)
+    png = base64.b64encode(encode_png(picture)).decode("ascii")
+    scored = [r.score for r in doc.rows if r.en and r.zh]
+    mean = sum(scored) / len(scored) if scored else float("nan")
+    low = sum(1 for r in doc.rows if r.en and r.zh and r.score < low_score)
+    rejected = sum(1 for r in doc.rows if r.reject_reason)
+    anchor = escape("doc-" + doc.symbol.replace("/", "-"))
+    parts = [
+        f"<section class='document' id='{anchor}'>",
+        f"<h2>{escape(doc.symbol)}</h2>",
+        f"<p class='meta'>en: {escape(doc.source_en)} &middot; zh: {escape(doc.source_zh)}"
+        f" &middot; {len(doc.rows)} beads, mean score {mean:.3f}, {low} below {low_score},"
+        f" {rejected} rejected by filters</p>",
+        f"<figure><img class='matrix' alt='similarity matrix of {escape(doc.symbol)}' "
+        f"width='{picture.shape[1]}' height='{picture.shape[0]}' "
+        f"src='data:image/png;base64,{png}'>"
+        f"<figcaption>Sentence similarity ({doc.shape[0]} English rows &times; "
+        f"{doc.shape[1]} Chinese columns, darker is more similar) with the chosen "
+        "alignment in red.</figcaption></figure>",
+        "<table class='pairs'><colgroup><col class='c-id'><col class='c-type'>"
+        "<col class='c-score'><col><col><col class='c-type'></colgroup>",
+        "<tr><th>id</th><th>type</th><th>score</th><th>English</th><th>Chinese</th>"
+        "<th>note</th></tr>",
+    ]
+    for row in doc.rows:
+        classes = []
+        if row.reject_reason:
+            classes.append("rejected")
+        elif row.en and row.zh and row.score < low_score:
+            classes.append("low")
+        cls = f" class='{' '.join(classes)}'" if classes else ""
+        parts.append(
+            f"<tr{cls}><td>{escape(row.id)}</td><td>{escape(row.align_type)}</td>"
+            f"<td class='score'>{_fmt_score(row.score)}</td>"
+            f"<td lang='en'>{escape(row.en)}</td><td lang='zh'>{escape(row.zh)}</td>"
+            f"<td class='reason'>{escape(row.reject_reason or '')}</td></tr>"
+        )
+    parts.append("</table></section>\n")
+    return "".join(parts)
+
+
+def render_foot() -> str:
+    return "</body></html>\n"
+
+
+class ReportWriter:
+    """Streams report.html: head and problem lists first, then a section per document."""
+
+    def __init__(self, path: Path, *, low_score: float) -> None:
+        self.path = path
+        self.low_score = low_score
+        self.documents = 0
+        self._handle: TextIO = path.open("w", encoding="utf-8")
+
+    def start(
+        self,
+        title: str,
+        summary: dict[str, Any],
+        unpaired: Sequence[tuple[str, str, str]],
+        rejected: Sequence[tuple[str, str]],
+    ) -> None:
+        self._handle.write(render_head(title, summary))
+        self._handle.write(render_problems(unpaired, rejected))
+        self._handle.write("<section id='documents'><h2>Aligned documents</h2></section>\n")
+
+    def add_document(self, doc: ReportDocument) -> None:
+        self._handle.write(render_document(doc, low_score=self.low_score))
+        self.documents += 1
+
+    def close(self) -> Path:
+        if self.documents == 0:
+            self._handle.write("<p>No document pairs were aligned.</p>\n")
+        self._handle.write(render_foot())
+        self._handle.close()
+        return self.path
+
+
+def render_report(
+    documents: Sequence[ReportDocument],
+    *,
+    unpaired: Sequence[tuple[str, str, str]] = (),
+    rejected: Sequence[tuple[str, str]] = (),
+    low_score: float,
+    title: str = "Alignment report",
+    summary: dict[str, Any] | None = None,
+) -> str:
+    """The whole page as one string (for small inputs and tests)."""
+    body = [render_head(title, summary or {}), render_problems(unpaired, rejected)]
+    body.append("<section id='documents'><h2>Aligned documents</h2></section>\n")
+    body.extend(render_document(doc, low_score=low_score) for doc in documents)
+    body.append(render_foot())
+    return "".join(body)

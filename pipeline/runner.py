@@ -1,0 +1,218 @@
+"""A small datatrove-style runner: stages are generators chained one after another.
+
+Why a runner at all: every stage needs the same bookkeeping (items in and out, drops
+by reason, time spent, a progress bar or log lines), and writing it once in a base
+class keeps each stage down to the one method that does its work. The chain is
+lazy, so a document flows from reading to writing without the whole archive ever
+being held in memory (issue 5).
+
+Why an ``Engine``: the build asks an engine to run each stage. ``LocalEngine`` runs
+them in this process, one item after another. A process-pool or Ray engine slots in
+by implementing ``run_stage`` for stages marked ``item_independent`` (their
+``process`` depends on nothing but the item), while barrier stages such as pairing
+keep running locally. Nothing else in the build changes.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sized
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
+
+from tqdm import tqdm
+
+In = TypeVar("In")
+Out = TypeVar("Out")
+
+log = logging.getLogger("pipeline.build")
+
+
+@dataclass
+class StageStats:
+    """What one stage did: the numbers that end up in stats.json and the manifest."""
+
+    name: str
+    items_in: int = 0
+    items_out: int = 0
+    dropped: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+    counters: Counter[str] = field(default_factory=Counter)
+    #: Seconds spent in named parts of the stage (e.g. model loading, embedding).
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def add_time(self, name: str, seconds: float) -> None:
+        self.timings[name] = self.timings.get(name, 0.0) + seconds
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "items_in": self.items_in,
+            "items_out": self.items_out,
+            "dropped": dict(sorted(self.dropped.items())),
+            "seconds": round(self.seconds, 4),
+            "counters": dict(sorted(self.counters.items())),
+            "timings": {k: round(v, 4) for k, v in sorted(self.timings.items())},
+        }
+
+
+class Progress:
+    """A tqdm bar on a terminal, plain log lines otherwise (CI logs, pipes, tests).
+
+    Log lines are what a person tailing a build log (or a test waiting for a stage to
+    start) reads, so every stage announces its start and its end on a line of its own.
+    """
+
+    def __init__(self, stage: str, *, show_bar: bool, total: int | None = None) -> None:
+        self.stage = stage
+        self.show_bar = show_bar
+        self._bar: tqdm | None = None
+        if show_bar:
+            self._bar = tqdm(total=total, desc=stage, unit="item", leave=True, file=sys.stderr)
+        log.info("stage %s: started", stage)
+
+    def step(self, label: str) -> None:
+        if self._bar is not None:
+            self._bar.update(1)
+            self._bar.set_postfix_str(label[:40], refresh=False)
+        else:
+            log.info("stage %s: %s", self.stage, label)
+
+    def close(self, stats: StageStats) -> None:
+        if self._bar is not None:
+            self._bar.close()
+        drops = ", ".join(f"{k}={v}" for k, v in sorted(stats.dropped.items())) or "none"
+        log.info(
+            "stage %s: done, in=%d out=%d dropped: %s, %.2f s",
+            self.stage,
+            stats.items_in,
+            stats.items_out,
+            drops,
+            stats.seconds,
+        )
+
+
+class Stage(Generic[In, Out]):
+    """One step of the pipeline. Subclasses implement ``process`` and nothing else.
+
+    ``process`` yields zero or more outputs per input; to discard an input it calls
+    ``self.drop(reason)`` and yields nothing, so every loss is counted by reason.
+    The base class owns the loop, the counting and the clock: time is measured only
+    while this stage's own code runs, not while upstream produces or downstream
+    consumes, so per-stage times add up even though the stages are interleaved.
+    """
+
+    name: str = "stage"
+    #: True when ``process`` depends on nothing but its item: such a stage may be
+    #: mapped over items by a parallel engine (process pool, Ray) in any order.
+    item_independent: bool = False
+
+    def __init__(self) -> None:
+        self.stats = StageStats(self.name)
+
+    def process(self, item: In) -> Iterator[Out]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def label(self, item: In) -> str:
+        """Short name for an item in log lines and progress bars."""
+        return type(item).__name__
+
+    def drop(self, reason: str) -> None:
+        self.stats.dropped[reason] += 1
+
+    def run(self, items: Iterable[In], *, show_bar: bool = False) -> Iterator[Out]:
+        total = len(items) if isinstance(items, Sized) else None
+        progress: Progress | None = None
+        for item in items:
+            # Announced on the first item, not when the generator is created: the chain
+            # is built back to front, and "started" must mean the work has begun.
+            if progress is None:
+                progress = Progress(self.name, show_bar=show_bar, total=total)
+            self.stats.items_in += 1
+            yield from self._timed(self.process(item))
+            progress.step(self.label(item))
+        if progress is None:
+            progress = Progress(self.name, show_bar=False)
+        yield from self._timed(self.finish())
+        progress.close(self.stats)
+
+    def finish(self) -> Iterator[Out]:
+        """Called once after the last item (a sink closes its files here)."""
+        return iter(())
+
+    def _timed(self, outputs: Iterable[Out]) -> Iterator[Out]:
+        started = time.perf_counter()
+        iterator = iter(outputs)
+        while True:
+            try:
+                out = next(iterator)
+            except StopIteration:
+                self.stats.seconds += time.perf_counter() - started
+                return
+            self.stats.seconds += time.perf_counter() - started
+            self.stats.items_out += 1
+            yield out
+            started = time.perf_counter()
+
+
+class BarrierStage(Stage[In, Out]):
+    """A stage that needs every input before it can emit anything (e.g. pairing).
+
+    Subclasses implement ``process_all``; the base collects the inputs (counting
+    them) and times the call.
+    """
+
+    def process_all(self, items: list[In]) -> Iterator[Out]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def run(self, items: Iterable[In], *, show_bar: bool = False) -> Iterator[Out]:
+        collected = list(items)
+        self.stats.items_in += len(collected)
+        progress = Progress(self.name, show_bar=False)
+        yield from self._timed(self.process_all(collected))
+        progress.close(self.stats)
+
+
+class Engine(Protocol):
+    """Runs one stage over a stream of items. The seam for parallel engines (issue 5)."""
+
+    name: str
+
+    def run_stage(
+        self, stage: Stage[Any, Any], items: Iterable[Any], *, show_bar: bool
+    ) -> Iterator[Any]: ...
+
+
+class LocalEngine:
+    """In-process, one item at a time, order preserved. The default engine."""
+
+    name = "local"
+
+    def run_stage(
+        self, stage: Stage[Any, Any], items: Iterable[Any], *, show_bar: bool
+    ) -> Iterator[Any]:
+        return stage.run(items, show_bar=show_bar)
+
+
+def run_stages(
+    source: Iterable[Any],
+    stages: list[Stage[Any, Any]],
+    *,
+    engine: Engine | None = None,
+    show_bar: bool = False,
+) -> list[StageStats]:
+    """Chain the stages over the source and drain the last one.
+
+    The last stage is normally a sink (a writer) that yields nothing; anything it
+    does yield is discarded. Returns every stage's stats, in chain order.
+    """
+    engine = engine or LocalEngine()
+    stream: Iterable[Any] = source
+    for stage in stages:
+        stream = engine.run_stage(stage, stream, show_bar=show_bar)
+    for _ in stream:
+        pass
+    return [stage.stats for stage in stages]
