@@ -153,6 +153,94 @@ def eval_command(test: Path, gold: Path) -> None:
 # --- build (issue 4): corpus build command goes here ---
 
 
+@main.command("build")
+@click.option(
+    "--raw",
+    "raw_dir",
+    default=Path("data/raw"),
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of raw documents (.txt, .md, .html, .docx, .pdf).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    default=Path("data/aligned"),
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Corpus folder; replaced atomically when the build succeeds.",
+)
+@click.option("--model", default="use-m", show_default=True, help="use-m | e5-small | st:<name>")
+@click.option(
+    "--min-score",
+    type=float,
+    default=None,
+    help="Reject sentence beads scored below this (aligner units: ~1.0 = a typical "
+    "correct 1-1 bead). Default: keep every score.",
+)
+@click.option(
+    "--max-len-ratio",
+    type=click.FloatRange(min=1.0),
+    default=None,
+    help="Reject beads whose token-count ratio (larger side / smaller) exceeds this.",
+)
+@click.option(
+    "--lang-check/--no-lang-check",
+    default=True,
+    show_default=True,
+    help="Reject beads whose sides are not in English and Chinese script.",
+)
+@click.option(
+    "--cache",
+    "cache_dir",
+    default=None,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Work and embedding cache (default: .cache/ beside --out).",
+)
+def build_command(
+    raw_dir: Path,
+    out_dir: Path,
+    model: str,
+    min_score: float | None,
+    max_len_ratio: float | None,
+    lang_check: bool,
+    cache_dir: Path | None,
+) -> None:
+    """Build the corpus: extract, pair, align and write Parquet, TMX, Moses and a report.
+
+    Files that cannot be read are listed in the manifest and the report, never fatal.
+    """
+    import logging
+    import sys
+
+    from pipeline.build import BuildError, BuildOptions, build_corpus
+    from pipeline.embed import EncoderError
+    from pipeline.filters import FilterOptions
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("[build] %(message)s"))
+    build_log = logging.getLogger("pipeline.build")
+    build_log.addHandler(handler)
+    build_log.setLevel(logging.INFO)
+    build_log.propagate = False
+    options = BuildOptions(
+        raw=raw_dir,
+        out=out_dir,
+        model=model,
+        filters=FilterOptions(
+            min_score=min_score, max_len_ratio=max_len_ratio, lang_check=lang_check
+        ),
+        cache=cache_dir,
+    )
+    try:
+        result = build_corpus(options)
+    except (BuildError, EncoderError) as err:
+        raise click.ClickException(str(err)) from err
+    finally:
+        build_log.removeHandler(handler)
+    click.echo(result.summary_table())
+
+
 # --- bench: `make bench` entry point goes here ---
 
 
