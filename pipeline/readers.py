@@ -232,7 +232,9 @@ _CJK_CLASS = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
 # A whitespace run that held a line break in the source: between two CJK characters it
 # vanishes (Chinese has no spaces between words), elsewhere it becomes one space.
 _SOFT_BREAK = "\x00"
-_SOFT_BREAK_CJK_RE = re.compile(rf"(?<=[{_CJK_CLASS}])[ {_SOFT_BREAK}]*(?=[{_CJK_CLASS}])")
+_SOFT_BREAK_CJK_RE = re.compile(
+    rf"(?<=[{_CJK_CLASS}]) *{_SOFT_BREAK}[ {_SOFT_BREAK}]*(?=[{_CJK_CLASS}])"
+)
 _FOOTNOTE_MARK_RE = re.compile(r"[0-9]{1,3}|[*†‡]")
 
 

@@ -1,0 +1,476 @@
+"""Readers: every format and encoding, on files built here from the real seeds.
+
+Each converted file is compared paragraph by paragraph with the seed it was built
+from, so a lost, merged or split paragraph, a lost footnote reference or lost
+emphasis fails a test.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import zipfile
+from pathlib import Path
+
+import docx
+import pytest
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from fpdf import FPDF
+
+from pipeline.readers import SourceText, read_source
+
+RAW = Path(__file__).resolve().parent.parent / "data" / "raw"
+EN_SEED = RAW / "002_69ed3383ef6f2041.txt"  # A/RES/75/58, English
+ZH_SEED = RAW / "003_df19238bedd244e2.txt"  # A/RES/75/58, Chinese
+FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+SUPERSCRIPT_DIGITS = str.maketrans("¹²³⁴⁵⁶⁷⁸⁹⁰", "1234567890")
+
+# A paragraph as (kind, text) pieces; kind is "plain", "em" or "sup".
+Pieces = list[tuple[str, str]]
+
+
+def english_seed_paragraphs() -> list[Pieces]:
+    """The English seed's non-empty lines, one paragraph each, as formatted pieces:
+    ``*x*`` is emphasis, superscript digits are footnote marks, ``[x](#)`` links and
+    unpaired ``*`` are conversion debris and dropped."""
+    paragraphs: list[Pieces] = []
+    for line in EN_SEED.read_text(encoding="utf-8").splitlines():
+        line = re.sub(r"\[([^\]]*)\]\(#\)", r"\1", line.strip())
+        if not line:
+            continue
+        if line.count("*") % 2:
+            line = line.replace("*", "")
+        pieces: Pieces = []
+        for part in re.split(r"(\*[^*]+\*|[¹²³⁴⁵⁶⁷⁸⁹⁰]+)", line):
+            if not part:
+                continue
+            if part.startswith("*"):
+                pieces.append(("em", part.strip("*")))
+            elif re.fullmatch(r"[¹²³⁴⁵⁶⁷⁸⁹⁰]+", part):
+                pieces.append(("sup", part.translate(SUPERSCRIPT_DIGITS)))
+            else:
+                pieces.append(("plain", part))
+        paragraphs.append(pieces)
+    return paragraphs
+
+
+def markdown(pieces: Pieces, emphasis: str = "*") -> str:
+    """The reader's expected rendering of a paragraph."""
+    out = []
+    for kind, text in pieces:
+        if kind == "em":
+            out.append(f"{emphasis}{text}{emphasis}")
+        elif kind == "sup":
+            out.append(f"<sup>{text}</sup>")
+        else:
+            out.append(text)
+    return "".join(out)
+
+
+def is_footnote(pieces: Pieces) -> bool:
+    return pieces[0][0] == "sup"
+
+
+def paragraphs_of(source: SourceText) -> list[str]:
+    return [p for p in source.text.rstrip("\n").split("\n\n") if p.strip()]
+
+
+# --- plain text and encodings ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", sorted(RAW.iterdir()), ids=lambda p: p.name[:3])
+def test_seed_files_read_verbatim_with_sha256_of_raw_bytes(seed: Path) -> None:
+    source = read_source(seed)
+    raw = seed.read_bytes()
+    assert source.source_file == seed.name
+    assert source.sha256 == hashlib.sha256(raw).hexdigest()
+    assert source.text == raw.decode("utf-8")
+    assert (source.fmt, source.encoding) == ("txt", "utf-8")
+
+
+@pytest.mark.parametrize(
+    ("codec", "bom", "detected"),
+    [
+        ("utf-8", b"\xef\xbb\xbf", "utf-8-sig"),
+        ("utf-16-le", b"\xff\xfe", "utf-16-le"),
+        ("utf-16-be", b"\xfe\xff", "utf-16-be"),
+        ("utf-16-le", b"", "utf-16-le"),
+        ("utf-16-be", b"", "utf-16-be"),
+        ("gb18030", b"", "gb18030"),
+        ("gbk", b"", "gb18030"),
+    ],
+)
+def test_chinese_seed_in_every_encoding_decodes_to_the_same_text(
+    tmp_path: Path, codec: str, bom: bytes, detected: str
+) -> None:
+    text = ZH_SEED.read_text(encoding="utf-8")
+    path = tmp_path / "zh.txt"
+    path.write_bytes(bom + text.replace("\n", "\r\n").encode(codec))
+    source = read_source(path)
+    assert source.encoding == detected
+    assert source.text == text  # BOM gone, CRLF normalised to LF
+    assert source.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_english_seed_in_gb18030_is_accepted(tmp_path: Path) -> None:
+    # No Han characters at all, but ¹ and “ ” are valid 4-byte/2-byte GB18030.
+    text = EN_SEED.read_text(encoding="utf-8")
+    path = tmp_path / "en.md"
+    path.write_bytes(text.encode("gb18030"))
+    source = read_source(path)
+    assert (source.text, source.encoding, source.fmt) == (text, "gb18030", "md")
+
+
+def test_old_mac_line_ends_are_normalised(tmp_path: Path) -> None:
+    path = tmp_path / "cr.txt"
+    path.write_bytes(b"75/58. Title\r\rThe General Assembly,\r")
+    assert read_source(path).text == "75/58. Title\n\nThe General Assembly,\n"
+
+
+# --- HTML -----------------------------------------------------------------------------
+
+
+def chinese_seed_as_html() -> tuple[str, list[str]]:
+    """An HTML page made from the Chinese seed, and the paragraphs the reader must give.
+
+    ``## `` lines become <h2>, ``**x**`` <strong>, markdown hard breaks <br>, numbered
+    lines <ol><li>; inside long paragraphs the HTML source wraps lines between Chinese
+    characters, which must not turn into spaces.
+    """
+    html = [
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>A/RES/75/58</title>",
+        "<style>p { margin: 0 }</style><script>document.title = 'x';</script></head><body>",
+    ]
+    expected: list[str] = []
+    in_list = False
+    for block in ZH_SEED.read_text(encoding="utf-8").split("\n\n"):
+        lines = [line for line in block.split("\n") if line.strip()]
+        if not lines:
+            continue
+        # Hard breaks ("  " at line end) keep lines in one paragraph.
+        groups: list[list[str]] = [[]]
+        for line in lines:
+            groups[-1].append(line.rstrip())
+            if not line.endswith("  "):
+                groups.append([])
+        for group in (g for g in groups if g):
+            text = "\n".join(group)
+            expected.append(text)
+            body = re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", text)
+            body = body.replace("\n", "<br>\n")
+            # Wrap the HTML source every 15 characters between two Han characters.
+            body = re.sub(r"([\u4e00-\u9fff]{15})(?=[\u4e00-\u9fff])", "\\1\n    ", body)
+            number = re.match(r"(\d+)\. ", body)
+            if number and not in_list:
+                html.append(f"<ol start='{number.group(1)}'>")
+                in_list = True
+            if not number and in_list:
+                html.append("</ol>")
+                in_list = False
+            if body.startswith("## "):
+                html.append(f"<h2>{body[3:]}</h2>")
+            elif number:
+                html.append(f"<li>{body[number.end() :]}</li>")
+            else:
+                html.append(f"<p>{body}</p>")
+    if in_list:
+        html.append("</ol>")
+    html.append("</body></html>")
+    return "\n".join(html), expected
+
+
+def test_html_page_from_chinese_seed_gives_the_seed_paragraphs(tmp_path: Path) -> None:
+    html, expected = chinese_seed_as_html()
+    path = tmp_path / "res.html"
+    path.write_text(html, encoding="utf-8")
+    source = read_source(path)
+    assert source.fmt == "html"
+    assert paragraphs_of(source) == expected
+    assert "document.title" not in source.text and "margin" not in source.text
+
+
+def test_html_markup_entities_lists_and_non_footnote_superscript(tmp_path: Path) -> None:
+    path = tmp_path / "page.htm"
+    path.write_bytes(
+        b"<html><body><h3>Seventy-fifth  session</h3>"
+        b"<p><em>Recalling</em> its resolution 74/43 &amp; the <b>Convention</b>,<sup>12</sup>"
+        b"</p><p>the 18<sup>th</sup> Summit &#8220;Final Document&#8221;</p>"
+        b"<ol start='3'><li><i>Urges</i> all States;</li><li><i>Decides</i> to remain seized."
+        b"</li></ol><!-- comment --><noscript>enable JS</noscript></body></html>"
+    )
+    assert paragraphs_of(read_source(path)) == [
+        "## Seventy-fifth session",
+        "*Recalling* its resolution 74/43 & the **Convention**,<sup>12</sup>",
+        "the 18th Summit \u201cFinal Document\u201d",
+        "3. *Urges* all States;",
+        "4. *Decides* to remain seized.",
+    ]
+
+
+def test_html_in_gb18030_is_decoded(tmp_path: Path) -> None:
+    path = tmp_path / "zh.html"
+    path.write_bytes("<p><strong>回顾</strong>其第 74/43 号决议，</p>".encode("gb18030"))
+    source = read_source(path)
+    assert (source.encoding, paragraphs_of(source)) == ("gb18030", ["**回顾**其第 74/43 号决议，"])
+
+
+# --- DOCX -----------------------------------------------------------------------------
+
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+FOOTNOTE_ID_OFFSET = 40  # Word ids differ from the numbers Word displays
+
+
+def _footnote_reference(paragraph: object, note_id: int) -> None:
+    run = paragraph.add_run()  # type: ignore[attr-defined]
+    run.font.superscript = True
+    reference = OxmlElement("w:footnoteReference")
+    reference.set(qn("w:id"), str(note_id))
+    run._r.append(reference)
+
+
+def _footnotes_xml(notes: dict[int, Pieces]) -> bytes:
+    def runs(pieces: Pieces) -> str:
+        out = []
+        for kind, text in pieces:
+            props = "<w:rPr><w:i/></w:rPr>" if kind == "em" else ""
+            text = text.replace("&", "&amp;").replace("<", "&lt;")
+            out.append(f'<w:r>{props}<w:t xml:space="preserve">{text}</w:t></w:r>')
+        return "".join(out)
+
+    bodies = "".join(
+        f'<w:footnote w:id="{note_id}"><w:p><w:r><w:rPr><w:vertAlign w:val="superscript"/>'
+        f"</w:rPr><w:footnoteRef/></w:r>{runs(pieces)}</w:p></w:footnote>"
+        for note_id, pieces in notes.items()
+    )
+    return (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:footnotes xmlns:w="{W_NS}">'
+        '<w:footnote w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p>'
+        '</w:footnote><w:footnote w:type="continuationSeparator" w:id="0"><w:p><w:r>'
+        f"<w:continuationSeparator/></w:r></w:p></w:footnote>{bodies}</w:footnotes>"
+    ).encode()
+
+
+def english_seed_as_docx() -> tuple[bytes, list[str]]:
+    """A DOCX written with python-docx from the English seed, and the expected text.
+
+    Lead words are bold runs, operative numbers come from Word's automatic numbering
+    (the "List Number" style), footnote references are real w:footnoteReference runs and
+    the footnote texts live in word/footnotes.xml, so the reader must put them back
+    after the body in reference order.
+    """
+    document = docx.Document()
+    body: list[str] = []
+    notes: dict[int, Pieces] = {}
+    paragraphs = english_seed_paragraphs()
+    footnotes = {p[0][1]: p[1:] for p in paragraphs if is_footnote(p)}
+    for pieces in paragraphs:
+        if is_footnote(pieces):
+            continue
+        number = re.match(r"(\d+)\. ", pieces[0][1])
+        if number:
+            pieces = [("plain", pieces[0][1][number.end() :]), *pieces[1:]]
+            pieces = [p for p in pieces if p[1]]
+            paragraph = document.add_paragraph(style="List Number")
+        else:
+            paragraph = document.add_paragraph()
+        for kind, text in pieces:
+            if kind == "sup":
+                note_id = int(text) + FOOTNOTE_ID_OFFSET
+                notes[note_id] = footnotes[text]
+                _footnote_reference(paragraph, note_id)
+            else:
+                paragraph.add_run(text).bold = kind == "em"
+        expected = markdown(pieces, emphasis="**")
+        body.append(f"{number.group(1)}. {expected}" if number else expected)
+    expected_notes = [
+        f"<sup>{note_id - FOOTNOTE_ID_OFFSET}</sup> {markdown(pieces).strip()}"
+        for note_id, pieces in sorted(notes.items())
+    ]
+
+    plain = io.BytesIO()
+    document.save(plain)
+    out = io.BytesIO()
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "[Content_Types].xml":
+                data = data.replace(
+                    b"</Types>",
+                    b'<Override PartName="/word/footnotes.xml" ContentType="application/'
+                    b'vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"/></Types>',
+                )
+            elif item.filename == "word/_rels/document.xml.rels":
+                data = data.replace(
+                    b"</Relationships>",
+                    b'<Relationship Id="rIdFootnotes" Type="http://schemas.openxmlformats.org/'
+                    b'officeDocument/2006/relationships/footnotes" Target="footnotes.xml"/>'
+                    b"</Relationships>",
+                )
+            dst.writestr(item, data)
+        dst.writestr("word/footnotes.xml", _footnotes_xml(notes))
+    return out.getvalue(), body + expected_notes
+
+
+def test_docx_from_english_seed_gives_numbered_bold_paragraphs_and_footnotes(
+    tmp_path: Path,
+) -> None:
+    data, expected = english_seed_as_docx()
+    path = tmp_path / "A_RES_75_58.docx"
+    path.write_bytes(data)
+    source = read_source(path)
+    assert (source.fmt, source.encoding) == ("docx", "binary")
+    assert source.sha256 == hashlib.sha256(data).hexdigest()
+    paragraphs = paragraphs_of(source)
+    assert paragraphs == expected
+    # Spot checks that say what the comparison above covers.
+    assert "Acts of Nuclear Terrorism,<sup>1</sup>\n" in source.text
+    assert "Nuclear Terrorism,<sup>1</sup>" in source.text
+    assert "1. **Calls upon** all Member States" in source.text
+    first_note = "<sup>1</sup> United Nations, *Treaty Series*, vol. 2445, No. 44004."
+    assert paragraphs[-7] == first_note
+
+
+def test_docx_headings_explicit_numbering_and_raw_superscript(tmp_path: Path) -> None:
+    document = docx.Document()
+    document.add_heading("General Assembly", level=1)
+    for text in ("Calls upon all Member States;", "Appeals to all States;"):
+        paragraph = document.add_paragraph()
+        properties = paragraph._p.get_or_add_pPr()
+        numbering = OxmlElement("w:numPr")
+        for tag, value in (("w:ilvl", "0"), ("w:numId", "5")):  # numId 5: decimal "%1."
+            element = OxmlElement(tag)
+            element.set(qn("w:val"), value)
+            numbering.append(element)
+        properties.append(numbering)
+        paragraph.add_run(text)
+    paragraph = document.add_paragraph("held in Baku on 25 and 26 October 2019,")
+    paragraph.add_run("3").font.superscript = True
+    paragraph.add_run(" at the 18")
+    paragraph.add_run("th").font.superscript = True
+    paragraph.add_run(" Summit")
+    bullet = document.add_paragraph("a bullet item", style="List Bullet")
+    assert bullet.text
+    path = tmp_path / "numbered.docx"
+    document.save(str(path))
+    assert paragraphs_of(read_source(path)) == [
+        "## General Assembly",
+        "1. Calls upon all Member States;",
+        "2. Appeals to all States;",
+        "held in Baku on 25 and 26 October 2019,<sup>3</sup> at the 18th Summit",
+        "a bullet item",
+    ]
+
+
+# --- PDF ------------------------------------------------------------------------------
+
+
+def english_seed_as_pdf() -> tuple[bytes, list[str]]:
+    """A PDF rendered with fpdf2 from the English seed, and the expected paragraphs.
+
+    Body text is 10 pt, footnotes 8 pt; footnote marks are smaller raised digits
+    (fpdf2's superscript: 70% size, above the baseline); emphasis uses the oblique
+    font. The text runs over two pages, so one paragraph is cut by the page break.
+    """
+    pdf = FPDF(format="A4")
+    pdf.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
+    pdf.add_font("DejaVu", "I", str(FONT_DIR / "DejaVuSans-Oblique.ttf"))
+    pdf.set_auto_page_break(True, margin=20)
+    pdf.add_page()
+    expected = []
+    for pieces in english_seed_paragraphs():
+        size = 8 if is_footnote(pieces) else 10
+        pdf.set_font("DejaVu", "", size)
+        for kind, text in pieces:
+            if kind == "sup":
+                pdf.char_vpos = "SUP"
+                pdf.write(size * 0.5, text)
+                pdf.char_vpos = "LINE"
+            else:
+                pdf.set_font("DejaVu", "I" if kind == "em" else "", size)
+                pdf.write(size * 0.5, text)
+        pdf.ln(size * 0.5)
+        pdf.ln(3)
+        expected.append(markdown(pieces).strip())
+    return bytes(pdf.output()), expected
+
+
+@pytest.fixture(scope="module")
+def seed_pdf() -> tuple[bytes, list[str]]:
+    return english_seed_as_pdf()
+
+
+def test_pdf_from_english_seed_gives_the_seed_paragraphs(
+    tmp_path: Path, seed_pdf: tuple[bytes, list[str]]
+) -> None:
+    data, expected = seed_pdf
+    path = tmp_path / "A_RES_75_58.pdf"
+    path.write_bytes(data)
+    source = read_source(path)
+    assert (source.fmt, source.encoding) == ("pdf", "binary")
+    assert paragraphs_of(source) == expected
+
+
+def test_pdf_superscripts_are_footnote_marks_not_digits(
+    tmp_path: Path, seed_pdf: tuple[bytes, list[str]]
+) -> None:
+    data, _ = seed_pdf
+    path = tmp_path / "res.pdf"
+    path.write_bytes(data)
+    text = read_source(path).text
+    assert "Suppression of Acts of Nuclear Terrorism,<sup>1</sup>" in text
+    assert "Physical Protection of Nuclear Material<sup>2</sup> by the" in text
+    assert "<sup>7</sup> A/75/171." in text
+    assert "Terrorism,1" not in text and "Material2" not in text
+    assert "*Calls upon* all Member States" in text
+
+
+def test_pdf_with_large_heading_and_hyphenated_line_end(tmp_path: Path) -> None:
+    pdf = FPDF()
+    pdf.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
+    pdf.add_page()
+    pdf.set_font("DejaVu", "", 16)
+    pdf.write(8, "General Assembly")
+    pdf.ln(12)
+    pdf.set_font("DejaVu", "", 10)
+    pdf.write(5, "Recalling the non-")
+    pdf.ln(5)
+    pdf.write(5, "proliferation treaty and")
+    pdf.ln(5)
+    pdf.write(5, "its review conferences,")
+    pdf.ln(5)
+    path = tmp_path / "heading.pdf"
+    path.write_bytes(bytes(pdf.output()))
+    assert paragraphs_of(read_source(path)) == [
+        "## General Assembly",
+        "Recalling the non-proliferation treaty and its review conferences,",
+    ]
+
+
+def test_pdf_paragraph_cut_by_page_break_is_joined_but_a_finished_one_is_not(
+    tmp_path: Path,
+) -> None:
+    long_paragraph = (
+        "Noting the support expressed in the Final Document of the Eighteenth Summit of Heads "
+        "of State or Government of Non-Aligned Countries, held in Baku on 25 and 26 October "
+        "2019, for measures to prevent terrorists from acquiring weapons of mass destruction,"
+    )
+    pdf = FPDF()
+    pdf.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
+    pdf.set_auto_page_break(True, margin=20)
+    pdf.add_page()
+    pdf.set_font("DejaVu", "", 10)
+    pdf.set_y(267)  # two lines fit before the break, the third goes to page 2
+    pdf.write(5, long_paragraph)
+    pdf.ln(8)
+    pdf.write(5, "Mindful of the urgent need,")  # short last line of page 2
+    pdf.add_page()
+    pdf.write(5, "Emphasizing that progress is urgently needed,")
+    path = tmp_path / "pages.pdf"
+    path.write_bytes(bytes(pdf.output()))
+    assert paragraphs_of(read_source(path)) == [
+        long_paragraph,
+        "Mindful of the urgent need,",
+        "Emphasizing that progress is urgently needed,",
+    ]
