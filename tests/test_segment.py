@@ -299,3 +299,30 @@ def test_segment_document_rejects_empty_block() -> None:
     doc = _document("en", [Block("preamble", "Recalling,"), Block("operative", "  ", number="2")])
     with pytest.raises(ValueError, match=r"hand_en\.txt: block op2 \(operative\)"):
         segment_document(doc)
+
+
+@pytest.fixture(scope="module")
+def parsed_seeds() -> list[Document]:
+    from pipeline.extract import extract_folder
+
+    result = extract_folder(RAW)
+    assert result.documents, result.rejected
+    return result.documents
+
+
+def test_segment_real_seeds(parsed_seeds: list[Document]) -> None:
+    """Every block of the four seeds is a single sentence (read by hand): any extra split
+    is an abbreviation or symbol the splitter got wrong."""
+    for doc in parsed_seeds:
+        sentences = segment_document(doc)
+        keys = doc.block_keys()
+        assert [s.id for s in sentences] == [f"{key}:s1" for key in keys], doc.source_file
+        assert [s.block for s in sentences] == list(range(len(doc.blocks)))
+        assert all(s.text and s.text == s.text.strip() and s.tokens > 0 for s in sentences)
+        by_id = {s.id: s.text for s in sentences}
+        if doc.language == "en":
+            assert by_id["fn1:s1"] == "United Nations, Treaty Series, vol. 2445, No. 44004."
+            assert by_id["fn2:s1"] == "Ibid., vol. 1456, No. 24631."
+        else:
+            assert by_id["fn1:s1"] == "联合国，《条约汇编》，第 2445 卷，第 44004 号。"
+            assert by_id["op6:s1"].endswith("的分项。")
