@@ -48,6 +48,10 @@ def atomic_write_text(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp creates 0600; give the file the mode a plain open() would have.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp_name, 0o666 & ~umask)
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
             handle.flush()
@@ -56,6 +60,27 @@ def atomic_write_text(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
+
+
+def document_record(document: Document) -> dict[str, Any]:
+    """One documents.jsonl object, keys in the documented order."""
+    return {
+        "symbol": document.symbol,
+        "language": document.language,
+        "source_file": document.source_file,
+        "sha256": document.sha256,
+        "metadata": asdict(document.metadata),
+        "blocks": [
+            {
+                "kind": block.kind,
+                "number": block.number,
+                "lead": block.lead,
+                "text": block.text,
+                "footnote_refs": list(block.footnote_refs),
+            }
+            for block in document.blocks
+        ],
+    }
 
 
 def _document_summary(document: Document) -> dict[str, Any]:
@@ -107,7 +132,7 @@ def write_extraction(
     out_dir = Path(out_dir)
     targets = {
         DOCUMENTS_FILE: "".join(
-            json.dumps(doc.to_dict(), ensure_ascii=False) + "\n" for doc in kept
+            json.dumps(document_record(doc), ensure_ascii=False) + "\n" for doc in kept
         ),
         REJECTED_FILE: "".join(
             json.dumps(asdict(item), ensure_ascii=False) + "\n" for item in all_rejected
@@ -140,26 +165,22 @@ def read_documents(path: Path) -> list[Document]:
 
 def format_summary(summary: ExtractionSummary) -> str:
     """The table the ``extract`` command prints: documents by language, pairs, unpaired
-    documents and rejected files with their reasons."""
-    rows: list[tuple[str, str, str]] = []
-    languages = summary.documents_by_language or {"-": 0}
-    for index, (language, count) in enumerate(languages.items()):
-        rows.append(("documents" if index == 0 else "", str(count), f"language {language}"))
-    rows.append(("pairs", str(len(summary.pairs)), ", ".join(summary.pairs)))
-    rows.append(
-        (
-            "unpaired",
-            str(len(summary.unpaired)),
-            ", ".join(f"{symbol} ({lang}, {file})" for symbol, lang, file in summary.unpaired),
-        )
-    )
+    documents (with the missing language) and rejected files with their reasons."""
+    languages = ", ".join(f"{lang} {n}" for lang, n in summary.documents_by_language.items())
+    rows: list[tuple[str, str, str]] = [
+        ("documents", str(summary.document_count), languages),
+        ("pairs", str(len(summary.pairs)), ", ".join(summary.pairs)),
+        ("unpaired", str(len(summary.unpaired)), ""),
+    ]
+    for symbol, language, source_file in summary.unpaired:
+        missing = {"en": "zh", "zh": "en"}.get(language, "en/zh")
+        rows.append(("", "", f"{symbol} ({language}, {source_file}): no {missing} counterpart"))
     rows.append(("rejected", str(len(summary.rejected)), ""))
     for item in summary.rejected:
         rows.append(("", "", f"{item.source_file}: {item.reason}"))
     width = max(len(label) for label, _, _ in rows)
     count_width = max(len(count) for _, count, _ in rows)
-    lines = [
+    return "\n".join(
         f"{label:<{width}}  {count:>{count_width}}  {detail}".rstrip()
         for label, count, detail in rows
-    ]
-    return "\n".join(lines)
+    )

@@ -1,0 +1,65 @@
+"""Pair English and Chinese documents by their UN symbol.
+
+The symbol is the only key. Resolutions on the same item from different sessions
+(76/28, 78/43 and 75/58 here) have near-identical text, so matching by content would
+pair the wrong years; a document without a same-symbol counterpart is reported as
+unpaired instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pipeline.data import Document, DocumentPair, Rejected
+
+#: The two languages a pair is made of: (source, target).
+PAIR_LANGUAGES = ("en", "zh")
+
+
+@dataclass
+class PairResult:
+    """``pairs`` sorted by symbol; ``unpaired`` sorted by (symbol, language, file);
+    ``rejected`` lists every file of a symbol+language claimed by more than one file."""
+
+    pairs: list[DocumentPair] = field(default_factory=list)
+    unpaired: list[Document] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+
+
+def pair_documents(documents: list[Document]) -> PairResult:
+    """Group ``documents`` by symbol and make one en-zh pair per symbol.
+
+    Two files claiming the same symbol and language are both rejected (which one is
+    right cannot be decided here), and the reason names both files; the symbol's
+    document in the other language then has no counterpart and is unpaired. A
+    language other than en/zh never pairs and is reported as unpaired.
+    """
+    by_key: dict[tuple[str, str], list[Document]] = {}
+    for document in documents:
+        by_key.setdefault((document.symbol, document.language), []).append(document)
+
+    result = PairResult()
+    kept: dict[tuple[str, str], Document] = {}
+    for (symbol, language), group in sorted(by_key.items()):
+        if len(group) == 1:
+            kept[(symbol, language)] = group[0]
+            continue
+        files = sorted(doc.source_file for doc in group)
+        reason = (
+            f"duplicate document: {symbol} ({language}) is claimed by "
+            f"{', '.join(files[:-1])} and {files[-1]}"
+        )
+        for source_file in files:
+            result.rejected.append(Rejected(source_file=source_file, reason=reason))
+
+    source_lang, target_lang = PAIR_LANGUAGES
+    for symbol in sorted({symbol for symbol, _ in kept}):
+        en = kept.pop((symbol, source_lang), None)
+        zh = kept.pop((symbol, target_lang), None)
+        if en is not None and zh is not None:
+            result.pairs.append(DocumentPair(symbol=symbol, en=en, zh=zh))
+        else:
+            result.unpaired.extend(doc for doc in (en, zh) if doc is not None)
+    result.unpaired.extend(kept.values())
+    result.unpaired.sort(key=lambda d: (d.symbol, d.language, d.source_file))
+    return result
