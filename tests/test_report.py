@@ -1,0 +1,153 @@
+"""report.html: PNG encoding, the similarity picture, and what headless Chromium renders."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from pipeline.report import (
+    ReportDocument,
+    ReportRow,
+    block_mean,
+    downsample,
+    encode_png,
+    render_report,
+    similarity_picture,
+)
+
+PAYLOAD = "<script>document.body.setAttribute('data-pwned','1')</script>"
+IMG_PAYLOAD = "<img src=x onerror=\"document.body.setAttribute('data-pwned','2')\">"
+RED = (255, 0, 0)
+LOW_BG = (255, 208, 208)  # tr.low td background in report.py's CSS
+
+
+def chromium(html: Path, tmp: Path, *, screenshot: bool = False) -> tuple[str, Path | None]:
+    """Render ``html`` in headless Chromium; return the DOM after load (and a screenshot)."""
+    binary = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert binary, "chromium is required (Debian package `chromium`; .ci/run installs it)"
+    base = [
+        binary,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp / 'chromium-profile'}",
+    ]
+    dom = subprocess.run(
+        [*base, "--dump-dom", html.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    shot: Path | None = None
+    if screenshot:
+        shot = tmp / "shot.png"
+        subprocess.run(
+            [*base, "--window-size=1400,2400", f"--screenshot={shot}", html.as_uri()],
+            capture_output=True,
+            timeout=120,
+            check=True,
+        )
+    return dom, shot
+
+
+def colour_share(png: Path, colour: tuple[int, int, int], tolerance: int = 6) -> float:
+    pixels = np.asarray(Image.open(png).convert("RGB")).astype(int)
+    close = np.all(np.abs(pixels - np.array(colour)) <= tolerance, axis=-1)
+    return float(close.mean())
+
+
+def hand_made_document() -> ReportDocument:
+    sim = np.array([[0.9, 0.1, 0.0], [0.2, 0.8, 0.1], [0.0, 0.3, 0.7]], dtype=np.float32)
+    rows = [
+        ReportRow("A/RES/1/1:op1:s1", "operative", "1-1", PAYLOAD, "第一句。", 1.0),
+        ReportRow("A/RES/1/1:op2:s1", "operative", "1-1", IMG_PAYLOAD, "第二句。", 0.1),
+        ReportRow("A/RES/1/1:op3:s1", "operative", "1-1", "Third & last.", "第三句。", 0.9),
+        ReportRow(
+            "A/RES/1/1:op4:s1", "operative", "1-1", "Dropped.", "丢弃。", 0.2, "score_below_min"
+        ),
+    ]
+    return ReportDocument(
+        symbol="A/RES/1/1",
+        source_en="<en>.txt",
+        source_zh="zh.txt",
+        rows=rows,
+        similarity=sim,
+        shape=(3, 3),
+        path=[([0], [0]), ([1], [1]), ([2], [2])],
+    )
+
+
+def test_encode_png_round_trips() -> None:
+    rng = np.random.default_rng(0)
+    rgb = rng.integers(0, 256, size=(7, 11, 3), dtype=np.uint8)
+    decoded = np.asarray(Image.open(io.BytesIO(encode_png(rgb))).convert("RGB"))
+    assert np.array_equal(decoded, rgb)
+
+
+def test_block_mean_and_downsample() -> None:
+    matrix = np.arange(20, dtype=np.float32).reshape(4, 5)
+    assert np.allclose(block_mean(matrix, 2, 5), [[4.5], [14.5]])
+    big = np.ones((1000, 30), dtype=np.float32)
+    small = downsample(big, 100)
+    assert small.shape == (100, 30)
+    assert np.allclose(small, 1.0)
+
+
+def test_similarity_picture_draws_the_path_in_red() -> None:
+    sim = np.eye(4, dtype=np.float32)
+    picture = similarity_picture(sim, (4, 4), [([0], [0]), ([1, 2], [1]), ([], [2]), ([3], [3])])
+    cell = picture.shape[0] // 4
+    assert picture.shape[0] >= 100  # small documents are scaled up to stay visible
+    assert tuple(picture[cell // 2, cell // 2]) == RED
+    assert tuple(picture[2 * cell + cell // 2, cell + cell // 2]) == RED  # the 2-1 bead
+    assert tuple(picture[cell // 2, 3 * cell + cell // 2]) != RED  # off the path
+
+
+def test_similarity_picture_of_a_big_document_is_bounded() -> None:
+    sim = downsample(np.random.default_rng(1).random((3000, 2500)).astype(np.float32))
+    path = [([i], [min(i, 2499)]) for i in range(3000)]
+    picture = similarity_picture(sim, (3000, 2500), path)
+    assert max(picture.shape[:2]) <= 400
+    assert (picture == np.array(RED, dtype=np.uint8)).all(axis=-1).any()
+
+
+def test_hand_made_report_renders_escaped_text_and_runs_no_script(tmp_path: Path) -> None:
+    html = render_report(
+        [hand_made_document()],
+        unpaired=[("A/RES/2/2", "en", "<b>bold</b>.txt")],
+        rejected=[("junk.bin", "binary file <not text>")],
+        low_score=0.5,
+    )
+    path = tmp_path / "report.html"
+    path.write_text(html, encoding="utf-8")
+    dom, shot = chromium(path, tmp_path, screenshot=True)
+    assert not re.search(r"<body[^>]*data-pwned", dom)  # neither payload ran
+    assert "<script" not in dom.lower()  # nor became an element
+    assert "&lt;script&gt;document.body.setAttribute" in dom
+    assert "&lt;img src=x onerror=" in dom
+    assert "Third &amp; last." in dom
+    assert "&lt;b&gt;bold&lt;/b&gt;.txt" in dom
+    assert "binary file &lt;not text&gt;" in dom
+    assert len(re.findall(r"<tr class=\"low\">", dom)) == 1  # the 0.1 row only
+    assert len(re.findall(r"<tr class=\"rejected\">", dom)) == 1
+    assert re.search(r"<img class=\"matrix\"[^>]*src=\"data:image/png;base64,", dom)
+    assert shot is not None
+    assert colour_share(shot, RED) > 0.001  # the path is drawn
+    assert colour_share(shot, LOW_BG) > 0.001  # the low row is highlighted
+
+
+def test_report_has_no_external_assets() -> None:
+    html = render_report([hand_made_document()], low_score=0.5)
+    assert not re.search(r"(src|href)=['\"](?!data:|#)", html)
+    assert "<script" not in html.replace("&lt;script", "")

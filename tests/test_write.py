@@ -1,0 +1,163 @@
+"""Writers on hand-made rows: declared Parquet schema, shards, TMX 1.4b, Moses, card."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+import yaml
+from lxml import etree
+
+from pipeline import __version__
+from pipeline.write import (
+    SENTENCE_REJECT_SCHEMA,
+    SENTENCE_SCHEMA,
+    MosesWriter,
+    ParquetTableWriter,
+    TmxWriter,
+    dataset_card,
+)
+
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+NASTY_EN = 'Tom & Jerry <script>alert("x")</script> say "hi" \'there\' ]]> done'
+NASTY_ZH = "汤姆 & 杰瑞 <b>说</b> “你好” ]]>"
+
+
+def make_row(n: int, en: str = "Hello.", zh: str = "你好。", **extra: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "id": f"A/RES/1/1:op{n}:s1",
+        "symbol": "A/RES/1/1",
+        "session": 1,
+        "pair": "en-zh",
+        "kind": "operative",
+        "para_no": str(n),
+        "en": en,
+        "zh": zh,
+        "translation": {"en": en, "zh": zh},
+        "en_sent_ids": [f"op{n}:s1"],
+        "zh_sent_ids": [f"op{n}:s1"],
+        "align_type": "1-1",
+        "score": 0.8765,
+        "margin": 0.3,
+        "len_ratio": 1.0,
+        "en_tokens": 1,
+        "zh_tokens": 1,
+        "source_en": "en.txt",
+        "source_zh": "zh.txt",
+        "sha256_en": "a" * 64,
+        "sha256_zh": "b" * 64,
+        "model": "test-model",
+        "version": __version__,
+    }
+    row.update(extra)
+    return row
+
+
+def test_parquet_schema_is_declared_even_for_missing_values(tmp_path: Path) -> None:
+    writer = ParquetTableWriter(tmp_path / "t", SENTENCE_SCHEMA)
+    writer.write_rows([make_row(1, session=None, para_no=None, len_ratio=None)])
+    (path,) = writer.close()
+    table = pq.read_table(path)
+    assert table.schema.equals(SENTENCE_SCHEMA, check_metadata=False)
+    assert table.column("session").to_pylist() == [None]
+    assert pq.ParquetFile(path).metadata.row_group(0).column(0).compression == "ZSTD"
+
+
+def test_empty_table_still_has_a_file_with_the_schema(tmp_path: Path) -> None:
+    writer = ParquetTableWriter(tmp_path / "t", SENTENCE_REJECT_SCHEMA)
+    (path,) = writer.close()
+    table = pq.read_table(path)
+    assert table.num_rows == 0
+    assert "reject_reason" in table.column_names
+
+
+def test_parquet_shards_rotate_and_keep_order(tmp_path: Path) -> None:
+    writer = ParquetTableWriter(tmp_path / "t", SENTENCE_SCHEMA, rows_per_shard=2)
+    writer.write_rows([make_row(i) for i in range(1, 4)])
+    writer.write_rows([make_row(i) for i in range(4, 6)])
+    files = writer.close()
+    assert [f.name for f in files] == [
+        "train-00000.parquet",
+        "train-00001.parquet",
+        "train-00002.parquet",
+    ]
+    ids = [i for f in files for i in pq.read_table(f).column("id").to_pylist()]
+    assert ids == [f"A/RES/1/1:op{i}:s1" for i in range(1, 6)]
+    assert writer.rows == 5
+
+
+def test_a_row_that_breaks_the_schema_is_refused(tmp_path: Path) -> None:
+    writer = ParquetTableWriter(tmp_path / "t", SENTENCE_SCHEMA)
+    with pytest.raises((TypeError, ValueError)):
+        writer.write_rows([make_row(1, en_tokens="many")])
+
+
+def test_tmx_is_valid_and_text_round_trips(tmp_path: Path) -> None:
+    writer = TmxWriter(tmp_path / "x.tmx")
+    writer.write_row(make_row(1, en=NASTY_EN, zh=NASTY_ZH))
+    writer.write_row(make_row(2))
+    writer.close()
+    root = etree.parse(str(tmp_path / "x.tmx")).getroot()
+    assert root.tag == "tmx" and root.get("version") == "1.4"
+    header = root.find("header")
+    assert header is not None
+    for attribute, value in {
+        "creationtool": "un-parallel-pipeline",
+        "creationtoolversion": __version__,
+        "segtype": "sentence",
+        "adminlang": "en",
+        "srclang": "en",
+        "datatype": "plaintext",
+    }.items():
+        assert header.get(attribute) == value
+    assert header.get("o-tmf")
+    units = root.findall("body/tu")
+    assert len(units) == 2
+    first = units[0]
+    props = {p.get("type"): p.text for p in first.findall("prop")}
+    assert props["x-symbol"] == "A/RES/1/1"
+    assert props["x-id"] == "A/RES/1/1:op1:s1"
+    assert props["x-score"] == "0.8765"
+    segs = {tuv.get(XML_LANG): tuv.findtext("seg") for tuv in first.findall("tuv")}
+    assert segs == {"en": NASTY_EN, "zh": NASTY_ZH}
+    raw = (tmp_path / "x.tmx").read_text(encoding="utf-8")
+    assert "<script>" not in raw and "&lt;script&gt;" in raw
+    # TMX 1.4b orders prop before tuv inside tu
+    assert [child.tag for child in first][-2:] == ["tuv", "tuv"]
+
+
+def test_moses_lines_align_and_refuse_line_breaks(tmp_path: Path) -> None:
+    writer = MosesWriter(tmp_path / "c.en", tmp_path / "c.zh")
+    writer.write_row(make_row(1, en="One.", zh="一。"))
+    writer.write_row(make_row(2, en="Two.", zh="二。"))
+    with pytest.raises(ValueError, match="line break"):
+        writer.write_row(make_row(3, en="Three\nlines", zh="三。"))
+    writer.close()
+    assert (tmp_path / "c.en").read_text(encoding="utf-8") == "One.\nTwo.\n"
+    assert (tmp_path / "c.zh").read_text(encoding="utf-8") == "一。\n二。\n"
+
+
+def test_dataset_card_front_matter() -> None:
+    manifest = {
+        "version": __version__,
+        "model": {"name": "use-m"},
+        "documents": {"read": 4, "paired_symbols": 1, "unpaired": [1, 2], "rejected": []},
+        "filters": {"min_score": None, "max_len_ratio": None, "lang_check": True},
+        "files": {
+            "sentences": {"rows": 1234},
+            "paragraphs": {"rows": 50},
+            "sentence_rejects": {"rows": 3},
+        },
+    }
+    card = dataset_card(manifest)
+    assert card.startswith("---\n")
+    front = yaml.safe_load(card.split("---\n")[1])
+    assert front["language"] == ["en", "zh"]
+    assert front["task_categories"] == ["translation"]
+    assert front["size_categories"] == ["1K<n<10K"]
+    assert front["license"]
+    configs = {c["config_name"]: c for c in front["configs"]}
+    assert configs["sentences"]["data_files"][0]["path"] == "en-zh/*.parquet"
+    assert configs["paragraphs"]["data_files"][0]["path"] == "en-zh-paragraphs/*.parquet"
