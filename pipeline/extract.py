@@ -112,11 +112,12 @@ _STRONG_HEADER_RE = re.compile(
     r"reference|(?:ES-|S-)?\d{1,3}/\d{1,4}\.\s|The\s+General\s+Assembly,|Agenda\s+items?\s"
     r"|\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日大会决议|\[根据|大会[，,]\s*$)"
 )
-_RUNNING_PAGE_RE = re.compile(
-    r"^(?:(\d{1,3})\s*/\s*(\d{1,3})\s+)?(?:\d{2}-\d{5}(?:\s*\([A-Z]\))?)?"
+_PAGE_NUMBER_RE = re.compile(r"^(\d{1,3})\s*/\s*(\d{1,3})$")
+_JOB_NUMBER_RE = re.compile(
+    r"^(?:(\d{1,3})\s*/\s*(\d{1,3})\s+)?\d{2}-\d{5}(?:\s*\([A-Z]\))?"
     r"(?:\s+(\d{1,3})\s*/\s*(\d{1,3}))?$"
 )
-_BARCODE_RE = re.compile(r"^\*\d{7}\*$|^Please\s+recycle$", re.IGNORECASE)
+_BARCODE_RE = re.compile(r"^\d{7}$|^Please\s+recycle$", re.IGNORECASE)
 
 _TERMINAL = set(",;:.!?，；：。！？")
 _FULL_STOP = set(".。!?！？")
@@ -303,13 +304,11 @@ def _is_running_head(clean: str, title: str | None) -> bool:
     if symbol:
         rest = (clean[: symbol.start()] + clean[symbol.end() :]).strip()
         return not rest or (title is not None and rest == title)
-    match = _RUNNING_PAGE_RE.match(clean)
-    if match and clean and any(ch.isdigit() for ch in clean):
-        pages = [(match.group(1), match.group(2)), (match.group(3), match.group(4))]
-        for page, total in pages:
-            if page and int(page) > int(total):
-                return False
-        return True
+    for match in (_PAGE_NUMBER_RE.match(clean), _JOB_NUMBER_RE.match(clean)):
+        if match:
+            numbers = [int(n) if n else 0 for n in match.groups()]
+            pairs = list(zip(numbers[::2], numbers[1::2], strict=True))
+            return all(page <= total for page, total in pairs)
     return False
 
 
@@ -395,7 +394,7 @@ def _is_closing(clean: str) -> bool:
 _RUN_RE = re.compile(r"\*{1,3}")
 _EN_UNMARKED_SPLIT_RE = re.compile(r"(?<=[,;])\s+(?=[A-Z])")
 _NUMBER_SPLIT_RE = re.compile(r"(?<=[;:.；：。])\s*(?=\d{1,3}\.\s*\**\s*(?:[A-Z]|[\u4e00-\u9fff]))")
-_LABEL_ONLY_RE = re.compile(r"(?:^|\n)[\s#*]*(?:\d{1,3}\.|\([a-z]{1,4}\))$")
+_LABEL_ONLY_RE = re.compile(r"(?:^|\n|[;:.；：。]\s*)[\s#*]*(?:\d{1,3}\.|\([a-z]{1,4}\))$")
 _TRAILING_REFS_RE = re.compile(rf"(?:<sup>[^<]*</sup>|[{SUPERSCRIPT_DIGITS}\s*])+$")
 
 
