@@ -1,0 +1,101 @@
+"""Pairing by symbol on the real seeds, and the rules that keep it safe."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+
+from pipeline.data import Document, Metadata
+from pipeline.extract import extract_folder
+from pipeline.pair import PairResult, pair_documents
+
+RAW = Path(__file__).resolve().parent.parent / "data" / "raw"
+
+
+@pytest.fixture(scope="module")
+def seed_documents() -> list[Document]:
+    extracted = extract_folder(RAW)
+    assert extracted.rejected == []
+    return extracted.documents
+
+
+def test_seeds_give_exactly_one_pair_and_two_unpaired(seed_documents: list[Document]) -> None:
+    result = pair_documents(seed_documents)
+    assert [pair.symbol for pair in result.pairs] == ["A/RES/75/58"]
+    pair = result.pairs[0]
+    assert (pair.en.language, pair.en.source_file) == ("en", "002_69ed3383ef6f2041.txt")
+    assert (pair.zh.language, pair.zh.source_file) == ("zh", "003_df19238bedd244e2.txt")
+    assert [(d.symbol, d.language, d.source_file) for d in result.unpaired] == [
+        ("A/RES/76/28", "en", "001_3d9d53251f95c6e1.txt"),
+        ("A/RES/78/43", "en", "000_0efcbe69a8e200e4.txt"),
+    ]
+    assert result.rejected == []
+
+
+def test_near_identical_text_is_never_paired(seed_documents: list[Document]) -> None:
+    # 76/28 and 78/43 share most of their text with 75/58, and the Chinese 75/58 is the
+    # only Chinese document; without 75/58's English version nothing may pair.
+    without_en_7558 = [d for d in seed_documents if d.source_file != "002_69ed3383ef6f2041.txt"]
+    result = pair_documents(without_en_7558)
+    assert result.pairs == []
+    assert sorted(d.symbol for d in result.unpaired) == [
+        "A/RES/75/58",
+        "A/RES/76/28",
+        "A/RES/78/43",
+    ]
+
+
+def test_result_does_not_depend_on_input_order(seed_documents: list[Document]) -> None:
+    forward = pair_documents(seed_documents)
+    backward = pair_documents(list(reversed(seed_documents)))
+    assert forward == backward
+
+
+def test_same_symbol_and_language_rejects_both_files_naming_both(
+    seed_documents: list[Document],
+) -> None:
+    chinese = next(d for d in seed_documents if d.language == "zh")
+    copy_of_chinese = copy.deepcopy(chinese)
+    copy_of_chinese.source_file = "copy_of_003.txt"
+    result = pair_documents([*seed_documents, copy_of_chinese])
+    assert result.pairs == []  # the Chinese side is ambiguous, so 75/58 cannot pair
+    assert sorted(r.source_file for r in result.rejected) == [
+        "003_df19238bedd244e2.txt",
+        "copy_of_003.txt",
+    ]
+    for rejected in result.rejected:
+        assert "duplicate" in rejected.reason
+        assert "A/RES/75/58 (zh)" in rejected.reason
+        assert "003_df19238bedd244e2.txt" in rejected.reason
+        assert "copy_of_003.txt" in rejected.reason
+    unpaired = [(d.symbol, d.language) for d in result.unpaired]
+    assert ("A/RES/75/58", "en") in unpaired
+    assert all(d.source_file != "copy_of_003.txt" for d in result.unpaired)
+
+
+def _doc(symbol: str, language: str, name: str) -> Document:
+    return Document(
+        symbol=symbol, language=language, source_file=name, sha256="0" * 64, metadata=Metadata()
+    )
+
+
+def test_pairs_are_sorted_by_symbol_and_other_languages_never_pair() -> None:
+    documents = [
+        _doc("A/RES/77/1", "zh", "d.txt"),
+        _doc("A/RES/75/2", "en", "a.txt"),
+        _doc("A/RES/77/1", "en", "c.txt"),
+        _doc("A/RES/75/2", "zh", "b.txt"),
+        _doc("A/RES/75/2", "fr", "e.txt"),
+    ]
+    result = pair_documents(documents)
+    assert [(p.symbol, p.en.source_file, p.zh.source_file) for p in result.pairs] == [
+        ("A/RES/75/2", "a.txt", "b.txt"),
+        ("A/RES/77/1", "c.txt", "d.txt"),
+    ]
+    assert [d.source_file for d in result.unpaired] == ["e.txt"]
+
+
+def test_empty_input_gives_empty_result() -> None:
+    assert pair_documents([]) == PairResult()
