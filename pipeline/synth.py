@@ -260,10 +260,16 @@ def long_document(
     seed: int,
     *,
     operations_per_copy: int = 4,
+    shuffle_units: bool = True,
+    shuffle_run: int = 5,
 ) -> StressCase:
     """Concatenate perturbed copies of ``parts`` (gold-aligned documents, taken in turn)
-    until the source side has at least ``min_sentences`` sentences: a long pair whose
-    repeated passages make locally wrong paths look plausible."""
+    until the source side has at least ``min_sentences`` sentences.
+
+    With ``shuffle_units`` each copy has its beads, in runs of ``shuffle_run``, in a new
+    random order, so copies read like different documents that share sentences (as
+    resolutions share their boilerplate); without it the copies repeat verbatim, a far harder case in which only
+    the global length constraint tells one copy from the next."""
     if not parts or not any(parts):
         raise ValueError("long_document needs at least one non-empty part")
     units: list[Unit] = []
@@ -275,6 +281,13 @@ def long_document(
         others = [u for p in parts if p is not base for u in p]
         foreign_src = [s for u in others for s in u.src][:40]
         foreign_tgt = [t for u in others for t in u.tgt][:40]
+        if shuffle_units:
+            # Shuffle runs of a few beads, not single beads: each copy reads differently
+            # while most overlap texts (runs of sentences) stay the same, which keeps
+            # the embedding bill of a long case small.
+            runs = [list(base[k : k + shuffle_run]) for k in range(0, len(base), shuffle_run)]
+            random.Random(seed * 7919 + copy).shuffle(runs)
+            base = [u for run in runs for u in run]
         edited, edit_notes = perturb(
             base,
             seed * 1000 + copy,
