@@ -221,3 +221,42 @@ def test_extract_folder_lists_bad_files_and_goes_on(tmp_path: Path) -> None:
 def test_extract_folder_missing_folder(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="not a folder"):
         extract_folder(tmp_path / "nope")
+
+
+# --- other formats: the structure survives every reader -------------------------------
+
+
+def seed_as_html(path: Path) -> str:
+    """One <p> (or <h2> for "## ") per blank-line chunk, its lines joined by <br>."""
+    parts = []
+    for chunk in path.read_text(encoding="utf-8").split("\n\n"):
+        lines = [line.strip() for line in chunk.split("\n") if line.strip()]
+        if not lines:
+            continue
+        if lines[0].startswith("## "):
+            parts.append(f"<h2>{'<br>'.join(lines)[3:]}</h2>")
+        else:
+            parts.append(f"<p>{'<br>'.join(lines)}</p>")
+    return "<html><head><meta charset='utf-8'></head><body>" + "\n".join(parts) + "</body></html>"
+
+
+@pytest.mark.parametrize("seed", sorted(RAW.glob("*.txt")), ids=lambda p: p.name[:3])
+def test_seed_as_html_extracts_to_the_same_blocks(tmp_path: Path, seed: Path) -> None:
+    path = tmp_path / "seed.html"
+    path.write_text(seed_as_html(seed), encoding="utf-8")
+    assert extract_file(path).blocks == extract_file(seed).blocks
+
+
+def test_seed_as_docx_extracts_to_the_same_blocks(tmp_path: Path) -> None:
+    """Each seed line a Word paragraph (so 002's closing lines are two paragraphs)."""
+    import docx
+
+    document = docx.Document()
+    for line in seed_text().split("\n"):
+        if line.strip():
+            document.add_paragraph(line)
+    path = tmp_path / "seed.docx"
+    document.save(str(path))
+    doc = extract_file(path)
+    assert doc.blocks == extract_file(SEED_002).blocks
+    assert doc.symbol == "A/RES/75/58"
