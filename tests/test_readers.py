@@ -474,3 +474,33 @@ def test_pdf_paragraph_cut_by_page_break_is_joined_but_a_finished_one_is_not(
         "Mindful of the urgent need,",
         "Emphasizing that progress is urgently needed,",
     ]
+
+
+# --- through the extractor: the converted formats give the seed's Document -------------
+
+
+def _blocks(document: object) -> list[tuple]:
+    return [
+        (b.kind, b.number, b.lead, b.text, b.footnote_refs)
+        for b in document.blocks  # type: ignore[attr-defined]
+    ]
+
+
+@pytest.mark.parametrize("fmt", ["docx", "pdf", "html"])
+def test_converted_seed_extracts_to_the_same_document_as_the_seed(
+    tmp_path: Path, fmt: str, seed_pdf: tuple[bytes, list[str]]
+) -> None:
+    from pipeline.extract import extract_file
+
+    if fmt == "docx":
+        seed, data = EN_SEED, english_seed_as_docx()[0]
+    elif fmt == "pdf":
+        seed, data = EN_SEED, seed_pdf[0]
+    else:
+        seed, data = ZH_SEED, chinese_seed_as_html()[0].encode("utf-8")
+    path = tmp_path / f"converted.{fmt}"
+    path.write_bytes(data)
+    converted, original = extract_file(path), extract_file(seed)
+    assert (converted.symbol, converted.language) == (original.symbol, original.language)
+    assert converted.metadata == original.metadata
+    assert _blocks(converted) == _blocks(original)
