@@ -162,6 +162,10 @@ def decode_text(data: bytes, name: str, *, check_blank: bool = True) -> tuple[st
             ) from exc
 
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    # pdftotext marks page starts with a form feed; Unicode has its own separators.
+    # All of them are line structure, which the extractor reads from "\n" alone.
+    text = text.replace("\f", "\n").replace("\v", "\n").replace("\u2028", "\n")
+    text = text.replace("\u2029", "\n\n").replace("\x85", "\n")
     if len(_CONTROL_RE.findall(text[:65536])) > max(2, min(len(text), 65536) // 200):
         raise RejectedInput(name, f"binary file: control characters after decoding as {encoding}")
     if check_blank and not text.strip():
@@ -872,7 +876,6 @@ def _measure(line: _PdfLine) -> None:
 
 def _pdf_paragraphs(lines: list[_PdfLine]) -> str:
     from collections import Counter
-    from statistics import median
 
     sizes: Counter[float] = Counter()
     for line in lines:
@@ -886,7 +889,7 @@ def _pdf_paragraphs(lines: list[_PdfLine]) -> str:
     pitches.sort()
     # The lower quartile: the usual pitch inside a paragraph, even when many
     # paragraphs are a single line (their pitch includes the paragraph gap).
-    line_pitch = pitches[len(pitches) // 4] if pitches else median([body_size * 1.2])
+    line_pitch = pitches[len(pitches) // 4] if pitches else body_size * 1.2
 
     gap_limit = PARAGRAPH_GAP_RATIO * line_pitch
     writer = _ParagraphWriter()

@@ -123,10 +123,10 @@ def test_english_seed_in_gb18030_is_accepted(tmp_path: Path) -> None:
     assert (source.text, source.encoding, source.fmt) == (text, "gb18030", "md")
 
 
-def test_old_mac_line_ends_are_normalised(tmp_path: Path) -> None:
+def test_old_mac_line_ends_and_page_feeds_are_normalised(tmp_path: Path) -> None:
     path = tmp_path / "cr.txt"
-    path.write_bytes(b"75/58. Title\r\rThe General Assembly,\r")
-    assert read_source(path).text == "75/58. Title\n\nThe General Assembly,\n"
+    path.write_bytes(b"75/58. Title\r\rThe General Assembly,\r\x0cRecalling\xe2\x80\xa9Noting")
+    assert read_source(path).text == "75/58. Title\n\nThe General Assembly,\n\nRecalling\n\nNoting"
 
 
 # --- HTML -----------------------------------------------------------------------------
