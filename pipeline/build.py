@@ -605,6 +605,9 @@ class AlignStage(Stage[DocumentPair, AlignedDocument]):
         result = align_pair(pair, encoder, self.params)
         self.stats.add_time("align_pair", time.perf_counter() - started)
         self.stats.counters["texts_encoded"] += encoder.texts_encoded - before
+        computed = getattr(encoder.inner, "texts_embedded", None)
+        if isinstance(computed, int):  # the embedding cache's count of model calls
+            self.stats.counters["texts_embedded_by_model"] = computed
         self.stats.counters["sentences_en"] += len(result.en_sentences)
         self.stats.counters["sentences_zh"] += len(result.zh_sentences)
         for name, seconds in result.timings.items():
@@ -906,6 +909,7 @@ def build_corpus(options: BuildOptions) -> BuildResult:
             "aligned_pairs": align_counters["aligned_pairs"],
             "cached_pairs": align_counters["cached_pairs"],
             "texts_encoded": align_counters["texts_encoded"],
+            "texts_embedded_by_model": align_counters["texts_embedded_by_model"],
             "stages": [s.to_dict() for s in stats],
         }
         write_json(tmp / "stats.json", run_stats)
@@ -963,7 +967,7 @@ def build_manifest(
         "tool": TOOL_NAME,
         "version": __version__,
         "pair": PAIR,
-        "raw": str(raw),
+        "raw": str(options.raw),
         "model": {"spec": options.model, "name": models[0] if len(models) == 1 else models},
         "align_params": _align_params_dict(options.align_params),
         "filters": options.filters.to_dict(),

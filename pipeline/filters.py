@@ -94,14 +94,32 @@ def han_share(text: str) -> float | None:
 MAX_HAN_SHARE_EN = 0.2
 #: A Chinese side may contain symbols and Latin names; less Han than this is not Chinese.
 MIN_HAN_SHARE_ZH = 0.5
+#: A side with fewer letters than this ("A/75/171.", "2020") is too short to judge.
+MIN_LETTERS_TO_JUDGE = 3
+
+_LATIN_WORD = re.compile(r"[A-Za-z]+")
 
 
 def language_problem(en: str, zh: str) -> str | None:
-    """Why the pair fails the language check, or None. Empty or letterless sides pass."""
+    """Why the pair fails the language check, or None.
+
+    Latin words the Chinese side shares with the English side (document symbols such
+    as "A/59/361", names) do not count against it: UN Chinese text keeps them in Latin
+    script; but a Chinese side without a single Han character is not Chinese (an
+    untranslated copy). Sides with fewer than ``MIN_LETTERS_TO_JUDGE`` letters pass.
+    """
     en_share = han_share(en)
     if en_share is not None and en_share > MAX_HAN_SHARE_EN:
         return f"en side is {en_share:.0%} Chinese script"
-    zh_share = han_share(zh)
+    zh_letters = sum(1 for c in zh if unicodedata.category(c).startswith("L"))
+    if zh_letters >= MIN_LETTERS_TO_JUDGE and not any(_is_han(c) for c in zh):
+        return "zh side has no Chinese characters"
+    shared = set(_LATIN_WORD.findall(en))
+    zh_own = _LATIN_WORD.sub(lambda m: " " if m.group(0) in shared else m.group(0), zh)
+    letters = sum(1 for c in zh_own if unicodedata.category(c).startswith("L"))
+    if letters < MIN_LETTERS_TO_JUDGE:
+        return None
+    zh_share = han_share(zh_own)
     if zh_share is not None and zh_share < MIN_HAN_SHARE_ZH:
         return f"zh side is only {zh_share:.0%} Chinese script"
     return None

@@ -74,12 +74,17 @@ class Progress:
             self._bar = tqdm(total=total, desc=stage, unit="item", leave=True, file=sys.stderr)
         log.info("stage %s: started", stage)
 
-    def step(self, label: str) -> None:
+    def begin(self, label: str) -> None:
+        """An item starts: named on the bar, or on a log line of its own."""
         if self._bar is not None:
-            self._bar.update(1)
             self._bar.set_postfix_str(label[:40], refresh=False)
         else:
             log.info("stage %s: %s", self.stage, label)
+
+    def step(self) -> None:
+        """An item is done."""
+        if self._bar is not None:
+            self._bar.update(1)
 
     def close(self, stats: StageStats) -> None:
         if self._bar is not None:
@@ -132,8 +137,9 @@ class Stage(Generic[In, Out]):
             if progress is None:
                 progress = Progress(self.name, show_bar=show_bar, total=total)
             self.stats.items_in += 1
+            progress.begin(self.label(item))
             yield from self._timed(self.process(item))
-            progress.step(self.label(item))
+            progress.step()
         if progress is None:
             progress = Progress(self.name, show_bar=False)
         yield from self._timed(self.finish())

@@ -17,10 +17,14 @@ SEEDS = REPO / "data" / "raw"
 
 # --- corpus build (issue 4) ---------------------------------------------------------
 
-#: Files added to a copy of the seeds so the build has something to reject.
+#: Files added to a copy of the seeds so the build has something to reject: an empty
+#: file, and the English 75/58 with its "75/58." title prefix (its only symbol) removed.
 CORPUS_BAD_FILES: dict[str, bytes] = {
     "empty.txt": b"",
-    "no-symbol.txt": b"Minutes of a meeting.\n\nThe meeting was called to order at 10 a.m.\n",
+    "no-symbol.txt": (SEEDS / "002_69ed3383ef6f2041.txt")
+    .read_text(encoding="utf-8")
+    .replace("75/58. ", "")
+    .encode("utf-8"),
 }
 
 

@@ -50,6 +50,13 @@ def test_han_share_and_language_problem() -> None:
     assert language_problem(EN, "(A/75/399，第 96 段)") is None  # mostly Han letters
     assert "zh side" in (language_problem(EN, "Distr.: General 14 December 2020") or "")
     assert "en side" in (language_problem(ZH, ZH) or "")
+    # symbols and Latin names shared with the English side are normal in UN Chinese
+    assert language_problem("A/75/171.", "A/75/171。") is None
+    assert language_problem("See A/59/361.", "见 A/59/361。") is None
+    assert language_problem("The IAEA Board met.", "IAEA Board 理事会开会了。") is None
+    # an untranslated copy is not Chinese, however much it shares with the English
+    assert language_problem("Distr.: General", "Distr.: General") is not None
+    assert language_problem("Ibid.", "Ibid.") is not None
 
 
 def test_reject_reason_order_and_thresholds() -> None:
