@@ -98,7 +98,7 @@ def read_source(path: Path) -> SourceText:
         text, encoding = decode_text(data, name)
         fmt = suffix.lstrip(".")
     elif suffix in HTML_SUFFIXES:
-        html, encoding = decode_text(data, name, check_blank=False)
+        html, encoding = decode_text(data, name, reject_blank=False)
         text = html_to_text(html)
         fmt = "html"
     elif suffix in DOCX_SUFFIXES:
@@ -113,7 +113,7 @@ def read_source(path: Path) -> SourceText:
     return SourceText(source_file=name, sha256=sha256, text=text, fmt=fmt, encoding=encoding)
 
 
-def decode_text(data: bytes, name: str, *, check_blank: bool = True) -> tuple[str, str]:
+def decode_text(data: bytes, name: str, *, reject_blank: bool = True) -> tuple[str, str]:
     """Decode text bytes, detecting the encoding; returns ``(text, encoding)``.
 
     Order matters: a BOM is certain; a regular NUL pattern means BOM-less UTF-16;
@@ -168,7 +168,7 @@ def decode_text(data: bytes, name: str, *, check_blank: bool = True) -> tuple[st
     text = text.replace("\u2029", "\n\n").replace("\x85", "\n")
     if len(_CONTROL_RE.findall(text[:65536])) > max(2, min(len(text), 65536) // 200):
         raise RejectedInput(name, f"binary file: control characters after decoding as {encoding}")
-    if check_blank and not text.strip():
+    if reject_blank and not text.strip():
         raise RejectedInput(name, "empty file (only whitespace)")
     return text, encoding
 
