@@ -102,8 +102,8 @@ _LEADING_MARKUP_RE = re.compile(r"^(?:\s|#|\*|_)+")
 _FOOTNOTE_START_RE = re.compile(
     rf"^(?:<sup>\s*(\d{{1,3}})\s*</sup>|([{SUPERSCRIPT_DIGITS}]{{1,3}}))[ \t\u3000]*(?=\S)"
 )
-_OPERATIVE_RE = re.compile(r"^(\d{1,3})\s*\.(?:\s+|(?=\*))")
-_SUBPARA_RE = re.compile(r"^\(([a-z]{1,4})\)\s+")
+_OPERATIVE_RE = re.compile(r"^(\d{1,3})\s*\.(?:\s+|(?=\*)|$)")
+_SUBPARA_RE = re.compile(r"^\(([a-z]{1,4})\)(?:\s+|$)")
 _MARKED_LEAD_RE = re.compile(r"^\*{1,3}([^*\n]{1,60}?)\*{1,3}")
 # Header lines that may follow anything on a run-together line: no paragraph ends
 # before them in the printed layout (001: "...destruction**Resolution adopted ...").
@@ -189,7 +189,7 @@ def parse_document(text: str, source_file: str, sha256: str) -> Document:
     for chunk in _chunks(lines):
         for unit in split_chunk_lines(chunk, language):
             units.extend(split_run_together(unit, language))
-    header, body, closing, footnotes = _classify(units, language)
+    header, body, footnotes = _classify(units, language)
 
     blocks: list[Block] = []
     symbol: str | None = None
@@ -205,9 +205,10 @@ def parse_document(text: str, source_file: str, sha256: str) -> Document:
         head_symbols.extend(_SYMBOL_RE.findall(block.text))
         blocks.append(block)
     body_blocks = [_make_block(para, language) for para in body]
-    closing_blocks = [_make_block(para, language) for para in closing]
     footnote_blocks = [_make_block(para, language) for para in footnotes]
-    blocks += body_blocks + closing_blocks + footnote_blocks
+    blocks += body_blocks + footnote_blocks
+    closing_blocks = [b for b in body_blocks if b.kind == "closing"]
+    body_blocks = [b for b in body_blocks if b.kind != "closing"]
 
     explicit = sorted({f"A/RES/{a}/{b}" for a, b in head_symbols})
     if symbol is None:
@@ -472,17 +473,19 @@ def _footnote_number(raw: str) -> tuple[str, str] | None:
     return number, stripped[match.end() :]
 
 
-def _classify(
-    units: list[str], lang: str
-) -> tuple[list[_Para], list[_Para], list[_Para], list[_Para]]:
-    """Sort units into header, body, closing and footnote paragraphs, in reading order."""
+def _classify(units: list[str], lang: str) -> tuple[list[_Para], list[_Para], list[_Para]]:
+    """Sort units into header, body (closing lines included) and footnote paragraphs.
+
+    Reading order is kept within each list; the closing lines stay where they occur in
+    the body so anything printed after them (an annex) is not moved before them.
+    """
     header: list[_Para] = []
     body: list[_Para] = []
-    closing: list[_Para] = []
     footnotes: list[_Para] = []
     in_body = False
     drop_next_date = False
     seen_operative = False
+    seen_closing = False
     for raw in units:
         clean = plain(raw)
         footnote = _footnote_number(raw)
@@ -492,7 +495,7 @@ def _classify(
         stripped = _LEADING_MARKUP_RE.sub("", raw)
         if not in_body:
             if _DISTR_RE.match(clean):
-                drop_next_date = _DISTR_RE.match(clean) is not None
+                drop_next_date = True
                 continue
             if drop_next_date and (_EN_DATE_RE.match(clean) or _ZH_DATE_RE.match(clean)):
                 drop_next_date = False
@@ -509,11 +512,26 @@ def _classify(
                 _starts_with_lead(raw, lang) and not _is_open(clean)
             )
             if not starts_body:
-                header.append(_Para("heading", raw))
+                previous = header[-1] if header else None
+                if (
+                    previous is not None
+                    and previous.kind == "heading"
+                    and lang == "en"
+                    and clean[:1].islower()
+                    and _is_open(plain(previous.raw))
+                ):
+                    previous.raw += "\n" + raw  # a header line wrapped over a blank line
+                else:
+                    header.append(_Para("heading", raw))
                 continue
             in_body = True
-        if _is_closing(clean):
-            closing.append(_Para("closing", raw))
+        closing_lines = _closing_lines(clean)
+        if closing_lines:
+            body.extend(_Para("closing", line) for line in closing_lines)
+            seen_closing = True
+            continue
+        if body and body[-1].kind in ("operative", "subparagraph") and not plain(body[-1].raw):
+            body[-1].raw = raw  # "1." alone on its line: the text follows
             continue
         operative = _OPERATIVE_RE.match(stripped)
         if operative:
@@ -524,11 +542,28 @@ def _classify(
         if subpara:
             body.append(_Para("subparagraph", stripped[subpara.end() :], subpara.group(1)))
             continue
-        if body and not closing and _continues(body[-1], raw, clean, lang):
+        if body and not seen_closing and _continues(body[-1], raw, clean, lang):
             body[-1].raw += "\n" + raw
             continue
         body.append(_Para("subparagraph" if seen_operative else "preamble", raw))
-    return header, body, closing, footnotes
+    return header, body, footnotes
+
+
+_EN_MEETING_DATE_RE = re.compile(
+    rf"^(\d{{1,4}}(?:st|nd|rd|th)\s+plenary\s+meeting)\s+(\d{{1,2}}\s+(?:{_MONTH_ALT})\s+\d{{4}})$",
+    re.IGNORECASE,
+)
+_ZH_DATE_MEETING_RE = re.compile(
+    r"^(\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)\s*(第\s*\d{1,4}\s*次全体会议)$"
+)
+
+
+def _closing_lines(clean: str) -> list[str]:
+    """The closing lines in ``clean``: one, or two when meeting and date share a line."""
+    if _is_closing(clean):
+        return [clean]
+    match = _EN_MEETING_DATE_RE.match(clean) or _ZH_DATE_MEETING_RE.match(clean)
+    return [match.group(1), match.group(2)] if match else []
 
 
 def _continues(previous: _Para, raw: str, clean: str, lang: str) -> bool:

@@ -260,3 +260,44 @@ def test_seed_as_docx_extracts_to_the_same_blocks(tmp_path: Path) -> None:
     doc = extract_file(path)
     assert doc.blocks == extract_file(SEED_002).blocks
     assert doc.symbol == "A/RES/75/58"
+
+
+# --- layout variants ------------------------------------------------------------------
+
+
+def test_number_and_label_alone_on_their_lines() -> None:
+    text = mini().replace("1. *Decides* to act", "1.\n\n*Decides* to act")
+    text = text.replace("(b) To do another", "(b)\nTo do another")
+    doc = parse_document(text, "mini.txt", "0" * 64)
+    ops = [(b.number, b.lead, b.text) for b in doc.blocks if b.kind == "operative"]
+    assert ops[0] == ("1", "Decides", "Decides to act as follows:")
+    subs = [(b.number, b.text) for b in doc.blocks if b.kind == "subparagraph"]
+    assert subs == [("a", "To do one thing;"), ("b", "To do another thing;")]
+
+
+@pytest.mark.parametrize(
+    ("closing", "expected"),
+    [
+        ("99th plenary meeting 1 March 2021", ["99th plenary meeting", "1 March 2021"]),
+        ("2021年3月1日 第99次全体会议", ["2021年3月1日", "第99次全体会议"]),
+    ],
+)
+def test_closing_lines_on_one_line(closing: str, expected: list[str]) -> None:
+    text = mini().replace("*99th plenary meeting\n1 March 2021*", closing)
+    doc = parse_document(text, "mini.txt", "0" * 64)
+    assert [b.text for b in doc.blocks if b.kind == "closing"] == expected
+
+
+def test_text_after_closing_lines_keeps_its_place() -> None:
+    text = mini() + "\nAnnex\n\nText of the annex.\n"
+    doc = parse_document(text, "mini.txt", "0" * 64)
+    kinds = [b.kind for b in doc.blocks]
+    assert kinds[-5:] == ["closing", "closing", "subparagraph", "subparagraph", "footnote"]
+    assert [b.text for b in doc.blocks][-3:-1] == ["Annex", "Text of the annex."]
+
+
+def test_header_line_wrapped_over_a_blank_line_is_joined() -> None:
+    text = mini().replace("Agenda item 12", "Agenda item 12\n\nGeneral and complete\n\ndisarmament")
+    doc = parse_document(text, "mini.txt", "0" * 64)
+    headings = [b.text for b in doc.blocks if b.kind == "heading"]
+    assert "General and complete disarmament" in headings
