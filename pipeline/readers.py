@@ -15,6 +15,7 @@ import codecs
 import hashlib
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -619,6 +620,16 @@ def docx_to_text(data: bytes, name: str) -> str:
             except etree.XMLSyntaxError as exc:
                 raise RejectedInput(name, f"corrupt DOCX: {path} is not XML ({exc})") from exc
 
+    try:
+        return _docx_markdown(body, part)
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
+        raise RejectedInput(
+            name, f"corrupt DOCX: malformed WordprocessingML ({type(exc).__name__}: {exc})"
+        ) from exc
+
+
+def _docx_markdown(body: object, part: Callable[[str], object | None]) -> str:
+    """The markdown-ish text of a parsed DOCX body (see ``docx_to_text``)."""
     numbering = _Numbering(part("word/numbering.xml"))
     styles = _docx_styles(part("word/styles.xml"))
     footnote_numbers: dict[str, int] = {}

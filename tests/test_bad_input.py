@@ -200,6 +200,32 @@ def test_docx_zip_bomb_by_declared_size(tmp_path: Path) -> None:
     assert f"limit {MAX_DOCX_UNCOMPRESSED} bytes" in reason
 
 
+def replace_part(data: bytes, part: str, content: bytes) -> bytes:
+    """A copy of the DOCX ``data`` with one part's bytes replaced."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(buffer, "w") as dst:
+        for item in src.infolist():
+            dst.writestr(item, content if item.filename == part else src.read(item.filename))
+    return buffer.getvalue()
+
+
+def test_docx_whose_document_part_is_not_xml(tmp_path: Path) -> None:
+    path = tmp_path / "broken_xml.docx"
+    path.write_bytes(replace_part(docx_bytes(), "word/document.xml", b"<w:document><unclosed"))
+    assert rejection(path).reason.startswith("corrupt DOCX:")
+
+
+def test_docx_with_malformed_numbering_definition(tmp_path: Path) -> None:
+    numbering = (
+        b'<w:numbering xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+        b'<w:abstractNum w:abstractNumId="0"><w:lvl w:ilvl="first"/></w:abstractNum>'
+        b"</w:numbering>"
+    )
+    path = tmp_path / "bad_numbering.docx"
+    path.write_bytes(replace_part(docx_bytes(), "word/numbering.xml", numbering))
+    assert rejection(path).reason.startswith("corrupt DOCX: malformed WordprocessingML")
+
+
 def test_docx_with_no_text(tmp_path: Path) -> None:
     path = tmp_path / "blank.docx"
     path.write_bytes(docx_bytes(""))
