@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.data import Block, Document, Metadata, Rejected, RejectedInput
-from pipeline.lexicon import match_lead
+from pipeline.lexicon import is_preambular_lead, match_lead
 from pipeline.normalize import SUPERSCRIPT_DIGITS, clean_inline, is_han, normalize_unicode, plain
 
 __all__ = [
@@ -81,7 +81,7 @@ _EN_MEETING_RE = re.compile(r"^(\d{1,4})(?:st|nd|rd|th)\s+plenary\s+meeting$", r
 _ZH_MEETING_RE = re.compile(r"^第\s*(\d{1,4})\s*次全体会议$")
 _TITLE_RE = re.compile(r"^((?:ES-|S-)?\d{1,3})/(\d{1,4})\s*\.\s*(\S.*)$")
 _SYMBOL_RE = re.compile(r"\bA/RES/((?:ES-|S-)?\d{1,3})/(\d{1,4})\b")
-_INTRO_RE = re.compile(r"^(?:The\s+General\s+Assembly\s*,|大会\s*[，,])$")
+_INTRO_RE = re.compile(r"^(?:The\s+General\s+Assembly\s*,?|大会\s*[，,])$")
 _DISTR_RE = re.compile(r"^(?:Distr\.?\s*:|Original\s*:|Distribution\s*:)", re.IGNORECASE)
 _EN_SESSION_RE = re.compile(r"^([A-Z][a-z]+(?:[- ][a-z]+)?)\s+session$")
 _ZH_SESSION_RE = re.compile(r"^第([零〇一二三四五六七八九十百]+)届会议$")
@@ -290,7 +290,8 @@ def _drop_running_heads(lines: list[str], title: str | None) -> tuple[list[str],
     symbols: list[tuple[str, str]] = []
     for line in lines:
         clean = plain(line)
-        if clean and _is_running_head(clean, title):
+        is_footnote = _FOOTNOTE_START_RE.match(_LEADING_MARKUP_RE.sub("", line)) is not None
+        if clean and not is_footnote and _is_running_head(clean, title):
             symbols.extend(_SYMBOL_RE.findall(clean))
             kept.append("")  # a page break separates like a blank line
             continue
@@ -430,7 +431,11 @@ def split_run_together(raw: str, lang: str) -> list[str]:
         for match in _EN_UNMARKED_SPLIT_RE.finditer(raw):
             rest = raw[match.end() :]
             lead = match_lead(rest, "en")
-            if lead and re.match(r"\s+[a-z]", rest[len(lead) :]) and "*" not in rest[:1]:
+            if not lead or not re.match(r"\s+[a-z]", rest[len(lead) :]):
+                continue
+            # A preambular paragraph ends with ",", an operative one with ";": an
+            # operative verb after a comma ("the reports, Notes by ...") is not a lead.
+            if raw[match.start() - 1] == ";" or is_preambular_lead(lead):
                 cuts.add(match.start())
     # A cut inside a "[text](#)" link or right after a "(" would break markup apart.
     parts: list[str] = []
@@ -501,11 +506,12 @@ def _classify(units: list[str], lang: str) -> tuple[list[_Para], list[_Para], li
                 drop_next_date = False
                 continue
             drop_next_date = False
-            if _INTRO_RE.match(clean):
+            has_title = any(p.kind == "title" for p in header)
+            if _INTRO_RE.match(clean) or (clean == "大会" and has_title):
                 header.append(_Para("heading", raw))
                 in_body = True
                 continue
-            if _TITLE_RE.match(clean) and not any(p.kind == "title" for p in header):
+            if _TITLE_RE.match(clean) and not has_title:
                 header.append(_Para("title", raw))
                 continue
             starts_body = bool(_OPERATIVE_RE.match(stripped)) or (

@@ -97,8 +97,19 @@ EN_LEAD_RE = re.compile(
     rf"(?:(?:{_EN_PREFIX})\s+)?(?:{_EN_BASE})(?:\s+(?:{_EN_MODIFIER}))*(?=$|[\s,.;:*])",
     re.IGNORECASE,
 )
+EN_PREAMBULAR_LEAD_RE = re.compile(
+    rf"(?:(?:{_EN_PREFIX})\s+)?(?:{_alternation(EN_PREAMBULAR)})(?:\s+(?:{_EN_MODIFIER}))*"
+    r"(?=$|[\s,.;:*])",
+    re.IGNORECASE,
+)
 _ZH_BASE = _alternation(ZH_PREAMBULAR + ZH_OPERATIVE)
 ZH_LEAD_RE = re.compile(rf"(?:{_alternation(ZH_PREFIXES)})?(?:{_ZH_BASE})")
+
+
+def is_preambular_lead(lead: str) -> bool:
+    """True for an English preambular phrase ("Recalling also"), False for a verb ("Notes")."""
+    match = EN_PREAMBULAR_LEAD_RE.match(lead)
+    return bool(match) and match.group(0) == lead
 
 
 def match_lead(text: str, lang: str) -> str | None:

@@ -110,6 +110,18 @@ SPLIT_CASES = [
         ["Recalling its resolution 74/43,", "Recognizing the determination of the community,"],
     ),
     (
+        "operative verb after a comma is not a lead",
+        "Taking note of the reports, Notes by the Secretariat and other documents,",
+        "en",
+        ["Taking note of the reports, Notes by the Secretariat and other documents,"],
+    ),
+    (
+        "operative verb after a semicolon is a lead",
+        "1. Decides to act; Requests the Secretary-General to report;",
+        "en",
+        ["1. Decides to act;", "Requests the Secretary-General to report;"],
+    ),
+    (
         "italic title is not a lead",
         "United Nations, *Treaty Series*, vol. 2445, No. 44004.",
         "en",

@@ -301,3 +301,15 @@ def test_header_line_wrapped_over_a_blank_line_is_joined() -> None:
     doc = parse_document(text, "mini.txt", "0" * 64)
     headings = [b.text for b in doc.blocks if b.kind == "heading"]
     assert "General and complete disarmament" in headings
+
+
+def test_footnote_citing_a_symbol_is_not_a_running_head() -> None:
+    text = mini().replace("¹ A/75/1.", "¹ A/RES/74/1")
+    doc = parse_document(text, "mini.txt", "0" * 64)
+    assert doc.symbol == "A/RES/75/300"
+    assert [b.text for b in doc.blocks if b.kind == "footnote"] == ["A/RES/74/1"]
+
+
+def test_intro_line_without_comma() -> None:
+    doc = parse_document(mini().replace("The General Assembly,", "The General Assembly"), "m", "0")
+    assert [b.kind for b in doc.blocks][:8] == ["heading"] * 5 + ["title", "heading", "preamble"]
