@@ -26,10 +26,14 @@ Choices (tested in tests/test_extract_*.py):
 
 - The distribution stamp ("Distr.: General" and the date under it, "Original: ...") is
   dropped: it is filing data, not translated text (the Chinese seed carries it in English).
-- Footnote blocks are collected and placed after the closing lines, in the order they
-  appear (their number order): footnotes sit at page bottoms at different places in
-  each language, and keeping them together leaves the body's paragraph order identical
-  in both languages. The paragraphs that cite them keep the numbers in ``footnote_refs``.
+- Footnote blocks are collected and placed at the end of the document, after the body
+  and closing lines, in the order they appear (their number order): footnotes sit at
+  page bottoms at different places in each language, and keeping them together leaves
+  the body's paragraph order identical in both languages. The paragraphs that cite them
+  keep the numbers in ``footnote_refs``. Closing lines stay where they are printed
+  (each document's own order: the Chinese layout puts the date first); two on one line
+  ("37th plenary meeting 7 December 2020") become two blocks.
+- An operative number or "(a)" alone on its line takes the paragraph that follows.
 - An unnumbered paragraph after the first operative paragraph that does not continue
   an open paragraph is a ``subparagraph`` with ``number=None`` (flush text belonging to
   the operative part); it is never merged silently.
