@@ -289,17 +289,18 @@ def _render_spans(spans: list[_Span]) -> str:
             continue
         text = span.text
         core = text.strip()
+        lead = text[: len(text) - len(text.lstrip())]
+        trail = text[len(text.rstrip()) :]
         if span.sup:
-            mark = re.sub(r"[\s,]+", "", core)
-            if _FOOTNOTE_MARK_RE.fullmatch(mark) or re.fullmatch(r"[0-9]{1,3}(,[0-9]{1,3})+", core):
-                out.append("".join(f"<sup>{m}</sup>" for m in re.findall(r"[0-9]+|[*†‡]", core)))
+            # "1", "12", "1,2", and Word HTML's "[1]" are note marks; "th" in 18th is not.
+            marks = re.split(r"[\s,]+", core.strip("[]()"))
+            if all(_FOOTNOTE_MARK_RE.fullmatch(mark) for mark in marks):
+                out.append(lead + "".join(f"<sup>{mark}</sup>" for mark in marks) + trail)
                 continue
         if not core or not (span.bold or span.italic):
             out.append(text)
             continue
         marker = "***" if span.bold and span.italic else "**" if span.bold else "*"
-        lead = text[: len(text) - len(text.lstrip())]
-        trail = text[len(text.rstrip()) :]
         out.append(f"{lead}{marker}{core}{marker}{trail}")
 
     text = "".join(out)
@@ -350,73 +351,96 @@ def html_to_text(html: str) -> str:
     and ``i``/``em`` become ``**``/``*``, a numeric ``sup`` becomes ``<sup>n</sup>``,
     ``ol`` items get "1. " numbers (honouring ``start``), ``br`` is a line break inside
     the paragraph; head, scripts and styles are dropped; the parser decodes entities.
+    Footnotes as pandoc and Word's "Save as HTML" write them are understood: a note
+    reference (``class="footnote-ref"``, ``MsoFootnoteReference``, ``href="#_ftn1"``) is
+    ``<sup>n</sup>``; an ``ol`` inside a footnotes section gives ``<sup>n</sup> text``
+    paragraphs, not "n. " ones (which would read as operative paragraphs); back-links
+    ("↩") are dropped.
     """
     from selectolax.lexbor import LexborHTMLParser
 
     tree = LexborHTMLParser(html)
     writer = _ParagraphWriter()
-    root = tree.root
-    if root is not None:
-        _walk_html(root, writer, bold=False, italic=False, sup=False, list_counters=[])
+    if tree.root is not None:
+        _walk_html(tree.root, writer, _HtmlContext(), [])
     writer.flush()
     return writer.text() if writer.paragraphs else ""
+
+
+@dataclass(frozen=True)
+class _HtmlContext:
+    """Formatting inherited from ancestors while walking the HTML tree."""
+
+    bold: bool = False
+    italic: bool = False
+    sup: bool = False
+    in_footnotes: bool = False
+
+
+def _html_marks(node: object) -> str:
+    attributes = node.attributes  # type: ignore[attr-defined]
+    return " ".join(
+        (attributes.get(key) or "") for key in ("class", "id", "role", "href", "name")
+    ).lower()
 
 
 def _walk_html(
     node: object,
     writer: _ParagraphWriter,
-    *,
-    bold: bool,
-    italic: bool,
-    sup: bool,
+    context: _HtmlContext,
     list_counters: list[int | None],
 ) -> None:
-    inherit = {"bold": bold, "italic": italic, "sup": sup}
+    from dataclasses import replace
+
     for child in node.iter(include_text=True):  # type: ignore[attr-defined]
         tag = child.tag
         if tag == "-text":
-            text = child.text_content or ""
-            writer.spans.append(_Span(_collapse_whitespace(text), bold, italic, sup))
-        elif tag in _HTML_DROP or tag.startswith("-"):
+            text = _collapse_whitespace(child.text_content or "")
+            writer.spans.append(_Span(text, context.bold, context.italic, context.sup))
             continue
-        elif tag == "br":
+        if tag in _HTML_DROP or tag.startswith("-"):
+            continue
+        marks = _html_marks(child)
+        if "footnote-back" in marks or "doc-backlink" in marks:
+            continue
+        inner = context
+        if not context.in_footnotes and re.search(r"footnotes|endnotes|doc-endnotes", marks):
+            inner = replace(inner, in_footnotes=True)
+        if tag == "br":
             writer.spans.append(_Span("\n", verbatim=True))
         elif tag in _HTML_HEADINGS:
             writer.flush()
-            _walk_html(child, writer, bold=False, italic=italic, sup=sup, list_counters=[])
+            _walk_html(child, writer, replace(inner, bold=False), [])
             writer.flush(prefix="## ")
-        elif tag == "ol":
+        elif tag in ("ol", "ul"):
             writer.flush()
-            start = child.attributes.get("start") or "1"
-            first = int(start) if start.strip().lstrip("-").isdigit() else 1
-            counters = [*list_counters, first - 1]
-            _walk_html(child, writer, **inherit, list_counters=counters)
-            writer.flush()
-        elif tag == "ul":
-            writer.flush()
-            counters = [*list_counters, None]
-            _walk_html(child, writer, **inherit, list_counters=counters)
+            start = (child.attributes.get("start") or "1").strip()
+            first = int(start) - 1 if start.lstrip("-").isdigit() else 0
+            _walk_html(child, writer, inner, [*list_counters, first if tag == "ol" else None])
             writer.flush()
         elif tag == "li":
             writer.flush()
             if list_counters and list_counters[-1] is not None:
                 list_counters[-1] += 1
-                writer.prefix = f"{list_counters[-1]}. "
-            _walk_html(child, writer, **inherit, list_counters=list_counters)
+                number = list_counters[-1]
+                writer.prefix = f"<sup>{number}</sup> " if inner.in_footnotes else f"{number}. "
+            _walk_html(child, writer, inner, list_counters)
             writer.flush()
         elif tag in _HTML_BLOCKS:
             writer.flush()
-            _walk_html(child, writer, **inherit, list_counters=list_counters)
+            _walk_html(child, writer, inner, list_counters)
             writer.flush()
         else:
-            _walk_html(
-                child,
-                writer,
-                bold=bold or tag in ("b", "strong"),
-                italic=italic or tag in ("i", "em", "cite"),
-                sup=sup or tag == "sup",
-                list_counters=list_counters,
+            note_reference = tag == "sup" or bool(
+                re.search(r"footnote-ref|footnotereference|noteref|#_ftn|#_edn", marks)
             )
+            inner = replace(
+                inner,
+                bold=inner.bold or tag in ("b", "strong"),
+                italic=inner.italic or tag in ("i", "em", "cite"),
+                sup=inner.sup or note_reference,
+            )
+            _walk_html(child, writer, inner, list_counters)
 
 
 # --- DOCX --------------------------------------------------------------------------------
@@ -911,34 +935,50 @@ def _pdf_paragraphs(lines: list[_PdfLine]) -> str:
         first = next((c for c in line.chars if str(c["text"]).strip()), None)
         starts_with_mark = first is not None and bool(first.get("_sup"))
         if previous is not None:
+            if line.page != previous.page:
+                new_paragraph = not _continues_on_next_page(previous, line, lines, body_size)
+            else:
+                new_paragraph = line.top <= previous.top or line.top - previous.top > gap_limit
             new_paragraph = (
-                (line.page != previous.page and not _continues_on_next_page(previous, line, lines))
-                or (line.page == previous.page and line.top <= previous.top)
-                or (line.page == previous.page and line.top - previous.top > gap_limit)
+                new_paragraph
                 or abs(line.size - previous.size) > 0.1 * body_size
                 or is_heading != heading
                 or starts_with_mark
             )
             if new_paragraph:
                 writer.flush(prefix="## " if heading else "")
-            else:
-                ends_hyphen = re.search(r"\w-$", _render_spans(writer.spans[-3:]) or "")
-                if not ends_hyphen:
-                    writer.spans.append(_Span(_SOFT_BREAK))
+            elif not _ends_with_hyphenated_word(previous):
+                writer.spans.append(_Span(_SOFT_BREAK))
         _pdf_line_spans(line, writer)
         previous, heading = line, is_heading
     writer.flush(prefix="## " if heading else "")
     return writer.text() if writer.paragraphs else ""
 
 
-def _continues_on_next_page(last: _PdfLine, first: _PdfLine, lines: list[_PdfLine]) -> bool:
-    """A paragraph runs on over a page break when the page's last line is filled to the
-    right margin and the next page starts in the same font size: a last line that ends
-    short, or a footnote at the page foot, ends the paragraph instead."""
-    if abs(last.size - first.size) > 0.5:
+def _ends_with_hyphenated_word(line: _PdfLine) -> bool:
+    """ "non-" at a line end joins "proliferation" with no space: UN texts hyphenate
+    compounds, and a kept hyphen is right for those."""
+    text = "".join(str(c["text"]) for c in line.chars).rstrip()
+    return len(text) >= 2 and text[-1] == "-" and text[-2].isalnum()
+
+
+def _continues_on_next_page(
+    last: _PdfLine, first: _PdfLine, lines: list[_PdfLine], body_size: float
+) -> bool:
+    """A paragraph runs on over a page break when the page's last line is body text
+    filled to the right margin and the next page starts with body text. A last line
+    that ends short, a footnote or a footer (smaller type, or a few characters such
+    as "20-16421 2/5") ends the paragraph instead; the extractor re-joins what this
+    rule leaves cut."""
+    if abs(last.size - body_size) > 0.5 or abs(first.size - body_size) > 0.5:
+        return False
+    if sum(1 for c in last.chars if str(c["text"]).strip()) < 30:
         return False
     right_margin = max(
-        float(c["x1"]) for line in lines if line.page == last.page for c in line.chars
+        float(c["x1"])
+        for line in lines
+        if line.page == last.page and abs(line.size - body_size) <= 0.5
+        for c in line.chars
     )
     last_right = max(float(c["x1"]) for c in last.chars)
     return last_right >= right_margin - 2 * last.size

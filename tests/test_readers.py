@@ -366,24 +366,42 @@ def test_docx_headings_explicit_numbering_and_raw_superscript(tmp_path: Path) ->
 # --- PDF ------------------------------------------------------------------------------
 
 
-def english_seed_as_pdf() -> tuple[bytes, list[str]]:
+class _UnLayoutPdf(FPDF):
+    """Pages as the UN prints them: the symbol as running head from page 2 on, the job
+    number and page number as running foot, all in small type."""
+
+    def header(self) -> None:
+        if self.page_no() > 1:
+            self.set_font("DejaVu", "", 8)
+            self.cell(0, 5, "A/RES/75/58", align="R")
+            self.ln(10)
+
+    def footer(self) -> None:
+        self.set_y(-15)
+        self.set_font("DejaVu", "", 8)
+        self.cell(0, 5, f"20-16421    {self.page_no()}/3")
+
+
+def english_seed_as_pdf(*, running_heads: bool = False) -> tuple[bytes, list[str]]:
     """A PDF rendered with fpdf2 from the English seed, and the expected paragraphs.
 
     Body text is 10 pt, footnotes 8 pt; footnote marks are smaller raised digits
     (fpdf2's superscript: 70% size, above the baseline); emphasis uses the oblique
-    font. The text runs over two pages, so one paragraph is cut by the page break.
+    font. The text runs over several pages, so paragraphs meet page breaks. With
+    ``running_heads`` the pages also carry UN running heads and feet (and the expected
+    paragraphs are not computed: the extractor has to remove those).
     """
-    pdf = FPDF(format="A4")
+    pdf = _UnLayoutPdf(format="A4") if running_heads else FPDF(format="A4")
     pdf.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
     pdf.add_font("DejaVu", "I", str(FONT_DIR / "DejaVuSans-Oblique.ttf"))
-    pdf.set_auto_page_break(True, margin=20)
+    pdf.set_auto_page_break(True, margin=25 if running_heads else 20)
     pdf.add_page()
     expected = []
     for pieces in english_seed_paragraphs():
         size = 8 if is_footnote(pieces) else 10
-        pdf.set_font("DejaVu", "", size)
         for kind, text in pieces:
             if kind == "sup":
+                pdf.set_font("DejaVu", "", size)
                 pdf.char_vpos = "SUP"
                 pdf.write(size * 0.5, text)
                 pdf.char_vpos = "LINE"
@@ -504,3 +522,55 @@ def test_converted_seed_extracts_to_the_same_document_as_the_seed(
     assert (converted.symbol, converted.language) == (original.symbol, original.language)
     assert converted.metadata == original.metadata
     assert _blocks(converted) == _blocks(original)
+
+
+def test_html_footnotes_as_pandoc_writes_them(tmp_path: Path) -> None:
+    path = tmp_path / "pandoc.html"
+    path.write_text(
+        "<p><em>Welcoming</em> the entry into force of the Convention,"
+        '<a href="#fn1" class="footnote-ref" id="fnref1" role="doc-noteref"><sup>1</sup></a></p>'
+        '<section id="footnotes" class="footnotes footnotes-end-of-document" role="doc-endnotes">'
+        '<hr /><ol><li id="fn1"><p>United Nations, <em>Treaty Series</em>, vol. 2445.'
+        '<a href="#fnref1" class="footnote-back" role="doc-backlink">↩︎</a></p></li>'
+        '<li id="fn2"><p>Ibid., vol. 1456.<a href="#fnref2" class="footnote-back">↩︎</a></p></li>'
+        "</ol></section>",
+        encoding="utf-8",
+    )
+    assert paragraphs_of(read_source(path)) == [
+        "*Welcoming* the entry into force of the Convention,<sup>1</sup>",
+        "<sup>1</sup> United Nations, *Treaty Series*, vol. 2445.",
+        "<sup>2</sup> Ibid., vol. 1456.",
+    ]
+
+
+def test_html_footnotes_as_word_saves_them(tmp_path: Path) -> None:
+    path = tmp_path / "word.htm"
+    path.write_text(
+        "<html><body><p class=MsoNormal>held in Baku on 25 and 26 October 2019,"
+        '<a href="#_ftn3" name="_ftnref3"><span class=MsoFootnoteReference>[3]</span></a>'
+        " for measures</p><div id=ftn3><p class=MsoFootnoteText>"
+        '<a href="#_ftnref3" name="_ftn3"><span class=MsoFootnoteReference>[3]</span></a>'
+        " See A/74/548, annex.</p></div></body></html>",
+        encoding="utf-8",
+    )
+    assert paragraphs_of(read_source(path)) == [
+        "held in Baku on 25 and 26 October 2019,<sup>3</sup> for measures",
+        "<sup>3</sup> See A/74/548, annex.",
+    ]
+
+
+def test_pdf_with_un_running_heads_extracts_to_the_seed_document(tmp_path: Path) -> None:
+    from pipeline.extract import extract_file
+
+    path = tmp_path / "un_layout.pdf"
+    path.write_bytes(english_seed_as_pdf(running_heads=True)[0])
+    paragraphs = paragraphs_of(read_source(path))
+    # Running heads and feet stay separate paragraphs, never glued to body text...
+    assert "20-16421 1/3" in paragraphs and "A/RES/75/58" in paragraphs
+    cut = paragraphs.index("20-16421 1/3")
+    assert paragraphs[cut - 1].endswith("with a focus on")
+    assert paragraphs[cut + 2].startswith("strengthening the legal framework")
+    # ...so the extractor drops them and joins the paragraph the page break cut.
+    converted, original = extract_file(path), extract_file(EN_SEED)
+    assert _blocks(converted) == _blocks(original)
+    assert converted.metadata == original.metadata
