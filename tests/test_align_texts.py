@@ -18,8 +18,9 @@ GOLD = ROOT / "tests" / "gold" / "general"
 
 
 @pytest.fixture(scope="module")
-def encoder():
-    return load_encoder("use-m")
+def encoder(tmp_path_factory: pytest.TempPathFactory):
+    # cached: the reverse-direction test re-embeds the same texts
+    return load_encoder("use-m", cache_dir=tmp_path_factory.mktemp("embeddings"))
 
 
 @pytest.fixture(scope="module")

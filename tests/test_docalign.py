@@ -165,3 +165,18 @@ def test_unmatched_numbers_fall_back_to_dp_and_are_kept(encoder) -> None:
     ops = {(tuple(b.src), tuple(b.tgt)) for b in result.paragraph_beads}
     assert ((1,), (1,)) in ops and ((2,), (2,)) in ops
     assert ((4,), ()) in ops
+
+
+def test_strict_f1_on_the_hand_checked_gold(aligned: PairAlignment) -> None:
+    """tests/gold/A-RES-75-58 indexes the same sentence ids (id<TAB>text lines)."""
+    from pipeline.evaluate import read_beads, score_alignments
+
+    gold_dir = Path(__file__).resolve().parent / "gold" / "A-RES-75-58"
+    en_ids = [line.split("\t")[0] for line in (gold_dir / "en.txt").read_text("utf-8").split("\n")]
+    zh_ids = [line.split("\t")[0] for line in (gold_dir / "zh.txt").read_text("utf-8").split("\n")]
+    assert [s.id for s in aligned.en_sentences] == [i for i in en_ids if i]
+    assert [s.id for s in aligned.zh_sentences] == [i for i in zh_ids if i]
+    scores = score_alignments(
+        [(b.src, b.tgt) for b in aligned.beads], read_beads(gold_dir / "gold.txt")
+    )
+    assert scores["f1_strict"] >= 0.98, scores
