@@ -336,19 +336,21 @@ def split_chunk_lines(lines: list[str], lang: str) -> list[str]:
     strong start, or a lead phrase right after a line that ended a paragraph.
     """
     units: list[str] = []
+    previous_closed = False
     for line in lines:
+        clean = plain(line)
         if not units:
             units.append(line)
+            previous_closed = not _is_open(clean)
             continue
         stripped = _LEADING_MARKUP_RE.sub("", line)
-        clean = plain(line)
-        previous_closed = not _is_open(plain(units[-1]))
         if _is_strong_start(stripped, clean, lang) or (
             previous_closed and _starts_with_lead(line, lang)
         ):
             units.append(line)
         else:
             units[-1] += "\n" + line
+        previous_closed = not _is_open(clean)  # the unit now ends with this line
     return units
 
 
@@ -421,7 +423,8 @@ def split_run_together(raw: str, lang: str) -> list[str]:
         if start == 0 or not raw[:start].strip(" *"):
             continue
         after = raw[match.end() :]
-        before = _TRAILING_REFS_RE.sub("", raw[:start])
+        # A bounded look-back keeps this linear on a huge run-together paragraph.
+        before = _TRAILING_REFS_RE.sub("", raw[max(0, start - 200) : start])
         if _LABEL_ONLY_RE.search(before):
             continue  # "1. *Calls upon*": the number belongs to the lead that follows
         if _STRONG_HEADER_RE.match(after.lstrip()):
