@@ -7,8 +7,8 @@ The build is a chain of stages (see ``pipeline.runner``)::
 * read: every file under ``--raw`` becomes a Document or a listed rejection.
 * pair: English and Chinese documents matched by symbol (a barrier: needs them all).
 * align: sentence and paragraph alignment of each pair; the expensive part, so its
-  result is kept in a work cache keyed by both source sha256s, the model, the aligner
-  parameters and the tool version (plus a digest of the code that shapes alignments).
+  result is kept in a work cache keyed by both source sha256s (and the documents as
+  extracted), the model, the aligner parameters and the tool version.
   A rebuild after adding one document embeds and aligns only that document.
 * decide: dataset rows are built and the filters applied (OpusFilter style: scores stay
   in the data, thresholds only decide where a row goes: corpus or rejects).
@@ -68,21 +68,6 @@ log = logging.getLogger("pipeline.build")
 #: Report rows with a score below this are highlighted when no --min-score is given.
 #: Aligner scores are calibrated so a typical correct 1-1 bead scores about 1.0.
 DEFAULT_REVIEW_SCORE = 0.5
-
-#: Modules whose code shapes the alignment; their digest is part of the work-cache
-#: key, so a changed extractor or aligner never serves stale cached alignments.
-_ALIGNMENT_MODULES = (
-    "data.py",
-    "readers.py",
-    "normalize.py",
-    "extract.py",
-    "pair.py",
-    "segment.py",
-    "lexicon.py",
-    "embed.py",
-    "align.py",
-    "docalign.py",
-)
 
 
 class BuildError(Exception):
@@ -206,15 +191,15 @@ def list_sources(raw: Path) -> list[Path]:
     )
 
 
-def code_digest() -> str:
-    """sha256 over the modules that shape alignments (see ``_ALIGNMENT_MODULES``)."""
-    digest = hashlib.sha256()
-    package = Path(__file__).parent
-    for name in _ALIGNMENT_MODULES:
-        path = package / name
-        if path.exists():
-            digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
+def document_digest(document: Document) -> str:
+    """sha256 of a Document as extracted: what the aligner actually reads.
+
+    Part of the work-cache key next to the raw file's sha256, so an extractor that
+    now reads the same file differently (other blocks, other text) never meets an
+    alignment cached for the old reading.
+    """
+    payload = json.dumps(document.to_dict(), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 def _align_params_dict(params: Any | None) -> dict[str, Any]:
@@ -404,7 +389,9 @@ def split_rows(
 
 
 class WorkCache:
-    """Finished alignments on disk, one entry per pair, keyed by everything they depend on.
+    """Finished alignments on disk, one entry per pair, keyed by everything they depend on:
+    both raw files' sha256, both extracted documents, the model, the aligner parameters
+    and the tool version (bump it when the segmenter or aligner changes behaviour).
 
     An entry is ``<key>.json`` (sentences, beads, model name) plus ``<key>.npy`` (the
     averaged-down similarity matrix). The JSON is written last and atomically: it is
@@ -418,11 +405,16 @@ class WorkCache:
             "model": model,
             "params": params,
             "version": __version__,
-            "code": code_digest(),
         }
 
     def key(self, pair: DocumentPair) -> str:
-        material = {**self._base, "en": pair.en.sha256, "zh": pair.zh.sha256}
+        material = {
+            **self._base,
+            "en": pair.en.sha256,
+            "zh": pair.zh.sha256,
+            "en_document": document_digest(pair.en),
+            "zh_document": document_digest(pair.zh),
+        }
         return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
     def load(self, pair: DocumentPair) -> AlignedDocument | None:
@@ -583,8 +575,13 @@ class AlignStage(Stage[DocumentPair, AlignedDocument]):
             self.context.models.add(cached.model)
             yield cached
             return
+        from pipeline.embed import EncoderError
+
+        encoder = self._encoder()  # a bad --model is the user's error: it stops the build
         try:
-            aligned = self._align(item)
+            aligned = self._align(item, encoder)
+        except EncoderError:
+            raise
         except Exception as error:  # one pair failing must not stop the build
             self.drop("align_error")
             reason = f"alignment failed: {type(error).__name__}: {error}"
@@ -596,10 +593,9 @@ class AlignStage(Stage[DocumentPair, AlignedDocument]):
         self.context.models.add(aligned.model)
         yield aligned
 
-    def _align(self, pair: DocumentPair) -> AlignedDocument:
+    def _align(self, pair: DocumentPair, encoder: CountingEncoder) -> AlignedDocument:
         from pipeline.docalign import align_pair
 
-        encoder = self._encoder()
         before = encoder.texts_encoded
         started = time.perf_counter()
         result = align_pair(pair, encoder, self.params)
@@ -644,7 +640,9 @@ def similarity_matrix(en: np.ndarray, zh: np.ndarray, max_side: int = MAX_PICTUR
         block_mean(en[start : start + rows_per_block] @ zh.T, row_step, col_step)
         for start in range(0, n, rows_per_block)
     ]
-    return np.concatenate(parts, axis=0).astype(np.float32)
+    # float16 precision is what the work cache stores: a fresh and a cached build then
+    # draw the same picture, byte for byte.
+    return np.concatenate(parts, axis=0).astype(np.float16).astype(np.float32)
 
 
 class DecideStage(Stage[AlignedDocument, DecidedDocument]):
