@@ -498,12 +498,23 @@ def _classify(units: list[str], lang: str) -> tuple[list[_Para], list[_Para], li
     drop_next_date = False
     seen_operative = False
     seen_closing = False
+    last_was_footnote = False
     for raw in units:
         clean = plain(raw)
         footnote = _footnote_number(raw)
         if footnote is not None:
             footnotes.append(_Para("footnote", footnote[1], footnote[0]))
+            last_was_footnote = True
             continue
+        if (
+            last_was_footnote
+            and not _is_strong_start(_LEADING_MARKUP_RE.sub("", raw), clean, lang)
+            and not _ends_with_full_stop(plain(footnotes[-1].raw))
+            and not _starts_with_lead(raw, lang)
+        ):
+            footnotes[-1].raw += "\n" + raw  # a footnote cut by a page break
+            continue
+        last_was_footnote = False
         stripped = _LEADING_MARKUP_RE.sub("", raw)
         if not in_body:
             if _DISTR_RE.match(clean):
@@ -597,8 +608,10 @@ def _make_block(para: _Para, lang: str) -> Block:
             lead = plain(marked.group(1)).strip(" ,;:，；：") or None
             if lead and not text.startswith(lead):
                 lead = None
-        if lead is None:
-            lead = match_lead(text, lang)
+        known = match_lead(text, lang)
+        # "*Recalling* also the ...": the mark covers the verb, the phrase is longer.
+        if lead is None or (known and known.startswith(lead) and len(known) > len(lead)):
+            lead = known
     if para.kind == "title":
         match = _TITLE_RE.match(text)
         if match:

@@ -313,3 +313,19 @@ def test_footnote_citing_a_symbol_is_not_a_running_head() -> None:
 def test_intro_line_without_comma() -> None:
     doc = parse_document(mini().replace("The General Assembly,", "The General Assembly"), "m", "0")
     assert [b.kind for b in doc.blocks][:8] == ["heading"] * 5 + ["title", "heading", "preamble"]
+
+
+def test_footnote_cut_by_a_page_break_is_joined_to_the_footnote() -> None:
+    text = mini().replace(
+        "¹ A/75/1.", "¹ United Nations, Treaty Series,\n\nA/RES/75/300\n\nvol. 2445."
+    )
+    doc = parse_document(text, "mini.txt", "0" * 64)
+    footnotes = [b.text for b in doc.blocks if b.kind == "footnote"]
+    assert footnotes == ["United Nations, Treaty Series, vol. 2445."]
+    assert not any("vol. 2445" in b.text for b in doc.blocks if b.kind != "footnote")
+
+
+def test_lead_mark_on_the_verb_only_takes_the_whole_phrase() -> None:
+    text = mini().replace("Recalling its resolution 74/1,", "*Recalling* also its resolution 74/1,")
+    doc = parse_document(text, "mini.txt", "0" * 64)
+    assert [b.lead for b in doc.blocks if b.kind == "preamble"][0] == "Recalling also"
