@@ -99,7 +99,7 @@ def read_source(path: Path) -> SourceText:
         text, encoding = decode_text(data, name)
         fmt = suffix.lstrip(".")
     elif suffix in HTML_SUFFIXES:
-        html, encoding = decode_text(data, name, reject_blank=False)
+        html, encoding = decode_html(data, name)
         text = html_to_text(html)
         fmt = "html"
     elif suffix in DOCX_SUFFIXES:
@@ -162,6 +162,11 @@ def decode_text(data: bytes, name: str, *, reject_blank: bool = True) -> tuple[s
                 name, f"undecodable text: invalid {encoding} at byte {exc.start}"
             ) from exc
 
+    return _normalise_decoded(text, encoding, name, reject_blank=reject_blank), encoding
+
+
+def _normalise_decoded(text: str, encoding: str, name: str, *, reject_blank: bool) -> str:
+    """``\n`` line ends, no BOM; refuse control characters (binary) and blank text."""
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     # pdftotext marks page starts with a form feed; Unicode has its own separators.
     # All of them are line structure, which the extractor reads from "\n" alone.
@@ -171,7 +176,40 @@ def decode_text(data: bytes, name: str, *, reject_blank: bool = True) -> tuple[s
         raise RejectedInput(name, f"binary file: control characters after decoding as {encoding}")
     if reject_blank and not text.strip():
         raise RejectedInput(name, "empty file (only whitespace)")
-    return text, encoding
+    return text
+
+
+_META_CHARSET_RE = re.compile(
+    rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE
+)
+
+
+def decode_html(data: bytes, name: str) -> tuple[str, str]:
+    """Decode an HTML file: a BOM first, then the page's own ``<meta charset>``
+    declaration (Word's "Save as HTML" writes windows-1252, which no detector can tell
+    from other single-byte encodings), then the same detection as for text files.
+
+    A declared charset that does not decode the bytes strictly is ignored rather
+    than trusted, since the declaration is then demonstrably wrong.
+    """
+    boms = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+    match = _META_CHARSET_RE.search(data[:4096])
+    if match and not data.startswith(boms):
+        declared = match.group(1).decode("ascii").lower()
+        try:
+            codec = codecs.lookup(declared).name
+        except LookupError:
+            codec = ""
+        if codec in ("gb2312", "gbk", "cp936", "euc_cn"):
+            codec = "gb18030"  # a superset; pages labelled GB2312 often use GBK characters
+        if codec and not codec.startswith("utf-16") and codec != "utf-32":
+            try:
+                text = data.decode(codec)
+            except UnicodeDecodeError:
+                pass
+            else:
+                return _normalise_decoded(text, codec, name, reject_blank=False), codec
+    return decode_text(data, name, reject_blank=False)
 
 
 def _utf16_without_bom(data: bytes) -> str | None:

@@ -216,6 +216,24 @@ def test_html_in_gb18030_is_decoded(tmp_path: Path) -> None:
     assert (source.encoding, paragraphs_of(source)) == ("gb18030", ["**回顾**其第 74/43 号决议，"])
 
 
+def test_html_declared_windows_1252_charset_is_honoured(tmp_path: Path) -> None:
+    path = tmp_path / "word.htm"
+    path.write_bytes(
+        b'<html><head><meta http-equiv=Content-Type content="text/html; charset=windows-1252">'
+        b"</head><body><p>R\xe9solution adopt\xe9e \x93le 7 d\xe9cembre\x94</p></body></html>"
+    )
+    source = read_source(path)
+    assert source.encoding == "cp1252"
+    assert paragraphs_of(source) == ["R\u00e9solution adopt\u00e9e \u201cle 7 d\u00e9cembre\u201d"]
+
+
+def test_html_false_charset_declaration_is_not_trusted(tmp_path: Path) -> None:
+    path = tmp_path / "mislabelled.html"
+    path.write_bytes(b'<meta charset="utf-8"><p>' + "大会，回顾其决议".encode("gb18030") + b"</p>")
+    source = read_source(path)
+    assert (source.encoding, paragraphs_of(source)) == ("gb18030", ["大会，回顾其决议"])
+
+
 # --- DOCX -----------------------------------------------------------------------------
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
