@@ -14,13 +14,16 @@ in data/raw/ and REFERENCE.md), and this module puts it back:
    (000's operative paragraphs on consecutive lines are split, 003's wrapped agenda
    title is joined).
 3. Run-together lines are split back (001's long line) at emphasis toggles that open a
-   lead phrase or a header line, and, without markup, at ", Lead phrase" in English.
+   lead phrase or a header line, at an operative number after ";", and, without markup,
+   in English at a preambular lead after "," ("..., Recognizing the") or any lead
+   phrase after ";".
 4. Classification, in reading order: header (headings, title) until "The General
    Assembly," / "大会，"; then preamble, operative, sub-paragraph, closing; footnotes
    anywhere. A paragraph cut by a page break or by footnote blocks (001: "held in Baku
    on" ... "25 and 26 October 2019,³ ...") is joined back: a unit that is not a
    paragraph start continues the last paragraph when that paragraph is still open
    (ends without , ; : . or their Chinese forms), or whenever it starts in lower case.
+   A footnote without its final full stop takes the text after it the same way.
 
 Choices (tested in tests/test_extract_*.py):
 
@@ -98,7 +101,6 @@ _EN_ADOPTED_RE = re.compile(
 _ZH_ADOPTED_RE = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日大会决议$")
 _REPORT_LINE_RE = re.compile(r"^\[.*(?:report|报告).*\]$")
 _REPORT_SYMBOL_RE = re.compile(r"\bA/\d{1,3}/\d{1,5}(?:/Add\.\d+)?(?:/Rev\.\d+)?")
-_EN_ORDINAL_ENDINGS = ("st", "nd", "rd", "th")
 
 # --- patterns over raw text (markup still in) ----------------------------------------
 
