@@ -17,7 +17,8 @@ from fpdf import FPDF
 from pipeline.data import RejectedInput
 from pipeline.extract import extract_file, extract_folder
 from pipeline.pair import pair_documents
-from pipeline.readers import MAX_DOCX_UNCOMPRESSED, read_source
+from pipeline.read_docx import MAX_DOCX_UNCOMPRESSED
+from pipeline.readers import read_source
 
 RAW = Path(__file__).resolve().parent.parent / "data" / "raw"
 EN_SEED = RAW / "002_69ed3383ef6f2041.txt"
