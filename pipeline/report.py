@@ -30,7 +30,7 @@ from pipeline import __version__
 #: Longest side of a similarity picture, in pixels; bigger matrices are averaged down.
 MAX_PICTURE_PX = 360
 #: Smallest picture side for small documents: each sentence gets a visible cell.
-MIN_PICTURE_PX = 180
+MIN_PICTURE_PX = 240
 
 _LOW_COLOUR = (255, 0, 0)  # the chosen path
 _HIGH_SIM = np.array([8, 48, 107], dtype=np.float64)  # dark blue = similar

@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
+from conftest import BuiltCorpus
 from PIL import Image
 
 from pipeline.report import (
@@ -61,10 +62,10 @@ def chromium(html: Path, tmp: Path, *, screenshot: bool = False) -> tuple[str, P
     return dom, shot
 
 
-def colour_share(png: Path, colour: tuple[int, int, int], tolerance: int = 6) -> float:
+def colour_count(png: Path, colour: tuple[int, int, int], tolerance: int = 6) -> int:
+    """Pixels of ``png`` within ``tolerance`` of ``colour`` on every channel."""
     pixels = np.asarray(Image.open(png).convert("RGB")).astype(int)
-    close = np.all(np.abs(pixels - np.array(colour)) <= tolerance, axis=-1)
-    return float(close.mean())
+    return int(np.all(np.abs(pixels - np.array(colour)) <= tolerance, axis=-1).sum())
 
 
 def hand_made_document() -> ReportDocument:
@@ -143,11 +144,48 @@ def test_hand_made_report_renders_escaped_text_and_runs_no_script(tmp_path: Path
     assert len(re.findall(r"<tr class=\"rejected\">", dom)) == 1
     assert re.search(r"<img class=\"matrix\"[^>]*src=\"data:image/png;base64,", dom)
     assert shot is not None
-    assert colour_share(shot, RED) > 0.001  # the path is drawn
-    assert colour_share(shot, LOW_BG) > 0.001  # the low row is highlighted
+    assert colour_count(shot, RED) > 500  # the path is drawn
+    assert colour_count(shot, LOW_BG) > 1000  # the low row is highlighted
 
 
 def test_report_has_no_external_assets() -> None:
     html = render_report([hand_made_document()], low_score=0.5)
     assert not re.search(r"(src|href)=['\"](?!data:|#)", html)
     assert "<script" not in html.replace("&lt;script", "")
+
+
+def test_seed_report_renders_in_chromium(tmp_path: Path, seed_corpus: BuiltCorpus) -> None:
+    import base64
+
+    import pandas as pd
+
+    report = seed_corpus.out / "report.html"
+    dom, shot = chromium(report, tmp_path, screenshot=True)
+    assert "<script" not in dom.lower()
+    sections = re.findall(r"<section class=\"document\" id=\"([^\"]+)\"", dom)
+    assert sections == ["doc-A-RES-75-58"]
+    kept = pd.read_parquet(seed_corpus.out / "en-zh")
+    rejected = pd.read_parquet(seed_corpus.out / "rejects" / "en-zh")
+    rows = re.findall(r"<tr(?: class=\"[^\"]*\")?><td>A/RES/75/58:", dom)
+    assert len(rows) == len(kept) + len(rejected)
+    low = kept[(kept["score"] < 0.5) & (kept["en"] != "") & (kept["zh"] != "")]
+    assert len(re.findall(r"<tr class=\"low\">", dom)) == len(low)
+    assert len(re.findall(r"<tr class=\"rejected\">", dom)) == len(rejected)
+    # side-by-side text, escaped and complete
+    op1 = kept[kept["id"] == "A/RES/75/58:op1:s1"].iloc[0]
+    assert f'<td lang="en">{op1["en"]}</td><td lang="zh">{op1["zh"]}</td>' in dom
+    unpaired = dom[dom.index('id="unpaired"') : dom.index('id="rejected"')]
+    assert "A/RES/76/28" in unpaired and "A/RES/78/43" in unpaired
+    problems = dom[dom.index('id="rejected"') : dom.index('id="documents"')]
+    assert "empty.txt" in problems and "no-symbol.txt" in problems
+    # the similarity picture: a real PNG of the document, the path drawn on it
+    data = re.search(r"<img class=\"matrix\"[^>]*src=\"data:image/png;base64,([^\"]+)\"", dom)
+    assert data is not None
+    picture = np.asarray(Image.open(io.BytesIO(base64.b64decode(data.group(1)))).convert("RGB"))
+    assert min(picture.shape[:2]) >= 100
+    assert (picture == np.array(RED, dtype=np.uint8)).all(axis=-1).mean() > 0.01
+    assert shot is not None
+    red_in_picture = int((picture == np.array(RED, dtype=np.uint8)).all(axis=-1).sum())
+    # Chromium decoded and painted the picture at its size (the top of the page is shot)
+    assert colour_count(shot, RED) >= 0.8 * red_in_picture
+    assert colour_count(shot, LOW_BG) > 1000  # low-scoring rows are highlighted
