@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import signal
 import subprocess
@@ -29,7 +30,7 @@ def read_json(path: Path) -> dict:
 
 
 def test_rebuild_after_adding_a_document_aligns_only_that_document(
-    tmp_path: Path, seed_corpus: BuiltCorpus
+    tmp_path: Path, seed_corpus: BuiltCorpus, capsys: pytest.CaptureFixture[str]
 ) -> None:
     raw = tmp_path / "raw"
     shutil.copytree(seed_corpus.raw, raw)
@@ -51,7 +52,13 @@ def test_rebuild_after_adding_a_document_aligns_only_that_document(
         cached[["id", "en", "zh", "score"]], old[["id", "en", "zh", "score"]]
     )
 
-    again = build_corpus(BuildOptions(raw=raw, out=out, cache=cache, show_progress=False))
+    capsys.readouterr()
+    again = build_corpus(BuildOptions(raw=raw, out=out, cache=cache, show_progress=True))
+    bars = capsys.readouterr().err
+    for stage in ("read", "align", "decide", "write"):  # a tqdm bar per stage
+        assert re.search(rf"{stage}: 100%\|[^\n]*\| *\d+/\d+ ", bars) or re.search(
+            rf"{stage}: \d+item", bars
+        ), bars
     assert again.stats["aligned_pairs"] == 0
     assert again.stats["cached_pairs"] == 2
     assert again.stats["texts_encoded"] == 0
