@@ -262,10 +262,33 @@ def build_command(
     "--encoders",
     default="use-m,e5-small,st",
     show_default=True,
-    help="Encoders to time: use-m, e5-small, st (the bundled all-MiniLM model).",
+    help="Encoders to time: use-m, e5-small, st (the bundled all-MiniLM model); '' for none.",
 )
-@click.option("--no-quality", is_flag=True, help="Skip F1 of ours vs baselines on the gold sets.")
-def bench_command(sizes: str, encode_sentences: int, encoders: str, no_quality: bool) -> None:
+@click.option(
+    "--fraction-sentences",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Size of the real long document for aligner/encoding time (0 skips it).",
+)
+@click.option("--no-quality", is_flag=True, help="Skip F1 of ours vs the baselines.")
+@click.option("--no-stress", is_flag=True, help="Quality on the gold sets only.")
+@click.option(
+    "--timeout",
+    "timeout_s",
+    default=300.0,
+    show_default=True,
+    help="Seconds allowed to each synthetic-size subprocess.",
+)
+def bench_command(
+    sizes: str,
+    encode_sentences: int,
+    encoders: str,
+    fraction_sentences: int,
+    no_quality: bool,
+    no_stress: bool,
+    timeout_s: float,
+) -> None:
     """Speed, memory and quality figures (the `make bench` entry point)."""
     from pipeline.bench import BenchOptions, run_bench
 
@@ -273,11 +296,16 @@ def bench_command(sizes: str, encode_sentences: int, encoders: str, no_quality: 
         size_list = [int(s) for s in sizes.split(",") if s.strip()]
     except ValueError as err:
         raise click.UsageError(f"--sizes: {err}") from err
+    if any(n < 1 for n in size_list):
+        raise click.UsageError("--sizes: sizes must be positive")
     options = BenchOptions(
         sizes=size_list,
         encode_sentences=encode_sentences,
         encoders=[e.strip() for e in encoders.split(",") if e.strip()],
         quality=not no_quality,
+        stress=not no_stress,
+        fraction_sentences=fraction_sentences,
+        child_timeout_s=timeout_s,
     )
     run_bench(options, echo=click.echo)
 

@@ -268,8 +268,8 @@ def long_document(
 
     With ``shuffle_units`` each copy has its beads, in runs of ``shuffle_run``, in a new
     random order, so copies read like different documents that share sentences (as
-    resolutions share their boilerplate); without it the copies repeat verbatim, a far harder case in which only
-    the global length constraint tells one copy from the next."""
+    resolutions share their boilerplate); without it the copies repeat verbatim, a far
+    harder case in which only the global length constraint tells one copy from the next."""
     if not parts or not any(parts):
         raise ValueError("long_document needs at least one non-empty part")
     units: list[Unit] = []
@@ -395,3 +395,61 @@ def synthetic_pair(
         units.append(Unit(tuple(src_names), tuple(tgt_names)))
     case = case_from_units(f"synthetic-{n_src}", units)
     return case, SyntheticEncoder(vectors)
+
+
+def synthetic_overlap_arrays(
+    n_src: int, seed: int, *, dim: int = 512, max_overlap: int = 4, noise: float = 0.6
+) -> tuple[list[BeadPair], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Overlap embeddings with known beads, built with numpy alone (for 50k sentences).
+
+    Returns (gold, src_ov, tgt_ov, src_len, tgt_len) in :func:`pipeline.align.align_embeddings`'s
+    layout: ``ov[k - 1, s]`` is the unit vector of sentences s..s+k-1 (the normalised
+    sum of their vectors; rows running past the end are zero). Beads are mostly 1-1
+    with some 1-2, 2-1, 2-2, 1-0 and 0-1; a bead's sentences share a meaning vector plus
+    per-sentence noise, and lengths follow a 2:1 character ratio (English : Chinese).
+    """
+    rng = np.random.default_rng(seed)
+    types = np.array([(1, 1), (1, 2), (2, 1), (1, 0), (0, 1), (2, 2)])
+    weights = np.array([0.86, 0.04, 0.04, 0.02, 0.02, 0.02])
+    n_beads = int(n_src / 1.02) + 16
+    shapes = types[rng.choice(len(types), size=n_beads, p=weights)]
+    keep = np.cumsum(shapes[:, 0]) <= n_src
+    shapes = shapes[keep]
+    a, b = shapes[:, 0], shapes[:, 1]
+    src_bead = np.repeat(np.arange(len(shapes)), a)
+    tgt_bead = np.repeat(np.arange(len(shapes)), b)
+    meaning = rng.standard_normal((len(shapes), dim), dtype=np.float32)
+    scale = (1.0 / np.maximum(np.maximum(a, b), 1)).astype(np.float32)[:, None]
+    meaning *= scale
+
+    def sentences(bead_of: np.ndarray) -> np.ndarray:
+        vecs = meaning[bead_of]
+        vecs += noise * rng.standard_normal(vecs.shape, dtype=np.float32)
+        return vecs
+
+    def overlaps(vecs: np.ndarray) -> np.ndarray:
+        n = len(vecs)
+        out = np.zeros((max_overlap, n, dim), dtype=np.float32)
+        out[0] = vecs
+        for k in range(1, max_overlap):
+            out[k, : n - k] = out[k - 1, : n - k] + vecs[k:]
+        norms = np.linalg.norm(out, axis=2, keepdims=True)
+        np.divide(out, norms, out=out, where=norms > 0)
+        return out
+
+    src_ov = overlaps(sentences(src_bead))
+    tgt_ov = overlaps(sentences(tgt_bead))
+    src_len = rng.integers(30, 240, size=len(src_bead)).astype(np.float64)
+    bead_chars = np.bincount(src_bead, weights=src_len, minlength=len(shapes))
+    tgt_len = np.maximum(4.0, bead_chars[tgt_bead] / np.maximum(b[tgt_bead], 1) / 2.0)
+    tgt_len *= rng.uniform(0.8, 1.25, size=len(tgt_len))
+    gold: list[BeadPair] = []
+    i = j = 0
+    for x, y in shapes.tolist():
+        if x and y:
+            gold.append((list(range(i, i + x)), list(range(j, j + y))))
+        else:
+            gold.extend(([k], []) for k in range(i, i + x))
+            gold.extend(([], [k]) for k in range(j, j + y))
+        i, j = i + x, j + y
+    return gold, src_ov, tgt_ov, src_len, tgt_len
