@@ -256,6 +256,7 @@ def band_similarities(
     cost is O(cells * d) and no N x M matrix exists.
     """
     n, m = band.n, band.m
+    K = src_ov.shape[0]
     sims = np.full((len(types), band.size), np.nan, dtype=np.float32)
     for i0 in range(0, n + 1, block_rows):
         i1 = min(n + 1, i0 + block_rows)
@@ -263,21 +264,22 @@ def band_similarities(
         rows = np.repeat(np.arange(i0, i1), band.width[i0:i1])
         cols = band.lo[rows] + (np.arange(start, stop) - band.offset[rows])
         c0, c1 = int(band.lo[i0]), int(band.lo[i1 - 1] + band.width[i1 - 1])  # col range
+        # one product per block for every (a, b): a few big BLAS calls beat many small ones
+        s_lo, s_hi = max(0, i0 - K), min(n, i1)
+        t_lo, t_hi = max(0, c0 - K), min(m, c1)
+        if s_hi <= s_lo or t_hi <= t_lo:
+            continue
+        src_block = src_ov[:, s_lo:s_hi].reshape(-1, src_ov.shape[2])
+        tgt_block = tgt_ov[:, t_lo:t_hi].reshape(-1, tgt_ov.shape[2])
+        prod = (src_block @ tgt_block.T).reshape(K, s_hi - s_lo, tgt_ov.shape[0], t_hi - t_lo)
         for t, (a, b) in enumerate(types):
             if a == 0 or b == 0:
                 continue
-            s_lo = max(0, i0 - a)
-            s_hi = i1 - a  # exclusive
-            t_lo = max(0, c0 - b)
-            t_hi = c1 - b
-            if s_hi <= s_lo or t_hi <= t_lo:
-                continue
-            block = src_ov[a - 1, s_lo:s_hi] @ tgt_ov[b - 1, t_lo:t_hi].T
             src_idx = rows - a
             tgt_idx = cols - b
             ok = (src_idx >= 0) & (tgt_idx >= 0) & (src_idx + a <= n) & (tgt_idx + b <= m)
             vals = np.full(rows.shape, np.nan, dtype=np.float32)
-            vals[ok] = block[src_idx[ok] - s_lo, tgt_idx[ok] - t_lo]
+            vals[ok] = prod[a - 1, src_idx[ok] - s_lo, b - 1, tgt_idx[ok] - t_lo]
             sims[t, start:stop] = vals
     return sims
 
@@ -317,13 +319,40 @@ def knn_hubness(
     src_hub = np.full((max_overlap, band.n + 1), np.nan)
     tgt_hub = np.full((max_overlap, band.m + 1), np.nan)
     index = {ty: t for t, ty in enumerate(types)}
+    # position of each cell inside its row and inside its column (the band is contiguous
+    # in both directions), for the padded top-k below
+    row_pos = np.arange(band.size) - band.offset[rows]
+    order = np.lexsort((rows, cols))
+    col_sorted = cols[order]
+    col_first = np.searchsorted(col_sorted, col_sorted, side="left")
+    col_pos = np.empty(band.size, dtype=np.int64)
+    col_pos[order] = np.arange(band.size) - col_first
     for a in range(1, max_overlap + 1):
         if (a, 1) in index:
-            src_hub[a - 1] = _topk_mean(rows, sims[index[(a, 1)]], band.n + 1, k)
+            src_hub[a - 1] = _padded_topk_mean(rows, row_pos, sims[index[(a, 1)]], band.n + 1, k)
     for b in range(1, max_overlap + 1):
         if (1, b) in index:
-            tgt_hub[b - 1] = _topk_mean(cols, sims[index[(1, b)]], band.m + 1, k)
+            tgt_hub[b - 1] = _padded_topk_mean(cols, col_pos, sims[index[(1, b)]], band.m + 1, k)
     return src_hub, tgt_hub
+
+
+def _padded_topk_mean(
+    groups: np.ndarray, pos: np.ndarray, values: np.ndarray, n_groups: int, k: int
+) -> np.ndarray:
+    """:func:`_topk_mean` via a padded (groups x widest) matrix and np.partition: much
+    faster when groups are of similar size; falls back to sorting when one group is so wide
+    that padding would cost more than 4x the cells."""
+    width = int(pos.max()) + 1 if len(pos) else 0
+    if width * n_groups > 4 * len(values) + 1024:
+        return _topk_mean(groups, values, n_groups, k)
+    pad = np.full((n_groups, max(width, k)), -np.inf, dtype=np.float32)
+    finite = np.isfinite(values)
+    pad[groups[finite], pos[finite]] = values[finite]
+    top = -np.partition(-pad, k - 1, axis=1)[:, :k]
+    valid = np.isfinite(top)
+    count = valid.sum(axis=1)
+    total = np.where(valid, top, 0.0).sum(axis=1)
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
 def hubness_against(
@@ -481,36 +510,41 @@ def dp_band(
     a_arr = np.array([types[t][0] for t in from_above], dtype=np.int64)
     b_arr = np.array([types[t][1] for t in from_above], dtype=np.int64)
     ta = np.array(from_above, dtype=np.int64)
-    best = np.full(band.size, NEG_INF, dtype=np.float64)
+    # one extra cell at the end holds -inf: out-of-band predecessors point there
+    best = np.full(band.size + 1, NEG_INF, dtype=np.float64)
+    sentinel = band.size
     back = np.full(band.size, -1, dtype=np.int8)
     lo, width, offset = band.lo, band.width, band.offset
+    contiguous = from_above == list(range(len(from_above)))
+    max_w = int(width.max())
+    ar = np.arange(max_w)
+    steps_all = ar * skip_score
     for i in range(n + 1):
         w = int(width[i])
         start = int(offset[i])
-        cols = lo[i] + np.arange(w)
         if i == 0:
-            cand = np.full(w, NEG_INF)
+            cand = np.where(lo[0] + ar[:w] == 0, 0.0, NEG_INF)
             arg = np.full(w, -1, dtype=np.int64)
-            cand[cols == 0] = 0.0
         else:
             prev = i - a_arr
             usable = prev >= 0
             pr = np.where(usable, prev, 0)
-            pos = cols[None, :] - b_arr[:, None] - lo[pr][:, None]
+            pos = (lo[i] - lo[pr] - b_arr)[:, None] + ar[None, :w]
             valid = usable[:, None] & (pos >= 0) & (pos < width[pr][:, None])
-            flat = offset[pr][:, None] + np.where(valid, pos, 0)
-            vals = best[flat] + scores[ta[:, None], start + np.arange(w)[None, :]]
-            vals = np.where(valid, vals, NEG_INF)
+            flat = np.where(valid, offset[pr][:, None] + pos, sentinel)
+            if contiguous:
+                cell = scores[: len(from_above), start : start + w]
+            else:
+                cell = scores[ta[:, None], start + ar[None, :w]]
+            vals = best[flat] + cell
             k = np.argmax(vals, axis=0)
-            cand = vals[k, np.arange(w)]
+            cand = vals[k, ar[:w]]
             arg = ta[k]
         # in-row 0-1 skips: best[j] = max_{j' <= j} cand[j'] + (j - j') * skip
-        steps = np.arange(w) * skip_score
-        run = np.maximum.accumulate(cand - steps)
-        row_best = run + steps
-        from_left = row_best > cand + 1e-12
+        steps = steps_all[:w]
+        row_best = np.maximum.accumulate(cand - steps) + steps
         best[start : start + w] = row_best
-        back[start : start + w] = np.where(from_left, skip01, arg)
+        back[start : start + w] = np.where(row_best > cand + 1e-12, skip01, arg)
     # trace back from (n, m)
     path: list[tuple[int, int, int]] = []
     i, j = n, m
