@@ -481,46 +481,49 @@ class ReadStage(Stage[Path, Document]):
     name = "read"
     item_independent = True
 
-    def __init__(self, context: BuildContext) -> None:
-        super().__init__()
-        self.context = context
-
     def label(self, item: Path) -> str:
         return item.name
 
     def process(self, item: Path) -> Iterator[Document]:
         from pipeline.extract import extract_file
 
-        name = item.relative_to(self.context.raw).as_posix()
+        name = item.name
         try:
             document = extract_file(item)
         except RejectedInput as error:
             self.drop("rejected")
-            self.context.rejected.append(Rejected(name, error.reason))
+            self.record("rejected", Rejected(name, error.reason))
             log.warning("rejected %s: %s", name, error.reason)
             return
         except Exception as error:  # a bad document must never stop the build
             self.drop("error")
             reason = f"unexpected error while reading: {type(error).__name__}: {error}"
-            self.context.rejected.append(Rejected(name, reason))
+            self.record("rejected", Rejected(name, reason))
             log.warning("rejected %s: %s", name, reason)
             return
-        self.context.documents.append((document.symbol, document.language, name))
+        self.record("documents", (document.symbol, document.language, name))
         yield document
 
 
 class PairStage(BarrierStage[Document, DocumentPair]):
-    """All documents -> en/zh pairs by symbol; unpaired and duplicates are listed."""
+    """All documents -> en/zh pairs by symbol; unpaired and duplicates are listed.
+
+    A barrier, so it runs locally once reading is over: the place where the reader's
+    side results join the build's context, complete before any pair is aligned.
+    """
 
     name = "pair"
 
-    def __init__(self, context: BuildContext) -> None:
+    def __init__(self, context: BuildContext, reader: ReadStage) -> None:
         super().__init__()
         self.context = context
+        self.reader = reader
 
     def process_all(self, items: list[Document]) -> Iterator[DocumentPair]:
         from pipeline.pair import pair_documents
 
+        self.context.documents.extend(self.reader.records.get("documents", []))
+        self.context.rejected.extend(self.reader.records.get("rejected", []))
         result = pair_documents(items)
         self.context.rejected.extend(result.rejected)
         self.context.unpaired.extend(result.unpaired)
@@ -543,9 +546,8 @@ class AlignStage(Stage[DocumentPair, AlignedDocument]):
     name = "align"
     item_independent = True
 
-    def __init__(self, context: BuildContext, options: BuildOptions) -> None:
+    def __init__(self, options: BuildOptions) -> None:
         super().__init__()
-        self.context = context
         self.options = options
         self.params = options.align_params
         self.cache = WorkCache(
@@ -572,7 +574,7 @@ class AlignStage(Stage[DocumentPair, AlignedDocument]):
         cached = self.cache.load(item)
         if cached is not None:
             self.stats.counters["cached_pairs"] += 1
-            self.context.models.add(cached.model)
+            self.record("models", cached.model)
             yield cached
             return
         from pipeline.embed import EncoderError
@@ -585,12 +587,12 @@ class AlignStage(Stage[DocumentPair, AlignedDocument]):
         except Exception as error:  # one pair failing must not stop the build
             self.drop("align_error")
             reason = f"alignment failed: {type(error).__name__}: {error}"
-            self.context.failed.append(Rejected(item.symbol, reason))
+            self.record("failed", Rejected(item.symbol, reason))
             log.warning("%s: %s", item.symbol, reason)
             return
         self.cache.store(aligned)
         self.stats.counters["aligned_pairs"] += 1
-        self.context.models.add(aligned.model)
+        self.record("models", aligned.model)
         yield aligned
 
     def _align(self, pair: DocumentPair, encoder: CountingEncoder) -> AlignedDocument:
@@ -683,11 +685,14 @@ class WriteStage(Stage[DecidedDocument, None]):
 
     name = "write"
 
-    def __init__(self, folder: Path, context: BuildContext, options: BuildOptions) -> None:
+    def __init__(
+        self, folder: Path, context: BuildContext, options: BuildOptions, aligner: AlignStage
+    ) -> None:
         super().__init__()
         self.folder = folder
         self.context = context
         self.options = options
+        self.aligner = aligner
         self.sentences = ParquetTableWriter(folder / PAIR, SENTENCE_SCHEMA)
         self.paragraphs = ParquetTableWriter(folder / f"{PAIR}-paragraphs", PARAGRAPH_SCHEMA)
         self.sentence_rejects = ParquetTableWriter(
@@ -729,8 +734,8 @@ class WriteStage(Stage[DecidedDocument, None]):
                 "filters": json.dumps(self.options.filters.to_dict()),
                 "highlighted": f"score below {self.report.low_score}",
             },
-            [(d.symbol, d.language, _relative(d.source_file, ctx.raw)) for d in ctx.unpaired],
-            [(r.source_file, r.reason) for r in ctx.rejected + ctx.failed],
+            [(d.symbol, d.language, d.source_file) for d in ctx.unpaired],
+            [(r.source_file, r.reason) for r in ctx.rejected],
         )
 
     def process(self, item: DecidedDocument) -> Iterator[None]:
@@ -759,7 +764,8 @@ class WriteStage(Stage[DecidedDocument, None]):
         self.paragraph_rejects.close()
         self.tmx.close()
         self.moses.close()
-        self.report.close()
+        failed = self.aligner.records.get("failed", [])
+        self.report.close(failed=[(r.source_file, r.reason) for r in failed])
         return iter(())
 
 
@@ -786,14 +792,6 @@ def report_document(item: DecidedDocument) -> ReportDocument:
         shape=aligned.shape,
         path=[(list(b.src), list(b.tgt)) for b in aligned.beads],
     )
-
-
-def _relative(source_file: str, raw: Path) -> str:
-    path = Path(source_file)
-    try:
-        return path.relative_to(raw).as_posix()
-    except ValueError:
-        return source_file
 
 
 # --------------------------------------------------------------------------- atomic output
@@ -887,20 +885,23 @@ def build_corpus(options: BuildOptions) -> BuildResult:
         context = BuildContext(raw=raw, files=files)
         show_bar = sys.stderr.isatty() if options.show_progress is None else options.show_progress
         log.info("build: %d files in %s -> %s", len(files), raw, out)
+        reader = ReadStage()
+        aligner = AlignStage(options)
+        writer = WriteStage(tmp, context, options, aligner)
         stages: list[Stage[Any, Any]] = [
-            ReadStage(context),
-            PairStage(context),
-            AlignStage(context, options),
+            reader,
+            PairStage(context, reader),
+            aligner,
             DecideStage(options.filters),
-            WriteStage(tmp, context, options),
+            writer,
         ]
         stats = run_stages(files, stages, engine=LocalEngine(), show_bar=show_bar)
-        writer = stages[-1]
-        assert isinstance(writer, WriteStage)
+        context.failed.extend(aligner.records.get("failed", []))
+        context.models.update(aligner.records.get("models", []))
         manifest = build_manifest(options, context, writer, stats)
         write_json(tmp / "manifest.json", manifest)
         (tmp / "README.md").write_text(dataset_card(manifest), encoding="utf-8")
-        align_counters = stats[2].counters
+        align_counters = aligner.stats.counters
         run_stats = {
             "seconds": round(time.perf_counter() - started, 4),
             "engine": "local",
@@ -927,7 +928,6 @@ def build_manifest(
 ) -> dict[str, Any]:
     """manifest.json: what went in, what came out, and how (no timings: a rebuild of
     the same input with the same settings gives the same manifest)."""
-    raw = context.raw
     files: dict[str, Any] = {}
     outputs = {
         "sentences": writer.sentences,
@@ -980,8 +980,8 @@ def build_manifest(
             "paired": [
                 {
                     "symbol": s,
-                    "source_en": _relative(en, raw),
-                    "source_zh": _relative(zh, raw),
+                    "source_en": en,
+                    "source_zh": zh,
                 }
                 for s, en, zh in context.pairs
             ],
@@ -989,15 +989,14 @@ def build_manifest(
                 {
                     "symbol": d.symbol,
                     "language": d.language,
-                    "source_file": _relative(d.source_file, raw),
+                    "source_file": d.source_file,
                     "reason": f"no {'zh' if d.language == 'en' else 'en'} document "
                     f"with symbol {d.symbol}",
                 }
                 for d in context.unpaired
             ],
             "rejected": [
-                {"source_file": _relative(r.source_file, raw), "reason": r.reason}
-                for r in context.rejected
+                {"source_file": r.source_file, "reason": r.reason} for r in context.rejected
             ],
             "failed_pairs": [{"symbol": r.source_file, "reason": r.reason} for r in context.failed],
         },

@@ -260,6 +260,17 @@ def render_document(doc: ReportDocument, *, low_score: float) -> str:
     return "".join(parts)
 
 
+def render_failures(failed: Sequence[tuple[str, str]]) -> str:
+    """Pairs that could not be aligned, with the reason."""
+    items = "".join(
+        f"<li><b>{escape(symbol)}</b>: {escape(reason)}</li>" for symbol, reason in failed
+    )
+    return (
+        "<section id='failed'><h2>Pairs that failed</h2>"
+        f"<ul class='problems'>{items}</ul></section>\n"
+    )
+
+
 def render_foot() -> str:
     return "</body></html>\n"
 
@@ -288,9 +299,13 @@ class ReportWriter:
         self._handle.write(render_document(doc, low_score=self.low_score))
         self.documents += 1
 
-    def close(self) -> Path:
+    def close(self, *, failed: Sequence[tuple[str, str]] = ()) -> Path:
+        """Finish the page; ``failed`` lists (symbol, reason) of pairs whose alignment
+        failed (known only at the end of a streamed build)."""
         if self.documents == 0:
             self._handle.write("<p>No document pairs were aligned.</p>\n")
+        if failed:
+            self._handle.write(render_failures(failed))
         self._handle.write(render_foot())
         self._handle.close()
         return self.path

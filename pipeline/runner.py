@@ -8,9 +8,13 @@ being held in memory (issue 5).
 
 Why an ``Engine``: the build asks an engine to run each stage. ``LocalEngine`` runs
 them in this process, one item after another. A process-pool or Ray engine slots in
-by implementing ``run_stage`` for stages marked ``item_independent`` (their
-``process`` depends on nothing but the item), while barrier stages such as pairing
-keep running locally. Nothing else in the build changes.
+by implementing ``run_stage`` for stages marked ``item_independent``: their
+``process`` depends on nothing but the item and the stage's own settings, and it
+reports everything besides its outputs through ``drop``, ``record``, ``stats.counters``
+and ``stats.add_time`` (never through shared objects), so an engine that runs
+``process`` in a worker ships those back and merges them into the stage here with
+``StageStats.merge`` and ``Stage.merge_records``. Barrier stages (pairing) and sinks
+(writers) keep running locally. Nothing else in the build changes.
 """
 
 from __future__ import annotations
@@ -46,6 +50,16 @@ class StageStats:
 
     def add_time(self, name: str, seconds: float) -> None:
         self.timings[name] = self.timings.get(name, 0.0) + seconds
+
+    def merge(self, other: StageStats) -> None:
+        """Add a worker's numbers for the same stage (parallel engines)."""
+        self.items_in += other.items_in
+        self.items_out += other.items_out
+        self.dropped.update(other.dropped)
+        self.seconds += other.seconds
+        self.counters.update(other.counters)
+        for name, seconds in other.timings.items():
+            self.add_time(name, seconds)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -117,6 +131,8 @@ class Stage(Generic[In, Out]):
 
     def __init__(self) -> None:
         self.stats = StageStats(self.name)
+        #: Side results that are not items (rejected files, failures), by kind, in order.
+        self.records: dict[str, list[Any]] = {}
 
     def process(self, item: In) -> Iterator[Out]:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -127,6 +143,15 @@ class Stage(Generic[In, Out]):
 
     def drop(self, reason: str) -> None:
         self.stats.dropped[reason] += 1
+
+    def record(self, kind: str, value: Any) -> None:
+        """Keep a side result (e.g. a rejected file) for the manifest."""
+        self.records.setdefault(kind, []).append(value)
+
+    def merge_records(self, records: dict[str, list[Any]]) -> None:
+        """Append a worker's side results (parallel engines; order is the caller's)."""
+        for kind, values in records.items():
+            self.records.setdefault(kind, []).extend(values)
 
     def run(self, items: Iterable[In], *, show_bar: bool = False) -> Iterator[Out]:
         total = len(items) if isinstance(items, Sized) else None

@@ -93,3 +93,33 @@ def test_empty_input_still_finishes_every_stage() -> None:
     stats = run_stages([], [Halve(), SortAll(), sink])
     assert sink.finished
     assert all(s.items_in == 0 for s in stats)
+
+
+class Remember(Stage[int, int]):
+    """Records odd numbers as side results instead of passing them on."""
+
+    name = "remember"
+    item_independent = True
+
+    def process(self, item: int) -> Iterator[int]:
+        if item % 2:
+            self.record("odd", item)
+            self.stats.counters["odd_seen"] += 1
+            return
+        yield item
+
+
+def test_side_results_and_worker_merge() -> None:
+    """What a parallel engine does: run the stage in two 'workers', merge into one."""
+    whole = Remember()
+    run_stages([1, 2, 3, 4], [whole, Collect()])
+    assert whole.records == {"odd": [1, 3]}
+    left, right, merged = Remember(), Remember(), Remember()
+    list(left.run([1, 2]))
+    list(right.run([3, 4]))
+    for worker in (left, right):
+        merged.stats.merge(worker.stats)
+        merged.merge_records(worker.records)
+    assert merged.records == whole.records
+    for field in ("items_in", "items_out", "counters"):
+        assert getattr(merged.stats, field) == getattr(whole.stats, field)

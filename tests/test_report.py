@@ -18,6 +18,7 @@ from pipeline.report import (
     block_mean,
     downsample,
     encode_png,
+    render_failures,
     render_report,
     similarity_picture,
 )
@@ -189,3 +190,20 @@ def test_seed_report_renders_in_chromium(tmp_path: Path, seed_corpus: BuiltCorpu
     # Chromium decoded and painted the picture at its size (the top of the page is shot)
     assert colour_count(shot, RED) >= 0.8 * red_in_picture
     assert colour_count(shot, LOW_BG) > 1000  # low-scoring rows are highlighted
+
+
+def test_streamed_report_lists_failed_pairs(tmp_path: Path) -> None:
+    from pipeline.report import ReportWriter
+
+    writer = ReportWriter(tmp_path / "r.html", low_score=0.5)
+    writer.start("t", {}, [], [])
+    writer.add_document(hand_made_document())
+    writer.close(failed=[("A/RES/3/3", "alignment failed: ValueError: <bad>")])
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert html == render_report(
+        [hand_made_document()], low_score=0.5, title="t", summary={}
+    ).replace(
+        "</body>",
+        render_failures([("A/RES/3/3", "alignment failed: ValueError: <bad>")]) + "</body>",
+    )
+    assert "alignment failed: ValueError: &lt;bad&gt;" in html
