@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from pipeline.data import Bead
 
@@ -687,6 +688,20 @@ def align_embeddings(
     correct bead) and ``margin`` (raw cosine minus neighbourhood mean). ``calibration``
     fixes scale, length ratio and hubness instead of estimating them from these sentences.
     """
+    # The products here are small and many: BLAS threads cost more in start-up and
+    # contention than they give (3x slower with 2 threads on a busy 2-core machine).
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _align_embeddings(src_ov, tgt_ov, src_len, tgt_len, params, calibration)
+
+
+def _align_embeddings(
+    src_ov: np.ndarray,
+    tgt_ov: np.ndarray,
+    src_len: Sequence[float] | np.ndarray,
+    tgt_len: Sequence[float] | np.ndarray,
+    params: AlignParams | None,
+    calibration: Calibration | None,
+) -> AlignResult:
     params = params or AlignParams()
     t_start = time.perf_counter()
     src_ov = np.asarray(src_ov, dtype=np.float32)
