@@ -436,13 +436,12 @@ def cell_scores(
         scores[t, ok] = score
         margins[t, ok] = marg
     if params.support_weight > 0:
-        scores -= params.support_weight * _support_shortfall(
-            margins, sims, band, types, rows, cols, scale, params.support_floor
-        )
+        _subtract_support_shortfall(scores, margins, sims, band, types, rows, cols, scale, params)
     return scores, margins
 
 
-def _support_shortfall(
+def _subtract_support_shortfall(
+    scores: np.ndarray,
     margins: np.ndarray,
     sims: np.ndarray,
     band: Band,
@@ -450,18 +449,19 @@ def _support_shortfall(
     rows: np.ndarray,
     cols: np.ndarray,
     scale: float,
-    floor: float,
-) -> np.ndarray:
+    params: AlignParams,
+) -> None:
     """How far the weakest sentence of a merged bead falls below ``floor``.
 
     A merged bead is scored by one embedding of the concatenation, which hardly changes
     when an unrelated sentence (a translator's insertion) is glued on. Each sentence of the
     merged side must therefore also match the other side's whole text on its own: its
     calibrated margin against that text is read off the (a, 1) / (1, b) cells of the band.
-    Returns (types, cells) >= 0; 0 for 1-1 beads, skips and sentences outside the band.
+    Subtracts support_weight * max(0, support_floor - weakest) from ``scores`` in place
+    (nothing for 1-1 beads, skips and sentences outside the band).
     """
     index = {ty: t for t, ty in enumerate(types)}
-    out = np.zeros(sims.shape, dtype=np.float32)
+    floor = params.support_floor
     lo, width, offset = band.lo, band.width, band.offset
     for t, (a, b) in enumerate(types):
         if a == 0 or b == 0 or (a == 1 and b == 1):
@@ -486,8 +486,8 @@ def _support_shortfall(
                 use = valid & ok_part[flat]
                 weakest = np.where(use, np.minimum(weakest, part[flat]), weakest)
         shortfall = floor - weakest / scale
-        out[t] = np.where(np.isfinite(shortfall), np.maximum(shortfall, 0.0), 0.0)
-    return out
+        shortfall = np.where(np.isfinite(shortfall), np.maximum(shortfall, 0.0), 0.0)
+        scores[t] -= (params.support_weight * shortfall).astype(np.float32)
 
 
 # ---------------------------------------------------------------------------- DP
