@@ -343,16 +343,15 @@ def _ok(good: bool) -> str:
 def run_bench(options: BenchOptions, echo: Echo = print) -> dict:
     """Measure and print every section; returns the figures as a dict as well."""
     results: dict = {}
-    echo(f"== encoders: {options.encode_sentences} seed sentences ==")
-    echo(f"{'encoder':<10} {'dim':>5} {'load_s':>8} {'sentences/s':>12}")
     if options.encoders:
+        echo(f"== encoders: {options.encode_sentences} seed sentences ==")
+        echo(f"{'encoder':<10} {'dim':>5} {'load_s':>8} {'sentences/s':>12}")
         sentences = seed_sentences(options.raw, options.encode_sentences)
         results["encoders"] = bench_encoders(options.encoders, sentences)
         for r in results["encoders"]:
             rate = r["sentences_per_s"]
             echo(f"{r['encoder']:<10} {r['dim']:>5} {r['load_s']:>8.2f} {rate:>12.1f}")
-
-    echo("")
+        echo("")
     echo(f"== aligner alone: synthetic pairs, {options.dim}-d, known beads, one process each ==")
     echo(
         f"{'size':>7} {'seconds':>9} {'sentences/s':>12} {'peak_mb':>9} {'inputs_mb':>10} "
