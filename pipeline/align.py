@@ -383,11 +383,11 @@ def length_term(src_len: np.ndarray, tgt_len: np.ndarray, ratio: float) -> np.nd
     """log2(1 + rho) - 1 with rho = min/max of src length and ratio * tgt length: 0 for a
     perfect length match, -1 when one side is empty. Bertalign's length penalty, shifted so
     it is a penalty rather than a factor (a factor would shrink negative margins)."""
-    x = np.asarray(src_len, dtype=np.float64)
-    y = np.asarray(tgt_len, dtype=np.float64) * ratio
+    x = np.asarray(src_len, dtype=np.float32)
+    y = np.asarray(tgt_len, dtype=np.float32) * np.float32(ratio)
     big = np.maximum(x, y)
     rho = np.where(big > 0, np.minimum(x, y) / np.where(big > 0, big, 1.0), 1.0)
-    return np.log2(1.0 + rho) - 1.0
+    return np.log2(np.float32(1.0) + rho) - np.float32(1.0)
 
 
 def cell_scores(
@@ -414,6 +414,8 @@ def cell_scores(
     tgt_cum = np.concatenate([[0.0], np.cumsum(tgt_len, dtype=np.float64)])
     scores = np.full(sims.shape, NEG_INF, dtype=np.float32)
     margins = np.zeros(sims.shape, dtype=np.float32)
+    src_hub32 = np.nan_to_num(src_hub).astype(np.float32)
+    tgt_hub32 = np.nan_to_num(tgt_hub).astype(np.float32)
     for t, (a, b) in enumerate(types):
         if a == 0 or b == 0:
             scores[t] = params.skip_penalty
@@ -422,14 +424,14 @@ def cell_scores(
         ok = np.isfinite(sim)
         r, c = rows[ok], cols[ok]
         if params.margin == "knn":
-            hub = 0.5 * (np.nan_to_num(src_hub[a - 1, r]) + np.nan_to_num(tgt_hub[b - 1, c]))
+            hub = np.float32(0.5) * (src_hub32[a - 1, r] + tgt_hub32[b - 1, c])
             marg = sim[ok] - hub
         else:
-            marg = sim[ok].astype(np.float64)
-        lx = src_cum[r] - src_cum[r - a]
-        ly = tgt_cum[c] - tgt_cum[c - b]
+            marg = sim[ok]
+        lx = (src_cum[r] - src_cum[r - a]).astype(np.float32)
+        ly = (tgt_cum[c] - tgt_cum[c - b]).astype(np.float32)
         score = (
-            marg / scale
+            marg / np.float32(scale)
             + params.length_weight * length_term(lx, ly, ratio)
             - params.merge_penalty * max(0, a + b - 2)
         )
@@ -466,7 +468,7 @@ def _subtract_support_shortfall(
     for t, (a, b) in enumerate(types):
         if a == 0 or b == 0 or (a == 1 and b == 1):
             continue
-        weakest = np.full(band.size, np.inf)
+        weakest = np.full(band.size, np.inf, dtype=np.float32)
         if b >= 2 and (a, 1) in index:
             part = margins[index[(a, 1)]]
             ok_part = np.isfinite(sims[index[(a, 1)]])
@@ -635,6 +637,7 @@ def _solve_level(
     path: list[tuple[int, int, int]] = []
     scores = margins = np.zeros((len(types), 0), np.float32)
     for p in range(passes + 1):
+        del scores, margins  # free the previous pass's arrays before building new ones
         scores, margins = cell_scores(
             sims,
             band,
