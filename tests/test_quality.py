@@ -219,3 +219,24 @@ def test_every_bead_type_where_it_should_be(general_units, encoder) -> None:
     matched = Counter(f"{len(s)}-{len(t)}" for s, t in case.gold if (tuple(s), tuple(t)) in ours)
     missing = [t for t in BEAD_TYPES if not matched[t]]
     assert not missing, f"never produced where the gold has it: {missing}"
+
+
+# --- the command line, end to end ---------------------------------------------------
+
+
+def test_align_text_then_eval_on_the_general_gold(tmp_path: Path) -> None:
+    """What a user runs: align-text on the sentence files, eval against the gold."""
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    d = GOLD / "general"
+    runner = CliRunner()
+    aligned = runner.invoke(main, ["align-text", str(d / "en.txt"), str(d / "zh.txt"), "--scores"])
+    assert aligned.exit_code == 0, aligned.output
+    test_file = tmp_path / "general.txt"
+    test_file.write_text(aligned.stdout, encoding="utf-8")
+    scored = runner.invoke(main, ["eval", str(test_file), str(d / "gold.txt")])
+    assert scored.exit_code == 0, scored.output
+    f1_strict = float(scored.output.splitlines()[3].split()[1])
+    assert f1_strict >= 0.94
