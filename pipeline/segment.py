@@ -34,7 +34,7 @@ _ALWAYS = (
     "chap Chap sect Sect p pp fig Fig Add Corr Rev Suppl Amend "
     "Mr Mrs Ms Messrs Dr Prof St Mt Gen Sen Rep Hon Amb "
     "Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec "
-    "cf viz approx"
+    "cf viz approx fn"
 ).split()
 
 #: Abbreviations that may also end a sentence ("Ibid." as a whole footnote, "... and so
@@ -49,7 +49,7 @@ _UNLESS_FINAL_RE = re.compile(
 #: Dotted acronyms and Latin abbreviations: D.C., U.S., e.g., i.e., a.m., p.m., U.K.
 _ACRONYM_RE = re.compile(r"(?<![\w.])(?:[A-Za-z]\.){2,}")
 #: e.g. and i.e. never end a sentence, even before a capital ("e.g. The Hague").
-_LATIN = {"e.g.", "i.e.", "E.g.", "I.e."}
+_LATIN = {"e.g.", "i.e.", "E.g.", "I.e.", "H.E."}  # H.E. = His/Her Excellency
 #: Document symbols: A/74/548, E/CN.4/2005/L.10, A/RES/75/58, S/2020/1/Add.1.
 _SYMBOL_RE = re.compile(r"\b[A-Z][A-Za-z]{0,5}(?:\.\d+)?(?:/[A-Za-z0-9][A-Za-z0-9.\-]*)+")
 #: A dot inside a symbol is one with a letter or digit right after it.
@@ -58,6 +58,9 @@ _INNER_DOT_RE = re.compile(r"\.(?=[A-Za-z0-9])")
 _NEW_SENTENCE_RE = re.compile(r"\s+[A-Z\"“‘(\[]")
 
 _LETTER_RE = re.compile(r"[^\W\d_]")
+#: One token with a digit ("75/58.", "A/RES/75/58.", "12.") or a Roman numeral ("IV."):
+#: a label that numbers the text after it, not a sentence.
+_LABEL_RE = re.compile(r"^(?:[(\[]?[\w./-]*\d[\w./-]*[)\]]?|[IVXLC]+)[.:]?$")
 
 
 def _mask_dot(chars: list[str], index: int) -> None:
@@ -92,7 +95,8 @@ def mask_abbreviations(text: str) -> str:
 
 
 def _merge_fragments(pieces: list[str], joiner: str = " ") -> list[str]:
-    """Attach letterless pieces ("1.", "75/58.", "(a)", "。") to a neighbour.
+    """Attach labels and letterless pieces ("1.", "75/58.", "A/RES/75/58.", "。") to a
+    neighbour.
 
     A number or symbol followed by a dot looks like a sentence end to any splitter, but
     on its own it is not a sentence: it belongs to the text it numbers (the next piece),
@@ -102,7 +106,7 @@ def _merge_fragments(pieces: list[str], joiner: str = " ") -> list[str]:
     merged: list[str] = []
     carry = ""
     for piece in pieces:
-        if _LETTER_RE.search(piece) is None:
+        if _LETTER_RE.search(piece) is None or _LABEL_RE.match(piece):
             carry = f"{carry}{joiner}{piece}" if carry else piece
             continue
         merged.append(f"{carry}{joiner}{piece}" if carry else piece)
@@ -113,6 +117,10 @@ def _merge_fragments(pieces: list[str], joiner: str = " ") -> list[str]:
         else:
             merged.append(carry)
     return merged
+
+
+#: Punctuation that never ends an English sentence here: a piece ending with it continues.
+_NEVER_FINAL = (";", ",", "；", "，")
 
 
 @lru_cache(maxsize=1)
@@ -126,8 +134,17 @@ def split_english(text: str, lang: str = "en") -> list[str]:
     """sentencex with the UN abbreviation layer; never splits on ';'."""
     sentencex = _sentencex()
     masked = mask_abbreviations(text)
-    pieces = [p.replace(_DOT, ".").strip() for p in sentencex.segment(lang, masked)]
-    return _merge_fragments([p for p in pieces if p])
+    pieces: list[str] = []
+    for raw in sentencex.segment(lang, masked):
+        piece = raw.replace(_DOT, ".").strip()
+        if not piece:
+            continue
+        # sentencex starts a sentence at a list item "(b)" even after ";" or ","
+        if pieces and pieces[-1].endswith(_NEVER_FINAL):
+            pieces[-1] = f"{pieces[-1]} {piece}"
+        else:
+            pieces.append(piece)
+    return _merge_fragments(pieces)
 
 
 # --- Chinese ---------------------------------------------------------------------------

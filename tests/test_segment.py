@@ -144,6 +144,30 @@ EN_CASES = [
         "75/58. Measures to prevent terrorists from acquiring weapons",
         ["75/58. Measures to prevent terrorists from acquiring weapons"],
     ),
+    (
+        "A/RES/75/58. Measures to prevent terrorists from acquiring weapons",
+        ["A/RES/75/58. Measures to prevent terrorists from acquiring weapons"],
+    ),
+    ("IV. Programme of work", ["IV. Programme of work"]),
+    # sentencex starts a sentence at "(b)"; after ';' it must not
+    (
+        "(a) To strengthen cooperation; (b) To report thereon.",
+        ["(a) To strengthen cooperation; (b) To report thereon."],
+    ),
+    (
+        "Ms. Bachelet (Chile) and H.E. Mr. Bozkir spoke.",
+        ["Ms. Bachelet (Chile) and H.E. Mr. Bozkir spoke."],
+    ),
+    (
+        "See Official Records of the Economic and Social Council, 2005, Supplement No. 3"
+        " (E/2005/23), chap. II, sect. A. See also resolution 60/1.",
+        [
+            "See Official Records of the Economic and Social Council, 2005, Supplement No. 3"
+            " (E/2005/23), chap. II, sect. A.",
+            "See also resolution 60/1.",
+        ],
+    ),
+    ("The year was 2020. Then came 2021.", ["The year was 2020.", "Then came 2021."]),
     ("  Leading and trailing space.  ", ["Leading and trailing space."]),
     ("", []),
     ("   ", []),
