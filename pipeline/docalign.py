@@ -355,6 +355,7 @@ def _paragraph_beads_from_sentences(
     zh_block: list[int],
     en_blocks: list[int],
     zh_blocks: list[int],
+    skip_score: float,
 ) -> list[Bead]:
     """Connected components of blocks linked by sentence beads (for assign segments)."""
     parent: dict[tuple[str, int], tuple[str, int]] = {}
@@ -383,8 +384,8 @@ def _paragraph_beads_from_sentences(
         src = sorted(i for side, i in members if side == "en")
         tgt = sorted(j for side, j in members if side == "zh")
         vals = [v for node in members for v in scores.get(node, [])]
-        score = round(float(np.mean(vals)), 4) if (src and tgt and vals) else -0.2
-        out.append(Bead(src, tgt, score if (src and tgt) else -0.2))
+        score = round(float(np.mean(vals)), 4) if (src and tgt and vals) else skip_score
+        out.append(Bead(src, tgt, score if (src and tgt) else skip_score))
     return out
 
 
@@ -494,7 +495,9 @@ def align_pair(
             )
             beads.extend(local_beads)
             paragraph_beads.extend(
-                _paragraph_beads_from_sentences(local_beads, en_block_of, zh_block_of, eb, zb)
+                _paragraph_beads_from_sentences(
+                    local_beads, en_block_of, zh_block_of, eb, zb, params.skip_penalty
+                )
             )
             continue
         local = _align_piece(
@@ -513,7 +516,7 @@ def align_pair(
         if mode == "assign":  # too big to assign: DP, and its paragraph beads follow
             paragraph_beads.extend(
                 _paragraph_beads_from_sentences(
-                    beads[-len(local) :], en_block_of, zh_block_of, eb, zb
+                    beads[-len(local) :], en_block_of, zh_block_of, eb, zb, params.skip_penalty
                 )
             )
     timings = {
