@@ -449,9 +449,14 @@ def load_encoder(
     """Build the encoder a spec names (see module docstring); with ``cache_dir``, cached.
 
     ``batch_size`` and ``device`` apply to sentence-transformers models (device None picks
-    "cuda" when available); the bundled models run on the CPU and batch internally.
+    "cuda" when available); the bundled models run on the CPU and batch internally, so
+    asking them for a GPU is an error rather than a silent CPU run.
     """
     spec = spec.strip()
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise EncoderError(spec, f"batch_size must be a positive integer, got {batch_size!r}")
+    if spec in BUNDLED_SPECS and device not in (None, "cpu"):
+        raise EncoderError(spec, f"bundled model runs on the CPU only; device {device!r} given")
     encoder: Encoder
     if spec == "use-m":
         encoder = UseEncoder()

@@ -184,6 +184,13 @@ def test_bad_specs_fail_fast(spec: str, message: str) -> None:
     assert spec.removeprefix("st:") in str(caught.value)
 
 
+def test_bad_options_fail_fast() -> None:
+    with pytest.raises(EncoderError, match="batch_size must be a positive integer"):
+        load_encoder("e5-small", batch_size=0)
+    with pytest.raises(EncoderError, match="CPU only; device 'cuda' given"):
+        load_encoder("use-m", device="cuda")
+
+
 def test_folder_that_is_not_a_model(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("not a model", encoding="utf-8")
     with pytest.raises(EncoderError, match="no modules.json or config.json"):
