@@ -84,6 +84,9 @@ class AlignParams:
     support_floor: float = -0.2
     #: Neighbours averaged for the margin (Artetxe & Schwenk use 4).
     knn: int = 4
+    #: The kNN neighbourhood: sentences within this many positions of the expected
+    #: position (band centre or diagonal); None = the whole band.
+    hub_window: int | None = 20
     #: Subtract the kNN mean from the cosine ("knn") or use the plain cosine ("none").
     margin: str = "knn"
     #: Half-width (in sentences) of the band searched around the projected coarse path.
@@ -308,7 +311,12 @@ def _topk_mean(groups: np.ndarray, values: np.ndarray, n_groups: int, k: int) ->
 
 
 def knn_hubness(
-    sims: np.ndarray, band: Band, types: Sequence[tuple[int, int]], max_overlap: int, k: int
+    sims: np.ndarray,
+    band: Band,
+    types: Sequence[tuple[int, int]],
+    max_overlap: int,
+    k: int,
+    window: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Mean similarity of each overlap embedding to its k nearest single sentences on the
     other side, inside the search window (the margin's "neighbourhood").
@@ -316,9 +324,22 @@ def knn_hubness(
     Returns (src_hub (K, n+1), tgt_hub (K, m+1)) indexed by bead *end* position: src_hub[a-1, i]
     belongs to the src overlap covering sentences i-a..i-1. Read off the (a, 1) and (1, b)
     similarities already computed for the band, so it costs no extra products.
+
+    ``window``: only cells within this many columns of the row's centre count (the band's
+    middle, or the diagonal when the band is the full matrix). A document that repeats a
+    sentence (boilerplate, a long text built of similar parts) would otherwise find its
+    copies among the k nearest, and the margin of every correct pair would drop to zero.
     """
     rows = band.cell_rows()
     cols = band.cell_cols()
+    if window is not None:
+        if np.all(band.width == band.m + 1):
+            centre = np.arange(band.n + 1) * (band.m / max(band.n, 1))
+        else:
+            centre = band.lo + (band.width - 1) / 2.0
+        far = np.abs(cols - centre[rows]) > window
+        if far.any():
+            sims = np.where(far[None, :], np.nan, sims)
     src_hub = np.full((max_overlap, band.n + 1), np.nan)
     tgt_hub = np.full((max_overlap, band.m + 1), np.nan)
     index = {ty: t for t, ty in enumerate(types)}
@@ -610,7 +631,7 @@ def _solve_level(
     K = level.src_ov.shape[0]
     sims = band_similarities(level.src_ov, level.tgt_ov, band, types, params.block_rows)
     if params.margin == "knn":
-        src_hub, tgt_hub = knn_hubness(sims, band, types, K, params.knn)
+        src_hub, tgt_hub = knn_hubness(sims, band, types, K, params.knn, params.hub_window)
         if calibration is not None and calibration.src_hub is not None:
             src_hub = calibration.src_hub[:K]
         if calibration is not None and calibration.tgt_hub is not None:

@@ -267,3 +267,25 @@ def test_blank_lines_pair_up_or_become_skips() -> None:
     assert ([], [2]) in pairs(out)
     aligned = insert_blank_lines([Bead([0], [0]), Bead([2], [2])], 3, 3)
     assert pairs(aligned) == [([0], [0]), ([1], [1]), ([2], [2])]
+
+
+def test_repeated_text_does_not_cancel_the_margin() -> None:
+    """A document made of verbatim copies of one passage (boilerplate, or a long text built
+    from repeated parts): with the kNN neighbourhood over the whole matrix every correct
+    pair would have its copies as nearest neighbours and a margin of zero."""
+    src1, tgt1, gold1 = build_case(PATTERN, seed=9)
+    copies = 6
+    src = np.concatenate([src1] * copies)
+    tgt = np.concatenate([tgt1] * copies)
+    gold = [
+        ([i + c * len(src1) for i in s], [j + c * len(tgt1) for j in t])
+        for c in range(copies)
+        for s, t in gold1
+    ]
+    full = align(src, tgt, max_coarse_cells=10**9)
+    assert full.timings["coarse_cells"] == 0  # one exhaustive DP over the whole matrix
+    correct = len({str(p) for p in pairs(full.beads)} & {str(g) for g in gold})
+    assert correct / len(gold) > 0.97
+    whole_matrix = align(src, tgt, max_coarse_cells=10**9, hub_window=None)
+    correct_whole = len({str(p) for p in pairs(whole_matrix.beads)} & {str(g) for g in gold})
+    assert correct_whole < correct  # the failure the window prevents
