@@ -380,25 +380,47 @@ def _padded_topk_mean(
 
 
 def hubness_against(
-    overlaps: np.ndarray, other: np.ndarray, k: int, block_rows: int = 256
+    overlaps: np.ndarray,
+    other: np.ndarray,
+    k: int,
+    centre: np.ndarray | None = None,
+    window: int | None = None,
+    block_rows: int = 256,
 ) -> np.ndarray:
-    """kNN hubness of every overlap embedding against ALL single sentences of the other side.
+    """kNN hubness of overlap embeddings against single sentences of a wider other side.
 
     overlaps: (K, n, d); other: (M, d). Returns (K, n+1) indexed by bead end position, like
     :func:`knn_hubness`. Used where the neighbourhood must be wider than the piece being
-    aligned (a paragraph group inside a document); O(n*M) time, O(block_rows*M) memory.
+    aligned (a paragraph group inside a document). With ``centre`` (n,) — where on the other
+    side each overlap's partner is expected — and ``window``, only other sentences within
+    ``window`` positions count (see ``AlignParams.hub_window``) and the cost is
+    O(n * (block_rows + window)); without, all M count.
     """
     K, n, _ = overlaps.shape
     out = np.full((K, n + 1), np.nan)
-    if n == 0 or len(other) == 0:
+    m = len(other)
+    if n == 0 or m == 0:
         return out
-    kk = min(k, len(other))
     for a in range(1, K + 1):
         for s0 in range(0, n - a + 1, block_rows):
             s1 = min(n - a + 1, s0 + block_rows)
-            sims = overlaps[a - 1, s0:s1] @ other.T
+            if centre is None or window is None:
+                c0, c1 = 0, m
+            else:
+                c0 = max(0, int(np.floor(centre[s0:s1].min())) - window)
+                c1 = min(m, int(np.ceil(centre[s0:s1].max())) + window + 1)
+                c0 = min(c0, max(0, c1 - 1))
+            sims = overlaps[a - 1, s0:s1] @ other[c0:c1].T
+            if centre is not None and window is not None:
+                cols = np.arange(c0, c1)[None, :]
+                far = np.abs(cols - centre[s0:s1, None]) > window
+                far[np.all(far, axis=1)] = False  # a row with no neighbour keeps them all
+                sims = np.where(far, -np.inf, sims)
+            kk = min(k, sims.shape[1])
             top = np.partition(sims, sims.shape[1] - kk, axis=1)[:, -kk:]
-            out[a - 1, s0 + a : s1 + a] = top.mean(axis=1)
+            valid = np.isfinite(top)
+            total = np.where(valid, top, 0.0).sum(axis=1)
+            out[a - 1, s0 + a : s1 + a] = total / np.maximum(valid.sum(axis=1), 1)
     return out
 
 

@@ -218,22 +218,48 @@ class _Embedder:
 
 
 def _calibrate(
-    en_vecs: np.ndarray, zh_vecs: np.ndarray, en_len: np.ndarray, zh_len: np.ndarray, k: int
+    en_vecs: np.ndarray,
+    zh_vecs: np.ndarray,
+    en_len: np.ndarray,
+    zh_len: np.ndarray,
+    k: int,
+    window: int | None,
 ) -> tuple[float, float, np.ndarray, np.ndarray]:
-    """Document-wide scale (median best 1-1 margin), length ratio and single-item hubness."""
+    """Document-wide scale (median best 1-1 margin), length ratio and single-item hubness.
+
+    Neighbourhoods are taken around the diagonal (``window`` positions), as in the core:
+    repeated boilerplate must not become its own nearest neighbour, and cost stays linear.
+    """
     ratio = float(en_len.sum()) / float(zh_len.sum()) if zh_len.sum() > 0 else 1.0
-    hub_en = hubness_against(en_vecs[None], zh_vecs, k)[0, 1:]
-    hub_zh = hubness_against(zh_vecs[None], en_vecs, k)[0, 1:]
-    best = np.full(len(en_vecs), -np.inf)
-    for s0 in range(0, len(en_vecs), 256):
-        sims = en_vecs[s0 : s0 + 256] @ zh_vecs.T
-        margin = sims - 0.5 * (hub_en[s0 : s0 + 256, None] + hub_zh[None, :])
-        best[s0 : s0 + 256] = margin.max(axis=1)
-    scale = float(np.median(best)) if len(best) else 1.0
+    n, m = len(en_vecs), len(zh_vecs)
+    en_centre = (np.arange(n) + 0.5) * (m / max(n, 1))
+    zh_centre = (np.arange(m) + 0.5) * (n / max(m, 1))
+    hub_en = hubness_against(en_vecs[None], zh_vecs, k, en_centre, window)[0, 1:]
+    hub_zh = hubness_against(zh_vecs[None], en_vecs, k, zh_centre, window)[0, 1:]
+    best = np.full(n, -np.inf)
+    w = window if window is not None else max(n, m)
+    for s0 in range(0, n, 256):
+        s1 = min(n, s0 + 256)
+        c0 = max(0, int(en_centre[s0]) - w)
+        c1 = min(m, int(en_centre[s1 - 1]) + w + 1)
+        if c1 <= c0:
+            continue
+        sims = en_vecs[s0:s1] @ zh_vecs[c0:c1].T
+        margin = sims - 0.5 * (hub_en[s0:s1, None] + hub_zh[None, c0:c1])
+        best[s0:s1] = margin.max(axis=1)
+    finite = best[np.isfinite(best)]
+    scale = float(np.median(finite)) if len(finite) else 1.0
     return max(scale, 1e-3), ratio if ratio > 0 else 1.0, hub_en, hub_zh
 
 
-# ------------------------------------------------------------------ alignment
+def _span(indices: list[int]) -> tuple[int, int]:
+    return (min(indices), max(indices) + 1) if indices else (0, 0)
+
+
+def _span_centre(length: int, span: tuple[int, int]) -> np.ndarray:
+    """Expected partner position of each item of a piece, spread evenly over ``span``."""
+    lo, hi = span
+    return lo + (np.arange(length) + 0.5) * ((hi - lo) / max(length, 1))
 
 
 def _align_piece(
@@ -245,8 +271,13 @@ def _align_piece(
     ratio: float,
     en_all: np.ndarray,
     zh_all: np.ndarray,
+    en_span: tuple[int, int],
+    zh_span: tuple[int, int],
 ) -> list[Bead]:
-    """Monotone DP over one piece with document-level calibration; local indices."""
+    """Monotone DP over one piece with document-level calibration; local indices.
+
+    ``en_span`` / ``zh_span``: where the piece lies in the whole document on each side
+    (index range in ``en_all`` / ``zh_all``), the centre of each side's neighbourhood."""
     if not en_texts or not zh_texts:
         return [Bead([i], [], params.skip_penalty) for i in range(len(en_texts))] + [
             Bead([], [j], params.skip_penalty) for j in range(len(zh_texts))
@@ -257,8 +288,12 @@ def _align_piece(
     calibration = Calibration(
         scale=scale,
         ratio=ratio,
-        src_hub=hubness_against(en_ov, zh_all, params.knn),
-        tgt_hub=hubness_against(zh_ov, en_all, params.knn),
+        src_hub=hubness_against(
+            en_ov, zh_all, params.knn, _span_centre(len(en_texts), zh_span), params.hub_window
+        ),
+        tgt_hub=hubness_against(
+            zh_ov, en_all, params.knn, _span_centre(len(zh_texts), en_span), params.hub_window
+        ),
     )
     result = align_embeddings(
         en_ov,
@@ -418,7 +453,9 @@ def align_pair(
     zh_vecs = embedder.matrix([s.text for s in zh_sents])
     en_len = np.array([len(s.text) for s in en_sents], dtype=np.float64)
     zh_len = np.array([len(s.text) for s in zh_sents], dtype=np.float64)
-    s_scale, ratio, en_hub, zh_hub = _calibrate(en_vecs, zh_vecs, en_len, zh_len, params.knn)
+    s_scale, ratio, en_hub, zh_hub = _calibrate(
+        en_vecs, zh_vecs, en_len, zh_len, params.knn, params.hub_window
+    )
     en_bvecs = embedder.matrix(en_block_texts)
     zh_bvecs = embedder.matrix(zh_block_texts)
     p_scale, p_ratio, en_bhub, zh_bhub = _calibrate(
@@ -427,6 +464,7 @@ def align_pair(
         np.array([len(t) for t in en_block_texts], float),
         np.array([len(t) for t in zh_block_texts], float),
         params.knn,
+        params.hub_window,
     )
 
     # paragraph level
@@ -459,6 +497,8 @@ def align_pair(
                 p_ratio,
                 en_bvecs,
                 zh_bvecs,
+                _span(seg.en),
+                _span(seg.zh),
             )
         for b in local:
             bead = Bead([seg.en[i] for i in b.src], [seg.zh[j] for j in b.tgt], b.score, b.margin)
@@ -509,6 +549,8 @@ def align_pair(
             ratio,
             en_vecs,
             zh_vecs,
+            _span(ei),
+            _span(zj),
         )
         beads.extend(
             Bead([ei[i] for i in b.src], [zj[j] for j in b.tgt], b.score, b.margin) for b in local
