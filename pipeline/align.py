@@ -84,6 +84,10 @@ class AlignParams:
     support_floor: float = -0.2
     #: Neighbours averaged for the margin (Artetxe & Schwenk use 4).
     knn: int = 4
+    #: A bead that does not match (negative score) costs in proportion to its size,
+    #: (a+b)/2 times, as skips do per sentence; otherwise one bad 3-1 bead is cheaper than
+    #: the four skips it replaces and unrelated neighbours get glued together.
+    scale_negative: bool = True
     #: The kNN neighbourhood: sentences within this many positions of the expected
     #: position (band centre or diagonal); None = the whole band.
     hub_window: int | None = 20
@@ -480,6 +484,8 @@ def cell_scores(
             + params.length_weight * length_term(lx, ly, ratio)
             - params.merge_penalty * max(0, a + b - 2)
         )
+        if params.scale_negative and a + b > 2:
+            score = np.where(score < 0, score * ((a + b) / 2), score)
         scores[t, ok] = score
         margins[t, ok] = marg
     if params.support_weight > 0:

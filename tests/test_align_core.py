@@ -289,3 +289,19 @@ def test_repeated_text_does_not_cancel_the_margin() -> None:
     whole_matrix = align(src, tgt, max_coarse_cells=10**9, hub_window=None)
     correct_whole = len({str(p) for p in pairs(whole_matrix.beads)} & {str(g) for g in gold})
     assert correct_whole < correct  # the failure the window prevents
+
+
+def test_a_mismatch_costs_in_proportion_to_its_size() -> None:
+    """Three deleted source sentences next to one inserted target sentence: one bad 3-1
+    bead is cheaper than four skips unless a negative score is scaled by the bead's size
+    (``scale_negative``); with it, no merged bead with a negative score is left."""
+    pattern = ["1-1"] * 8 + ["1-0"] * 3 + ["0-1"] + ["1-1"] * 8
+    src, tgt, gold = build_case(pattern, seed=14, dim=256)
+
+    def bad_merges(params: AlignParams) -> list[Bead]:
+        beads = align(src, tgt, params).beads
+        assert_covering(beads, len(src), len(tgt))
+        return [b for b in beads if len(b.src) + len(b.tgt) > 2 and b.score < 0]
+
+    assert bad_merges(AlignParams()) == []
+    assert bad_merges(AlignParams(scale_negative=False))  # the failure it prevents
