@@ -39,6 +39,14 @@ import numpy as np
 from pipeline import __version__
 from pipeline.data import Bead, Document, DocumentPair, Rejected, RejectedInput, Sentence
 from pipeline.filters import FilterOptions, length_ratio, reject_reason
+from pipeline.prefetch import (
+    DEFAULT_CHUNK_PAIRS,
+    PrefetchedEncoder,
+    PrefetchedPair,
+    chunk_index,
+    embed_chunk,
+    read_vectors,
+)
 from pipeline.report import (
     MAX_PICTURE_PX,
     ReportDocument,
@@ -46,7 +54,7 @@ from pipeline.report import (
     ReportWriter,
     block_mean,
 )
-from pipeline.runner import BarrierStage, LocalEngine, Stage, StageStats, run_stages
+from pipeline.runner import BarrierStage, Engine, LocalEngine, Stage, StageStats, run_stages
 from pipeline.write import (
     PAIR,
     PARAGRAPH_REJECT_SCHEMA,
@@ -87,7 +95,19 @@ class BuildOptions:
     align_params: Any | None = None
     #: None: bars on a terminal, log lines otherwise.
     show_progress: bool | None = None
+    #: "local" (process pool on this machine) or "ray" (Ray Data, local or a cluster).
     engine: str = "local"
+    #: Worker processes of the local engine; None = every core, 1 = all in this process.
+    workers: int | None = None
+    #: Pairs whose texts are embedded in one encoder call (see ``pipeline.prefetch``).
+    chunk_pairs: int = DEFAULT_CHUNK_PAIRS
+    #: Ray: cluster address (None: start Ray on this machine, or join the running one).
+    ray_address: str | None = None
+    #: Ray: embedding actors, and GPUs per actor (0: CPU).
+    embed_actors: int = 1
+    num_gpus: float = 0.0
+    #: Device for st: models ("cpu", "cuda"); None lets the encoder choose.
+    device: str | None = None
 
     @property
     def cache_dir(self) -> Path:
@@ -417,6 +437,11 @@ class WorkCache:
         }
         return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
+    def has(self, pair: DocumentPair) -> bool:
+        """Whether a finished entry exists (its JSON, the completion marker, is written last)."""
+        key = self.key(pair)
+        return (self.folder / f"{key}.json").exists() and (self.folder / f"{key}.npy").exists()
+
     def load(self, pair: DocumentPair) -> AlignedDocument | None:
         key = self.key(pair)
         meta_path = self.folder / f"{key}.json"
@@ -455,21 +480,6 @@ class WorkCache:
         meta_tmp = self.folder / f".{key}.{os.getpid()}.json"
         meta_tmp.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
         os.replace(meta_tmp, self.folder / f"{key}.json")
-
-
-class CountingEncoder:
-    """Passes texts to the real encoder and counts them: the build's proof of how much
-    it embedded (an incremental rebuild must embed only the new document's text)."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.name: str = inner.name
-        self.dim: int = inner.dim
-        self.texts_encoded = 0
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        self.texts_encoded += len(texts)
-        return self.inner.encode(texts)
 
 
 # --------------------------------------------------------------------------- stages
@@ -536,11 +546,118 @@ class PairStage(BarrierStage[Document, DocumentPair]):
             yield pair
 
 
-class AlignStage(Stage[DocumentPair, AlignedDocument]):
+@dataclass
+class PairChunk:
+    """Consecutive pairs (fixed boundaries) embedded together; ``needs_work`` per pair."""
+
+    index: int
+    pairs: list[DocumentPair]
+    needs_work: list[bool]
+
+
+class ChunkStage(Stage[DocumentPair, PairChunk]):
+    """Pairs -> chunks of ``chunk_pairs`` with fixed boundaries (see ``pipeline.prefetch``).
+
+    A pair already in the work cache needs no embedding: that is what makes a resumed
+    build skip what it finished before it was stopped.
+    """
+
+    name = "chunk"
+
+    def __init__(self, options: BuildOptions, cache: WorkCache) -> None:
+        super().__init__()
+        self.size = max(1, options.chunk_pairs)
+        self.cache = cache
+        self._position = 0
+        self._pending: list[DocumentPair] = []
+
+    def label(self, item: DocumentPair) -> str:
+        return item.symbol
+
+    def _flush(self) -> Iterator[PairChunk]:
+        if self._pending:
+            pairs, self._pending = self._pending, []
+            index = chunk_index(self._position - 1, self.size)
+            yield PairChunk(index, pairs, [not self.cache.has(p) for p in pairs])
+
+    def process(self, item: DocumentPair) -> Iterator[PairChunk]:
+        self._pending.append(item)
+        self._position += 1
+        if self._position % self.size == 0:
+            yield from self._flush()
+
+    def finish(self) -> Iterator[PairChunk]:
+        yield from self._flush()
+
+
+class EmbedStage(Stage[PairChunk, PrefetchedPair]):
+    """Chunk -> its pairs, their texts embedded into the shared cache in one call.
+
+    The encoder (cached) is loaded on the first chunk with work, so a warm rebuild
+    never pays for loading the model. Locally this runs in the driver; on Ray it is
+    the actor pool (one model per actor, GPUs if asked for).
+    """
+
+    name = "embed"
+    item_independent = True
+
+    def __init__(self, options: BuildOptions) -> None:
+        super().__init__()
+        self.options = options
+        self.max_overlap = _align_params(options).max_overlap
+        self.encoder: Any | None = None
+
+    def label(self, item: PairChunk) -> str:
+        return f"chunk {item.index}"
+
+    def _encoder(self) -> Any:
+        if self.encoder is None:
+            from pipeline.embed import load_encoder
+
+            started = time.perf_counter()
+            self.encoder = load_encoder(
+                self.options.model,
+                cache_dir=self.options.cache_dir / "embed",
+                device=self.options.device,
+            )
+            self.stats.add_time("load_encoder", time.perf_counter() - started)
+        return self.encoder
+
+    def process(self, item: PairChunk) -> Iterator[PrefetchedPair]:
+        if not any(item.needs_work):
+            yield from (PrefetchedPair(p) for p in item.pairs)
+            return
+        encoder = self._encoder()  # a bad --model is the user's error: it stops the build
+        before = encoder.texts_embedded
+        started = time.perf_counter()
+        out = embed_chunk(item.pairs, item.needs_work, encoder, self.max_overlap)
+        self.stats.add_time("embed", time.perf_counter() - started)
+        self.stats.counters["texts_encoded"] += sum(len(p.texts or ()) for p in out)
+        self.stats.counters["texts_embedded_by_model"] += encoder.texts_embedded - before
+        self.stats.counters["chunks_embedded"] += 1
+        yield from out
+
+
+def _model_name(spec: str) -> str:
+    """The name ``load_encoder(spec)`` gives its encoder (the ``model`` column)."""
+    spec = spec.strip()
+    if spec.startswith("st:"):
+        return "st:" + spec[3:].strip()
+    return spec
+
+
+def _align_params(options: BuildOptions) -> Any:
+    from pipeline.align import AlignParams
+
+    return options.align_params if options.align_params is not None else AlignParams()
+
+
+class AlignStage(Stage[PrefetchedPair, AlignedDocument]):
     """Pair -> alignment, from the work cache when nothing it depends on changed.
 
-    The encoder is loaded on the first pair that is not cached, so a warm rebuild
-    never pays for loading the model.
+    The vectors come from the embedding cache (the embed stage put them there); a
+    text ``align_pair`` asks for beyond them is embedded alone (see
+    ``pipeline.prefetch``), by a model loaded only if that ever happens.
     """
 
     name = "align"
@@ -555,57 +672,74 @@ class AlignStage(Stage[DocumentPair, AlignedDocument]):
             model=options.model,
             params=_align_params_dict(options.align_params),
         )
-        self.encoder: CountingEncoder | None = None
+        self._single: Any | None = None
 
-    def label(self, item: DocumentPair) -> str:
-        return item.symbol
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_single"] = None  # a model never travels to a worker
+        return state
 
-    def _encoder(self) -> CountingEncoder:
-        if self.encoder is None:
+    def label(self, item: PrefetchedPair) -> str:
+        return item.pair.symbol
+
+    def _single_encoder(self) -> Any:
+        if self._single is None:
             from pipeline.embed import load_encoder
 
             started = time.perf_counter()
-            inner = load_encoder(self.options.model, cache_dir=self.options.cache_dir / "embed")
-            self.encoder = CountingEncoder(inner)
+            self._single = load_encoder(self.options.model, device=self.options.device)
             self.stats.add_time("load_encoder", time.perf_counter() - started)
-        return self.encoder
+        return self._single
 
-    def process(self, item: DocumentPair) -> Iterator[AlignedDocument]:
-        cached = self.cache.load(item)
-        if cached is not None:
+    def process(self, item: PrefetchedPair) -> Iterator[AlignedDocument]:
+        if item.texts is None:
+            cached = self.cache.load(item.pair)
+            if cached is None:
+                raise BuildError(f"{item.pair.symbol}: work-cache entry vanished during the build")
             self.stats.counters["cached_pairs"] += 1
             self.record("models", cached.model)
             yield cached
             return
-        from pipeline.embed import EncoderError
-
-        encoder = self._encoder()  # a bad --model is the user's error: it stops the build
         try:
-            aligned = self._align(item, encoder)
-        except EncoderError:
-            raise
+            aligned = self._align(item)
         except Exception as error:  # one pair failing must not stop the build
+            from pipeline.embed import EncoderError
+
+            if isinstance(error, EncoderError):
+                raise
             self.drop("align_error")
             reason = f"alignment failed: {type(error).__name__}: {error}"
-            self.record("failed", Rejected(item.symbol, reason))
-            log.warning("%s: %s", item.symbol, reason)
+            self.record("failed", Rejected(item.pair.symbol, reason))
+            log.warning("%s: %s", item.pair.symbol, reason)
             return
         self.cache.store(aligned)
         self.stats.counters["aligned_pairs"] += 1
         self.record("models", aligned.model)
         yield aligned
 
-    def _align(self, pair: DocumentPair, encoder: CountingEncoder) -> AlignedDocument:
+    def _align(self, item: PrefetchedPair) -> AlignedDocument:
         from pipeline.docalign import align_pair
+        from pipeline.embed import EncoderError
 
-        before = encoder.texts_encoded
+        pair = item.pair
+        started = time.perf_counter()
+        try:
+            vectors = read_vectors(item)
+        except RuntimeError as error:
+            raise EncoderError(self.options.model, str(error)) from error
+        self.stats.add_time("read_vectors", time.perf_counter() - started)
+        model_name = _model_name(self.options.model)
+        encoder = PrefetchedEncoder(
+            name=model_name,
+            dim=item.dim,
+            texts=item.texts or [],
+            vectors=vectors,
+            single=self._single_encoder,
+        )
         started = time.perf_counter()
         result = align_pair(pair, encoder, self.params)
         self.stats.add_time("align_pair", time.perf_counter() - started)
-        self.stats.counters["texts_encoded"] += encoder.texts_encoded - before
-        computed = getattr(encoder.inner, "texts_embedded", None)
-        if isinstance(computed, int):  # the embedding cache's count of model calls
-            self.stats.counters["texts_embedded_by_model"] = computed
+        self.stats.counters["stragglers"] += encoder.stragglers
         self.stats.counters["sentences_en"] += len(result.en_sentences)
         self.stats.counters["sentences_zh"] += len(result.zh_sentences)
         for name, seconds in result.timings.items():
@@ -621,7 +755,7 @@ class AlignStage(Stage[DocumentPair, AlignedDocument]):
             paragraph_beads=list(result.paragraph_beads),
             similarity=similarity,
             shape=(len(result.en_sentences), len(result.zh_sentences)),
-            model=encoder.name,
+            model=model_name,
             timings={k: float(v) for k, v in result.timings.items()},
         )
 
@@ -870,10 +1004,48 @@ def swap_in(tmp: Path, out: Path) -> None:
 # --------------------------------------------------------------------------- build
 
 
+def resolve_workers(options: BuildOptions) -> int:
+    from pipeline.embed import available_cores
+
+    if options.workers is None:
+        return available_cores()
+    if options.workers < 1:
+        raise BuildError(f"--workers must be at least 1, got {options.workers}")
+    return options.workers
+
+
+def make_engine(
+    options: BuildOptions, *, read: Stage[Any, Any], embed: Stage[Any, Any], align: Stage[Any, Any]
+) -> Engine:
+    """The engine the options ask for. Pooled/remote: read and align per document,
+    embedding in the driver (local) or on an actor pool (Ray)."""
+    if options.engine == "local":
+        workers = resolve_workers(options)
+        if workers == 1:
+            return LocalEngine()
+        from pipeline.pool_engine import PoolEngine
+
+        return PoolEngine(workers, [read, align])
+    if options.engine == "ray":
+        from pipeline.ray_engine import RayEngine
+
+        return RayEngine(
+            tasks=[read, align],
+            actors=[embed],
+            address=options.ray_address,
+            num_actors=options.embed_actors,
+            num_gpus=options.num_gpus,
+        )
+    raise BuildError(f"engine {options.engine!r} is not available; use 'local' or 'ray'")
+
+
 def build_corpus(options: BuildOptions) -> BuildResult:
     """Run the whole build; the corpus appears at ``options.out`` only if it succeeds."""
-    if options.engine != "local":
-        raise BuildError(f"engine {options.engine!r} is not available; use 'local'")
+    if options.engine not in ("local", "ray"):
+        raise BuildError(f"engine {options.engine!r} is not available; use 'local' or 'ray'")
+    resolve_workers(options)
+    if options.chunk_pairs < 1:
+        raise BuildError(f"chunk size must be at least 1 pair, got {options.chunk_pairs}")
     started = time.perf_counter()
     raw = options.raw.resolve()
     out = options.out.resolve()
@@ -881,34 +1053,43 @@ def build_corpus(options: BuildOptions) -> BuildResult:
         raise BuildError(f"{out}: output folder must not contain the raw folder {raw}")
     files = list_sources(raw)
     tmp = prepare_output(out)
+    engine: Engine | None = None
     try:
         context = BuildContext(raw=raw, files=files)
         show_bar = sys.stderr.isatty() if options.show_progress is None else options.show_progress
         log.info("build: %d files in %s -> %s", len(files), raw, out)
         reader = ReadStage()
         aligner = AlignStage(options)
+        embedder = EmbedStage(options)
         writer = WriteStage(tmp, context, options, aligner)
         stages: list[Stage[Any, Any]] = [
             reader,
             PairStage(context, reader),
+            ChunkStage(options, aligner.cache),
+            embedder,
             aligner,
             DecideStage(options.filters),
             writer,
         ]
-        stats = run_stages(files, stages, engine=LocalEngine(), show_bar=show_bar)
+        engine = make_engine(options, read=reader, embed=embedder, align=aligner)
+        stats = run_stages(files, stages, engine=engine, show_bar=show_bar)
         context.failed.extend(aligner.records.get("failed", []))
         context.models.update(aligner.records.get("models", []))
         manifest = build_manifest(options, context, writer, stats)
         write_json(tmp / "manifest.json", manifest)
         (tmp / "README.md").write_text(dataset_card(manifest), encoding="utf-8")
         align_counters = aligner.stats.counters
+        embed_counters = embedder.stats.counters
         run_stats = {
             "seconds": round(time.perf_counter() - started, 4),
-            "engine": "local",
+            "engine": options.engine,
+            "workers": resolve_workers(options) if options.engine == "local" else None,
             "aligned_pairs": align_counters["aligned_pairs"],
             "cached_pairs": align_counters["cached_pairs"],
-            "texts_encoded": align_counters["texts_encoded"],
-            "texts_embedded_by_model": align_counters["texts_embedded_by_model"],
+            "texts_encoded": embed_counters["texts_encoded"],
+            "texts_embedded_by_model": embed_counters["texts_embedded_by_model"],
+            "stragglers": align_counters["stragglers"],
+            "sentences": align_counters["sentences_en"] + align_counters["sentences_zh"],
             "stages": [s.to_dict() for s in stats],
         }
         write_json(tmp / "stats.json", run_stats)
@@ -916,6 +1097,10 @@ def build_corpus(options: BuildOptions) -> BuildResult:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        close = getattr(engine, "close", None)
+        if close is not None:
+            close()
     log.info("build: done in %.2f s", run_stats["seconds"])
     return BuildResult(out=out, manifest=manifest, stats=run_stats)
 

@@ -247,3 +247,62 @@ def run_stages(
     for _ in stream:
         pass
     return [stage.stats for stage in stages]
+
+
+# --------------------------------------------------------------------------- remote items
+
+
+@dataclass
+class ItemResult:
+    """What running ``process`` on one item in a worker gives back to the driver.
+
+    Everything a stage reports besides its outputs travels here, so the driver's copy
+    of the stage ends up with the same numbers as if it had processed the item itself.
+    """
+
+    outputs: list[Any]
+    stats: StageStats
+    records: dict[str, list[Any]]
+
+
+def process_item(stage: Stage[Any, Any], item: Any) -> ItemResult:
+    """Run ``stage.process`` on one item with fresh stats (in a worker, pool or Ray).
+
+    The stage object lives on in the worker (its lazily loaded model with it); only
+    its per-item numbers are reset, so nothing is counted twice when merged.
+    """
+    stage.stats = StageStats(stage.name)
+    stage.records = {}
+    started = time.perf_counter()
+    outputs = list(stage.process(item))
+    stage.stats.seconds += time.perf_counter() - started
+    return ItemResult(outputs, stage.stats, stage.records)
+
+
+def merge_item_result(stage: Stage[Any, Any], result: ItemResult) -> None:
+    """Fold a worker's result for one item into the driver's copy of the stage."""
+    result.stats.items_in = 1
+    result.stats.items_out = len(result.outputs)
+    stage.stats.merge(result.stats)
+    stage.merge_records(result.records)
+
+
+def run_remote_stage(
+    stage: Stage[Any, Any],
+    results: Iterable[ItemResult],
+    *,
+    show_bar: bool = False,
+) -> Iterator[Any]:
+    """Drive a stage whose items are processed elsewhere: merge results in input order,
+    announce the stage like ``Stage.run`` does, and flush ``finish`` at the end."""
+    progress: Progress | None = None
+    for result in results:
+        if progress is None:
+            progress = Progress(stage.name, show_bar=show_bar)
+        merge_item_result(stage, result)
+        progress.step()
+        yield from result.outputs
+    if progress is None:
+        progress = Progress(stage.name, show_bar=False)
+    yield from stage._timed(stage.finish())
+    progress.close(stage.stats)

@@ -1,0 +1,89 @@
+"""Process-pool engine: the heavy per-document stages run in worker processes.
+
+Why processes: extraction and the alignment DP are Python and numpy code that holds
+the GIL most of the time, so threads would not use a second core. Why ``spawn``: the
+driver may already hold BLAS and encoder thread pools, which ``fork`` copies in an
+undefined state. Each worker unpickles the stage once (its lazily loaded model then
+lives as long as the worker) and runs ``process`` on one item at a time.
+
+Order and memory: results are yielded in input order, and at most ``2 x workers``
+items are in flight, so the upstream stages (embedding in the driver) run only as far
+ahead as the workers can absorb and the output is the same whatever the worker count.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import pickle
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any
+
+from pipeline.runner import ItemResult, LocalEngine, Stage, process_item, run_remote_stage
+
+_WORKER_STAGES: dict[str, Stage[Any, Any]] = {}
+
+
+def _init_worker(stages: dict[str, bytes]) -> None:
+    """Runs once per worker: one BLAS thread (the workers are the parallelism)."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1)
+    for name, blob in stages.items():
+        _WORKER_STAGES[name] = pickle.loads(blob)
+
+
+def _run_in_worker(name: str, item: Any) -> ItemResult:
+    return process_item(_WORKER_STAGES[name], item)
+
+
+class PoolEngine:
+    """Runs the stages named in ``pooled`` over a process pool, the rest in-process."""
+
+    name = "local"
+
+    def __init__(self, workers: int, pooled: Iterable[Stage[Any, Any]]) -> None:
+        if workers < 2:
+            raise ValueError("a pool needs at least 2 workers; use LocalEngine for 1")
+        self.workers = workers
+        self.pooled = {stage.name: stage for stage in pooled}
+        for stage in self.pooled.values():
+            if not stage.item_independent:
+                raise ValueError(f"stage {stage.name} is not item-independent")
+        self._local = LocalEngine()
+        self._executor: ProcessPoolExecutor | None = None
+
+    def _pool(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            blobs = {name: pickle.dumps(stage) for name, stage in self.pooled.items()}
+            self._executor = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker,
+                initargs=(blobs,),
+            )
+        return self._executor
+
+    def run_stage(
+        self, stage: Stage[Any, Any], items: Iterable[Any], *, show_bar: bool
+    ) -> Iterator[Any]:
+        if stage.name not in self.pooled:
+            return self._local.run_stage(stage, items, show_bar=show_bar)
+        return run_remote_stage(stage, self._ordered(stage.name, items), show_bar=show_bar)
+
+    def _ordered(self, name: str, items: Iterable[Any]) -> Iterator[ItemResult]:
+        pool = self._pool()
+        window: deque[Future[ItemResult]] = deque()
+        limit = 2 * self.workers
+        for item in items:
+            window.append(pool.submit(_run_in_worker, name, item))
+            if len(window) >= limit:
+                yield window.popleft().result()
+        while window:
+            yield window.popleft().result()
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
