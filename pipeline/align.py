@@ -88,6 +88,9 @@ class AlignParams:
     #: (a+b)/2 times, as skips do per sentence; otherwise one bad 3-1 bead is cheaper than
     #: the four skips it replaces and unrelated neighbours get glued together.
     scale_negative: bool = True
+    #: A 2-2 bead whose crossed pairs both score above this counts as a swap and scores
+    #: their mean (see _score_swaps); None turns swap scoring off.
+    swap_floor: float | None = 0.3
     #: The kNN neighbourhood: sentences within this many positions of the expected
     #: position (band centre or diagonal); None = the whole band.
     hub_window: int | None = 20
@@ -490,7 +493,41 @@ def cell_scores(
         margins[t, ok] = marg
     if params.support_weight > 0:
         _subtract_support_shortfall(scores, margins, sims, band, types, rows, cols, scale, params)
+    if params.swap_floor is not None and (2, 2) in types and (1, 1) in types:
+        _score_swaps(scores, band, types, rows, cols, params.swap_floor)
     return scores, margins
+
+
+def _score_swaps(
+    scores: np.ndarray,
+    band: Band,
+    types: Sequence[tuple[int, int]],
+    rows: np.ndarray,
+    cols: np.ndarray,
+    floor: float,
+) -> None:
+    """A 2-2 bead also scores as two *crossed* pairs (x1-y2, x2-y1) when both match.
+
+    Translators reorder clauses across a sentence boundary; a monotone aligner can only
+    express that as a 2-2 bead, and the embedding of the two concatenations is a weak
+    witness (encoders are order-sensitive). The crossed 1-1 scores are the direct
+    evidence: where both are above ``floor`` the 2-2 bead scores at least their mean.
+    """
+    t22, t11 = types.index((2, 2)), types.index((1, 1))
+    lo, width, offset = band.lo, band.width, band.offset
+    one = scores[t11]
+
+    def score_at(r: np.ndarray, c: np.ndarray) -> np.ndarray:
+        rr = np.clip(r, 0, band.n)
+        valid = (r >= 0) & (c >= lo[rr]) & (c < lo[rr] + width[rr])
+        flat = offset[rr] + np.where(valid, c - lo[rr], 0)
+        return np.where(valid, one[flat], -np.inf)
+
+    first = score_at(rows - 1, cols)  # src i-2 with tgt j-1
+    second = score_at(rows, cols - 1)  # src i-1 with tgt j-2
+    crossed = np.where(np.minimum(first, second) > floor, 0.5 * (first + second), -np.inf)
+    ok = np.isfinite(scores[t22])
+    scores[t22] = np.where(ok, np.maximum(scores[t22], crossed), scores[t22])
 
 
 def _subtract_support_shortfall(

@@ -305,3 +305,25 @@ def test_a_mismatch_costs_in_proportion_to_its_size() -> None:
 
     assert bad_merges(AlignParams()) == []
     assert bad_merges(AlignParams(scale_negative=False))  # the failure it prevents
+
+
+def test_swapped_neighbours_become_one_2_2_bead() -> None:
+    """Two target sentences in the opposite order: the crossed pairs both match, so the
+    monotone answer is one 2-2 bead, not a 1-1 between two skips. Real encoders are
+    order-sensitive, so the swapped concatenation is made a weak witness here; the
+    crossed 1-1 evidence (``swap_floor``) must carry the bead."""
+    src, tgt, _ = build_case(["1-1"] * 20, seed=11)
+    tgt = tgt.copy()
+    tgt[[9, 10]] = tgt[[10, 9]]
+    src_ov, tgt_ov = averaged_overlaps(src, 4), averaged_overlaps(tgt, 4)
+    rng = np.random.default_rng(12)
+    tgt_ov[1, 9] = normalize_rows(tgt_ov[1, 9] + 1.2 * normalize_rows(rng.normal(size=96)))
+    lengths = np.full(20, 60.0)
+
+    def run(params: AlignParams) -> Gold:
+        beads = _align(src_ov, tgt_ov, lengths, lengths, params).beads
+        assert_covering(beads, 20, 20)
+        return pairs(beads)
+
+    assert ([9, 10], [9, 10]) in run(AlignParams())
+    assert ([9, 10], [9, 10]) not in run(AlignParams(swap_floor=None))
