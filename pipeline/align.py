@@ -14,6 +14,10 @@ Why this design (see README "Aligner" for the long form):
   pass re-estimates that scale and the length ratio from the first pass's confident 1-1 beads.
 * **Length term** on character lengths relative to the document's own length ratio, so
   zh-en, en-zh, de-fr and any other order work without a language table.
+* **Merged beads must earn it**: each sentence of a merged side must also match the other
+  side on its own (support), a mismatching merge costs in proportion to its size, and a
+  2-2 bead can be carried by its two crossed pairs (a swap), which the order-sensitive
+  embedding of the concatenations sees poorly.
 * **Search** (Vecalign): halve both documents until the DP is small, solve it exhaustively,
   then at each finer level search only a band around the projected path, widening the band
   where the path touches its edge. Time and memory grow linearly with the number of
@@ -118,6 +122,10 @@ class AlignParams:
             raise ValueError(f"margin must be 'knn' or 'none', not {self.margin!r}")
         if self.knn < 1 or self.band_width < 1:
             raise ValueError("knn and band_width must be >= 1")
+        if self.hub_window is not None and self.hub_window < 1:
+            raise ValueError("hub_window must be >= 1 or None")
+        if self.support_weight < 0 or self.length_weight < 0:
+            raise ValueError("support_weight and length_weight must be >= 0")
 
 
 @dataclass
@@ -456,7 +464,9 @@ def cell_scores(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Calibrated score of each bead type at each band cell, and its raw margin.
 
-    score = margin / scale + length_weight * length_term - merge_penalty * (a + b - 2);
+    score = margin / scale + length_weight * length_term - merge_penalty * (a + b - 2),
+    times (a+b)/2 where negative for merged beads (``scale_negative``), minus the support
+    shortfall of merged beads, and for 2-2 beads at least the crossed-pair (swap) score;
     skips score ``skip_penalty``. ``margin`` = cosine minus the mean of the two sides' kNN
     hubness (or the cosine alone with margin="none").
     """
