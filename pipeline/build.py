@@ -541,9 +541,12 @@ class PairStage(BarrierStage[Document, DocumentPair]):
             self.drop("unpaired")
         for _ in result.rejected:
             self.drop("duplicate")
-        for pair in sorted(result.pairs, key=lambda p: p.symbol):
+        pairs = sorted(result.pairs, key=lambda p: p.symbol)
+        # The whole list first: the report's header counts pairs when the first document
+        # reaches the writer, which (with a pool) may be before the last pair is yielded.
+        for pair in pairs:
             self.context.pairs.append((pair.symbol, pair.en.source_file, pair.zh.source_file))
-            yield pair
+        yield from pairs
 
 
 @dataclass
@@ -620,6 +623,11 @@ class EmbedStage(Stage[PairChunk, PrefetchedPair]):
                 cache_dir=self.options.cache_dir / "embed",
                 device=self.options.device,
             )
+            inner = getattr(self.encoder, "inner", None)
+            if isinstance(getattr(inner, "threads", None), int):
+                # use-m splits a call into 64-text pieces only with >= 2 threads, and the
+                # pieces change the last float bits: a 1-CPU Ray actor must split too.
+                inner.threads = max(2, inner.threads)
             self.stats.add_time("load_encoder", time.perf_counter() - started)
         return self.encoder
 

@@ -197,6 +197,42 @@ def eval_command(test: Path, gold: Path) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Work and embedding cache (default: .cache/ beside --out).",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="local: a process pool on this machine; ray: Ray Data (pip install '.[ray]').",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Local engine: worker processes (default: every core; 1 = in this process).",
+)
+@click.option("--address", default=None, help="Ray: cluster address (default: local Ray).")
+@click.option(
+    "--embed-actors",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Ray: embedding actors (one model each).",
+)
+@click.option(
+    "--num-gpus",
+    type=click.FloatRange(min=0.0),
+    default=0.0,
+    show_default=True,
+    help="Ray: GPUs per embedding actor (st: models).",
+)
+@click.option(
+    "--chunk-pairs",
+    type=click.IntRange(min=1),
+    default=16,
+    show_default=True,
+    help="Document pairs whose texts are embedded in one encoder call.",
+)
+@click.option("--device", default=None, help="Device for st: models (cpu, cuda).")
 def build_command(
     raw_dir: Path,
     out_dir: Path,
@@ -205,6 +241,13 @@ def build_command(
     max_len_ratio: float | None,
     lang_check: bool,
     cache_dir: Path | None,
+    engine: str,
+    workers: int | None,
+    address: str | None,
+    embed_actors: int,
+    num_gpus: float,
+    chunk_pairs: int,
+    device: str | None,
 ) -> None:
     """Build the corpus: extract, pair, align and write Parquet, TMX, Moses and a report.
 
@@ -231,6 +274,13 @@ def build_command(
             min_score=min_score, max_len_ratio=max_len_ratio, lang_check=lang_check
         ),
         cache=cache_dir,
+        engine=engine,
+        workers=workers,
+        ray_address=address,
+        embed_actors=embed_actors,
+        num_gpus=num_gpus,
+        chunk_pairs=chunk_pairs,
+        device=device,
     )
     try:
         result = build_corpus(options)

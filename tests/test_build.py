@@ -51,7 +51,7 @@ def test_manifest_records_settings_counts_and_files(seed_corpus: BuiltCorpus) ->
     assert m["filters"] == {"min_score": None, "max_len_ratio": None, "lang_check": True}
     assert m["align_params"]["max_overlap"] >= 1
     stages = {s["name"]: s for s in m["stages"]}
-    assert list(stages) == ["read", "pair", "align", "decide", "write"]
+    assert list(stages) == ["read", "pair", "chunk", "embed", "align", "decide", "write"]
     assert stages["read"]["items_in"] == 6 and stages["read"]["items_out"] == 4
     assert stages["read"]["dropped"] == {"rejected": 2}
     assert stages["pair"]["items_out"] == 1 and stages["pair"]["dropped"] == {"unpaired": 2}
@@ -98,7 +98,8 @@ def test_stats_json_counts_work(seed_corpus: BuiltCorpus) -> None:
     assert stats["texts_encoded"] > 0
     assert stats["texts_embedded_by_model"] > 0  # cold cache: the model really ran
     align = next(s for s in stats["stages"] if s["name"] == "align")
-    assert align["seconds"] > 0 and "load_encoder" in align["timings"]
+    embed = next(s for s in stats["stages"] if s["name"] == "embed")
+    assert align["seconds"] > 0 and "load_encoder" in embed["timings"]
 
 
 def test_tmx_is_valid_and_matches_the_dataset(seed_corpus: BuiltCorpus) -> None:

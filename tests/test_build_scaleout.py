@@ -1,0 +1,153 @@
+"""Scale-out: the synthetic archive, and the same corpus from every engine and worker
+count, and from a build that was killed and resumed (issue 5). Counted, never timed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import REPO, SEEDS
+
+from pipeline.archive import file_names, make_pair, write_archive
+from pipeline.build import BuildOptions, build_corpus
+from pipeline.extract import extract_folder
+from pipeline.pair import pair_documents
+
+N_PAIRS = 10
+CHUNK = 2  # small chunks: several embedding calls even on a small archive
+
+
+def corpus_bytes(out: Path) -> dict[str, bytes]:
+    """Every file of a corpus folder except stats.json (timings), by relative path."""
+    return {
+        p.relative_to(out).as_posix(): p.read_bytes()
+        for p in sorted(out.rglob("*"))
+        if p.is_file() and p.name != "stats.json"
+    }
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    raw = tmp_path_factory.mktemp("archive") / "raw"
+    write_archive(SEEDS, raw, N_PAIRS, seed=3)
+    return raw
+
+
+@pytest.fixture(scope="module")
+def reference(archive: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The archive built in this process (--workers 1), cold caches."""
+    base = tmp_path_factory.mktemp("reference")
+    options = BuildOptions(
+        raw=archive, out=base / "out", cache=base / "cache", workers=1, chunk_pairs=CHUNK
+    )
+    result = build_corpus(options)
+    assert result.stats["aligned_pairs"] == N_PAIRS
+    return base / "out"
+
+
+def test_archive_extracts_and_pairs_to_n_pairs(tmp_path: Path) -> None:
+    symbols = write_archive(SEEDS, tmp_path, 27, seed=1)
+    assert len(set(symbols)) == 27
+    extracted = extract_folder(tmp_path)
+    assert extracted.rejected == []
+    pairing = pair_documents(extracted.documents)
+    assert sorted(p.symbol for p in pairing.pairs) == sorted(symbols)
+    assert pairing.unpaired == [] and pairing.rejected == []
+    for doc in extracted.documents:  # header session agrees with the symbol
+        assert doc.metadata.session == int(doc.symbol.split("/")[2])
+
+
+def test_archive_is_seeded_and_prefix_stable(tmp_path: Path) -> None:
+    en = (SEEDS / "002_69ed3383ef6f2041.txt").read_text(encoding="utf-8")
+    zh = (SEEDS / "003_df19238bedd244e2.txt").read_text(encoding="utf-8")
+    assert make_pair(en, zh, 5, seed=2) == make_pair(en, zh, 5, seed=2)
+    assert make_pair(en, zh, 5, seed=2) != make_pair(en, zh, 5, seed=3)
+    small, large = tmp_path / "small", tmp_path / "large"
+    write_archive(SEEDS, small, 4)
+    write_archive(SEEDS, large, 9)
+    for k in range(4):
+        for name in file_names(k):
+            assert (small / name).read_bytes() == (large / name).read_bytes()
+    # perturbations really happen: footnotes dropped and added, an omission somewhere
+    notes = [n for k in range(40) for n in make_pair(en, zh, k).notes]
+    assert any("dropped" in n and "footnote" in n for n in notes)
+    assert any("added" in n for n in notes)
+    assert any("preambular paragraph dropped" in n for n in notes)
+
+
+def test_two_workers_write_the_same_corpus_as_one(
+    archive: Path, reference: Path, tmp_path: Path
+) -> None:
+    options = BuildOptions(
+        raw=archive, out=tmp_path / "out", cache=tmp_path / "cache", workers=2, chunk_pairs=CHUNK
+    )
+    result = build_corpus(options)
+    assert result.stats["workers"] == 2 and result.stats["aligned_pairs"] == N_PAIRS
+    assert corpus_bytes(tmp_path / "out") == corpus_bytes(reference)
+
+
+@pytest.fixture(scope="module")
+def ray_session() -> Iterator[None]:
+    """One small local Ray for the module (Ray's start-up is the expensive part)."""
+    import ray
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+def test_ray_engine_writes_the_same_corpus_row_for_row(
+    archive: Path, reference: Path, tmp_path: Path, ray_session: None
+) -> None:
+    options = BuildOptions(
+        raw=archive, out=tmp_path / "out", cache=tmp_path / "cache", engine="ray", chunk_pairs=CHUNK
+    )
+    result = build_corpus(options)
+    assert result.stats["engine"] == "ray" and result.stats["aligned_pairs"] == N_PAIRS
+    ours = pd.read_parquet(tmp_path / "out" / "en-zh")
+    theirs = pd.read_parquet(reference / "en-zh")
+    assert len(ours) > 20 * N_PAIRS
+    # Row for row: same beads, ids, texts and provenance. Scores agree to 1e-4: the
+    # embedding actor's vectors differ from the driver's in the last float bits (open
+    # issue, see README "Scaling out"), which moves a few 4-decimal scores by one unit.
+    exact = [c for c in ours.columns if c not in ("score", "margin")]
+    pd.testing.assert_frame_equal(ours[exact], theirs[exact])
+    for column in ("score", "margin"):
+        assert (ours[column] - theirs[column]).abs().max() <= 2e-4
+
+
+def test_killed_build_resumes_where_it_stopped(
+    archive: Path, reference: Path, tmp_path: Path
+) -> None:
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    command = [sys.executable, "-m", "pipeline", "build", "--raw", str(archive)]
+    command += ["--out", str(out), "--cache", str(cache), "--workers", "1"]
+    command += ["--chunk-pairs", str(CHUNK)]
+    proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    work = cache / "work"
+    deadline = time.monotonic() + 300
+    try:
+        while len(list(work.glob("*.json"))) < 3:
+            assert proc.poll() is None, "the build ended before it could be interrupted"
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait()
+    done = len(list(work.glob("*.json")))
+    assert 3 <= done < N_PAIRS
+    assert not out.exists()  # nothing half-written where the corpus goes
+
+    resumed = build_corpus(
+        BuildOptions(raw=archive, out=out, cache=cache, workers=2, chunk_pairs=CHUNK)
+    )
+    assert resumed.stats["cached_pairs"] == done
+    assert resumed.stats["aligned_pairs"] == N_PAIRS - done
+    assert corpus_bytes(out) == corpus_bytes(reference)
