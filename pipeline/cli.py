@@ -330,7 +330,21 @@ def build_command(
     show_default=True,
     help="Seconds allowed to each synthetic-size subprocess.",
 )
+@click.option(
+    "--e2e-sizes",
+    default="200,2000",
+    show_default=True,
+    help="End-to-end archive sizes in document pairs ('' skips the section).",
+)
+@click.option(
+    "--e2e-runs",
+    default="local:1,local:2,ray:1,ray:2",
+    show_default=True,
+    help="End-to-end runs as engine:workers.",
+)
 def bench_command(
+    e2e_sizes: str,
+    e2e_runs: str,
     sizes: str,
     encode_sentences: int,
     encoders: str,
@@ -356,6 +370,12 @@ def bench_command(
         stress=not no_stress,
         fraction_sentences=fraction_sentences,
         child_timeout_s=timeout_s,
+        e2e_sizes=[int(x) for x in e2e_sizes.split(",") if x.strip()],
+        e2e_configs=[
+            (run.split(":")[0].strip(), int(run.split(":")[1]))
+            for run in e2e_runs.split(",")
+            if run.strip()
+        ],
     )
     run_bench(options, echo=click.echo)
 

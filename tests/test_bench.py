@@ -30,6 +30,10 @@ def output() -> str:
         "--fraction-sentences",
         "60",
         "--no-stress",
+        "--e2e-sizes",
+        "3",
+        "--e2e-runs",
+        "local:1,local:2",
     ]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
@@ -86,6 +90,16 @@ def test_quality_rows(output: str) -> None:
     for row in rows:
         scores = re.findall(r"\d\.\d{3}", row)
         assert len(scores) >= 3 and all(0.0 <= float(s) <= 1.0 for s in scores)
+
+
+def test_e2e_rows_per_run(output: str) -> None:
+    header, *rows = _section(output, "end to end")
+    assert header.split()[:4] == ["pairs", "engine", "workers", "seconds"]
+    assert [row.split()[:3] for row in rows[:2]] == [["3", "local", "1"], ["3", "local", "2"]]
+    for row in rows[:2]:
+        fields = row.split()
+        assert len(fields) == 10 and float(fields[4]) > 0 and float(fields[7]) > 0
+    assert rows[2].startswith("per stage")
 
 
 def test_bad_sizes_are_a_usage_error() -> None:
