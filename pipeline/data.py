@@ -151,7 +151,8 @@ class Sentence:
 class Bead:
     """An alignment link: sentence indices on each side (either side may be empty).
 
-    ``score`` is the aligner's confidence in [about -1, 1], higher is better;
+    ``score`` is the aligner's confidence in calibrated units: 1.0 is the typical score of
+    a correct 1-1 bead in the same document (see ``pipeline.align``), higher is better;
     ``margin`` is the raw similarity minus its neighbourhood mean (hubness-corrected).
     Thresholds are applied later, by filters, never here.
     """
