@@ -744,8 +744,14 @@ class AlignStage(Stage[PrefetchedPair, AlignedDocument]):
             vectors=vectors,
             single=self._single_encoder,
         )
+        from threadpoolctl import threadpool_limits
+
         started = time.perf_counter()
-        result = align_pair(pair, encoder, self.params)
+        # One BLAS thread wherever it runs (driver, pool worker, Ray task): a matrix
+        # product split over threads sums in another order, and the corpus must not
+        # depend on the engine.
+        with threadpool_limits(limits=1, user_api="blas"):
+            result = align_pair(pair, encoder, self.params)
         self.stats.add_time("align_pair", time.perf_counter() - started)
         self.stats.counters["stragglers"] += encoder.stragglers
         self.stats.counters["sentences_en"] += len(result.en_sentences)

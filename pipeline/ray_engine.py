@@ -112,7 +112,11 @@ class RayEngine:
                 _StageActor,
                 fn_constructor_args=(blob,),
                 batch_size=1,
-                concurrency=self.num_actors,
+                # One chunk in flight per actor: chunks then reach the shared embedding
+                # cache in order, so what each one finds already embedded is fixed.
+                compute=ray.data.ActorPoolStrategy(
+                    size=self.num_actors, max_tasks_in_flight_per_actor=1
+                ),
                 num_gpus=self.num_gpus or None,
                 batch_format="numpy",
             )
