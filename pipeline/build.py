@@ -902,7 +902,7 @@ class WriteStage(Stage[DecidedDocument, None]):
             else:
                 self.not_exported += 1
         self.report.add_document(report_document(item))
-        return iter(())
+        yield from ()  # a generator, so the stage's clock runs while this writes
 
     def finish(self) -> Iterator[None]:
         self._start_report()
