@@ -71,7 +71,7 @@ def test_reverse_direction_gives_the_transposed_alignment(
 
 
 def test_general_gold_f1(encoder) -> None:
-    """Literary and magazine prose (H5's hand-checked gold): not UN text."""
+    """Literary and magazine prose (the project's hand-checked general gold): not UN text."""
     src = (GOLD / "en.txt").read_text(encoding="utf-8").splitlines()
     tgt = (GOLD / "zh.txt").read_text(encoding="utf-8").splitlines()
     result = align_texts(src, tgt, encoder)
