@@ -116,7 +116,7 @@ _MARKED_LEAD_RE = re.compile(r"^\*{1,3}([^*\n]{1,60}?)\*{1,3}")
 _STRONG_HEADER_RE = re.compile(
     r"^(?:Resolution\s+adopted\s+by|\[\s*\**\s*on\s+the\s+report|\[\s*\**\s*without\s+"
     r"reference|(?:ES-|S-)?\d{1,3}/\d{1,4}\.\s|The\s+General\s+Assembly,|Agenda\s+items?\s"
-    r"|\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日大会决议|\[根据|大会[，,]\s*$)"
+    r"|\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日大会决议|\[根据|大会[，,]\s*$|议程项目)"
 )
 _PAGE_NUMBER_RE = re.compile(r"^(\d{1,3})\s*/\s*(\d{1,3})$")
 _JOB_NUMBER_RE = re.compile(
@@ -124,6 +124,8 @@ _JOB_NUMBER_RE = re.compile(
     r"(?:\s+(\d{1,3})\s*/\s*(\d{1,3}))?$"
 )
 _BARCODE_RE = re.compile(r"^\d{7}$|^Please\s+recycle$", re.IGNORECASE)
+# The rule above a page's footnotes ("_____", "-----", "***" in markdown): no text.
+_RULE_LINE_RE = re.compile(r"^\s*(?:[_\-\u2010-\u2015=*~\u00b7]\s*){3,}$")
 
 _TERMINAL = set(",;:.!?，；：。！？")
 _FULL_STOP = set(".。!?！？")
@@ -290,11 +292,15 @@ def _drop_running_heads(lines: list[str], title: str | None) -> tuple[list[str],
 
     A running head is a line holding only the symbol (optionally with the title), a
     page number "2/5", a job number "20-16421 (E)" or both, or a barcode. A real
-    paragraph never consists of just these.
+    paragraph never consists of just these. The rule line above a page's footnotes
+    goes too: left in, it became a block without text, which segmentation refuses.
     """
     kept: list[str] = []
     symbols: list[tuple[str, str]] = []
     for line in lines:
+        if _RULE_LINE_RE.match(line):
+            kept.append("")  # a footnote separator rule separates like a blank line
+            continue
         clean = plain(line)
         is_footnote = _FOOTNOTE_START_RE.match(_LEADING_MARKUP_RE.sub("", line)) is not None
         if clean and not is_footnote and _is_running_head(clean, title):
