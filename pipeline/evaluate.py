@@ -37,18 +37,26 @@ class AlignmentFormatError(ValueError):
 
 
 def _parse_index_list(text: str) -> list[int]:
-    value = ast.literal_eval(text.strip())
+    field = text.strip()
+    try:
+        value = ast.literal_eval(field)
+    except (ValueError, SyntaxError):
+        value = None  # the parser's own message names its internals, not the field
     if not isinstance(value, list) or not all(
         isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value
     ):
-        raise ValueError("not a list of non-negative integers")
+        raise ValueError(f"{field!r} is not a list of non-negative integers")
     return value
 
 
 def parse_bead(line: str) -> BeadPair:
-    """Parse one ``[0]:[0, 1]`` (optionally ``:0.93``) line into index lists."""
-    fields = [f for f in line.strip().split(":") if f.strip()]
-    if len(fields) < 2 or len(fields) > 3:
+    """Parse one ``[0]:[0, 1]`` (optionally ``:0.93``) line into index lists.
+
+    Every field must be present: ``[0]::[1]`` or a trailing ``:`` is a damaged line,
+    and reading it as a shorter bead would score something the aligner never wrote.
+    """
+    fields = line.strip().split(":")
+    if len(fields) not in (2, 3) or any(not f.strip() for f in fields):
         raise ValueError("expected '[src]:[tgt]' with an optional ':score'")
     src = _parse_index_list(fields[0])
     tgt = _parse_index_list(fields[1])

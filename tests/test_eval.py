@@ -119,3 +119,24 @@ def test_cli_eval_bad_file_is_one_clear_error(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "test.txt:1: bad bead" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("line", ["[0]::[1]", "[0]:[1]:", ":[0]:[1]", "[0]:[1]::0.5"])
+def test_empty_field_is_a_bad_bead(tmp_path: Path, line: str) -> None:
+    """An empty field is a damaged line, not a bead with the field left out."""
+    path = tmp_path / "bad.txt"
+    path.write_text(f"[0]:[0]\n{line}\n", encoding="utf-8")
+    with pytest.raises(AlignmentFormatError, match=r"bad\.txt:2: bad bead"):
+        read_beads(path)
+
+
+@pytest.mark.parametrize("line", ["[0]:[x]", "[0]:[1, ]]", "[0]:(1, 2)"])
+def test_bad_bead_reason_is_readable(tmp_path: Path, line: str) -> None:
+    """The reason names the offending field, not a Python parser internal."""
+    path = tmp_path / "bad.txt"
+    path.write_text(f"{line}\n", encoding="utf-8")
+    with pytest.raises(AlignmentFormatError) as info:
+        read_beads(path)
+    message = str(info.value)
+    assert "not a list of non-negative integers" in message
+    assert "ast." not in message and " object at 0x" not in message
