@@ -117,13 +117,14 @@ def make_pair(en: str, zh: str, k: int, seed: int = 0) -> SyntheticPair:
     rng = random.Random(f"{seed}:{k}")
     session, number = symbol_for(k)
     notes: list[str] = []
+    # The recalled resolution first: a title renumbered to 74/43 must not be renamed again.
+    recalled = f"{session - 1}/{rng.choice(RECALLED)}"
+    en = en.replace("74/43", recalled)
+    zh = zh.replace("74/43", recalled)
     title = f"{SEED_SESSION}/{SEED_NUMBER}."
     en = en.replace(title, f"{session}/{number}.")
     zh = zh.replace(title, f"{session}/{number}.")
     en, zh = _set_session(en, zh, session)
-    recalled = f"{session - 1}/{rng.choice(RECALLED)}"
-    en = en.replace("74/43", recalled)
-    zh = zh.replace("74/43", recalled)
     years = sorted(
         set(re.findall(r"\b(?:19|20)\d\d\b", en)) & set(re.findall(r"(?:19|20)\d\d", zh))
     )

@@ -507,7 +507,8 @@ def bench_e2e(
             write_archive(raw, archive, n)
             runs = list(configs(n))
             if not embed_cache.exists() and runs:
-                runs = [(runs[-1][0] + " cold", runs[-1][1]), *runs]
+                cold = next((r for r in reversed(runs) if r[0] == "local"), runs[-1])
+                runs = [(cold[0] + " cold", cold[1]), *runs]
             for label, workers in runs:
                 engine = label.split()[0]
                 run = base / f"run-{n}-{label.replace(' ', '-')}-{workers}"

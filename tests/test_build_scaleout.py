@@ -64,6 +64,17 @@ def test_archive_extracts_and_pairs_to_n_pairs(tmp_path: Path) -> None:
         assert doc.metadata.session == int(doc.symbol.split("/")[2])
 
 
+def test_archive_symbol_survives_the_recalled_resolution(tmp_path: Path) -> None:
+    """Pair 382 is A/RES/74/43, the number the seed recalls: renamed once, not twice."""
+    en = (SEEDS / "002_69ed3383ef6f2041.txt").read_text(encoding="utf-8")
+    zh = (SEEDS / "003_df19238bedd244e2.txt").read_text(encoding="utf-8")
+    pair = make_pair(en, zh, 382)
+    assert pair.symbol == "A/RES/74/43"
+    for name, text in (("a.en.txt", pair.en), ("a.zh.txt", pair.zh)):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    assert {d.symbol for d in extract_folder(tmp_path).documents} == {"A/RES/74/43"}
+
+
 def test_archive_is_seeded_and_prefix_stable(tmp_path: Path) -> None:
     en = (SEEDS / "002_69ed3383ef6f2041.txt").read_text(encoding="utf-8")
     zh = (SEEDS / "003_df19238bedd244e2.txt").read_text(encoding="utf-8")
