@@ -29,6 +29,7 @@ that touches an encoder.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -126,6 +127,15 @@ class AlignParams:
             raise ValueError("hub_window must be >= 1 or None")
         if self.support_weight < 0 or self.length_weight < 0:
             raise ValueError("support_weight and length_weight must be >= 0")
+        # A NaN or infinite term makes every path score NaN/inf, and the DP then fails far
+        # from the cause ("alignment band does not connect start and end").
+        for name in (
+            "skip_penalty", "merge_penalty", "length_weight", "support_weight",
+            "support_floor", "swap_floor", "confident_score",
+        ):  # fmt: skip
+            value = getattr(self, name)
+            if value is not None and not math.isfinite(value):
+                raise ValueError(f"{name} must be a finite number, not {value!r}")
 
 
 @dataclass

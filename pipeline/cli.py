@@ -123,10 +123,13 @@ def align_text_command(
     src_lines = _read_sentence_file(src)
     tgt_lines = _read_sentence_file(tgt)
     params = AlignParams()
-    if max_overlap is not None:
-        params = replace(params, max_overlap=max_overlap)
-    if skip_penalty is not None:
-        params = replace(params, skip_penalty=skip_penalty)
+    try:
+        if max_overlap is not None:
+            params = replace(params, max_overlap=max_overlap)
+        if skip_penalty is not None:
+            params = replace(params, skip_penalty=skip_penalty)
+    except ValueError as err:  # AlignParams' own validation, e.g. a NaN skip penalty
+        raise click.ClickException(str(err)) from err
     try:
         encoder = load_encoder(model, device=device, cache_dir=cache_dir)
         result = align_texts(src_lines, tgt_lines, encoder, params)

@@ -327,3 +327,13 @@ def test_swapped_neighbours_become_one_2_2_bead() -> None:
 
     assert ([9, 10], [9, 10]) in run(AlignParams())
     assert ([9, 10], [9, 10]) not in run(AlignParams(swap_floor=None))
+
+
+@pytest.mark.parametrize(
+    "field", ["skip_penalty", "merge_penalty", "length_weight", "support_floor", "swap_floor"]
+)
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_non_finite_params_rejected(field: str, value: float) -> None:
+    """A NaN or infinite score term poisons the DP ("band does not connect" deep inside)."""
+    with pytest.raises(ValueError, match=field):
+        AlignParams(**{field: value})

@@ -97,3 +97,11 @@ def test_unknown_model_is_a_clean_error(files: tuple[Path, Path]) -> None:
     result = CliRunner().invoke(main, ["align-text", *map(str, files), "--model", "labse9"])
     assert result.exit_code == 1
     assert "labse9" in result.output and "unknown" in result.output
+
+
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_non_finite_skip_penalty_is_a_clean_error(files: tuple[Path, Path], value: str) -> None:
+    result = CliRunner().invoke(main, ["align-text", *map(str, files), "--skip-penalty", value])
+    assert result.exit_code == 1, result.output
+    assert "skip_penalty" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
