@@ -197,7 +197,7 @@ def parse_document(text: str, source_file: str, sha256: str) -> Document:
     for chunk in _chunks(lines):
         for unit in split_chunk_lines(chunk, language):
             units.extend(split_run_together(unit, language))
-    header, body, footnotes = _classify(units, language)
+    header, body, footnotes = _classify(_drop_textless_units(units), language)
 
     blocks: list[Block] = []
     symbol: str | None = None
@@ -235,6 +235,10 @@ def parse_document(text: str, source_file: str, sha256: str) -> Document:
         )
 
     _check_complete(body_blocks, closing_blocks, source_file)
+    for block in blocks:
+        if not block.text:
+            what = f"{block.kind} ({block.number})" if block.number else block.kind
+            raise RejectedInput(source_file, f"truncated document: {what} has no text")
     for block in closing_blocks:
         _read_closing_metadata(block.text, meta)
     if meta.session is None:
@@ -324,6 +328,24 @@ def _is_running_head(clean: str, title: str | None) -> bool:
             pairs = list(zip(numbers[::2], numbers[1::2], strict=True))
             return all(page <= total for page, total in pairs)
     return False
+
+
+def _drop_textless_units(units: list[str]) -> list[str]:
+    """Drop paragraphs without visible text; a lone footnote marker joins the one before.
+
+    Converters leave markup with nothing inside ("#", "[](#)") and put superscripts on a
+    line of their own; as paragraphs they would be blocks without text, which no later
+    stage can segment or align. The marker's reference is kept on the paragraph it
+    follows, where the printed page has it.
+    """
+    kept: list[str] = []
+    for unit in units:
+        text, refs = clean_inline(unit)
+        if text:
+            kept.append(unit)
+        elif refs and kept:
+            kept[-1] += "\n" + unit
+    return kept
 
 
 def _chunks(lines: list[str]) -> list[list[str]]:

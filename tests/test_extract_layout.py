@@ -97,3 +97,42 @@ def test_session_and_agenda_on_consecutive_lines(
     assert agenda_line in headings
     assert doc.metadata.session == 79
     assert doc.metadata.agenda_item == "27 (b)"
+
+
+def _seed_with(line: str) -> str:
+    """Seed 002 (75/58 en) with ``line`` as a paragraph of its own before "Cognizant"."""
+    from pathlib import Path
+
+    from pipeline.readers import read_source
+
+    text = read_source(Path(__file__).parent.parent / "data/raw/002_69ed3383ef6f2041.txt").text
+    at = text.index("Cognizant of")
+    return text[:at] + line + "\n\n" + text[at:]
+
+
+@pytest.mark.parametrize("line", ["#", "[](#)", "## ", "<sup></sup>"])
+def test_markup_only_line_is_not_a_block(line: str) -> None:
+    """Converter debris with no visible text (an empty heading or link) is no paragraph."""
+    reference = parse_document(_seed_with(""), "002.txt", "0")
+    doc = parse_document(_seed_with(line), "002.txt", "0")
+    assert all(block.text for block in doc.blocks)
+    assert [b.text for b in doc.blocks] == [b.text for b in reference.blocks]
+
+
+@pytest.mark.parametrize(("line", "ref"), [("¹", "1"), ("<sup>2</sup>", "2")])
+def test_lone_footnote_marker_joins_the_paragraph_before(line: str, ref: str) -> None:
+    """A superscript the converter put on its own line keeps its reference, not a block."""
+    reference = parse_document(_seed_with(""), "002.txt", "0")
+    doc = parse_document(_seed_with(line), "002.txt", "0")
+    assert [b.text for b in doc.blocks] == [b.text for b in reference.blocks]
+    before = next(i for i, b in enumerate(doc.blocks) if b.text.startswith("Cognizant")) - 1
+    assert doc.blocks[before].footnote_refs[-1] == ref
+
+
+def test_numbered_paragraph_without_text_is_rejected() -> None:
+    """A "(a)" with nothing after it (a cut-off file) is refused, naming the paragraph."""
+    from pipeline.data import RejectedInput
+
+    text = EN.replace("52nd plenary meeting", "(a)\n\n52nd plenary meeting")
+    with pytest.raises(RejectedInput, match=r"new\.txt: .*subparagraph \(a\).*no text"):
+        parse_document(text, "new.txt", "0")
