@@ -13,6 +13,7 @@ is rejected with the offending pattern named, which makes the bug visible.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import asdict, dataclass
@@ -49,6 +50,19 @@ class FilterOptions:
     min_score: float | None = None
     max_len_ratio: float | None = None
     lang_check: bool = True
+
+    def __post_init__(self) -> None:
+        # NaN would disable a filter silently (no comparison with NaN is true) and land
+        # in manifest.json as ``NaN``, which is not JSON.
+        if self.min_score is not None and not math.isfinite(self.min_score):
+            raise ValueError(f"min_score must be a finite number, not {self.min_score!r}")
+        if self.max_len_ratio is not None and not (
+            math.isfinite(self.max_len_ratio) and self.max_len_ratio >= 1
+        ):
+            raise ValueError(
+                f"max_len_ratio must be a finite number >= 1 (larger side over smaller), "
+                f"not {self.max_len_ratio!r}"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
