@@ -263,6 +263,8 @@ class ItemResult:
     outputs: list[Any]
     stats: StageStats
     records: dict[str, list[Any]]
+    #: ``stage.label(item)``: the driver logs it as ``Stage.run`` does.
+    label: str = ""
 
 
 def process_item(stage: Stage[Any, Any], item: Any) -> ItemResult:
@@ -276,7 +278,7 @@ def process_item(stage: Stage[Any, Any], item: Any) -> ItemResult:
     started = time.perf_counter()
     outputs = list(stage.process(item))
     stage.stats.seconds += time.perf_counter() - started
-    return ItemResult(outputs, stage.stats, stage.records)
+    return ItemResult(outputs, stage.stats, stage.records, stage.label(item))
 
 
 def merge_item_result(stage: Stage[Any, Any], result: ItemResult) -> None:
@@ -299,6 +301,7 @@ def run_remote_stage(
     for result in results:
         if progress is None:
             progress = Progress(stage.name, show_bar=show_bar)
+        progress.begin(result.label)  # logged when the item is done, not when it starts
         merge_item_result(stage, result)
         progress.step()
         yield from result.outputs

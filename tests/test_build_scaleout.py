@@ -121,7 +121,8 @@ def test_ray_engine_writes_the_same_corpus_row_for_row(
         raw=archive, out=tmp_path / "out", cache=tmp_path / "cache", engine="ray", chunk_pairs=CHUNK
     )
     result = build_corpus(options)
-    assert result.stats["engine"] == "ray" and result.stats["aligned_pairs"] == N_PAIRS
+    failed = result.manifest["documents"]["failed_pairs"]
+    assert result.stats["engine"] == "ray" and result.stats["aligned_pairs"] == N_PAIRS, failed
     ours = pd.read_parquet(tmp_path / "out" / "en-zh")
     theirs = pd.read_parquet(reference / "en-zh")
     assert len(ours) > 20 * N_PAIRS
