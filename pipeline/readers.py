@@ -200,11 +200,14 @@ def decode_html(data: bytes, name: str) -> tuple[str, str]:
     from other single-byte encodings), then the same detection as for text files.
 
     A declared charset that does not decode the bytes strictly is ignored rather
-    than trusted, since the declaration is then demonstrably wrong.
+    than trusted, since the declaration is then demonstrably wrong. So is one on a page
+    whose non-ASCII bytes are valid UTF-8: other encodings practically never form valid
+    multi-byte UTF-8 sequences, while Latin-1 decodes every byte, so trusting a wrong
+    single-byte label would turn a UTF-8 page into mojibake without any error.
     """
     boms = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
     match = _META_CHARSET_RE.search(data[:4096])
-    if match and not data.startswith(boms):
+    if match and not data.startswith(boms) and not _is_multibyte_utf8(data):
         declared = match.group(1).decode("ascii").lower()
         try:
             codec = codecs.lookup(declared).name
@@ -220,6 +223,17 @@ def decode_html(data: bytes, name: str) -> tuple[str, str]:
             else:
                 return _normalise_decoded(text, codec, name, reject_blank=False), codec
     return decode_text(data, name, reject_blank=False)
+
+
+def _is_multibyte_utf8(data: bytes) -> bool:
+    """True when ``data`` has non-ASCII bytes and all of it is strict UTF-8."""
+    if data.isascii():
+        return False
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _utf16_without_bom(data: bytes) -> str | None:

@@ -234,6 +234,18 @@ def test_html_false_charset_declaration_is_not_trusted(tmp_path: Path) -> None:
     assert (source.encoding, paragraphs_of(source)) == ("gb18030", ["大会，回顾其决议"])
 
 
+@pytest.mark.parametrize("label", ["iso-8859-1", "latin1", "windows-1252"])
+def test_html_utf8_page_labelled_single_byte_is_read_as_utf8(tmp_path: Path, label: str) -> None:
+    """Valid UTF-8 with multi-byte characters is UTF-8 whatever the label says: Latin-1
+    decodes every byte, so a wrong single-byte label would otherwise turn a Chinese page
+    into mojibake, rejected as "language not recognised" without a word on the cause."""
+    path = tmp_path / "mislabelled.html"
+    text = "大会，回顾其第77/195号决议，“扫盲”"
+    path.write_bytes(f'<meta charset="{label}"><p>{text}</p>'.encode())
+    source = read_source(path)
+    assert (source.encoding, paragraphs_of(source)) == ("utf-8", [text])
+
+
 # --- DOCX -----------------------------------------------------------------------------
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
