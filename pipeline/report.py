@@ -26,6 +26,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from pipeline import __version__
+from pipeline.data import symbol_slug
 
 #: Longest side of a similarity picture, in pixels; bigger matrices are averaged down.
 MAX_PICTURE_PX = 360
@@ -225,7 +226,7 @@ def render_document(doc: ReportDocument, *, low_score: float) -> str:
     mean = sum(scored) / len(scored) if scored else float("nan")
     low = sum(1 for r in doc.rows if r.en and r.zh and r.score < low_score)
     rejected = sum(1 for r in doc.rows if r.reject_reason)
-    anchor = escape("doc-" + doc.symbol.replace("/", "-"))
+    anchor = escape("doc-" + symbol_slug(doc.symbol))  # an HTML id: no spaces
     parts = [
         f"<section class='document' id='{anchor}'>",
         f"<h2>{escape(doc.symbol)}</h2>",

@@ -29,8 +29,11 @@ RED = (255, 0, 0)
 LOW_BG = (255, 208, 208)  # tr.low td background in report.py's CSS
 
 
-def chromium(html: Path, tmp: Path, *, screenshot: bool = False) -> tuple[str, Path | None]:
-    """Render ``html`` in headless Chromium; return the DOM after load (and a screenshot)."""
+def chromium(
+    html: Path, tmp: Path, *, screenshot: bool = False, height: int = 2400
+) -> tuple[str, Path | None]:
+    """Render ``html`` in headless Chromium; return the DOM after load (and a screenshot
+    of the top ``height`` pixels of the page)."""
     binary = shutil.which("chromium") or shutil.which("chromium-browser")
     assert binary, "chromium is required (Debian package `chromium`; .ci/run installs it)"
     base = [
@@ -55,7 +58,7 @@ def chromium(html: Path, tmp: Path, *, screenshot: bool = False) -> tuple[str, P
     if screenshot:
         shot = tmp / "shot.png"
         subprocess.run(
-            [*base, "--window-size=1400,2400", f"--screenshot={shot}", html.as_uri()],
+            [*base, f"--window-size=1400,{height}", f"--screenshot={shot}", html.as_uri()],
             capture_output=True,
             timeout=120,
             check=True,
@@ -161,7 +164,8 @@ def test_seed_report_renders_in_chromium(tmp_path: Path, seed_corpus: BuiltCorpu
     import pandas as pd
 
     report = seed_corpus.out / "report.html"
-    dom, shot = chromium(report, tmp_path, screenshot=True)
+    # the whole page: the low-scoring rows of 75/58 (op6, fn2) are far below the top
+    dom, shot = chromium(report, tmp_path, screenshot=True, height=12000)
     assert "<script" not in dom.lower()
     sections = re.findall(r"<section class=\"document\" id=\"([^\"]+)\"", dom)
     assert sections == ["doc-A-RES-75-58"]
@@ -207,3 +211,13 @@ def test_streamed_report_lists_failed_pairs(tmp_path: Path) -> None:
         render_failures([("A/RES/3/3", "alignment failed: ValueError: <bad>")]) + "</body>",
     )
     assert "alignment failed: ValueError: &lt;bad&gt;" in html
+
+
+def test_document_anchor_is_a_valid_html_id() -> None:
+    """HTML ids hold no spaces; a resolution in parts has one in its symbol ("77/126 B")."""
+    from dataclasses import replace
+
+    doc = replace(hand_made_document(), symbol="A/RES/77/126 B")
+    ids = re.findall(r"id=['\"]([^'\"]*)['\"]", render_report([doc], low_score=0.5))
+    assert "doc-A-RES-77-126-B" in ids
+    assert all(not re.search(r"\s", i) for i in ids)
