@@ -86,8 +86,9 @@ _EN_DATE_RE = re.compile(rf"^(\d{{1,2}})\s+({_MONTH_ALT})\s+(\d{{4}})$")
 _ZH_DATE_RE = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日$")
 _EN_MEETING_RE = re.compile(r"^(\d{1,4})(?:st|nd|rd|th)\s+plenary\s+meeting$", re.IGNORECASE)
 _ZH_MEETING_RE = re.compile(r"^第\s*(\d{1,4})\s*次全体会议$")
-_TITLE_RE = re.compile(r"^((?:ES-|S-)?\d{1,3})/(\d{1,4})\s*\.\s*(\S.*)$")
-_SYMBOL_RE = re.compile(r"\bA/RES/((?:ES-|S-)?\d{1,3})/(\d{1,4})\b")
+# A resolution adopted in parts carries a part letter: "77/126 A. Title", "A/RES/77/126 B".
+_TITLE_RE = re.compile(r"^((?:ES-|S-)?\d{1,3})/(\d{1,4})(?: ?([A-Z]))?\s*\.\s*(\S.*)$")
+_SYMBOL_RE = re.compile(r"\bA/RES/((?:ES-|S-)?\d{1,3})/(\d{1,4})(?: ?([A-Z]))?\b")
 _INTRO_RE = re.compile(r"^(?:The\s+General\s+Assembly\s*,?|大会\s*[，,])$")
 _DISTR_RE = re.compile(r"^(?:Distr\.?\s*:|Original\s*:|Distribution\s*:)", re.IGNORECASE)
 _EN_SESSION_RE = re.compile(r"^([A-Z][a-z]+(?:[- ][a-z]+)?)\s+session$")
@@ -115,7 +116,8 @@ _MARKED_LEAD_RE = re.compile(r"^\*{1,3}([^*\n]{1,60}?)\*{1,3}")
 # before them in the printed layout (001: "...destruction**Resolution adopted ...").
 _STRONG_HEADER_RE = re.compile(
     r"^(?:Resolution\s+adopted\s+by|\[\s*\**\s*on\s+the\s+report|\[\s*\**\s*without\s+"
-    r"reference|(?:ES-|S-)?\d{1,3}/\d{1,4}\.\s|The\s+General\s+Assembly,|Agenda\s+items?\s"
+    r"reference|(?:ES-|S-)?\d{1,3}/\d{1,4}(?: ?[A-Z])?\.\s|The\s+General\s+Assembly,"
+    r"|Agenda\s+items?\s"
     r"|\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日大会决议|\[根据|大会[，,]\s*$|议程项目)"
 )
 _PAGE_NUMBER_RE = re.compile(r"^(\d{1,3})\s*/\s*(\d{1,3})$")
@@ -207,7 +209,7 @@ def parse_document(text: str, source_file: str, sha256: str) -> Document:
         if para.kind == "title":
             match = _TITLE_RE.match(plain(para.raw))
             if match and symbol is None:
-                symbol = f"A/RES/{match.group(1)}/{match.group(2)}"
+                symbol = _resolution_symbol(match.group(1), match.group(2), match.group(3))
                 meta.title = block.text
         _read_header_metadata(block.text, language, meta)
         head_symbols.extend(_SYMBOL_RE.findall(block.text))
@@ -218,7 +220,7 @@ def parse_document(text: str, source_file: str, sha256: str) -> Document:
     closing_blocks = [b for b in body_blocks if b.kind == "closing"]
     body_blocks = [b for b in body_blocks if b.kind != "closing"]
 
-    explicit = sorted({f"A/RES/{a}/{b}" for a, b in head_symbols})
+    explicit = sorted({_resolution_symbol(*found) for found in head_symbols})
     if symbol is None:
         if len(explicit) > 1:
             raise RejectedInput(source_file, f"conflicting symbols {', '.join(explicit)}")
@@ -282,12 +284,17 @@ def detect_language(text: str) -> str | None:
 # --- lines and units ------------------------------------------------------------------
 
 
+def _resolution_symbol(session: str, number: str, part: str | None) -> str:
+    """``A/RES/75/58``, or ``A/RES/77/126 B`` for part B of a resolution in parts."""
+    return f"A/RES/{session}/{number}" + (f" {part}" if part else "")
+
+
 def _title_hint(text: str) -> str | None:
     """The title as printed on the "75/58. Title" line, to recognise running heads."""
     for line in text.split("\n"):
         match = _TITLE_RE.match(plain(line))
         if match:
-            return match.group(3)
+            return match.group(4)
     return None
 
 
@@ -645,7 +652,7 @@ def _make_block(para: _Para, lang: str) -> Block:
     if para.kind == "title":
         match = _TITLE_RE.match(text)
         if match:
-            text = match.group(3)
+            text = match.group(4)
     return Block(kind=para.kind, text=text, number=para.number, lead=lead, footnote_refs=refs)
 
 

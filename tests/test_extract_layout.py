@@ -136,3 +136,17 @@ def test_numbered_paragraph_without_text_is_rejected() -> None:
     text = EN.replace("52nd plenary meeting", "(a)\n\n52nd plenary meeting")
     with pytest.raises(RejectedInput, match=r"new\.txt: .*subparagraph \(a\).*no text"):
         parse_document(text, "new.txt", "0")
+
+
+@pytest.mark.parametrize("part", ["A", "B"])
+def test_multi_part_resolution_keeps_its_part_letter(part: str) -> None:
+    """GA resolutions in parts ("77/126 A", "77/126 B") are separate documents: the
+    letter is part of the symbol, so parts A and B do not collide as duplicates."""
+    text = EN.replace("79/150. Literacy", f"79/150 {part}. Literacy")
+    doc = parse_document(f"A/RES/79/150 {part}\n\n{text}", "new.txt", "0")
+    assert doc.symbol == f"A/RES/79/150 {part}"
+    assert doc.metadata.title == "Literacy for life"
+    assert doc.metadata.session == 79
+    assert "A/RES/79/150" not in " ".join(b.text for b in doc.blocks)  # running head gone
+    zh = ZH.replace("79/150.", f"79/150 {part}.")
+    assert parse_document(zh, "new.txt", "0").symbol == f"A/RES/79/150 {part}"
