@@ -87,7 +87,10 @@ class Document:
         """Stable, unique key per block (``op5``, ``op5a``, ``pre3``, ``fn2``, ``head1``).
 
         Unnumbered kinds get their ordinal; a sub-paragraph is keyed under the operative
-        paragraph it follows, so ids stay stable when other paragraphs change.
+        paragraph it follows, so ids stay stable when other paragraphs change. One
+        without a letter is ``op2-1`` (``op21`` would be operative 21's key). A number
+        seen again (an annex numbering its paragraphs 1, 2 ... after the resolution's)
+        gets ``_2``, ``_3``: the keys make sentence and row ids, which must be unique.
         """
         keys: list[str] = []
         counts: dict[str, int] = {}
@@ -100,12 +103,22 @@ class Document:
             elif block.kind == "footnote" and block.number:
                 keys.append(f"fn{block.number}")
             elif block.kind == "subparagraph":
-                keys.append(f"{last_op or 'sub'}{block.number or counts[block.kind]}")
+                label = block.number or f"-{counts[block.kind]}"
+                keys.append(f"{last_op or 'sub'}{label}")
             elif block.kind == "title":
                 keys.append("title" if counts["title"] == 1 else f"title{counts['title']}")
             else:
                 keys.append(f"{_KEY_PREFIX[block.kind]}{counts[block.kind]}")
-        return keys
+        unique: list[str] = []
+        taken: set[str] = set()
+        for key in keys:
+            candidate, n = key, 1
+            while candidate in taken:
+                n += 1
+                candidate = f"{key}_{n}"
+            taken.add(candidate)
+            unique.append(candidate)
+        return unique
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
