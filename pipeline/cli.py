@@ -263,6 +263,12 @@ def build_command(
     from pipeline.embed import EncoderError
     from pipeline.filters import FilterOptions
 
+    try:
+        filters = FilterOptions(
+            min_score=min_score, max_len_ratio=max_len_ratio, lang_check=lang_check
+        )
+    except ValueError as err:
+        raise click.BadParameter(str(err)) from err
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("[build] %(message)s"))
     build_log = logging.getLogger("pipeline.build")
@@ -273,9 +279,7 @@ def build_command(
         raw=raw_dir,
         out=out_dir,
         model=model,
-        filters=FilterOptions(
-            min_score=min_score, max_len_ratio=max_len_ratio, lang_check=lang_check
-        ),
+        filters=filters,
         cache=cache_dir,
         engine=engine,
         workers=workers,

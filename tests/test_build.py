@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pytest
 import yaml
 from conftest import BuiltCorpus
 from lxml import etree
@@ -170,3 +171,26 @@ def test_bad_output_folder_is_refused(tmp_path: Path, seed_corpus: BuiltCorpus) 
     )
     assert missing.returncode != 0 and "raw folder does not exist" in missing.stderr
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(
+    "option, reason",
+    [
+        (["--min-score", "nan"], "min_score must be a finite number"),
+        (["--min-score", "inf"], "min_score must be a finite number"),
+    ],
+)
+def test_bad_filter_option_is_one_clean_error(
+    tmp_path: Path, option: list[str], reason: str
+) -> None:
+    """A NaN threshold would silently keep everything; the CLI says so in one line."""
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    out = tmp_path / "o"
+    result = CliRunner().invoke(main, ["build", "--raw", "data/raw", "--out", str(out), *option])
+    assert result.exit_code == 2, result.output
+    assert reason in result.output
+    assert isinstance(result.exception, SystemExit)  # a clean exit, not a traceback
+    assert not out.exists()
