@@ -60,6 +60,7 @@ from pipeline.report import (
     ReportRow,
     ReportWriter,
     block_mean,
+    downsample_factors,
 )
 from pipeline.runner import BarrierStage, Engine, LocalEngine, Stage, StageStats, run_stages
 from pipeline.write import (
@@ -831,8 +832,7 @@ def similarity_matrix(en: np.ndarray, zh: np.ndarray, max_side: int = MAX_PICTUR
     n, m = en.shape[0], zh.shape[0]
     if n == 0 or m == 0:
         return np.zeros((0, 0), dtype=np.float32)
-    row_step = -(-n // max_side)
-    col_step = -(-m // max_side)
+    row_step, col_step = downsample_factors(n, m, max_side)
     rows_per_block = row_step * max(1, 1024 // row_step)
     parts = [
         block_mean(en[start : start + rows_per_block] @ zh.T, row_step, col_step)
@@ -950,6 +950,11 @@ class WriteStage(Stage[DecidedDocument, None]):
             else:
                 self.not_exported += 1
         self.report.add_document(report_document(item))
+        # A sink yields nothing, so the base class would report out=0: its output is
+        # the documents it wrote, and the log and manifest should say so.
+        self.stats.items_out += 1
+        self.stats.counters["sentence_rows"] += len(item.sentences)
+        self.stats.counters["paragraph_rows"] += len(item.paragraphs)
         yield from ()  # a generator, so the stage's clock runs while this writes
 
     def finish(self) -> Iterator[None]:

@@ -83,11 +83,16 @@ def block_mean(matrix: np.ndarray, fy: int, fx: int) -> np.ndarray:
     return np.nanmean(blocks, axis=(1, 3)).astype(np.float32)
 
 
+def downsample_factors(rows: int, cols: int, max_side: int = MAX_PICTURE_PX) -> tuple[int, int]:
+    """Block sizes (rows, cols) that bring a ``rows`` x ``cols`` matrix to at most
+    ``max_side`` on each side: one rule for pictures made whole or in row blocks."""
+    return max(1, -(-rows // max_side)), max(1, -(-cols // max_side))
+
+
 def downsample(matrix: np.ndarray, max_side: int = MAX_PICTURE_PX) -> np.ndarray:
     """Block-average ``matrix`` so neither side exceeds ``max_side`` (a picture of a
     4,000-sentence document stays a few hundred pixels and a few kilobytes)."""
-    rows, cols = matrix.shape
-    return block_mean(matrix, max(1, -(-rows // max_side)), max(1, -(-cols // max_side)))
+    return block_mean(matrix, *downsample_factors(*matrix.shape, max_side))
 
 
 def encode_png(rgb: np.ndarray) -> bytes:

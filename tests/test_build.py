@@ -56,6 +56,7 @@ def test_manifest_records_settings_counts_and_files(seed_corpus: BuiltCorpus) ->
     assert stages["read"]["items_in"] == 6 and stages["read"]["items_out"] == 4
     assert stages["read"]["dropped"] == {"rejected": 2}
     assert stages["pair"]["items_out"] == 1 and stages["pair"]["dropped"] == {"unpaired": 2}
+    assert stages["write"]["items_in"] == stages["write"]["items_out"] == 1  # docs written
     for name, entry in m["files"].items():
         for item in entry["files"]:
             path = seed_corpus.out / item["path"]
@@ -90,6 +91,7 @@ def test_cli_prints_summary_and_logs_stages(seed_corpus: BuiltCorpus) -> None:
     for stage in ("read", "pair", "align", "decide", "write"):
         assert f"[build] stage {stage}: started" in log
     assert "rejected empty.txt" in log
+    assert "[build] stage write: done, in=1 out=1" in log
     assert "\r" not in log
 
 
@@ -101,6 +103,9 @@ def test_stats_json_counts_work(seed_corpus: BuiltCorpus) -> None:
     align = next(s for s in stats["stages"] if s["name"] == "align")
     embed = next(s for s in stats["stages"] if s["name"] == "embed")
     assert align["seconds"] > 0 and "load_encoder" in embed["timings"]
+    write = next(s for s in stats["stages"] if s["name"] == "write")
+    sentences = pd.read_parquet(seed_corpus.out / "en-zh")
+    assert write["counters"]["sentence_rows"] == len(sentences)
 
 
 def test_tmx_is_valid_and_matches_the_dataset(seed_corpus: BuiltCorpus) -> None:

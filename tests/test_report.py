@@ -9,10 +9,12 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
+import pytest
 from conftest import BuiltCorpus
 from PIL import Image
 
 from pipeline.report import (
+    MAX_PICTURE_PX,
     ReportDocument,
     ReportRow,
     block_mean,
@@ -221,3 +223,18 @@ def test_document_anchor_is_a_valid_html_id() -> None:
     ids = re.findall(r"id=['\"]([^'\"]*)['\"]", render_report([doc], low_score=0.5))
     assert "doc-A-RES-77-126-B" in ids
     assert all(not re.search(r"\s", i) for i in ids)
+
+
+@pytest.mark.parametrize("n, m", [(5, 7), (2500, 900), (1500, 3100)])
+def test_row_blocked_similarity_equals_whole_matrix_downsampled(n: int, m: int) -> None:
+    """The build computes the picture in row blocks (never the full matrix of a long
+    document); it must be the picture of the full matrix, up to its float16 storage."""
+    from pipeline.build import similarity_matrix
+
+    rng = np.random.default_rng(7)
+    en = rng.standard_normal((n, 16)).astype(np.float32)
+    zh = rng.standard_normal((m, 16)).astype(np.float32)
+    blocked = similarity_matrix(en, zh)
+    whole = downsample(en @ zh.T)
+    assert blocked.shape == whole.shape and max(blocked.shape) <= MAX_PICTURE_PX
+    np.testing.assert_allclose(blocked, whole, atol=0.05, rtol=0.002)
