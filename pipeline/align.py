@@ -136,6 +136,14 @@ class AlignParams:
             value = getattr(self, name)
             if value is not None and not math.isfinite(value):
                 raise ValueError(f"{name} must be a finite number, not {value!r}")
+        # A positive "penalty" pays the DP for leaving sentences out: pairs that a 1-1
+        # bead scores below 2 * skip_penalty are then split into 1-0 + 0-1, and at 0.5 or
+        # more nothing aligns. It is always a sign flipped by mistake.
+        if self.skip_penalty > 0:
+            raise ValueError(
+                f"skip_penalty must be <= 0 (a cost), not {self.skip_penalty!r}: a positive "
+                "value rewards leaving sentences unaligned"
+            )
 
 
 @dataclass

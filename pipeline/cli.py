@@ -95,7 +95,12 @@ def _read_sentence_file(path: Path) -> list[str]:
     default=None,
     help="Longest run of sentences on one side of a bead (default 4).",
 )
-@click.option("--skip-penalty", type=float, default=None, help="Score of a 1-0/0-1 bead.")
+@click.option(
+    "--skip-penalty",
+    type=float,
+    default=None,
+    help="Score of a 1-0/0-1 bead, <= 0 (default -0.25; closer to 0 leaves more unaligned).",
+)
 @click.option(
     "--cache-dir",
     type=click.Path(file_okay=False, path_type=Path),

@@ -337,3 +337,10 @@ def test_non_finite_params_rejected(field: str, value: float) -> None:
     """A NaN or infinite score term poisons the DP ("band does not connect" deep inside)."""
     with pytest.raises(ValueError, match=field):
         AlignParams(**{field: value})
+
+
+def test_positive_skip_penalty_rejected() -> None:
+    """A positive skip 'penalty' rewards unaligned sentences: a flipped sign, refused."""
+    with pytest.raises(ValueError, match="skip_penalty must be <= 0"):
+        AlignParams(skip_penalty=0.1)
+    assert AlignParams(skip_penalty=0.0).skip_penalty == 0.0

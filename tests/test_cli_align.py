@@ -99,8 +99,8 @@ def test_unknown_model_is_a_clean_error(files: tuple[Path, Path]) -> None:
     assert "labse9" in result.output and "unknown" in result.output
 
 
-@pytest.mark.parametrize("value", ["nan", "inf"])
-def test_non_finite_skip_penalty_is_a_clean_error(files: tuple[Path, Path], value: str) -> None:
+@pytest.mark.parametrize("value", ["nan", "inf", "0.3"])
+def test_bad_skip_penalty_is_a_clean_error(files: tuple[Path, Path], value: str) -> None:
     result = CliRunner().invoke(main, ["align-text", *map(str, files), "--skip-penalty", value])
     assert result.exit_code == 1, result.output
     assert "skip_penalty" in result.output
