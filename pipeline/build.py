@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from pipeline import __version__
-from pipeline.data import Bead, Document, DocumentPair, Rejected, RejectedInput, Sentence
+from pipeline.data import Bead, Block, Document, DocumentPair, Rejected, RejectedInput, Sentence
 from pipeline.filters import FilterOptions, length_ratio, reject_reason
 from pipeline.prefetch import (
     DEFAULT_CHUNK_PAIRS,
@@ -268,14 +268,36 @@ def _join(texts: list[str], lang: str) -> str:
     return ("" if lang == "zh" else " ").join(parts)
 
 
-def _row_common(
-    pair: DocumentPair, *, model: str, en_tokens: int, zh_tokens: int
+def _bead_row(
+    aligned: AlignedDocument,
+    bead: Bead,
+    *,
+    key: str,
+    block: Block,
+    para_no: int | None,
+    en_text: str,
+    zh_text: str,
+    ids: dict[str, list[str]],
+    en_tokens: int,
+    zh_tokens: int,
 ) -> dict[str, Any]:
-    session = pair.en.metadata.session or pair.zh.metadata.session
+    """The columns a sentence row and a paragraph row share; ``ids`` holds the
+    granularity's own id-list columns (en_sent_ids/zh_sent_ids or en_para_ids/...)."""
+    pair = aligned.pair
     return {
+        "id": f"{pair.symbol}:{key}",
         "symbol": pair.symbol,
-        "session": session,
+        "session": pair.en.metadata.session or pair.zh.metadata.session,
         "pair": PAIR,
+        "kind": block.kind,
+        "para_no": para_no,
+        "en": en_text,
+        "zh": zh_text,
+        "translation": {"en": en_text, "zh": zh_text},
+        **ids,
+        "align_type": bead.type,
+        "score": float(bead.score),
+        "margin": float(bead.margin),
         "len_ratio": length_ratio(en_tokens, zh_tokens),
         "en_tokens": en_tokens,
         "zh_tokens": zh_tokens,
@@ -283,7 +305,7 @@ def _row_common(
         "source_zh": pair.zh.source_file,
         "sha256_en": pair.en.sha256,
         "sha256_zh": pair.zh.sha256,
-        "model": model,
+        "model": aligned.model,
         "version": __version__,
     }
 
@@ -312,26 +334,20 @@ def sentence_rows(aligned: AlignedDocument) -> list[dict[str, Any]]:
             para_no = zh_labels[zh_sents[0].block][1]
         en_text = _join([s.text for s in en_sents], "en")
         zh_text = _join([s.text for s in zh_sents], "zh")
-        row = {
-            "id": f"{pair.symbol}:{first_id}",
-            "kind": block.kind,
-            "para_no": para_no,
-            "en": en_text,
-            "zh": zh_text,
-            "translation": {"en": en_text, "zh": zh_text},
-            "en_sent_ids": [s.id for s in en_sents],
-            "zh_sent_ids": [s.id for s in zh_sents],
-            "align_type": bead.type,
-            "score": float(bead.score),
-            "margin": float(bead.margin),
-        }
-        row.update(
-            _row_common(
-                pair,
-                model=aligned.model,
-                en_tokens=sum(s.tokens for s in en_sents),
-                zh_tokens=sum(s.tokens for s in zh_sents),
-            )
+        row = _bead_row(
+            aligned,
+            bead,
+            key=first_id,
+            block=block,
+            para_no=para_no,
+            en_text=en_text,
+            zh_text=zh_text,
+            ids={
+                "en_sent_ids": [s.id for s in en_sents],
+                "zh_sent_ids": [s.id for s in zh_sents],
+            },
+            en_tokens=sum(s.tokens for s in en_sents),
+            zh_tokens=sum(s.tokens for s in zh_sents),
         )
         rows.append(row)
     return rows
@@ -361,26 +377,20 @@ def paragraph_rows(aligned: AlignedDocument) -> list[dict[str, Any]]:
             block = pair.zh.blocks[first]
         en_text = _join([pair.en.blocks[i].text for i in bead.src], "en")
         zh_text = _join([pair.zh.blocks[i].text for i in bead.tgt], "zh")
-        row = {
-            "id": f"{pair.symbol}:{key}",
-            "kind": block.kind,
-            "para_no": para_no,
-            "en": en_text,
-            "zh": zh_text,
-            "translation": {"en": en_text, "zh": zh_text},
-            "en_para_ids": [en_labels[i][0] for i in bead.src],
-            "zh_para_ids": [zh_labels[i][0] for i in bead.tgt],
-            "align_type": bead.type,
-            "score": float(bead.score),
-            "margin": float(bead.margin),
-        }
-        row.update(
-            _row_common(
-                pair,
-                model=aligned.model,
-                en_tokens=sum(en_tokens_per_block[i] for i in bead.src),
-                zh_tokens=sum(zh_tokens_per_block[i] for i in bead.tgt),
-            )
+        row = _bead_row(
+            aligned,
+            bead,
+            key=key,
+            block=block,
+            para_no=para_no,
+            en_text=en_text,
+            zh_text=zh_text,
+            ids={
+                "en_para_ids": [en_labels[i][0] for i in bead.src],
+                "zh_para_ids": [zh_labels[i][0] for i in bead.tgt],
+            },
+            en_tokens=sum(en_tokens_per_block[i] for i in bead.src),
+            zh_tokens=sum(zh_tokens_per_block[i] for i in bead.tgt),
         )
         rows.append(row)
     return rows
