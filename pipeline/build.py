@@ -116,6 +116,9 @@ class BuildOptions:
     num_gpus: float = 0.0
     #: Device for st: models ("cpu", "cuda"); None lets the encoder choose.
     device: str | None = None
+    #: Texts per forward pass of st: models (a GPU wants 128-512; the bundled models
+    #: batch internally and ignore it).
+    batch_size: int = 64
 
     @property
     def cache_dir(self) -> Path:
@@ -681,6 +684,7 @@ class EmbedStage(Stage[PairChunk, PrefetchedPair]):
                 self.options.model,
                 cache_dir=self.options.cache_dir / "embed",
                 device=self.options.device,
+                batch_size=self.options.batch_size,
             )
             inner = getattr(self.encoder, "inner", None)
             if isinstance(getattr(inner, "threads", None), int):
@@ -754,7 +758,9 @@ class AlignStage(Stage[PrefetchedPair, AlignedDocument]):
             from pipeline.embed import load_encoder
 
             started = time.perf_counter()
-            self._single = load_encoder(self.options.model, device=self.options.device)
+            self._single = load_encoder(
+                self.options.model, device=self.options.device, batch_size=self.options.batch_size
+            )
             self.stats.add_time("load_encoder", time.perf_counter() - started)
         return self._single
 
@@ -1230,7 +1236,11 @@ def build_manifest(
         "version": __version__,
         "pair": PAIR,
         "raw": str(options.raw),
-        "model": {"spec": options.model, "name": models[0] if len(models) == 1 else models},
+        "model": {
+            "spec": options.model,
+            "name": models[0] if len(models) == 1 else models,
+            "batch_size": options.batch_size,
+        },
         "align_params": _align_params_dict(options.align_params),
         "filters": options.filters.to_dict(),
         "documents": {

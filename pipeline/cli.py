@@ -241,6 +241,13 @@ def eval_command(test: Path, gold: Path) -> None:
     help="Document pairs whose texts are embedded in one encoder call.",
 )
 @click.option("--device", default=None, help="Device for st: models (cpu, cuda).")
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=64,
+    show_default=True,
+    help="Texts per forward pass of st: models (128-512 on a GPU).",
+)
 def build_command(
     raw_dir: Path,
     out_dir: Path,
@@ -256,6 +263,7 @@ def build_command(
     num_gpus: float,
     chunk_pairs: int,
     device: str | None,
+    batch_size: int,
 ) -> None:
     """Build the corpus: extract, pair, align and write Parquet, TMX, Moses and a report.
 
@@ -293,6 +301,7 @@ def build_command(
         num_gpus=num_gpus,
         chunk_pairs=chunk_pairs,
         device=device,
+        batch_size=batch_size,
     )
     try:
         result = build_corpus(options)

@@ -48,7 +48,7 @@ def test_manifest_records_settings_counts_and_files(seed_corpus: BuiltCorpus) ->
     m = manifest(seed_corpus)
     assert m["tool"] == "un-parallel-pipeline"
     assert m["version"] == __version__
-    assert m["model"] == {"spec": "use-m", "name": "use-m"}
+    assert m["model"] == {"spec": "use-m", "name": "use-m", "batch_size": 64}
     assert m["filters"] == {"min_score": None, "max_len_ratio": None, "lang_check": True}
     assert m["align_params"]["max_overlap"] >= 1
     stages = {s["name"]: s for s in m["stages"]}
