@@ -161,3 +161,31 @@ def test_dataset_card_front_matter() -> None:
     configs = {c["config_name"]: c for c in front["configs"]}
     assert configs["sentences"]["data_files"][0]["path"] == "en-zh/*.parquet"
     assert configs["paragraphs"]["data_files"][0]["path"] == "en-zh-paragraphs/*.parquet"
+
+
+def test_rows_written_per_document_are_gathered_into_row_groups(tmp_path: Path) -> None:
+    """One write per document must not mean one row group per document (95,000 tiny
+    groups: slow scans, a footer held in memory until close)."""
+    writer = ParquetTableWriter(tmp_path / "t", SENTENCE_SCHEMA, rows_per_group=5)
+    for doc in range(6):  # 6 documents of 2 rows: groups of 5, 5 and 2
+        writer.write_rows([make_row(10 * doc + i) for i in (1, 2)])
+    writer.write_rows([])
+    (path,) = writer.close()
+    meta = pq.ParquetFile(path).metadata
+    assert [meta.row_group(g).num_rows for g in range(meta.num_row_groups)] == [5, 5, 2]
+    ids = pq.read_table(path).column("id").to_pylist()
+    assert ids == [f"A/RES/1/1:op{10 * d + i}:s1" for d in range(6) for i in (1, 2)]
+    assert writer.rows == 12
+
+
+def test_row_groups_never_straddle_shards(tmp_path: Path) -> None:
+    writer = ParquetTableWriter(tmp_path / "t", SENTENCE_SCHEMA, rows_per_shard=4, rows_per_group=3)
+    writer.write_rows([make_row(i) for i in range(1, 11)])
+    files = writer.close()
+    groups = []
+    for f in files:
+        meta = pq.ParquetFile(f).metadata
+        groups.append([meta.row_group(g).num_rows for g in range(meta.num_row_groups)])
+    assert groups == [[3, 1], [3, 1], [2]]
+    ids = [i for f in files for i in pq.read_table(f).column("id").to_pylist()]
+    assert ids == [f"A/RES/1/1:op{i}:s1" for i in range(1, 11)]
