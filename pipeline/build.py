@@ -114,6 +114,8 @@ class BuildOptions:
     #: Ray: embedding actors, and GPUs per actor (0: CPU).
     embed_actors: int = 1
     num_gpus: float = 0.0
+    #: Ray: items per Ray dataset; bounds the driver's memory (see ``RayEngine._results``).
+    ray_window_items: int = 512
     #: Device for st: models ("cpu", "cuda"); None lets the encoder choose.
     device: str | None = None
     #: Texts per forward pass of st: models (a GPU wants 128-512; the bundled models
@@ -1118,6 +1120,7 @@ def make_engine(
             address=options.ray_address,
             num_actors=options.embed_actors,
             num_gpus=options.num_gpus,
+            window_items=options.ray_window_items,
         )
     raise BuildError(f"engine {options.engine!r} is not available; use 'local' or 'ray'")
 

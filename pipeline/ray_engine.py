@@ -68,6 +68,7 @@ class RayEngine:
         num_actors: int = 1,
         num_gpus: float = 0.0,
         cpus_per_task: float = 1.0,
+        window_items: int = 512,
     ) -> None:
         self.tasks = {s.name for s in tasks}
         self.actors = {s.name for s in actors}
@@ -75,6 +76,9 @@ class RayEngine:
         self.num_actors = max(1, num_actors)
         self.num_gpus = num_gpus
         self.cpus_per_task = cpus_per_task
+        #: Items per Ray dataset (see ``_results``); an actor pool starts once per window,
+        #: so the embed stage's windows of chunks (16 pairs each) span 8,192 pairs.
+        self.window_items = max(1, window_items)
         self._local = LocalEngine()
         self._started_ray = False
 
@@ -101,9 +105,27 @@ class RayEngine:
         return run_remote_stage(stage, self._results(stage, items), show_bar=show_bar)
 
     def _results(self, stage: Stage[Any, Any], items: Iterable[Any]) -> Iterator[ItemResult]:
-        rows = [{"index": k, "item": pickle.dumps(item)} for k, item in enumerate(items)]
-        if not rows:
-            return
+        """The stage's results in input order, one dataset per window of items.
+
+        Windows bound the driver's memory: a dataset is made from a list, and one list
+        of every item of a 95,000-pair archive would hold the archive (0.25 MB a pair,
+        measured). Each window's dataset runs to completion before its results are
+        handed on, so no dataset sits half-consumed holding CPUs (or an actor pool) that
+        the next stage's dataset needs.
+        """
+        window: list[Any] = []
+        start = 0
+        for item in items:
+            window.append(item)
+            if len(window) >= self.window_items:
+                yield from self._window(stage, window, start)
+                start += len(window)
+                window = []
+        if window:
+            yield from self._window(stage, window, start)
+
+    def _window(self, stage: Stage[Any, Any], items: list[Any], start: int) -> list[ItemResult]:
+        rows = [{"index": start + k, "item": pickle.dumps(item)} for k, item in enumerate(items)]
         ray = self._ray()
         blob = pickle.dumps(stage)
         ds = ray.data.from_items(rows, override_num_blocks=min(len(rows), 200))
@@ -122,12 +144,13 @@ class RayEngine:
             )
         else:
             ds = ds.map(_task(blob), num_cpus=self.cpus_per_task)
-        expected = 0
+        results = []
         for row in ds.iter_rows():
+            expected = start + len(results)
             if int(row["index"]) != expected:  # preserve_order is what makes this hold
                 raise RuntimeError(f"ray returned item {row['index']}, expected {expected}")
-            expected += 1
-            yield pickle.loads(bytes(row["result"]))
+            results.append(pickle.loads(bytes(row["result"])))
+        return results
 
     def close(self) -> None:
         if self._started_ray:

@@ -117,8 +117,15 @@ def ray_session() -> Iterator[None]:
 def test_ray_engine_writes_the_same_corpus_row_for_row(
     archive: Path, reference: Path, tmp_path: Path, ray_session: None
 ) -> None:
+    # Windows of 3 items: every stage runs as several Ray datasets (20 files, 5 chunks, 10
+    # pairs), as a large archive does, and the order across windows must hold.
     options = BuildOptions(
-        raw=archive, out=tmp_path / "out", cache=tmp_path / "cache", engine="ray", chunk_pairs=CHUNK
+        raw=archive,
+        out=tmp_path / "out",
+        cache=tmp_path / "cache",
+        engine="ray",
+        chunk_pairs=CHUNK,
+        ray_window_items=3,
     )
     result = build_corpus(options)
     failed = result.manifest["documents"]["failed_pairs"]
