@@ -100,10 +100,10 @@ class ParquetTableWriter:
     """Streams rows into ``folder/<prefix>-NNNNN.parquet`` shards under a fixed schema.
 
     Rows are converted to Arrow as they arrive (a row that breaks the schema fails in
-    the call that wrote it, not at some later flush) and held until a row group of ``rows_per_group`` is
-    full, so memory stays bounded by one row group whatever the corpus size. An empty
-    table still gets one (empty) file, so readers see the columns rather than a missing
-    folder.
+    the call that wrote it, not at some later flush) and held until a row group of
+    ``rows_per_group`` is full, so memory stays bounded by one row group whatever the
+    corpus size. An empty table still gets one (empty) file, so readers see the columns
+    rather than a missing folder.
     """
 
     def __init__(
