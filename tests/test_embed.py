@@ -4,7 +4,6 @@ hub name from an offline Hugging Face cache), and the on-disk embedding cache.""
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import re
 import sqlite3
@@ -329,17 +328,40 @@ class HashEncoder:
         return np.array(rows, dtype=np.float32).reshape(len(texts), 8)
 
 
-def _fill_cache(cache_dir: str, start: int) -> int:
-    encoder = CachedEncoder(HashEncoder(), Path(cache_dir))
-    for i in range(start, start + 300, 30):
-        encoder.encode([f"sentence {j}" for j in range(i, i + 30)])
-    return encoder.texts_embedded
+FILL_CACHE = """
+import sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[3])
+from test_embed import HashEncoder
+from pipeline.embed import CachedEncoder
+encoder = CachedEncoder(HashEncoder(), Path(sys.argv[1]))
+start = int(sys.argv[2])
+for i in range(start, start + 300, 30):
+    encoder.encode([f"sentence {j}" for j in range(i, i + 30)])
+print(encoder.texts_embedded)
+"""
 
 
 def test_cache_shared_by_concurrent_processes(tmp_path: Path) -> None:
-    """Two builds writing one cache at once: no lost or broken rows, no lock errors."""
-    with multiprocessing.get_context("spawn").Pool(2) as pool:
-        embedded = pool.starmap(_fill_cache, [(str(tmp_path), 0), (str(tmp_path), 150)])
+    """Two builds writing one cache at once: no lost or broken rows, no lock errors.
+
+    Plain subprocesses with a timeout, not a multiprocessing.Pool: a Pool whose worker
+    dies loses the task and waits forever (seen once in CI), a subprocess cannot."""
+    tests = str(Path(__file__).parent)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", FILL_CACHE, str(tmp_path), str(start), tests],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for start in (0, 150)
+    ]
+    embedded = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        embedded.append(int(out.strip()))
     assert 450 <= sum(embedded) <= 600  # overlap 150-299 is embedded once or twice
     encoder = CachedEncoder(HashEncoder(), tmp_path)
     texts = [f"sentence {j}" for j in range(450)]
