@@ -345,8 +345,8 @@ print(encoder.texts_embedded)
 def test_cache_shared_by_concurrent_processes(tmp_path: Path) -> None:
     """Two builds writing one cache at once: no lost or broken rows, no lock errors.
 
-    Plain subprocesses with a timeout, not a multiprocessing.Pool: a Pool whose worker
-    dies loses the task and waits forever (seen once in CI), a subprocess cannot."""
+    Plain subprocesses with a timeout, not a multiprocessing.Pool: once in CI a Pool lost
+    a task (both workers idle, starmap waiting forever); a subprocess cannot hang so."""
     tests = str(Path(__file__).parent)
     procs = [
         subprocess.Popen(
