@@ -19,13 +19,13 @@ corpus: $(STAMP)
 	$(PY) -m pipeline build --raw data/raw --out data/aligned
 
 lint: $(STAMP)
-	$(PY) -m ruff check pipeline tests
+	$(PY) -m ruff check pipeline tests benchmarks
 
 test: lint
 	$(PY) -m pytest -q
 
 bench: $(STAMP)
-	$(PY) -m pipeline bench
+	$(PY) -m benchmarks
 
 clean:
 	rm -rf $(VENV) .cache

@@ -1,4 +1,4 @@
-"""`python -m pipeline bench`, run tiny: every section prints its rows and fields.
+"""`python -m benchmarks` (`make bench`), run tiny: every section prints its rows and fields.
 
 No timing assertions (timings belong to the benchmark, not to tests); the figures must
 only be present, numeric and in range.
@@ -11,8 +11,8 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from pipeline.bench import monotone_gold
-from pipeline.cli import main
+from benchmarks.__main__ import main
+from benchmarks.bench import monotone_gold
 
 NUMBER = r"-?\d+(?:\.\d+)?"
 
@@ -20,7 +20,6 @@ NUMBER = r"-?\d+(?:\.\d+)?"
 @pytest.fixture(scope="module")
 def output() -> str:
     args = [
-        "bench",
         "--sizes",
         "150,300",
         "--encode-sentences",
@@ -105,9 +104,27 @@ def test_e2e_rows_per_run(output: str) -> None:
 
 
 def test_bad_sizes_are_a_usage_error() -> None:
-    result = CliRunner().invoke(main, ["bench", "--sizes", "10,x"])
+    result = CliRunner().invoke(main, ["--sizes", "10,x"])
     assert result.exit_code == 2
     assert "--sizes" in result.output
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--e2e-runs", "local"),
+        ("--e2e-runs", "spark:2"),
+        ("--e2e-runs", "local:0"),
+        ("--e2e-sizes", "x"),
+        ("--timeout", "-1"),
+    ],
+)
+def test_bad_option_values_are_usage_errors(option: str, value: str) -> None:
+    """Every bad value is one usage line (exit 2), never a traceback (issue 10, item 7)."""
+    result = CliRunner().invoke(main, [option, value])
+    assert result.exit_code == 2, result.output
+    assert option in result.output
+    assert "Traceback" not in result.output
 
 
 def test_monotone_gold_merges_crossed_beads() -> None:

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from conftest import REPO, SEEDS
 
-from pipeline.archive import file_names, make_pair, write_archive
+from benchmarks.archive import file_names, make_pair, write_archive
 from pipeline.build import BuildOptions, build_corpus
 from pipeline.extract import extract_folder
 from pipeline.pair import pair_documents

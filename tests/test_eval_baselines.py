@@ -8,8 +8,8 @@ from functools import cache
 import numpy as np
 import pytest
 
-from pipeline import synth
-from pipeline.baselines import (
+from benchmarks import synth
+from benchmarks.baselines import (
     BertalignParams,
     MemoEncoder,
     VecalignParams,

@@ -1,4 +1,4 @@
-"""Stress-case generators (pipeline.synth): each edit must carry the right gold along."""
+"""Stress-case generators (benchmarks.synth): each edit must carry the right gold along."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline import synth
+from benchmarks import synth
 from pipeline.data import Block, Document
 from pipeline.evaluate import read_beads
 

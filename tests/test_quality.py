@@ -2,7 +2,7 @@
 
 Thresholds were set from measurements (README "Evaluation") with a small margin, so a
 regression of one or two beads fails. Ours is compared with our reimplementations of
-Bertalign's and Vecalign's algorithms (pipeline.baselines) on the *same* embeddings:
+Bertalign's and Vecalign's algorithms (benchmarks.baselines) on the *same* embeddings:
 one memoising encoder serves all three, so every method sees identical vectors for
 identical sentences and overlaps.
 """
@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import synth
+from benchmarks import synth
+from benchmarks.baselines import MemoEncoder, bertalign_align, vecalign_align
 from pipeline.align import align_texts
-from pipeline.baselines import MemoEncoder, bertalign_align, vecalign_align
 from pipeline.data import DocumentPair
 from pipeline.docalign import align_pair
 from pipeline.embed import load_encoder

@@ -144,9 +144,9 @@ def bench_encoders(names: list[str], sentences: list[str]) -> list[dict]:
 
 def child_main(argv: list[str] | None = None) -> None:
     """Runs in a subprocess: align one synthetic pair, print a JSON line of figures."""
+    from benchmarks.synth import synthetic_overlap_arrays
     from pipeline.align import align_embeddings
     from pipeline.evaluate import bead_pairs, score_alignments
-    from pipeline.synth import synthetic_overlap_arrays
 
     n, dim = (int(x) for x in (argv or sys.argv[1:])[:2])
     gold, src_ov, tgt_ov, src_len, tgt_len = synthetic_overlap_arrays(n, seed=n, dim=dim)
@@ -174,7 +174,7 @@ def child_main(argv: list[str] | None = None) -> None:
 def bench_aligner(sizes: list[int], dim: int, timeout_s: float) -> list[dict]:
     rows = []
     for n in sizes:
-        cmd = [sys.executable, "-c", "from pipeline.bench import child_main; child_main()"]
+        cmd = [sys.executable, "-c", "from benchmarks.bench import child_main; child_main()"]
         try:
             done = subprocess.run(
                 [*cmd, str(n), str(dim)],
@@ -207,7 +207,7 @@ def _lines(path: Path) -> list[str]:
 
 
 def load_general(gold_dir: Path):  # noqa: ANN201 - list[synth.Unit]
-    from pipeline import synth
+    from benchmarks import synth
     from pipeline.evaluate import read_beads
 
     d = gold_dir / "general"
@@ -218,7 +218,7 @@ def load_general(gold_dir: Path):  # noqa: ANN201 - list[synth.Unit]
 
 def load_un_units(gold_dir: Path):  # noqa: ANN201 - list[synth.Unit]
     """75/58 as monotone units: crossing beads (the closing lines) merged into one."""
-    from pipeline import synth
+    from benchmarks import synth
     from pipeline.evaluate import read_beads
 
     d = gold_dir / "A-RES-75-58"
@@ -242,7 +242,7 @@ def monotone_gold(gold: list) -> list:
 
 
 def stress_cases(general, un, *, long_sentences: int, perturbed: bool) -> list:
-    from pipeline import synth
+    from benchmarks import synth
 
     cases = []
     if perturbed:
@@ -280,8 +280,8 @@ def bench_fraction(case, encoder) -> dict:  # noqa: ANN001
 
 
 def _score_all(case, encoder, ours_beads=None) -> dict:  # noqa: ANN001
+    from benchmarks.baselines import bertalign_align, vecalign_align
     from pipeline.align import align_texts
-    from pipeline.baselines import bertalign_align, vecalign_align
     from pipeline.evaluate import bead_pairs, score_alignments
 
     if ours_beads is None:
@@ -298,7 +298,7 @@ def _score_all(case, encoder, ours_beads=None) -> dict:  # noqa: ANN001
 
 
 def bench_quality(options: BenchOptions, encoder, general, un, cases) -> list[dict]:  # noqa: ANN001
-    from pipeline import synth
+    from benchmarks import synth
     from pipeline.data import DocumentPair
     from pipeline.docalign import align_pair
     from pipeline.evaluate import bead_pairs, read_beads, score_alignments
@@ -403,7 +403,7 @@ def run_bench(options: BenchOptions, echo: Echo = print) -> dict:
     need_encoder = options.fraction_sentences or options.quality
     if not need_encoder:
         return results
-    from pipeline.baselines import MemoEncoder
+    from benchmarks.baselines import MemoEncoder
     from pipeline.embed import load_encoder
 
     encoder = MemoEncoder(load_encoder("use-m"))
@@ -496,7 +496,7 @@ def bench_e2e(
     import shutil
     import tempfile
 
-    from pipeline.archive import write_archive
+    from benchmarks.archive import write_archive
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-e2e-") as tmp:
@@ -515,7 +515,7 @@ def bench_e2e(
                 (run / "cache").mkdir(parents=True)
                 if embed_cache.exists():
                     shutil.copytree(embed_cache, run / "cache" / "embed")
-                cmd = [sys.executable, "-c", "from pipeline.bench import e2e_child; e2e_child()"]
+                cmd = [sys.executable, "-c", "from benchmarks.bench import e2e_child; e2e_child()"]
                 cmd += [str(archive), str(run / "out"), str(run / "cache"), engine, str(workers)]
                 row: dict = {"pairs": n, "engine": label, "workers": workers}
                 try:
@@ -538,7 +538,7 @@ def bench_e2e(
 
 
 def print_e2e(rows: list[dict], echo: Echo) -> None:
-    echo("== end to end: synthetic archive (pipeline.archive), warm embedding cache ==")
+    echo("== end to end: synthetic archive (benchmarks.archive), warm embedding cache ==")
     echo(
         f"{'pairs':>6} {'engine':<10} {'workers':>7} {'seconds':>8} {'docs/s':>7} "
         f"{'sents/s':>8} {'ms/doc':>7} {'peak_mb':>8} {'child_mb':>8} {'embedded':>8}"
