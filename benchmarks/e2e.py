@@ -1,0 +1,140 @@
+"""End-to-end benchmark: builds of a synthetic archive by each engine, one process each."""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from benchmarks.common import Echo, rss_mb
+
+# --- 5. end to end on a synthetic archive ------------------------------------------------
+
+
+def e2e_child(argv: list[str] | None = None) -> None:
+    """Runs in a subprocess: one build of an archive, one JSON line of figures.
+
+    Its own process so the peak RSS is this build's (driver only; pool workers and
+    Ray workers are separate processes, reported by ``ru_maxrss`` of children)."""
+    from pipeline.build import BuildOptions, build_corpus
+
+    raw, out, cache, engine, workers = (argv or sys.argv[1:])[:5]
+    options = BuildOptions(
+        raw=Path(raw),
+        out=Path(out),
+        cache=Path(cache),
+        engine=engine,
+        workers=int(workers),
+        show_progress=False,
+    )
+    if engine == "ray":
+        import ray
+
+        ray.init(num_cpus=int(workers), include_dashboard=False, log_to_driver=False)
+    t0 = time.perf_counter()
+    result = build_corpus(options)
+    seconds = time.perf_counter() - t0
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+    stages = {s["name"]: s["seconds"] for s in result.stats["stages"]}
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "pairs": result.stats["aligned_pairs"] + result.stats["cached_pairs"],
+                "sentences": result.stats["sentences"],
+                "texts_embedded": result.stats["texts_embedded_by_model"],
+                "peak_mb": rss_mb(),
+                "child_peak_mb": children,
+                "stages": stages,
+            }
+        )
+    )
+
+
+def bench_e2e(
+    sizes: list[int],
+    configs: Callable[[int], list[tuple[str, int]]],
+    raw: Path,
+    timeout_s: float,
+) -> list[dict]:
+    """Build each archive size with each (engine, workers) from ``configs(size)``.
+
+    The first build of the smallest size runs on a cold embedding cache and is reported
+    as such ("cold"); every later build starts from the embedding cache it left (the
+    archive is prefix-stable, so a larger archive adds only its new texts) and from an
+    empty work cache, so each one really extracts, aligns and writes every pair."""
+    import shutil
+    import tempfile
+
+    from benchmarks.archive import write_archive
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-e2e-") as tmp:
+        base = Path(tmp)
+        embed_cache = base / "embed"
+        for n in sizes:
+            archive = base / f"raw-{n}"
+            write_archive(raw, archive, n)
+            runs = list(configs(n))
+            if not embed_cache.exists() and runs:
+                cold = next((r for r in reversed(runs) if r[0] == "local"), runs[-1])
+                runs = [(cold[0] + " cold", cold[1]), *runs]
+            for label, workers in runs:
+                engine = label.split()[0]
+                run = base / f"run-{n}-{label.replace(' ', '-')}-{workers}"
+                (run / "cache").mkdir(parents=True)
+                if embed_cache.exists():
+                    shutil.copytree(embed_cache, run / "cache" / "embed")
+                cmd = [sys.executable, "-c", "from benchmarks.e2e import e2e_child; e2e_child()"]
+                cmd += [str(archive), str(run / "out"), str(run / "cache"), engine, str(workers)]
+                row: dict = {"pairs": n, "engine": label, "workers": workers}
+                try:
+                    done = subprocess.run(
+                        cmd, capture_output=True, text=True, timeout=timeout_s, check=False
+                    )
+                except subprocess.TimeoutExpired:
+                    rows.append({**row, "error": f"timed out after {timeout_s:.0f} s"})
+                    continue
+                if done.returncode != 0:
+                    tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+                    rows.append({**row, "error": f"exit {done.returncode}: {tail}"})
+                    continue
+                figures = json.loads(done.stdout.strip().splitlines()[-1])
+                shutil.rmtree(embed_cache, ignore_errors=True)
+                shutil.copytree(run / "cache" / "embed", embed_cache)
+                shutil.rmtree(run, ignore_errors=True)
+                rows.append({**row, **figures})
+    return rows
+
+
+def print_e2e(rows: list[dict], echo: Echo) -> None:
+    echo("== end to end: synthetic archive (benchmarks.archive), warm embedding cache ==")
+    echo(
+        f"{'pairs':>6} {'engine':<10} {'workers':>7} {'seconds':>8} {'docs/s':>7} "
+        f"{'sents/s':>8} {'ms/doc':>7} {'peak_mb':>8} {'child_mb':>8} {'embedded':>8}"
+    )
+    for r in rows:
+        head = f"{r['pairs']:>6} {r['engine']:<10} {r['workers']:>7}"
+        if "error" in r:
+            echo(f"{head} {r['error']}")
+            continue
+        s = max(r["seconds"], 1e-9)
+        echo(
+            f"{head} {s:>8.1f} {r['pairs'] / s:>7.2f} {r['sentences'] / s:>8.0f} "
+            f"{1000 * s / max(r['pairs'], 1):>7.0f} {r['peak_mb']:>8.0f} "
+            f"{r['child_peak_mb']:>8.0f} {r['texts_embedded']:>8}"
+        )
+    echo("per stage, documents/s (stage seconds summed over workers):")
+    for r in rows:
+        if "error" in r:
+            continue
+        parts = " ".join(
+            f"{name}={r['pairs'] / sec:.1f}" if sec > 0 else f"{name}=-"
+            for name, sec in r["stages"].items()
+            if name not in ("pair", "chunk")
+        )
+        echo(f"  {r['pairs']:>6} {r['engine']:<10} w{r['workers']}: {parts}")
