@@ -44,8 +44,10 @@ from typing import Any
 import numpy as np
 
 from pipeline import __version__
+from pipeline.atomic import atomic_path, atomic_write_text
 from pipeline.data import Bead, Block, Document, DocumentPair, Rejected, RejectedInput, Sentence
 from pipeline.filters import FilterOptions, length_ratio, reject_reason
+from pipeline.locking import OutputLocked, output_lock, pid_alive, remove_dead_spools
 from pipeline.prefetch import (
     DEFAULT_CHUNK_PAIRS,
     PrefetchedEncoder,
@@ -433,8 +435,10 @@ def split_rows(
 
 class WorkCache:
     """Finished alignments on disk, one entry per pair, keyed by everything they depend on:
-    both raw files' sha256, both extracted documents, the model, the aligner parameters
-    and the tool version (bump it when the segmenter or aligner changes behaviour).
+    both raw files' sha256, both extracted documents, the model and its fingerprint (the
+    package release or model snapshot behind the name), the aligner parameters and a
+    fingerprint of the code that segments and aligns (``pipeline.fingerprint``), so an
+    edit to that code re-aligns on the next build instead of serving stale work.
 
     An entry is ``<key>.json`` (sentences, beads, model name) plus ``<key>.npy`` (the
     averaged-down similarity matrix). The JSON is written last and atomically: it is
@@ -444,9 +448,14 @@ class WorkCache:
     def __init__(self, folder: Path, *, model: str, params: dict[str, Any]) -> None:
         self.folder = folder
         self.folder.mkdir(parents=True, exist_ok=True)
+        from pipeline.embed import spec_fingerprint
+        from pipeline.fingerprint import code_fingerprint
+
         self._base = {
             "model": model,
+            "encoder": spec_fingerprint(model),
             "params": params,
+            "code": code_fingerprint(),
             "version": __version__,
         }
 
@@ -487,9 +496,9 @@ class WorkCache:
 
     def store(self, aligned: AlignedDocument) -> None:
         key = self.key(aligned.pair)
-        matrix_tmp = self.folder / f".{key}.{os.getpid()}.npy"
-        np.save(matrix_tmp, aligned.similarity.astype(np.float16))
-        os.replace(matrix_tmp, self.folder / f"{key}.npy")
+        with atomic_path(self.folder / f"{key}.npy", fsync=False) as matrix_tmp:
+            with open(matrix_tmp, "wb") as handle:
+                np.save(handle, aligned.similarity.astype(np.float16))
         meta = {
             "symbol": aligned.pair.symbol,
             "en_sentences": [dataclasses.asdict(s) for s in aligned.en_sentences],
@@ -498,11 +507,12 @@ class WorkCache:
             "paragraph_beads": [dataclasses.asdict(b) for b in aligned.paragraph_beads],
             "shape": list(aligned.shape),
             "model": aligned.model,
+            "encoder": self._base["encoder"],
+            "code": self._base["code"],
             "timings": aligned.timings,
         }
-        meta_tmp = self.folder / f".{key}.{os.getpid()}.json"
-        meta_tmp.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
-        os.replace(meta_tmp, self.folder / f"{key}.json")
+        # The JSON is the completion marker: written last.
+        atomic_write_text(self.folder / f"{key}.json", json.dumps(meta, ensure_ascii=False))
 
 
 # --------------------------------------------------------------------------- stages
@@ -529,9 +539,8 @@ class DocumentSpool:
         """Store ``document``; return its stub (what pairing and the manifest need)."""
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self._path(document.source_file, document.sha256)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(document.to_dict(), ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, path)
+        # No fsync: the spool lives only as long as this build.
+        atomic_write_text(path, json.dumps(document.to_dict(), ensure_ascii=False), fsync=False)
         return dataclasses.replace(document, blocks=[])
 
     def get(self, stub: Document) -> Document:
@@ -1026,16 +1035,6 @@ def _is_corpus_folder(path: Path) -> bool:
         return False
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def recover_output(out: Path) -> None:
     """Undo what a build killed at the worst moment may have left beside ``out``.
 
@@ -1053,7 +1052,7 @@ def recover_output(out: Path) -> None:
         olds = olds[:-1]
     for leftover in olds + sorted(parent.glob(f".{out.name}.tmp-*")):
         pid_text = leftover.name.rsplit("-", 1)[-1]
-        if pid_text.isdigit() and _pid_alive(int(pid_text)) and int(pid_text) != os.getpid():
+        if pid_text.isdigit() and pid_alive(int(pid_text)) and int(pid_text) != os.getpid():
             continue
         shutil.rmtree(leftover, ignore_errors=True)
 
@@ -1126,7 +1125,21 @@ def make_engine(
 
 
 def build_corpus(options: BuildOptions) -> BuildResult:
-    """Run the whole build; the corpus appears at ``options.out`` only if it succeeds."""
+    """Run the whole build; the corpus appears at ``options.out`` only if it succeeds.
+
+    One build at a time per output folder: a second one refuses with a clear message
+    (``pipeline.locking``). Spools of killed builds are removed first."""
+    out = options.out.resolve()
+    try:
+        with output_lock(out):
+            for folder in remove_dead_spools(options.cache_dir.resolve() / "spool"):
+                log.info("removed %s, left by a build that was killed", folder)
+            return _build_locked(options)
+    except OutputLocked as error:
+        raise BuildError(str(error)) from None
+
+
+def _build_locked(options: BuildOptions) -> BuildResult:
     if options.engine not in ("local", "ray"):
         raise BuildError(f"engine {options.engine!r} is not available; use 'local' or 'ray'")
     resolve_workers(options)

