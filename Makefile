@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv corpus test lint bench clean
+.PHONY: venv corpus test lint system-deps bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,8 +20,12 @@ corpus: $(STAMP)
 
 lint: $(STAMP)
 	$(PY) -m ruff check pipeline tests benchmarks
+	$(PY) -m deptry pipeline
 
-test: lint
+system-deps:
+	bash scripts/test-system-deps.sh
+
+test: lint system-deps
 	$(PY) -m pytest -q
 
 bench: $(STAMP)
