@@ -7,6 +7,8 @@ inside the commands so ``--help`` stays instant.
 
 from __future__ import annotations
 
+import logging
+import sys
 from pathlib import Path
 
 import click
@@ -14,19 +16,69 @@ import click
 from pipeline import __version__
 
 
+class _ShortNameFormatter(logging.Formatter):
+    """``[build] message``: the last part of the logger's name, not ``pipeline.build``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"[{record.name.rsplit('.', 1)[-1]}] {record.getMessage()}"
+
+
+def _configure_logging(verbosity: int) -> None:
+    """One stderr handler on the package's logger; -q: warnings only, -v: debug."""
+    level = {-1: logging.WARNING, 0: logging.INFO}.get(verbosity, logging.DEBUG)
+    package_log = logging.getLogger("pipeline")
+    package_log.handlers = [h for h in package_log.handlers if not getattr(h, "_cli", False)]
+    handler = logging.StreamHandler(sys.stderr)
+    handler._cli = True  # type: ignore[attr-defined]
+    handler.setFormatter(_ShortNameFormatter())
+    package_log.addHandler(handler)
+    package_log.setLevel(level)
+
+
 @click.group()
 @click.version_option(__version__, prog_name="pipeline")
-def main() -> None:
+@click.option("-v", "--verbose", is_flag=True, help="Debug messages on stderr.")
+@click.option("-q", "--quiet", is_flag=True, help="Warnings and errors only on stderr.")
+def main(verbose: bool, quiet: bool) -> None:
     """Build English-Chinese parallel corpora from UN resolutions."""
+    if verbose and quiet:
+        raise click.UsageError("-v/--verbose and -q/--quiet exclude each other")
+    _configure_logging(1 if verbose else -1 if quiet else 0)
 
 
 # --- extract (issue 2): commands for extraction and pairing go here ---
 
 
-@main.command("extract")
-@click.argument(
-    "raw_dir", type=click.Path(exists=True, file_okay=False, dir_okay=True, path_type=Path)
+class RawFolder(click.ParamType):
+    """A folder of raw documents: an existing local folder, or a file-system URI
+    (``scheme://...``) that the build's storage layer opens; checked the same way in
+    every command, so a missing folder is always a usage error (exit 2)."""
+
+    name = "folder"
+
+    def convert(self, value, param, ctx):  # noqa: ANN001, ANN201 - click's signature
+        if isinstance(value, Path) or "://" not in str(value):
+            path = Path(value)
+            if not path.is_dir():
+                what = "is not a folder" if path.exists() else "does not exist"
+                self.fail(f"raw folder {str(path)!r} {what}", param, ctx)
+            return path
+        return str(value)
+
+
+#: --raw means the same in every command: the folder of raw documents.
+_RAW_OPTION = click.option(
+    "--raw",
+    "raw_dir",
+    default=Path("data/raw"),
+    show_default=True,
+    type=RawFolder(),
+    help="Folder of raw documents (.txt, .md, .html, .docx, .pdf).",
 )
+
+
+@main.command("extract")
+@_RAW_OPTION
 @click.option(
     "--out",
     "out_dir",
@@ -41,7 +93,7 @@ def main() -> None:
     help="Exit non-zero when any file is rejected (the outputs are still written).",
 )
 def extract_command(raw_dir: Path, out_dir: Path, fail_on_rejection: bool) -> None:
-    """Extract resolutions from RAW_DIR and pair them by symbol.
+    """Extract resolutions from the --raw folder and pair them by symbol.
 
     Writes DIR/documents.jsonl, DIR/rejected.jsonl and DIR/pairs.json and prints a
     summary. Exits 0 when at least one document was read, even if other files were
@@ -51,6 +103,10 @@ def extract_command(raw_dir: Path, out_dir: Path, fail_on_rejection: bool) -> No
     from pipeline.extract import extract_folder
     from pipeline.extraction_output import format_summary, write_extraction
     from pipeline.pair import pair_documents
+
+    if not isinstance(raw_dir, Path):
+        message = "extract reads a local folder; build reads URIs"
+        raise click.BadParameter(message, param_hint="--raw")
 
     extracted = extract_folder(raw_dir)
     pairing = pair_documents(extracted.documents)
@@ -97,12 +153,13 @@ def _read_sentence_file(path: Path) -> list[str]:
 )
 @click.option(
     "--skip-penalty",
-    type=float,
+    type=click.FloatRange(max=0.0),
     default=None,
     help="Score of a 1-0/0-1 bead, <= 0 (default -0.25; closer to 0 leaves more unaligned).",
 )
 @click.option(
-    "--cache-dir",
+    "--cache",
+    "cache_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
     help="On-disk embedding cache.",
@@ -134,7 +191,7 @@ def align_text_command(
         if skip_penalty is not None:
             params = replace(params, skip_penalty=skip_penalty)
     except ValueError as err:  # AlignParams' own validation, e.g. a NaN skip penalty
-        raise click.ClickException(str(err)) from err
+        raise click.BadParameter(str(err), param_hint="--skip-penalty") from err
     try:
         encoder = load_encoder(model, device=device, cache_dir=cache_dir)
         result = align_texts(src_lines, tgt_lines, encoder, params)
@@ -162,14 +219,7 @@ def eval_command(test: Path, gold: Path) -> None:
 
 
 @main.command("build")
-@click.option(
-    "--raw",
-    "raw_dir",
-    default=Path("data/raw"),
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder of raw documents (.txt, .md, .html, .docx, .pdf).",
-)
+@_RAW_OPTION
 @click.option(
     "--out",
     "out_dir",
@@ -269,9 +319,6 @@ def build_command(
 
     Files that cannot be read are listed in the manifest and the report, never fatal.
     """
-    import logging
-    import sys
-
     from pipeline.build import BuildError, BuildOptions, build_corpus
     from pipeline.embed import EncoderError
     from pipeline.filters import FilterOptions
@@ -282,12 +329,6 @@ def build_command(
         )
     except ValueError as err:
         raise click.BadParameter(str(err)) from err
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("[build] %(message)s"))
-    build_log = logging.getLogger("pipeline.build")
-    build_log.addHandler(handler)
-    build_log.setLevel(logging.INFO)
-    build_log.propagate = False
     options = BuildOptions(
         raw=raw_dir,
         out=out_dir,
@@ -307,8 +348,6 @@ def build_command(
         result = build_corpus(options)
     except (BuildError, EncoderError) as err:
         raise click.ClickException(str(err)) from err
-    finally:
-        build_log.removeHandler(handler)
     click.echo(result.summary_table())
 
 

@@ -174,7 +174,8 @@ def test_bad_output_folder_is_refused(tmp_path: Path, seed_corpus: BuiltCorpus) 
         text=True,
         timeout=300,
     )
-    assert missing.returncode != 0 and "raw folder does not exist" in missing.stderr
+    assert missing.returncode == 2  # a bad option value: a usage error, as in `extract`
+    assert f"raw folder '{tmp_path / 'nope'}' does not exist" in missing.stderr
     assert not (tmp_path / "o").exists()
 
 

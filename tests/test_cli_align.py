@@ -100,8 +100,9 @@ def test_unknown_model_is_a_clean_error(files: tuple[Path, Path]) -> None:
 
 
 @pytest.mark.parametrize("value", ["nan", "inf", "0.3"])
-def test_bad_skip_penalty_is_a_clean_error(files: tuple[Path, Path], value: str) -> None:
+def test_bad_skip_penalty_is_a_usage_error(files: tuple[Path, Path], value: str) -> None:
+    """A bad option value exits 2 with one usage line, as in every command."""
     result = CliRunner().invoke(main, ["align-text", *map(str, files), "--skip-penalty", value])
-    assert result.exit_code == 1, result.output
-    assert "skip_penalty" in result.output
+    assert result.exit_code == 2, result.output
+    assert "--skip-penalty" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)

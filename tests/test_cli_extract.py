@@ -39,7 +39,7 @@ def read_jsonl(path: Path) -> list[dict]:
 
 def test_seeds_extract_to_documents_rejected_and_pairs(raw_copy: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    result = run(str(raw_copy), "--out", str(out))
+    result = run("--raw", str(raw_copy), "--out", str(out))
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == [
         "documents.jsonl",
@@ -97,7 +97,7 @@ def add_bad_files(raw: Path) -> None:
 def test_bad_files_are_reported_and_exit_is_zero(raw_copy: Path, tmp_path: Path) -> None:
     add_bad_files(raw_copy)
     out = tmp_path / "out"
-    result = run(str(raw_copy), "--out", str(out))
+    result = run("--raw", str(raw_copy), "--out", str(out))
     assert result.exit_code == 0, result.output
     assert result.stderr.splitlines() == [
         "rejected: empty.txt: empty file (0 bytes)",
@@ -118,21 +118,21 @@ def test_bad_files_are_reported_and_exit_is_zero(raw_copy: Path, tmp_path: Path)
 def test_strict_turns_a_rejection_into_failure(raw_copy: Path, tmp_path: Path) -> None:
     add_bad_files(raw_copy)
     out = tmp_path / "out"
-    result = run(str(raw_copy), "--out", str(out), "--strict")
+    result = run("--raw", str(raw_copy), "--out", str(out), "--strict")
     assert result.exit_code == 1
     assert "--strict: 2 file(s) rejected" in result.stderr
     assert len(read_jsonl(out / "documents.jsonl")) == 4  # outputs are still written
 
 
 def test_strict_passes_on_clean_input(raw_copy: Path, tmp_path: Path) -> None:
-    result = run(str(raw_copy), "--out", str(tmp_path / "out"), "--strict")
+    result = run("--raw", str(raw_copy), "--out", str(tmp_path / "out"), "--strict")
     assert result.exit_code == 0, result.output
 
 
 def test_duplicate_is_rejected_in_the_output(raw_copy: Path, tmp_path: Path) -> None:
     shutil.copy(raw_copy / "003_df19238bedd244e2.txt", raw_copy / "zh_copy.txt")
     out = tmp_path / "out"
-    result = run(str(raw_copy), "--out", str(out))
+    result = run("--raw", str(raw_copy), "--out", str(out))
     assert result.exit_code == 0, result.output
     rejected = read_jsonl(out / "rejected.jsonl")
     assert [r["source_file"] for r in rejected] == ["003_df19238bedd244e2.txt", "zh_copy.txt"]
@@ -146,7 +146,7 @@ def test_no_document_at_all_fails_with_a_clear_message(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     raw.mkdir()
     add_bad_files(raw)
-    result = run(str(raw), "--out", str(tmp_path / "out"))
+    result = run("--raw", str(raw), "--out", str(tmp_path / "out"))
     assert result.exit_code == 1
     assert f"no document could be read from {raw} (2 file(s) rejected)" in result.stderr
 
@@ -154,21 +154,21 @@ def test_no_document_at_all_fails_with_a_clear_message(tmp_path: Path) -> None:
 def test_empty_folder_fails(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     raw.mkdir()
-    result = run(str(raw), "--out", str(tmp_path / "out"))
+    result = run("--raw", str(raw), "--out", str(tmp_path / "out"))
     assert result.exit_code == 1
     assert "no document could be read" in result.stderr
 
 
 def test_missing_folder_and_missing_out_are_usage_errors(raw_copy: Path, tmp_path: Path) -> None:
-    assert run(str(tmp_path / "nope"), "--out", str(tmp_path / "out")).exit_code == 2
-    assert run(str(raw_copy)).exit_code == 2
+    assert run("--raw", str(tmp_path / "nope"), "--out", str(tmp_path / "out")).exit_code == 2
+    assert run("--raw", str(raw_copy)).exit_code == 2
 
 
 def test_rerun_replaces_outputs(raw_copy: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    assert run(str(raw_copy), "--out", str(out)).exit_code == 0
+    assert run("--raw", str(raw_copy), "--out", str(out)).exit_code == 0
     (raw_copy / "000_0efcbe69a8e200e4.txt").unlink()
-    assert run(str(raw_copy), "--out", str(out)).exit_code == 0
+    assert run("--raw", str(raw_copy), "--out", str(out)).exit_code == 0
     assert len(read_jsonl(out / "documents.jsonl")) == 3
 
 
