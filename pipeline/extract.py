@@ -59,7 +59,8 @@ from pathlib import Path
 
 from pipeline.data import Block, Document, Metadata, Rejected, RejectedInput
 from pipeline.lexicon import is_preambular_lead, match_lead
-from pipeline.normalize import SUPERSCRIPT_DIGITS, clean_inline, is_han, normalize_unicode, plain
+from pipeline.normalize import SUPERSCRIPT_DIGITS, clean_inline, normalize_unicode, plain
+from pipeline.script import is_han
 
 __all__ = [
     "ExtractResult",

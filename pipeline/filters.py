@@ -19,6 +19,8 @@ import unicodedata
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from pipeline.script import is_han
+
 #: Patterns that must never appear in corpus text, with the name used in reasons.
 UNCLEAN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("line break", re.compile(r"[\r\n\u2028\u2029]")),
@@ -76,16 +78,6 @@ def unclean_reason(text: str) -> str | None:
     return None
 
 
-def _is_han(char: str) -> bool:
-    code = ord(char)
-    return (
-        0x4E00 <= code <= 0x9FFF
-        or 0x3400 <= code <= 0x4DBF
-        or 0x20000 <= code <= 0x2FFFF
-        or 0xF900 <= code <= 0xFAFF
-    )
-
-
 def han_share(text: str) -> float | None:
     """Share of Han characters among the letters of ``text``; None when it has none.
 
@@ -98,7 +90,7 @@ def han_share(text: str) -> float | None:
     for char in text:
         if unicodedata.category(char).startswith("L"):
             letters += 1
-            han += _is_han(char)
+            han += is_han(char)
     if letters == 0:
         return None
     return han / letters
@@ -126,7 +118,7 @@ def language_problem(en: str, zh: str) -> str | None:
     if en_share is not None and en_share > MAX_HAN_SHARE_EN:
         return f"en side is {en_share:.0%} Chinese script"
     zh_letters = sum(1 for c in zh if unicodedata.category(c).startswith("L"))
-    if zh_letters >= MIN_LETTERS_TO_JUDGE and not any(_is_han(c) for c in zh):
+    if zh_letters >= MIN_LETTERS_TO_JUDGE and not any(is_han(c) for c in zh):
         return "zh side has no Chinese characters"
     shared = set(_LATIN_WORD.findall(en))
     zh_own = _LATIN_WORD.sub(lambda m: " " if m.group(0) in shared else m.group(0), zh)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_CJK_CLASS = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+from pipeline.script import CJK_CLASS
+
+_CJK_CLASS = CJK_CLASS
 # A whitespace run that held a line break in the source: between two CJK characters it
 # vanishes (Chinese has no spaces between words), elsewhere it becomes one space.
 SOFT_BREAK = "\x00"

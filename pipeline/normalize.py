@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from pipeline.script import is_cjk, is_cjk_punctuation
+
 SUPERSCRIPT_DIGITS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
 _SUPERSCRIPT_TO_ASCII = str.maketrans(SUPERSCRIPT_DIGITS, "0123456789")
 
@@ -34,28 +36,6 @@ _TAG_RE = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>")
 _EMPHASIS_RE = re.compile(r"\*+|(?<![\w_])_+(?=\S)|(?<=\S)_+(?![\w_])")
 _HEADING_MARK_RE = re.compile(r"^[ \t]{0,3}#{1,6}(?:[ \t]+|$)|[ \t]+#+[ \t]*$", re.MULTILINE)
 _FOOTNOTE_NUMBER_RE = re.compile(r"^\d{1,3}$")
-
-
-def is_cjk(char: str) -> bool:
-    """Han ideographs, CJK punctuation (``，。《》“”`` excluded) and full-width forms.
-
-    Spaces between two such characters are never text in Chinese: they come from
-    line breaks, spaced-out headings ("大 会") or removed footnote markers.
-    """
-    code = ord(char)
-    return (
-        0x4E00 <= code <= 0x9FFF
-        or 0x3400 <= code <= 0x4DBF
-        or 0xF900 <= code <= 0xFAFF
-        or 0x3000 <= code <= 0x303F
-        or 0xFF00 <= code <= 0xFFEF
-    )
-
-
-def is_han(char: str) -> bool:
-    """Han ideographs only (what language recognition counts)."""
-    code = ord(char)
-    return 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0xF900 <= code <= 0xFAFF
 
 
 def normalize_unicode(text: str) -> str:
@@ -139,7 +119,7 @@ def join_lines(text: str) -> str:
             return ""
         if is_cjk(before) and is_cjk(after):
             return ""
-        if _is_cjk_punct(before) or _is_cjk_punct(after):
+        if is_cjk_punctuation(before) or is_cjk_punctuation(after):
             return ""
         if before == "-" and after.isalpha() and match.start() > 1:
             if text[match.start() - 2].isalpha():
@@ -147,11 +127,6 @@ def join_lines(text: str) -> str:
         return " "
 
     return re.sub(r"[ \t\u3000]*\n[ \t\u3000\n]*", joiner, text)
-
-
-def _is_cjk_punct(char: str) -> bool:
-    code = ord(char) if char else 0
-    return 0x3000 <= code <= 0x303F or 0xFF00 <= code <= 0xFF65
 
 
 def collapse_spaces(text: str) -> str:
@@ -168,7 +143,7 @@ def collapse_spaces(text: str) -> str:
 def _cjk_space(match: re.Match[str]) -> str:
     text = match.string
     before, after = text[match.start() - 1], text[match.end()]
-    if (is_cjk(before) and is_cjk(after)) or _is_cjk_punct(before) or _is_cjk_punct(after):
+    if (is_cjk(before) and is_cjk(after)) or any(map(is_cjk_punctuation, (before, after))):
         return ""
     return " "
 

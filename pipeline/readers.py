@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.data import RejectedInput
+from pipeline.script import is_han
 
 #: Raw files larger than this are refused before decoding: a resolution is tens of KB,
 #: so anything past 64 MiB is not one and would only cost memory.
@@ -256,11 +257,6 @@ def _utf16_without_bom(data: bytes) -> str | None:
     return None
 
 
-def _is_cjk(char: str) -> bool:
-    code = ord(char)
-    return 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0xF900 <= code <= 0xFAFF
-
-
 def _decode_gb18030(data: bytes) -> str | None:
     """Strict GB18030 decode, kept only if the text is plausibly Chinese.
 
@@ -276,7 +272,7 @@ def _decode_gb18030(data: bytes) -> str | None:
         return None
     if any(unicodedata.category(c) in ("Co", "Cn") for c in text):
         return None
-    han = [c for c in text if _is_cjk(c)]
+    han = [c for c in text if is_han(c)]
     if not han:
         # Non-Chinese text in GB18030 (an English file with ¹ or – in it): its
         # non-ASCII characters are 4-byte sequences that stray bytes rarely form.

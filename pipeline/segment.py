@@ -20,6 +20,7 @@ from functools import lru_cache
 from typing import Any
 
 from pipeline.data import Document, Sentence
+from pipeline.script import CJK_CLASS, HAN_CLASS
 
 #: Stands in for a masked dot while sentencex runs. A private-use character: it never
 #: occurs in real text, and it is one character, so offsets do not move.
@@ -149,8 +150,8 @@ def split_english(text: str, lang: str = "en") -> list[str]:
 
 # --- Chinese ---------------------------------------------------------------------------
 
-_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef"
-_CJK_CHAR_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_CJK = CJK_CLASS
+_CJK_CHAR_RE = re.compile(f"[{HAN_CLASS}]")
 _CLOSERS = "”’」』）》】〉〕\"')]"
 #: A sentence end: a full-width terminator, an ellipsis of two or more "…", or a
 #: half-width ?/! between CJK characters; then any run of terminators and closers.
