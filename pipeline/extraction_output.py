@@ -44,10 +44,7 @@ class ExtractionSummary:
 def document_record(document: Document) -> dict[str, Any]:
     """One documents.jsonl object, keys in the documented order."""
     return {
-        "symbol": document.symbol,
-        "language": document.language,
-        "source_file": document.source_file,
-        "sha256": document.sha256,
+        **_document_summary(document),
         "metadata": asdict(document.metadata),
         "blocks": [
             {

@@ -137,23 +137,18 @@ def similarity_picture(
     picture = np.repeat(np.repeat(rgb, scale, axis=0), scale, axis=1).round().astype(np.uint8)
     height, width = picture.shape[:2]
 
-    def to_px(index: int, full: int, size: int) -> int:
-        return min(size - 1, index * size // full)
+    def span(ids: list[int], full: int, size: int, last: int) -> tuple[int, int]:
+        """Pixel range of sentence ids; an empty side sits on the previous bead's edge."""
+        if not ids:
+            return max(0, last - 1), max(1, last)
+        lo = min(size - 1, min(ids) * size // full)
+        return lo, max(lo + 1, min(size - 1, (max(ids) + 1) * size // full))
 
     last_r, last_c = 0, 0
     for en_ids, zh_ids in path:
-        if en_ids:
-            r0 = to_px(min(en_ids), full_rows, height)
-            r1 = max(r0 + 1, to_px(max(en_ids) + 1, full_rows, height))
-            last_r = r1
-        else:
-            r0, r1 = max(0, last_r - 1), max(1, last_r)
-        if zh_ids:
-            c0 = to_px(min(zh_ids), full_cols, width)
-            c1 = max(c0 + 1, to_px(max(zh_ids) + 1, full_cols, width))
-            last_c = c1
-        else:
-            c0, c1 = max(0, last_c - 1), max(1, last_c)
+        r0, r1 = span(en_ids, full_rows, height, last_r)
+        c0, c1 = span(zh_ids, full_cols, width, last_c)
+        last_r, last_c = (r1 if en_ids else last_r), (c1 if zh_ids else last_c)
         picture[r0:r1, c0:c1] = _LOW_COLOUR
     return picture
 

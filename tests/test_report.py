@@ -37,7 +37,7 @@ def chromium(
     """Render ``html`` in headless Chromium; return the DOM after load (and a screenshot
     of the top ``height`` pixels of the page)."""
     binary = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert binary, "chromium is required (Debian package `chromium`; .ci/run installs it)"
+    assert binary, "chromium is required (Debian package `chromium`; `make test` installs it)"
     base = [
         binary,
         "--headless",
