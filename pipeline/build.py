@@ -243,32 +243,6 @@ def _align_params_dict(params: Any | None) -> dict[str, Any]:
     return dataclasses.asdict(params if params is not None else AlignParams())
 
 
-def block_labels(doc: Document) -> list[tuple[str, str | None]]:
-    """(block key, para_no) per block of ``doc``.
-
-    para_no is what a reader cites: the printed number of an operative paragraph or a
-    footnote, "5(a)" for a sub-paragraph, and the position within its kind for
-    unnumbered blocks (the 3rd preambular paragraph is "3").
-    """
-    keys = doc.block_keys()
-    labels: list[tuple[str, str | None]] = []
-    ordinal: Counter[str] = Counter()
-    last_op: str | None = None
-    for key, block in zip(keys, doc.blocks, strict=True):
-        ordinal[block.kind] += 1
-        if block.kind == "operative":
-            last_op = block.number
-        if block.kind in ("operative", "footnote") and block.number:
-            para_no: str | None = block.number
-        elif block.kind == "subparagraph":
-            letter = block.number or str(ordinal[block.kind])
-            para_no = f"{last_op}({letter})" if last_op else f"({letter})"
-        else:
-            para_no = str(ordinal[block.kind])
-        labels.append((key, para_no))
-    return labels
-
-
 def _join(texts: list[str], lang: str) -> str:
     """Chinese is written without spaces between sentences; English with one."""
     parts = [t.strip() for t in texts if t.strip()]
@@ -325,8 +299,8 @@ def sentence_rows(aligned: AlignedDocument) -> list[dict[str, Any]]:
     collide with an English-derived id of the same block ("A/RES/75/58:zh:op5:s2").
     """
     pair = aligned.pair
-    en_labels = block_labels(pair.en)
-    zh_labels = block_labels(pair.zh)
+    en_labels = pair.en.block_labels()
+    zh_labels = pair.zh.block_labels()
     rows = []
     for bead in aligned.beads:
         en_sents = [aligned.en_sentences[i] for i in bead.src]
@@ -363,8 +337,8 @@ def sentence_rows(aligned: AlignedDocument) -> list[dict[str, Any]]:
 def paragraph_rows(aligned: AlignedDocument) -> list[dict[str, Any]]:
     """One dataset row per paragraph bead (blocks of the two documents), in order."""
     pair = aligned.pair
-    en_labels = block_labels(pair.en)
-    zh_labels = block_labels(pair.zh)
+    en_labels = pair.en.block_labels()
+    zh_labels = pair.zh.block_labels()
     en_tokens_per_block: Counter[int] = Counter()
     zh_tokens_per_block: Counter[int] = Counter()
     for s in aligned.en_sentences:

@@ -92,33 +92,46 @@ class Document:
         seen again (an annex numbering its paragraphs 1, 2 ... after the resolution's)
         gets ``_2``, ``_3``: the keys make sentence and row ids, which must be unique.
         """
-        keys: list[str] = []
+        return [key for key, _ in self.block_labels()]
+
+    def block_labels(self) -> list[tuple[str, str]]:
+        """(block key, para_no) per block, from one walk over the blocks.
+
+        para_no is what a reader cites: the printed number of an operative paragraph or
+        a footnote, "5(a)" for a sub-paragraph, and the position within its kind for
+        unnumbered blocks (the 3rd preambular paragraph is "3"). Keys: ``block_keys``.
+        """
+        labels: list[tuple[str, str]] = []
         counts: dict[str, int] = {}
-        last_op: str = ""
-        for block in self.blocks:
-            counts[block.kind] = counts.get(block.kind, 0) + 1
-            if block.kind == "operative" and block.number:
-                keys.append(f"op{block.number}")
-                last_op = keys[-1]
-            elif block.kind == "footnote" and block.number:
-                keys.append(f"fn{block.number}")
-            elif block.kind == "subparagraph":
-                label = block.number or f"-{counts[block.kind]}"
-                keys.append(f"{last_op or 'sub'}{label}")
-            elif block.kind == "title":
-                keys.append("title" if counts["title"] == 1 else f"title{counts['title']}")
-            else:
-                keys.append(f"{_KEY_PREFIX[block.kind]}{counts[block.kind]}")
-        unique: list[str] = []
         taken: set[str] = set()
-        for key in keys:
-            candidate, n = key, 1
-            while candidate in taken:
-                n += 1
-                candidate = f"{key}_{n}"
-            taken.add(candidate)
-            unique.append(candidate)
-        return unique
+        last_op_key, last_op_number = "", ""
+        for block in self.blocks:
+            n = counts[block.kind] = counts.get(block.kind, 0) + 1
+            para_no = str(n)
+            if block.kind == "operative" and block.number:
+                key = f"op{block.number}"
+                para_no = block.number
+            elif block.kind == "footnote" and block.number:
+                key, para_no = f"fn{block.number}", block.number
+            elif block.kind == "subparagraph":
+                key = f"{last_op_key or 'sub'}{block.number or f'-{n}'}"
+                letter = block.number or str(n)
+                para_no = f"{last_op_number}({letter})" if last_op_number else f"({letter})"
+            elif block.kind == "title":
+                key = "title" if n == 1 else f"title{n}"
+            else:
+                key = f"{_KEY_PREFIX[block.kind]}{n}"
+            unique, k = key, 1
+            while unique in taken:
+                k += 1
+                unique = f"{key}_{k}"
+            taken.add(unique)
+            if block.kind == "operative":
+                last_op_number = block.number or ""
+                if block.number:
+                    last_op_key = key  # before de-duplication, as sub-paragraph keys were
+            labels.append((unique, para_no))
+        return labels
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

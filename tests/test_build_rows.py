@@ -6,7 +6,6 @@ import numpy as np
 
 from pipeline.build import (
     AlignedDocument,
-    block_labels,
     decide,
     paragraph_rows,
     sentence_rows,
@@ -86,7 +85,7 @@ def make_pair() -> AlignedDocument:
 
 def test_block_labels() -> None:
     aligned = make_pair()
-    assert block_labels(aligned.pair.zh) == [
+    assert aligned.pair.zh.block_labels() == [
         ("pre1", "1"),
         ("op1", "1"),
         ("op1a", "1(a)"),
