@@ -1,0 +1,271 @@
+"""Page furniture out of converted UN text, before the extractor reads its structure.
+
+A UN document prints, besides its text: on page 1 "United Nations" and the symbol, the
+distribution stamp ("Distr.: General" and a date), and at the bottom the job number
+("18-18142 (E)", Chinese "(C)"), a date code ("021118"), the barcode text ("*1818142*")
+and "Please recycle"; on later pages a running head (the symbol and a short title, left
+or right) and a footer with the page number ("2/5") and the job number. Converters put
+these wherever the page broke: on lines of their own, run together on one line, or in
+the middle of a sentence that continues on the next page ("...the social and economic
+18-16895 (E) 241018 Political declaration ... A/RES/73/3 on the fi..."). Markdown
+converters add YAML front matter and pandoc/GFM footnotes (``text[^1]``,
+``[^1]: note``).
+
+``prepare_text`` removes all of that and rewrites footnotes into the ``<sup>n</sup>``
+form every other reader produces, so the extractor keeps one input language. Lines it
+does not recognise as furniture pass through unchanged, so text without furniture (the
+seeds) is returned as it came.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from pipeline.families import SYMBOL_RE, normalise_symbol
+
+_FRONT_KEY_RE = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s*(.*)$")
+#: A job number with what is printed around it: page number, language letter, date codes.
+JOB_RE = re.compile(
+    r"(?:(?<![\w/.])\d{1,3}\s*/\s*\d{1,3}\s+)?(?<![\w/.-])\d{2}-\d{5}(?![\w-])"
+    r"(?:\s*\([A-Z]\))?(?:\s+\d{6}(?!\w))*(?:\s+\d{1,3}\s*/\s*\d{1,3}(?![\w/]))?"
+)
+_JOB_LINE_RE = re.compile(rf"^[*\s]*(?:{JOB_RE.pattern})[*\s]*$")
+_FURNITURE_LINE_RE = re.compile(
+    r"^[\s*]*(?:\*?\d{7}\*?|\d{6}|Please\s+recycle|请回收|♲|United\s+Nations|联合国)[\s*]*$",
+    re.IGNORECASE,
+)
+_PAGE_LINE_RE = re.compile(r"^[\s*]*(\d{1,3})\s*/\s*(\d{1,3})[\s*]*$")
+_DISTR_INLINE_RE = re.compile(
+    r"\s*\**Distr\.?\s*:\s*\**\s*(?:General|Limited|Restricted)\**"
+    r"(?:\s+\d{1,2}\s+[A-Z][a-z]+\s+\d{4}|\s*\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)?\s*$"
+)
+_SESSION_AGENDA_RE = re.compile(r"^(\S.*?(?:session|届会议))\s+((?:Agenda\s+items?|议程项目)\s*\S.*)$")
+_FN_DEF_RE = re.compile(r"^\[\^([^\]\s]{1,12})\]:[ \t]*(.*)$")
+_FN_REF_RE = re.compile(r"\[\^([^\]\s]{1,12})\]")
+_TERMINAL_STOP = tuple(".。)）")
+
+
+@dataclass
+class Prepared:
+    """Text with furniture removed, and what the furniture told about the document."""
+
+    text: str
+    front_matter: dict[str, str] = field(default_factory=dict)
+    symbols: list[str] = field(default_factory=list)  # symbols printed in page furniture
+    removed: int = 0  # furniture lines and inline pieces removed
+
+
+def prepare_text(text: str) -> Prepared:
+    """Remove front matter and page furniture; rewrite markdown footnotes as ``<sup>``."""
+    front, text = split_front_matter(text)
+    prepared = Prepared(text="", front_matter=front)
+    if front.get("symbol"):
+        prepared.symbols.append(normalise_symbol(front["symbol"]))
+    lines = _markdown_footnotes(text.split("\n"))
+    own = _own_symbols(lines, prepared.symbols)
+    heads = _running_head_titles(lines, own, front.get("title", ""))
+    out: list[str] = []
+    for line in lines:
+        new, found = _clean_line(line, own, heads)
+        prepared.symbols.extend(found)
+        if new != line:
+            prepared.removed += 1
+        if new is None:
+            out.append("")  # a page break separates like a blank line
+        else:
+            out.extend(new.split("\n"))
+    prepared.text = "\n".join(out)
+    return prepared
+
+
+def split_front_matter(text: str) -> tuple[dict[str, str], str]:
+    """YAML front matter (``---`` / ``key: value`` lines / ``---``) at the very start."""
+    stripped = text.lstrip("\n\ufeff")
+    if not stripped.startswith("---\n"):
+        return {}, text
+    lines = stripped.split("\n")
+    for end in range(1, min(len(lines), 80)):
+        if lines[end].strip() in ("---", "..."):
+            break
+    else:
+        return {}, text
+    front: dict[str, str] = {}
+    for line in lines[1:end]:
+        match = _FRONT_KEY_RE.match(line.strip())
+        if match is None:
+            if line.strip():
+                return {}, text  # not key: value lines, so not front matter
+            continue
+        front[match.group(1).lower()] = match.group(2).strip().strip("\"'").strip()
+    if not front:
+        return {}, text
+    return front, "\n".join(lines[end + 1 :])
+
+
+def _markdown_footnotes(lines: list[str]) -> list[str]:
+    """``[^n]`` references -> ``<sup>n</sup>``; ``[^n]: note`` -> ``<sup>n</sup> note``.
+
+    A definition's indented continuation lines join it. A "definition" whose label is not
+    the next footnote number while the previous note has no final full stop is the rest
+    of that note, cut where a wrapped line began with a number ("...31 July" /
+    "[^2013]: (S/INF/68).", as one converter writes it): its label goes back as text.
+    """
+    out: list[str] = []
+    last_number = 0
+    last_def: int | None = None
+    for line in lines:
+        match = _FN_DEF_RE.match(line.strip()) if not line.startswith("    ") else None
+        if match:
+            label, body = match.group(1), match.group(2)
+            number = int(label) if label.isdigit() else None
+            previous = out[last_def].rstrip() if last_def is not None else ""
+            if (
+                last_def is not None
+                and number != last_number + 1
+                and not previous.endswith(_TERMINAL_STOP)
+            ):
+                out[last_def] = f"{previous} {label} {body}".rstrip()
+                continue
+            if number is not None:
+                last_number = number
+            out.append(f"<sup>{label}</sup> {body}")
+            last_def = len(out) - 1
+            continue
+        if last_def is not None and line.startswith("    ") and line.strip():
+            out[last_def] += " " + line.strip()
+            continue
+        if line.strip():
+            last_def = None if not _FN_REF_RE.search(line) else last_def
+        out.append(_FN_REF_RE.sub(r"<sup>\1</sup>", line))
+    return out
+
+
+def _own_symbols(lines: list[str], known: list[str]) -> set[str]:
+    """The document's own symbol(s): from front matter, or those printed on a line alone
+    (or beside "United Nations") at the top of page 1 and in running heads."""
+    own = set(known)
+    for line in lines[:60] + lines:
+        plain = re.sub(r"[*#_\s]+", " ", line).strip()
+        plain = re.sub(r"^(?:United Nations|联合国)\s+", "", plain)
+        match = SYMBOL_RE.fullmatch(plain)
+        if match:
+            own.add(normalise_symbol(plain))
+    return own
+
+
+def _running_head_titles(lines: list[str], own: set[str], front_title: str) -> set[str]:
+    """Short titles printed beside the symbol in running heads ("symbol  title" on one
+    line with -layout, or a line next to a symbol-only line). A candidate must be made
+    of the title's own words (a running head shortens the title), or be printed beside
+    the symbol twice; a sentence fragment next to a symbol is neither."""
+    titles: set[str] = set()
+    if front_title:
+        titles.add(front_title.rstrip(" :"))
+    plain = [re.sub(r"[*#_]+", "", line).strip() for line in lines]
+    title = _title_text(plain) + " " + front_title
+    seen: dict[str, int] = {}
+    for index, text in enumerate(plain):
+        for symbol in own:
+            if not (text.startswith(symbol) or text.endswith(symbol)):
+                continue
+            rest = text.replace(symbol, "", 1).strip()
+            for candidate in [rest] if rest else _neighbours(plain, index):
+                if _looks_like_head(candidate):
+                    seen[candidate] = seen.get(candidate, 0) + 1
+    for candidate, count in seen.items():
+        if count >= 2 or _made_of(candidate, title):
+            titles.add(candidate)
+    return {t for t in titles if t}
+
+
+def _title_text(plain: list[str]) -> str:
+    """The "78/250. Title" line's title (also when the converter put it on the next line)."""
+    for index, text in enumerate(plain[:80]):
+        match = re.match(r"^(?:ES-|S-)?\d{1,3}/\d{1,4}(?: ?[A-Z])?\.\s*(.*)$", text)
+        if match:
+            rest = match.group(1) or next((t for t in plain[index + 1 :] if t), "")
+            return rest
+    return ""
+
+
+def _made_of(candidate: str, title: str) -> bool:
+    """Every word (Chinese: character) of ``candidate`` occurs in ``title``."""
+    if not title.strip():
+        return False
+    if re.search(r"[\u4e00-\u9fff]", candidate):
+        return all(char in title for char in candidate if not char.isspace())
+    words = set(re.findall(r"[\w-]+", title.lower()))
+    return all(word in words for word in re.findall(r"[\w-]+", candidate.lower()))
+
+
+def _neighbours(plain: list[str], index: int) -> list[str]:
+    found: list[str] = []
+    for step in (-1, 1):
+        j = index + step
+        while 0 <= j < len(plain) and not plain[j]:
+            j += step
+        if 0 <= j < len(plain) and abs(j - index) <= 3:
+            found.append(plain[j])
+    return found
+
+
+def _looks_like_head(text: str) -> bool:
+    """A short title: a few words, no sentence punctuation, not a numbered paragraph."""
+    if not text or len(text) > 90 or text.endswith(tuple(",;:.，；：。")):
+        return False
+    if re.match(r"^(?:\d{1,3}\.|\(|\[|<sup>)", text) or SYMBOL_RE.search(text):
+        return False
+    if re.search(r"\d{1,2}\s+[A-Z][a-z]+\s+\d{4}|\d{4}\s*年|plenary|全体会议|session|届会议"
+                 r"|Agenda|议程|Distr|General Assembly$|Security Council$", text):
+        return False
+    return 1 <= len(text.split()) <= 12
+
+
+def _clean_line(line: str, own: set[str], heads: set[str]) -> tuple[str | None, list[str]]:
+    """The line without furniture (None: the whole line was furniture) and the symbols
+    it printed as furniture."""
+    plain = re.sub(r"[*#_]+", "", line).strip()
+    if not plain:
+        return line, []
+    if _JOB_LINE_RE.match(plain) or _FURNITURE_LINE_RE.match(plain):
+        return None, []
+    page = _PAGE_LINE_RE.match(plain)
+    if page and int(page.group(1)) <= int(page.group(2)):
+        return None, []
+    for symbol in own:
+        if symbol in plain:
+            rest = re.sub(r"^(?:United Nations|联合国)\s+", "", plain.replace(symbol, " ", 1))
+            rest = rest.strip()
+            if not rest or rest in heads:
+                return None, [symbol]
+    if plain in heads:
+        return None, []
+    new = _DISTR_INLINE_RE.sub("", line) if not plain.startswith("Distr") else line
+    new = _SESSION_AGENDA_RE.sub(r"\1\n\2", new.strip()) if new != line or _SESSION_AGENDA_RE.match(plain) else new
+    new = _inline_furniture(new, own, heads)
+    return new, []
+
+
+def _inline_furniture(line: str, own: set[str], heads: set[str]) -> str:
+    """Remove a job number and the running head glued to it inside a sentence."""
+    if not JOB_RE.search(line):
+        return line
+    out = line
+    for match in reversed(list(JOB_RE.finditer(line))):
+        start, end = match.start(), match.end()
+        after = line[end:]
+        for symbol in sorted(own, key=len, reverse=True):
+            at = after.find(symbol)
+            if 0 <= at <= 120:
+                between = after[:at].strip()
+                if not between or between in heads or _looks_like_head(between):
+                    end += at + len(symbol)
+                    after = line[end:]
+                    for head in sorted(heads, key=len, reverse=True):
+                        if after.strip().startswith(head):
+                            end += after.index(head) + len(head)
+                            break
+                break
+        out = out[:start].rstrip() + " " + out[end:].lstrip()
+    return out.strip()
