@@ -62,7 +62,7 @@ def prepare_text(text: str) -> Prepared:
     prepared = Prepared(text="", front_matter=front)
     if front.get("symbol"):
         prepared.symbols.append(normalise_symbol(front["symbol"]))
-    lines = _markdown_footnotes(text.split("\n"))
+    lines = _separate_header_lines(_number_lines_to_marks(_markdown_footnotes(text.split("\n"))))
     own = _own_symbols(lines, prepared.symbols)
     heads = _running_head_titles(lines, own, front.get("title", ""))
     out: list[str] = []
@@ -141,6 +141,81 @@ def _markdown_footnotes(lines: list[str]) -> list[str]:
     return out
 
 
+_HEADER_LINE_RE = re.compile(
+    r"^(?:Agenda\s+items?\s+[\w\s(),]+|议程项目\s*[\w\s(),、和]+|Resolution\s+\d{1,4}\s*\(\d{4}\)"
+    r"|第\s*\d{1,4}\s*[(（]\d{4}[)）]\s*号决议|Adopted\s+by\s+the\s+Security\s+Council\b.*"
+    r"|\d{4}\s*年.*安全理事会.*通过|Resolution\s+adopted\s+by\s+the\s+General\s+Assembly\s+on"
+    r"\s+\d{1,2}\s+[A-Z][a-z]+\s+\d{4}|Decision\s+adopted\s+by\s+the\s+General\s+Assembly\b.*"
+    r"|.*[:：]\s*(?:(?:revised\s+)?draft\s+(?:resolution|decision)|(?:订正)?(?:决议|决定)草案)"
+    r"|(?:General\s+Assembly|Security\s+Council|大会|安全理事会)"
+    r"|\d{1,2}\s+[A-Z][a-z]+\s+\d{4}|\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)$",
+    re.IGNORECASE,
+)
+_INTRO_LINE_RE = re.compile(r"^(?:The\s+(?:General\s+Assembly|Security\s+Council)\s*,|(?:大会|安全理事会)\s*[，,])$")
+_BARE_TITLE_NUMBER_RE = re.compile(r"^(?:ES-|S-)?\d{1,3}/\d{1,4}(?: ?[A-Z])?\.$")
+
+
+def _separate_header_lines(lines: list[str]) -> list[str]:
+    """Before "The General Assembly,": each header line its own paragraph.
+
+    pdftotext prints the header without blank lines, so "Agenda item 19", the agenda
+    title, the sponsors of a draft and its title would join into one heading; a blank
+    line goes after every line that is always a paragraph of its own. A title number
+    printed alone ("78/250.") takes the title line that follows it.
+    """
+    out: list[str] = []
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        plain = re.sub(r"[*#_]+", "", line).strip()
+        if _INTRO_LINE_RE.match(plain):
+            return out + lines[index:]
+        if _BARE_TITLE_NUMBER_RE.match(plain):
+            after = index + 1
+            while after < len(lines) and not lines[after].strip():
+                after += 1
+            if after < len(lines) and lines[after].strip():
+                out.append(f"{plain} {lines[after].strip()}")
+                index = after + 1
+                continue
+        is_header = bool(_HEADER_LINE_RE.match(plain))
+        if is_header and out and out[-1].strip() and "draft" in plain.lower() + "草案":
+            out.append("")
+        out.append(line)
+        if is_header and index + 1 < len(lines) and lines[index + 1].strip():
+            out.append("")
+        index += 1
+    return out
+
+
+_BARE_NUMBER_RE = re.compile(r"^\s*(\d{1,2})\s*$")
+
+
+def _number_lines_to_marks(lines: list[str]) -> list[str]:
+    """A footnote number on a line of its own, its text on the next line (pdftotext sets
+    the raised number on its own baseline): ``<sup>n</sup> text``. Page numbers are
+    "n/N" and operative numbers carry a full stop, so a bare small number is a note's."""
+    out: list[str] = []
+    index = 0
+    while index < len(lines):
+        match = _BARE_NUMBER_RE.match(lines[index])
+        if match:
+            after = index + 1
+            while after < len(lines) and not lines[after].strip() and after - index < 3:
+                after += 1
+            text = lines[after].strip() if after < len(lines) else ""
+            if text and not _BARE_NUMBER_RE.match(text) and not JOB_RE.fullmatch(text):
+                out.append(f"<sup>{match.group(1)}</sup> {text}")
+                index = after + 1
+                continue
+            out.append("")  # a note number whose text pdftotext printed elsewhere
+            index += 1
+            continue
+        out.append(lines[index])
+        index += 1
+    return out
+
+
 def _own_symbols(lines: list[str], known: list[str]) -> set[str]:
     """The document's own symbol(s): from front matter, or those printed on a line alone
     (or beside "United Nations") at the top of page 1 and in running heads."""
@@ -160,8 +235,6 @@ def _running_head_titles(lines: list[str], own: set[str], front_title: str) -> s
     of the title's own words (a running head shortens the title), or be printed beside
     the symbol twice; a sentence fragment next to a symbol is neither."""
     titles: set[str] = set()
-    if front_title:
-        titles.add(front_title.rstrip(" :"))
     plain = [re.sub(r"[*#_]+", "", line).strip() for line in lines]
     title = _title_text(plain) + " " + front_title
     seen: dict[str, int] = {}
