@@ -62,7 +62,8 @@ def prepare_text(text: str) -> Prepared:
     prepared = Prepared(text="", front_matter=front)
     if front.get("symbol"):
         prepared.symbols.append(normalise_symbol(front["symbol"]))
-    lines = _separate_header_lines(_number_lines_to_marks(_markdown_footnotes(text.split("\n"))))
+    lines = _markdown_footnotes(text.split("\n"))
+    lines = _separate_header_lines(_plain_digit_refs(_number_lines_to_marks(lines)))
     own = _own_symbols(lines, prepared.symbols)
     heads = _running_head_titles(lines, own, front.get("title", ""))
     out: list[str] = []
@@ -204,7 +205,8 @@ def _number_lines_to_marks(lines: list[str]) -> list[str]:
             while after < len(lines) and not lines[after].strip() and after - index < 3:
                 after += 1
             text = lines[after].strip() if after < len(lines) else ""
-            if text and not _BARE_NUMBER_RE.match(text) and not JOB_RE.fullmatch(text):
+            furniture = _FURNITURE_LINE_RE.match(text) or _JOB_LINE_RE.match(text)
+            if text and not _BARE_NUMBER_RE.match(text) and not furniture:
                 out.append(f"<sup>{match.group(1)}</sup> {text}")
                 index = after + 1
                 continue
@@ -213,6 +215,45 @@ def _number_lines_to_marks(lines: list[str]) -> list[str]:
             continue
         out.append(lines[index])
         index += 1
+    return out
+
+
+_NOTE_DEF_RE = re.compile(r"^<sup>(\d{1,3})</sup> ")
+_REF_AFTER_PUNCT_RE = re.compile(r"(?<=[,;.:，；。：])[ \t]?(\d{1,2})(?=[ \t]|$)")
+_REF_AFTER_NAME_RE = re.compile(r"\b[A-Z][a-z]+( (\d{1,2}))(?= [a-z])")
+
+
+def _plain_digit_refs(lines: list[str]) -> list[str]:
+    """Footnote references printed as plain digits ("...sessions,1", "Court 1 reaffirms"),
+    as pdftotext and some Markdown converters leave them, become ``<sup>n</sup>``.
+
+    Only in a document that has numbered notes but no marked reference at all, and only
+    in citation order: the next unused number, or (after punctuation) one already cited.
+    A number in the text ("paragraph 3 of") is neither after punctuation nor the next
+    note's number at that point, so it stays.
+    """
+    notes = {int(m.group(1)) for line in lines if (m := _NOTE_DEF_RE.match(line.strip()))}
+    body = [line for line in lines if not _NOTE_DEF_RE.match(line.strip())]
+    if not notes or any("<sup>" in line or re.search("[¹²³⁴-⁹]", line) for line in body):
+        return lines
+    expected = 1
+    out: list[str] = []
+    for line in lines:
+        if _NOTE_DEF_RE.match(line.strip()):
+            out.append(line)
+            continue
+        candidates = sorted(
+            [(m.start(), m.end(), m.group(1), True) for m in _REF_AFTER_PUNCT_RE.finditer(line)]
+            + [(m.start(1), m.end(1), m.group(2), False) for m in _REF_AFTER_NAME_RE.finditer(line)]
+        )
+        pieces, last = [], 0
+        for start, end, digits, punct in candidates:
+            number = int(digits)
+            if number == expected and number in notes or (punct and number < expected):
+                expected += number == expected
+                pieces.append(line[last:start] + f"<sup>{number}</sup>")
+                last = end
+        out.append("".join(pieces) + line[last:])
     return out
 
 
