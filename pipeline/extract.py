@@ -606,6 +606,11 @@ def _classify(units: list[str], lang: str) -> tuple[list[_Para], list[_Para], li
         if subpara:
             body.append(_Para("subparagraph", stripped[subpara.end() :], subpara.group(1)))
             continue
+        open_note = next((f for f in footnotes if not _ends_with_full_stop(plain(f.raw))), None)
+        body_open = bool(body) and not seen_closing and _continues(body[-1], raw, clean, lang)
+        if open_note is not None and not body_open and not _starts_with_lead(raw, lang):
+            open_note.raw += "\n" + raw  # the rest of a note continued on the next page
+            continue
         if body and not seen_closing and _continues(body[-1], raw, clean, lang):
             body[-1].raw += "\n" + raw
             continue
