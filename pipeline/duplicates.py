@@ -59,9 +59,7 @@ def _text(document: Document) -> list[tuple[str, str | None, str]]:
 
 def choose(group: list[Document]) -> tuple[Document, list[Duplicate]]:
     """The copy to keep from ``group`` (one symbol and language) and the others."""
-    ordered = sorted(
-        group, key=lambda d: (-_revision_number(d), _format_rank(d), d.source_file)
-    )
+    ordered = sorted(group, key=lambda d: (-_revision_number(d), _format_rank(d), d.source_file))
     kept = ordered[0]
     duplicates = [
         Duplicate(

@@ -23,12 +23,13 @@ from dataclasses import dataclass
 
 #: Supported families: (name, body that adopts or considers it, description for docs).
 FAMILIES = {
-    "ga_resolution": ("General Assembly", "General Assembly resolution (A/RES/78/43, "
-                      "A/RES/ES-10/21, A/RES/S-27/2, A/RES/77/126 B)"),
+    "ga_resolution": (
+        "General Assembly",
+        "General Assembly resolution (A/RES/78/43, A/RES/ES-10/21, A/RES/S-27/2, A/RES/77/126 B)",
+    ),
     "sc_resolution": ("Security Council", "Security Council resolution (S/RES/2325 (2016))"),
     "ga_decision": ("General Assembly", "General Assembly decision (78/512, A/DEC/78/512)"),
-    "ga_draft": ("General Assembly", "draft resolution or decision (A/78/L.5, "
-                 "A/C.1/78/L.12)"),
+    "ga_draft": ("General Assembly", "draft resolution or decision (A/78/L.5, A/C.1/78/L.12)"),
 }
 
 _REVISION = r"(?:/(?:Rev|Corr|Add)\.\d{1,2})*"
@@ -54,8 +55,10 @@ _OTHER_NAMES = {
 _REVISION_RE = re.compile(r"/((?:Rev|Corr)\.\d{1,2})$")
 
 # Lines only one family prints (over clean text, one line each).
-SC_TITLE_RE = re.compile(r"^(?:Resolution\s+(\d{1,4})\s*\((\d{4})\)|第\s*(\d{1,4})\s*[(（]\s*"
-                         r"(\d{4})\s*[)）]\s*号决议)$")
+SC_TITLE_RE = re.compile(
+    r"^(?:Resolution\s+(\d{1,4})\s*\((\d{4})\)|第\s*(\d{1,4})\s*[(（]\s*"
+    r"(\d{4})\s*[)）]\s*号决议)$"
+)
 SC_ADOPTED_RE = re.compile(
     r"^Adopted\s+by\s+the\s+Security\s+Council\s+at\s+its\s+(\d{1,5})(?:st|nd|rd|th)\s+"
     r"meeting,?\s+on\s+(\d{1,2})\s+([A-Z][a-z]+)\s+(\d{4})$"
@@ -66,8 +69,11 @@ DECISION_LINE_RE = re.compile(
     r"\s*\d{1,2}\s*日大会决定|Decision\s+(?:ES-|S-)?\d{1,3}/\d{3,4}|第\s*(?:ES-|S-)?\d{1,3}/"
     r"\d{3,4}\s*号决定)$"
 )
-DRAFT_LINE_RE = re.compile(r"[:：]\s*(?:(?:revised\s+)?draft\s+(?:resolution|decision)|"
-                           r"(?:订正)?(?:决议|决定)草案)$", re.IGNORECASE)
+DRAFT_LINE_RE = re.compile(
+    r"[:：]\s*(?:(?:revised\s+)?draft\s+(?:resolution|decision)|"
+    r"(?:订正)?(?:决议|决定)草案)$",
+    re.IGNORECASE,
+)
 #: GA decisions are numbered from 401 in each session; resolutions stay below that.
 FIRST_DECISION_NUMBER = 401
 
@@ -168,7 +174,7 @@ def resolve_symbol(
     if len(supported) > 1:
         return None, f"conflicting symbols {', '.join(sorted(supported))}"
     if supported:
-        (base, info), = supported.items()
+        ((base, info),) = supported.items()
         revision = next((i.revision for i in infos if i.revision), None)
         return SymbolInfo(base, info.family, revision), None
     unsupported = [i for i in infos if i.unsupported]
@@ -183,11 +189,14 @@ def sc_adoption(text: str) -> tuple[str, str] | None:
     match = SC_ADOPTED_RE.match(text)
     if match is None:
         return None
-    months = "january february march april may june july august september october " \
-             "november december".split()
+    months = (
+        "january february march april may june july august september october "
+        "november december".split()
+    )
     if match.group(1):
-        month = months.index(match.group(3).lower()) + 1 if match.group(3).lower() in months \
-            else None
+        month = (
+            months.index(match.group(3).lower()) + 1 if match.group(3).lower() in months else None
+        )
         if month is None:
             return None
         date = f"{int(match.group(4)):04d}-{month:02d}-{int(match.group(2)):02d}"

@@ -34,7 +34,9 @@ _NOT_A_TITLE_RE = re.compile(
 )
 
 
-def decision_body(header: list[Any], body: list[Any], make: Callable[[str], P]) -> tuple[list, list]:
+def decision_body(
+    header: list[Any], body: list[Any], make: Callable[[str], P]
+) -> tuple[list, list]:
     """A decision (no "The General Assembly," line, hence no body): the paragraphs after
     its title line are its text. Anything else is returned unchanged."""
     if body or not any(p.kind == "title" for p in header):
@@ -74,9 +76,12 @@ def describe_family(
                 meta.meeting = meta.meeting or adoption[1] or None
     if meta.title is None:
         candidates = [
-            t for t in headings
-            if not _NOT_A_TITLE_RE.search(t) and not DRAFT_LINE_RE.search(t)
-            and not SC_TITLE_RE.match(t) and not t.startswith(("The ", "大会"))
+            t
+            for t in headings
+            if not _NOT_A_TITLE_RE.search(t)
+            and not DRAFT_LINE_RE.search(t)
+            and not SC_TITLE_RE.match(t)
+            and not t.startswith(("The ", "大会"))
         ]
         if info.family == "ga_draft" and candidates:
             meta.title = candidates[-1]

@@ -40,7 +40,9 @@ _DISTR_INLINE_RE = re.compile(
     r"\s*\**Distr\.?\s*:\s*\**\s*(?:General|Limited|Restricted)\**"
     r"(?:\s+\d{1,2}\s+[A-Z][a-z]+\s+\d{4}|\s*\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)?\s*$"
 )
-_SESSION_AGENDA_RE = re.compile(r"^(\S.*?(?:session|届会议))\s+((?:Agenda\s+items?|议程项目)\s*\S.*)$")
+_SESSION_AGENDA_RE = re.compile(
+    r"^(\S.*?(?:session|届会议))\s+((?:Agenda\s+items?|议程项目)\s*\S.*)$"
+)
 _FN_DEF_RE = re.compile(r"^\[\^([^\]\s]{1,12})\]:[ \t]*(.*)$")
 _FN_REF_RE = re.compile(r"\[\^([^\]\s]{1,12})\]")
 _TERMINAL_STOP = tuple(".。)）")
@@ -152,7 +154,9 @@ _HEADER_LINE_RE = re.compile(
     r"|\d{1,2}\s+[A-Z][a-z]+\s+\d{4}|\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)$",
     re.IGNORECASE,
 )
-_INTRO_LINE_RE = re.compile(r"^(?:The\s+(?:General\s+Assembly|Security\s+Council)\s*,|(?:大会|安全理事会)\s*[，,])$")
+_INTRO_LINE_RE = re.compile(
+    r"^(?:The\s+(?:General\s+Assembly|Security\s+Council)\s*,|(?:大会|安全理事会)\s*[，,])$"
+)
 _BARE_TITLE_NUMBER_RE = re.compile(r"^(?:ES-|S-)?\d{1,3}/\d{1,4}(?: ?[A-Z])?\.$")
 
 
@@ -330,8 +334,11 @@ def _looks_like_head(text: str) -> bool:
         return False
     if re.match(r"^(?:\d{1,3}\.|\(|\[|<sup>)", text) or SYMBOL_RE.search(text):
         return False
-    if re.search(r"\d{1,2}\s+[A-Z][a-z]+\s+\d{4}|\d{4}\s*年|plenary|全体会议|session|届会议"
-                 r"|Agenda|议程|Distr|General Assembly$|Security Council$", text):
+    if re.search(
+        r"\d{1,2}\s+[A-Z][a-z]+\s+\d{4}|\d{4}\s*年|plenary|全体会议|session|届会议"
+        r"|Agenda|议程|Distr|General Assembly$|Security Council$",
+        text,
+    ):
         return False
     return 1 <= len(text.split()) <= 12
 
@@ -356,7 +363,8 @@ def _clean_line(line: str, own: set[str], heads: set[str]) -> tuple[str | None, 
     if plain in heads:
         return None, []
     new = _DISTR_INLINE_RE.sub("", line) if not plain.startswith("Distr") else line
-    new = _SESSION_AGENDA_RE.sub(r"\1\n\2", new.strip()) if new != line or _SESSION_AGENDA_RE.match(plain) else new
+    if new != line or _SESSION_AGENDA_RE.match(plain):
+        new = _SESSION_AGENDA_RE.sub(r"\1\n\2", new.strip())  # "...session Agenda item 74"
     new = _inline_furniture(new, own, heads)
     return new, []
 

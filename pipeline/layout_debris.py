@@ -23,8 +23,9 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 _PAGE_RE = re.compile(r"(?<![\w/.])(\d{1,2})\s?/\s?(\d{1,2})(?![\w/])")
 _CITED_BEFORE_RE = re.compile(r"(?:resolutions?|decisions?|第|and|or|和|、|,|，)\s*$", re.I)
 _HEAD_SYMBOL_RE = re.compile(r"(?<![\w/])(?:A/RES/[\w.\-/]+|S/RES/\d{1,4}\s?\(\d{4}\))")
-_CITES_SYMBOL_RE = re.compile(r"(?:resolutions?|decisions?|document|\(|see|决议|文件|见)\s*$",
-                              re.IGNORECASE)
+_CITES_SYMBOL_RE = re.compile(
+    r"(?:resolutions?|decisions?|document|\(|see|决议|文件|见)\s*$", re.IGNORECASE
+)
 
 
 def layout_debris(text: str) -> str | None:

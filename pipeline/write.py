@@ -345,9 +345,10 @@ def dataset_card(manifest: dict[str, Any]) -> str:
         "```",
         "",
         "Columns: `id` (stable, `symbol:block:sentence`), `symbol`, `session`, `family`,",
-        "`pair`, `kind`, `para_no`, `en`, `zh`, `translation` {en, zh}, `en_sent_ids`, `zh_sent_ids`",
-        "(`en_para_ids`, `zh_para_ids` for paragraphs), `align_type` (e.g. `1-2`), `score`,",
-        "`margin`, `len_ratio`, `en_tokens`, `zh_tokens` (jieba), `source_en`, `source_zh`,",
+        "`pair`, `kind`, `para_no`, `en`, `zh`, `translation` {en, zh}, `en_sent_ids`,",
+        "`zh_sent_ids` (`en_para_ids`, `zh_para_ids` for paragraphs), `align_type` (e.g. `1-2`),",
+        "`score`, `margin`, `len_ratio`, `en_tokens`, `zh_tokens` (jieba), `source_en`,",
+        "`source_zh`,"
         "`sha256_en`, `sha256_zh`, `model`, `version`. Beads with an empty side (`1-0`,",
         "`0-1`) are kept: they record omissions; filter on `align_type` to drop them.",
         "",

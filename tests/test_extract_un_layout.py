@@ -48,8 +48,18 @@ def extracted() -> dict[tuple[str, str], Document]:
 
 
 def _furniture(doc: FixtureDoc) -> list[str]:
-    strings = [doc.job, doc.job.replace("-", ""), doc.date_code, "Distr", "recycle", "请回收",
-               "[^", "record_id", "symbol:", "extract_version"]
+    strings = [
+        doc.job,
+        doc.job.replace("-", ""),
+        doc.date_code,
+        "Distr",
+        "recycle",
+        "请回收",
+        "[^",
+        "record_id",
+        "symbol:",
+        "extract_version",
+    ]
     return strings + ([doc.short_title] if doc.short_title else [])
 
 
@@ -80,8 +90,9 @@ def test_symbol_family_and_language(extracted, stem: str, route: str) -> None:
 @pytest.mark.parametrize(("stem", "route"), [(s, r) for s, r in CASES if r in NUMBERED_ROUTES])
 def test_every_footnote_found_with_its_number(extracted, stem: str, route: str) -> None:
     fixture = DOCS[stem]
-    notes = [(b.number, same(b.text)) for b in extracted[(stem, route)].blocks
-             if b.kind == "footnote"]
+    notes = [
+        (b.number, same(b.text)) for b in extracted[(stem, route)].blocks if b.kind == "footnote"
+    ]
     assert notes == [(str(n), same(text)) for n, text in enumerate(fixture.footnotes, 1)]
 
 
@@ -93,8 +104,9 @@ def test_operative_paragraphs_text_by_text(extracted, stem: str, route: str) -> 
     got = [same(b.text) for b in document.blocks if b.kind == "operative"]
     expected = [same(re.sub(r"\[\^\d+\]", "", t)) for t in fixture.operative_texts()]
     assert got == expected
-    refs = [r for b in document.blocks if b.kind in ("preamble", "operative")
-            for r in b.footnote_refs]
+    refs = [
+        r for b in document.blocks if b.kind in ("preamble", "operative") for r in b.footnote_refs
+    ]
     assert refs == [str(n) for n in range(1, len(fixture.footnotes) + 1)]
 
 
@@ -183,8 +195,11 @@ def test_decision_is_recognised_and_pairs() -> None:
 
 @pytest.mark.parametrize(
     ("symbol", "expected"),
-    [("A/RES/ES-10/21", "A/RES/ES-10/21"), ("A/RES/S-27/2", "A/RES/S-27/2"),
-     ("A/RES/75/58/Rev.1", "A/RES/75/58")],
+    [
+        ("A/RES/ES-10/21", "A/RES/ES-10/21"),
+        ("A/RES/S-27/2", "A/RES/S-27/2"),
+        ("A/RES/75/58/Rev.1", "A/RES/75/58"),
+    ],
 )
 def test_special_sessions_and_revisions(symbol: str, expected: str) -> None:
     text = (RAW / "002_69ed3383ef6f2041.txt").read_text(encoding="utf-8")
@@ -218,5 +233,6 @@ def test_seeds_plus_copies_in_another_format_build_the_same_pairs(tmp_path: Path
         (d.symbol, d.blocks) for d in alone.unpaired
     ]
     assert sorted((d.source_file, d.kept_file) for d in both.duplicates) == sorted(
-        (seed.name, seed.stem + ".md") for seed in RAW.iterdir()  # same text: .md ranks first
+        (seed.name, seed.stem + ".md")
+        for seed in RAW.iterdir()  # same text: .md ranks first
     )
