@@ -606,16 +606,27 @@ def _classify(units: list[str], lang: str) -> tuple[list[_Para], list[_Para], li
         if subpara:
             body.append(_Para("subparagraph", stripped[subpara.end() :], subpara.group(1)))
             continue
-        open_note = next((f for f in footnotes if not _ends_with_full_stop(plain(f.raw))), None)
-        body_open = bool(body) and not seen_closing and _continues(body[-1], raw, clean, lang)
-        if open_note is not None and not body_open and not _starts_with_lead(raw, lang):
-            open_note.raw += "\n" + raw  # the rest of a note continued on the next page
+        if _rest_of_open_note(footnotes, body, seen_closing, raw, lang):
             continue
         if body and not seen_closing and _continues(body[-1], raw, clean, lang):
             body[-1].raw += "\n" + raw
             continue
         body.append(_Para("subparagraph" if seen_operative else "preamble", raw))
     return header, body, footnotes
+
+
+def _rest_of_open_note(
+    footnotes: list[_Para], body: list[_Para], seen_closing: bool, raw: str, lang: str
+) -> bool:
+    """Join ``raw`` to a footnote left open (no final full stop) when it does not continue
+    the body: the rest of a note continued at the foot of the next page."""
+    open_note = next((f for f in footnotes if not _ends_with_full_stop(plain(f.raw))), None)
+    if open_note is None or _starts_with_lead(raw, lang):
+        return False
+    if body and not seen_closing and _continues(body[-1], raw, plain(raw), lang):
+        return False
+    open_note.raw += "\n" + raw
+    return True
 
 
 _EN_MEETING_DATE_RE = re.compile(
