@@ -365,29 +365,43 @@ def _clean_line(line: str, own: set[str], heads: set[str]) -> tuple[str | None, 
     new = _DISTR_INLINE_RE.sub("", line) if not plain.startswith("Distr") else line
     if new != line or _SESSION_AGENDA_RE.match(plain):
         new = _SESSION_AGENDA_RE.sub(r"\1\n\2", new.strip())  # "...session Agenda item 74"
-    new = _inline_furniture(new, own, heads)
+    new = _inline_furniture(new, heads)
     return new, []
 
 
-def _inline_furniture(line: str, own: set[str], heads: set[str]) -> str:
-    """Remove a job number and the running head glued to it inside a sentence."""
+def _inline_furniture(line: str, heads: set[str]) -> str:
+    """Remove a job number and the running head glued to it inside a sentence.
+
+    After a page's footer (job number, date codes, page number) comes the next page's
+    running head: a short title and the symbol, in either order. A symbol within a few
+    words after the job number, with only title-like words (no sentence punctuation)
+    between, is that head, whether or not it is the document's own symbol; a short title
+    after the symbol is removed when it is a known running-head title.
+    """
     if not JOB_RE.search(line):
         return line
     out = line
     for match in reversed(list(JOB_RE.finditer(line))):
         start, end = match.start(), match.end()
         after = line[end:]
-        for symbol in sorted(own, key=len, reverse=True):
-            at = after.find(symbol)
-            if 0 <= at <= 120:
-                between = after[:at].strip()
-                if not between or between in heads or _looks_like_head(between):
-                    end += at + len(symbol)
-                    after = line[end:]
-                    for head in sorted(heads, key=len, reverse=True):
-                        if after.strip().startswith(head):
-                            end += after.index(head) + len(head)
-                            break
-                break
+        symbol = _head_symbol_after(after)
+        if symbol is not None:
+            end += symbol.end()
+            rest = line[end:].lstrip()
+            for head in sorted(heads, key=len, reverse=True):
+                if rest.startswith(head):
+                    end = len(line) - len(rest) + len(head)
+                    break
         out = out[:start].rstrip() + " " + out[end:].lstrip()
     return out.strip()
+
+
+def _head_symbol_after(text: str) -> re.Match[str] | None:
+    """The running head's symbol near the start of ``text`` (after a job number)."""
+    for match in SYMBOL_RE.finditer(text[:200]):
+        between = text[: match.start()].strip()
+        if not between:
+            return match
+        title_like = not re.search(r"[,;.:，；。：]", between) and len(between.split()) <= 20
+        return match if title_like else None
+    return None
