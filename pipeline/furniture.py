@@ -40,6 +40,12 @@ _DISTR_INLINE_RE = re.compile(
     r"\s*\**Distr\.?\s*:\s*\**\s*(?:General|Limited|Restricted)\**"
     r"(?:\s+\d{1,2}\s+[A-Z][a-z]+\s+\d{4}|\s*\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)?\s*$"
 )
+_DATE_LINE_RE = re.compile(
+    r"^(?:\d{1,2}\s+[A-Z][a-z]+\s+\d{4}|\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)$"
+)
+_STAMP_WITHOUT_DATE_RE = re.compile(
+    r"\S.*Distr\.?\s*:\s*\**\s*(?:General|Limited|Restricted)\**\s*$"
+)
 _SESSION_AGENDA_RE = re.compile(
     r"^(\S.*?(?:session|届会议))\s+((?:Agenda\s+items?|议程项目)\s*\S.*)$"
 )
@@ -69,11 +75,18 @@ def prepare_text(text: str) -> Prepared:
     own = _own_symbols(lines, prepared.symbols)
     heads = _running_head_titles(lines, own, front.get("title", ""))
     out: list[str] = []
+    stamp_date_next = False
     for line in lines:
+        if stamp_date_next and line.strip():
+            stamp_date_next = False
+            if _DATE_LINE_RE.match(re.sub(r"[*#_]+", "", line).strip()):
+                out.append("")  # the distribution date under a stamp run into a line
+                continue
         new, found = _clean_line(line, own, heads)
         prepared.symbols.extend(found)
         if new != line:
             prepared.removed += 1
+            stamp_date_next = bool(_STAMP_WITHOUT_DATE_RE.search(line))
         if new is None:
             out.append("")  # a page break separates like a blank line
         else:
@@ -183,6 +196,13 @@ def _separate_header_lines(lines: list[str]) -> list[str]:
                 out.append(f"{plain} {lines[after].strip()}")
                 index = after + 1
                 continue
+        if re.search(
+            r"(?:adopted\s+by\s+the\s+General\s+Assembly|Security\s+Council)\s+on$", plain
+        ):
+            after = index + 1
+            if after < len(lines) and _DATE_LINE_RE.match(lines[after].strip(" *")):
+                line = plain = f"{plain} {lines[after].strip(' *')}"  # a wrapped header line
+                index += 1
         is_header = bool(_HEADER_LINE_RE.match(plain))
         if is_header and out and out[-1].strip() and "draft" in plain.lower() + "草案":
             out.append("")
@@ -209,7 +229,11 @@ def _number_lines_to_marks(lines: list[str]) -> list[str]:
             while after < len(lines) and not lines[after].strip() and after - index < 3:
                 after += 1
             text = lines[after].strip() if after < len(lines) else ""
-            furniture = _FURNITURE_LINE_RE.match(text) or _JOB_LINE_RE.match(text)
+            furniture = (
+                _FURNITURE_LINE_RE.match(text)
+                or _JOB_LINE_RE.match(text)
+                or _PAGE_LINE_RE.match(text)
+            )
             if text and not _BARE_NUMBER_RE.match(text) and not furniture:
                 out.append(f"<sup>{match.group(1)}</sup> {text}")
                 index = after + 1
@@ -224,7 +248,7 @@ def _number_lines_to_marks(lines: list[str]) -> list[str]:
 
 _NOTE_DEF_RE = re.compile(r"^<sup>(\d{1,3})</sup> ")
 _REF_AFTER_PUNCT_RE = re.compile(r"(?<=[,;.:，；。：])[ \t]?(\d{1,2})(?=[ \t]|$)")
-_REF_AFTER_NAME_RE = re.compile(r"\b[A-Z][a-z]+( (\d{1,2}))(?= [a-z])")
+_REF_AFTER_NAME_RE = re.compile(r"\b(?:[A-Z][a-z]+|\d{4})( (\d{1,2}))(?= [a-z]|[ \t]*$)")
 
 
 def _plain_digit_refs(lines: list[str]) -> list[str]:
