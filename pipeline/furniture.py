@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass, field
 
 from pipeline.families import SYMBOL_RE, normalise_symbol
+from pipeline.pdftotext_notes import renumber_areas
 
 _FRONT_KEY_RE = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s*(.*)$")
 #: A job number with what is printed around it: page number, language letter, date codes.
@@ -70,7 +71,7 @@ def prepare_text(text: str) -> Prepared:
     prepared = Prepared(text="", front_matter=front)
     if front.get("symbol"):
         prepared.symbols.append(normalise_symbol(front["symbol"]))
-    lines = _markdown_footnotes(text.split("\n"))
+    lines = renumber_areas(_markdown_footnotes(text.split("\n")), _is_furniture_line)
     lines = _separate_header_lines(_plain_digit_refs(_number_lines_to_marks(lines)))
     own = _own_symbols(lines, prepared.symbols)
     heads = _running_head_titles(lines, own, front.get("title", ""))
@@ -93,6 +94,13 @@ def prepare_text(text: str) -> Prepared:
             out.extend(new.split("\n"))
     prepared.text = "\n".join(out)
     return prepared
+
+
+def _is_furniture_line(text: str) -> bool:
+    plain = re.sub(r"[*#_]+", "", text).strip()
+    page = _PAGE_LINE_RE.match(plain)
+    head = SYMBOL_RE.fullmatch(re.sub(r"^(?:United Nations|联合国)\s+", "", plain))
+    return bool(_JOB_LINE_RE.match(plain) or _FURNITURE_LINE_RE.match(plain) or page or head)
 
 
 def split_front_matter(text: str) -> tuple[dict[str, str], str]:
