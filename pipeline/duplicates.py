@@ -42,10 +42,12 @@ class Duplicate:
         )
 
 
-def _revision_number(document: Document) -> int:
+def _revision_number(document: Document) -> tuple[int, int]:
+    """(revision, corrigendum): "Rev.2/Corr.1" -> (2, 1); the original is (0, 0)."""
     revision = document.metadata.revision or ""
-    match = re.match(r"Rev\.(\d+)", revision)
-    return int(match.group(1)) if match else 0
+    rev = re.search(r"Rev\.(\d+)", revision)
+    corr = re.search(r"Corr\.(\d+)", revision)
+    return (int(rev.group(1)) if rev else 0, int(corr.group(1)) if corr else 0)
 
 
 def _format_rank(document: Document) -> int:
@@ -59,7 +61,10 @@ def _text(document: Document) -> list[tuple[str, str | None, str]]:
 
 def choose(group: list[Document]) -> tuple[Document, list[Duplicate]]:
     """The copy to keep from ``group`` (one symbol and language) and the others."""
-    ordered = sorted(group, key=lambda d: (-_revision_number(d), _format_rank(d), d.source_file))
+    ordered = sorted(
+        group,
+        key=lambda d: (*(-n for n in _revision_number(d)), _format_rank(d), d.source_file),
+    )
     kept = ordered[0]
     duplicates = [
         Duplicate(

@@ -233,8 +233,7 @@ def parse_document(text: str, source_file: str, sha256: str) -> Document:
     if info is None:
         raise RejectedInput(
             source_file,
-            problem or "no recognisable symbol: no 'NN/NN. Title' line and no A/RES/... "
-            "reference",
+            problem or "no recognisable symbol: no 'NN/NN. Title' line and no A/RES/... reference",
         )
     symbol = info.symbol
     describe_family(meta, info, headings, prepared.front_matter)

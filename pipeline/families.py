@@ -52,7 +52,7 @@ _OTHER_NAMES = {
     "UNEP/": "UN Environment Assembly resolution/decision",
     "A/CONF.": "conference resolution/decision",
 }
-_REVISION_RE = re.compile(r"/((?:Rev|Corr)\.\d{1,2})$")
+_REVISION_RE = re.compile(r"/((?:Rev|Corr)\.\d{1,2}(?:/(?:Rev|Corr)\.\d{1,2})*)$")
 
 # Lines only one family prints (over clean text, one line each).
 SC_TITLE_RE = re.compile(

@@ -36,6 +36,9 @@ _FURNITURE_LINE_RE = re.compile(
     r"^[\s*]*(?:\*?\d{7}\*?|\d{6}|Please\s+recycle|请回收|♲|United\s+Nations|联合国)[\s*]*$",
     re.IGNORECASE,
 )
+_FOOTER_TOKEN_RE = re.compile(
+    rf"{JOB_RE.pattern}|(?<!\d)\d{{6,7}}(?!\d)|Please\s+recycle|请回收|♲", re.IGNORECASE
+)
 _PAGE_LINE_RE = re.compile(r"^[\s*]*(\d{1,3})\s*/\s*(\d{1,3})[\s*]*$")
 _DISTR_INLINE_RE = re.compile(
     r"\s*\**Distr\.?\s*:\s*\**\s*(?:General|Limited|Restricted)\**"
@@ -386,6 +389,8 @@ def _clean_line(line: str, own: set[str], heads: set[str]) -> tuple[str | None, 
     page = _PAGE_LINE_RE.match(plain)
     if page and int(page.group(1)) <= int(page.group(2)):
         return None, []
+    if not _FOOTER_TOKEN_RE.sub(" ", plain).strip():
+        return None, []  # "18-18142 (E) 021118 *1818142* Please recycle" on one line
     for symbol in own:
         if symbol in plain:
             rest = re.sub(r"^(?:United Nations|联合国)\s+", "", plain.replace(symbol, " ", 1))

@@ -204,6 +204,8 @@ def test_decision_is_recognised_and_pairs() -> None:
         ("A/RES/ES-10/21", "A/RES/ES-10/21"),
         ("A/RES/S-27/2", "A/RES/S-27/2"),
         ("A/RES/75/58/Rev.1", "A/RES/75/58"),
+        ("A/RES/75/58/Corr.1", "A/RES/75/58"),
+        ("A/78/L.5/Rev.1/Corr.1", "A/78/L.5"),
     ],
 )
 def test_special_sessions_and_revisions(symbol: str, expected: str) -> None:
@@ -211,7 +213,8 @@ def test_special_sessions_and_revisions(symbol: str, expected: str) -> None:
     text = text.replace("75/58. Measures", "Measures")  # the symbol then comes from the head
     document = parse_document(f"United Nations {symbol}\n\n{text}", "x.txt", "0")
     assert document.symbol == expected
-    assert document.metadata.revision == ("Rev.1" if "Rev" in symbol else None)
+    revision = symbol[len(expected) + 1 :] or None
+    assert document.metadata.revision == revision
 
 
 def test_unsupported_family_is_rejected_with_that_reason() -> None:

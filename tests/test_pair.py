@@ -85,6 +85,10 @@ def test_duplicate_choice_prefers_revision_then_reliable_format() -> None:
     assert [d.source_file for d in result.duplicates] == ["z.docx", "a.txt"]
     result = pair_documents([original, docx, _doc("A/78/L.5", "zh", "c.pdf")])
     assert result.pairs[0].en.source_file == "z.docx"  # then the more reliable format
+    corrected = _doc("A/78/L.5", "en", "y.txt")
+    corrected.metadata.revision = "Corr.1"
+    result = pair_documents([original, corrected, _doc("A/78/L.5", "zh", "c.pdf")])
+    assert result.pairs[0].en.source_file == "y.txt"  # a corrigendum reissue is later
 
 
 def _doc(symbol: str, language: str, name: str) -> Document:
