@@ -30,7 +30,7 @@ UN = FIXTURES / "un"
 RAW = Path(__file__).resolve().parent.parent / "data" / "raw"
 #: Plain pdftotext (no -layout) prints a note's number apart from its text, before or
 #: after it and across the page footer; ``pipeline.pdftotext_notes`` puts them together.
-ROUTES = ("docx", "pdf", "layout.txt", "pdftotext.txt", "pandoc.md", "pymupdf.md")
+ROUTES = ("docx", "html", "pdf", "layout.txt", "pdftotext.txt", "pandoc.md", "pymupdf.md")
 DOCS = {doc.stem: doc for doc in fixture_docs()}
 CASES = [(stem, route) for stem in DOCS for route in ROUTES]
 
