@@ -181,6 +181,10 @@ _HEADER_LINE_RE = re.compile(
 _INTRO_LINE_RE = re.compile(
     r"^(?:The\s+(?:General\s+Assembly|Security\s+Council)\s*,|(?:大会|安全理事会)\s*[，,])$"
 )
+_DECISION_START_RE = re.compile(
+    r"^(?:At\s+its\s+\d{1,4}(?:st|nd|rd|th)\s+plenary\s+meeting|At\s+the\s+same\s+meeting"
+    r"|大会\s*\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*第\s*\d{1,4}\s*次全体会议|在同次会议上)"
+)
 _BARE_TITLE_NUMBER_RE = re.compile(r"^(?:ES-|S-)?\d{1,3}/\d{1,4}(?: ?[A-Z])?\.$")
 
 
@@ -214,6 +218,8 @@ def _separate_header_lines(lines: list[str]) -> list[str]:
             if after < len(lines) and _DATE_LINE_RE.match(lines[after].strip(" *")):
                 line = plain = f"{plain} {lines[after].strip(' *')}"  # a wrapped header line
                 index += 1
+        if _DECISION_START_RE.match(plain) and out and out[-1].strip():
+            out.append("")  # each paragraph of a decision opens this way
         is_header = bool(_HEADER_LINE_RE.match(plain))
         if is_header and out and out[-1].strip() and "draft" in plain.lower() + "草案":
             out.append("")

@@ -17,7 +17,14 @@ from pipeline.pair import PairResult
 RAW = Path(__file__).resolve().parent.parent / "data" / "raw"
 DOCUMENT_KEYS = ["symbol", "language", "source_file", "sha256", "metadata", "blocks"]
 METADATA_KEYS = [
-    "session", "agenda_item", "adopted_on", "title", "report", "meeting", "family", "body",
+    "session",
+    "agenda_item",
+    "adopted_on",
+    "title",
+    "report",
+    "meeting",
+    "family",
+    "body",
     "revision",
 ]
 BLOCK_KEYS = ["kind", "number", "lead", "text", "footnote_refs"]

@@ -37,7 +37,9 @@ CASES = [(stem, route) for stem in DOCS for route in ROUTES]
 
 def same(text: str) -> str:
     """Compare modulo spacing and hyphens: pdftotext joins "Secretary-" / "General"
-    without its hyphen, which is the converter's loss, not furniture."""
+    without its hyphen, which is the converter's loss, not furniture; pandoc turns curly
+    quotes into straight ones."""
+    text = text.translate(str.maketrans("“”‘’", "\"\"''"))  # pandoc writes ASCII quotes
     return re.sub(r"[\s\-]+", "", text)
 
 
@@ -59,7 +61,7 @@ def _furniture(doc: FixtureDoc) -> list[str]:
         "symbol:",
         "extract_version",
     ]
-    return strings + ([doc.short_title] if doc.short_title else [])
+    return strings
 
 
 @pytest.mark.parametrize(("stem", "route"), CASES)
@@ -68,9 +70,10 @@ def test_no_page_furniture_in_any_block(extracted, stem: str, route: str) -> Non
     document = extracted[(stem, route)]
     for block in document.blocks:
         for piece in _furniture(fixture):
-            if block.kind == "title" and piece == fixture.short_title:
-                continue
             assert piece not in block.text, (block.kind, block.number, block.text)
+        if fixture.short_title and block.kind != "title":
+            assert block.text != fixture.short_title  # a running head as a paragraph
+            assert f"{fixture.short_title} {fixture.symbol}" not in block.text
         assert layout_debris(block.text) is None, (block.kind, block.text)
         assert fixture.symbol not in block.text, (block.kind, block.text)
         assert block.text not in ("United Nations", "联合国", "---")
