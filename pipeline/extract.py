@@ -575,17 +575,7 @@ def _classify(units: list[str], lang: str) -> tuple[list[_Para], list[_Para], li
                 _starts_with_lead(raw, lang) and not _is_open(clean)
             )
             if not starts_body:
-                previous = header[-1] if header else None
-                if (
-                    previous is not None
-                    and previous.kind == "heading"
-                    and lang == "en"
-                    and clean[:1].islower()
-                    and _is_open(plain(previous.raw))
-                ):
-                    previous.raw += "\n" + raw  # a header line wrapped over a blank line
-                else:
-                    header.append(_Para("heading", raw))
+                _add_heading(header, raw, clean, lang)
                 continue
             in_body = True
         closing_lines = _closing_lines(clean)
@@ -612,6 +602,22 @@ def _classify(units: list[str], lang: str) -> tuple[list[_Para], list[_Para], li
             continue
         body.append(_Para("subparagraph" if seen_operative else "preamble", raw))
     return header, body, footnotes
+
+
+def _add_heading(header: list[_Para], raw: str, clean: str, lang: str) -> None:
+    """A header paragraph; an English one in lower case after an open heading is that
+    heading's line wrapped over a blank line."""
+    previous = header[-1] if header else None
+    if (
+        previous is not None
+        and previous.kind == "heading"
+        and lang == "en"
+        and clean[:1].islower()
+        and _is_open(plain(previous.raw))
+    ):
+        previous.raw += "\n" + raw
+    else:
+        header.append(_Para("heading", raw))
 
 
 def _rest_of_open_note(

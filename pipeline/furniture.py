@@ -12,7 +12,8 @@ converters add YAML front matter and pandoc/GFM footnotes (``text[^1]``,
 ``[^1]: note``).
 
 ``prepare_text`` removes all of that and rewrites footnotes into the ``<sup>n</sup>``
-form every other reader produces, so the extractor keeps one input language. Lines it
+form every other reader produces (``pipeline.note_marks``, and ``pipeline.pdftotext_notes``
+for pdftotext's detached note numbers), so the extractor keeps one input language. Lines it
 does not recognise as furniture pass through unchanged, so text without furniture (the
 seeds) is returned as it came.
 """
@@ -23,6 +24,7 @@ import re
 from dataclasses import dataclass, field
 
 from pipeline.families import SYMBOL_RE, normalise_symbol
+from pipeline.note_marks import markdown_footnotes, number_lines_to_marks, plain_digit_refs
 from pipeline.pdftotext_notes import renumber_areas
 
 _FRONT_KEY_RE = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s*(.*)$")
@@ -33,9 +35,11 @@ JOB_RE = re.compile(
 )
 _JOB_LINE_RE = re.compile(rf"^[*\s]*(?:{JOB_RE.pattern})[*\s]*$")
 _FURNITURE_LINE_RE = re.compile(
-    r"^[\s*]*(?:\*?\d{7}\*?|\d{6}|Please\s+recycle|请回收|♲|United\s+Nations|联合国)[\s*]*$",
+    r"^[\s*]*(?:\*?\d{7}\*?|\d{6}|Please\s+recycle|请回收|♲)[\s*]*$",
     re.IGNORECASE,
 )
+#: "United Nations" over the symbol: page 1's masthead, furniture only before the text.
+_MASTHEAD_RE = re.compile(r"^[\s*#]*(?:United\s+Nations|联合国)[\s*]*$", re.IGNORECASE)
 _FOOTER_TOKEN_RE = re.compile(
     rf"{JOB_RE.pattern}|(?<!\d)\d{{6,7}}(?!\d)|Please\s+recycle|请回收|♲", re.IGNORECASE
 )
@@ -53,9 +57,6 @@ _STAMP_WITHOUT_DATE_RE = re.compile(
 _SESSION_AGENDA_RE = re.compile(
     r"^(\S.*?(?:session|届会议))\s+((?:Agenda\s+items?|议程项目)\s*\S.*)$"
 )
-_FN_DEF_RE = re.compile(r"^\[\^([^\]\s]{1,12})\]:[ \t]*(.*)$")
-_FN_REF_RE = re.compile(r"\[\^([^\]\s]{1,12})\]")
-_TERMINAL_STOP = tuple(".。)）")
 
 
 @dataclass
@@ -74,13 +75,20 @@ def prepare_text(text: str) -> Prepared:
     prepared = Prepared(text="", front_matter=front)
     if front.get("symbol"):
         prepared.symbols.append(normalise_symbol(front["symbol"]))
-    lines = renumber_areas(_markdown_footnotes(text.split("\n")), _is_furniture_line)
-    lines = _separate_header_lines(_plain_digit_refs(_number_lines_to_marks(lines)))
+    lines = renumber_areas(markdown_footnotes(text.split("\n")), _is_furniture_line)
+    lines = number_lines_to_marks(lines, _is_furniture_line)
+    lines = _separate_header_lines(plain_digit_refs(lines))
     own = _own_symbols(lines, prepared.symbols)
     heads = _running_head_titles(lines, own, front.get("title", ""))
     out: list[str] = []
     stamp_date_next = False
+    in_header = True
     for line in lines:
+        plain_line = re.sub(r"[*#_]+", "", line).strip()
+        in_header = in_header and not _INTRO_LINE_RE.match(plain_line)
+        if in_header and _MASTHEAD_RE.match(line):
+            out.append("")
+            continue
         if stamp_date_next and line.strip():
             stamp_date_next = False
             if _DATE_LINE_RE.match(re.sub(r"[*#_]+", "", line).strip()):
@@ -128,44 +136,6 @@ def split_front_matter(text: str) -> tuple[dict[str, str], str]:
     if not front:
         return {}, text
     return front, "\n".join(lines[end + 1 :])
-
-
-def _markdown_footnotes(lines: list[str]) -> list[str]:
-    """``[^n]`` references -> ``<sup>n</sup>``; ``[^n]: note`` -> ``<sup>n</sup> note``.
-
-    A definition's indented continuation lines join it. A "definition" whose label is not
-    the next footnote number while the previous note has no final full stop is the rest
-    of that note, cut where a wrapped line began with a number ("...31 July" /
-    "[^2013]: (S/INF/68).", as one converter writes it): its label goes back as text.
-    """
-    out: list[str] = []
-    last_number = 0
-    last_def: int | None = None
-    for line in lines:
-        match = _FN_DEF_RE.match(line.strip()) if not line.startswith("    ") else None
-        if match:
-            label, body = match.group(1), match.group(2)
-            number = int(label) if label.isdigit() else None
-            previous = out[last_def].rstrip() if last_def is not None else ""
-            if (
-                last_def is not None
-                and number != last_number + 1
-                and not previous.endswith(_TERMINAL_STOP)
-            ):
-                out[last_def] = f"{previous} {label} {body}".rstrip()
-                continue
-            if number is not None:
-                last_number = number
-            out.append(f"<sup>{label}</sup> {body}")
-            last_def = len(out) - 1
-            continue
-        if last_def is not None and line.startswith("    ") and line.strip():
-            out[last_def] += " " + line.strip()
-            continue
-        if line.strip():
-            last_def = None if not _FN_REF_RE.search(line) else last_def
-        out.append(_FN_REF_RE.sub(r"<sup>\1</sup>", line))
-    return out
 
 
 _HEADER_LINE_RE = re.compile(
@@ -227,78 +197,6 @@ def _separate_header_lines(lines: list[str]) -> list[str]:
         if is_header and index + 1 < len(lines) and lines[index + 1].strip():
             out.append("")
         index += 1
-    return out
-
-
-_BARE_NUMBER_RE = re.compile(r"^\s*(\d{1,2})\s*$")
-
-
-def _number_lines_to_marks(lines: list[str]) -> list[str]:
-    """A footnote number on a line of its own, its text on the next line (pdftotext sets
-    the raised number on its own baseline): ``<sup>n</sup> text``. Page numbers are
-    "n/N" and operative numbers carry a full stop, so a bare small number is a note's."""
-    out: list[str] = []
-    index = 0
-    while index < len(lines):
-        match = _BARE_NUMBER_RE.match(lines[index])
-        if match:
-            after = index + 1
-            while after < len(lines) and not lines[after].strip() and after - index < 3:
-                after += 1
-            text = lines[after].strip() if after < len(lines) else ""
-            furniture = (
-                _FURNITURE_LINE_RE.match(text)
-                or _JOB_LINE_RE.match(text)
-                or _PAGE_LINE_RE.match(text)
-            )
-            if text and not _BARE_NUMBER_RE.match(text) and not furniture:
-                out.append(f"<sup>{match.group(1)}</sup> {text}")
-                index = after + 1
-                continue
-            out.append("")  # a note number whose text pdftotext printed elsewhere
-            index += 1
-            continue
-        out.append(lines[index])
-        index += 1
-    return out
-
-
-_NOTE_DEF_RE = re.compile(r"^<sup>(\d{1,3})</sup> ")
-_REF_AFTER_PUNCT_RE = re.compile(r"(?<=[,;.:，；。：])[ \t]?(\d{1,2})(?=[ \t]|$)")
-_REF_AFTER_NAME_RE = re.compile(r"\b(?:[A-Z][a-z]+|\d{4})( (\d{1,2}))(?= [a-z]|[ \t]*$)")
-
-
-def _plain_digit_refs(lines: list[str]) -> list[str]:
-    """Footnote references printed as plain digits ("...sessions,1", "Court 1 reaffirms"),
-    as pdftotext and some Markdown converters leave them, become ``<sup>n</sup>``.
-
-    Only in a document that has numbered notes but no marked reference at all, and only
-    in citation order: the next unused number, or (after punctuation) one already cited.
-    A number in the text ("paragraph 3 of") is neither after punctuation nor the next
-    note's number at that point, so it stays.
-    """
-    notes = {int(m.group(1)) for line in lines if (m := _NOTE_DEF_RE.match(line.strip()))}
-    body = [line for line in lines if not _NOTE_DEF_RE.match(line.strip())]
-    if not notes or any("<sup>" in line or re.search("[¹²³⁴-⁹]", line) for line in body):
-        return lines
-    expected = 1
-    out: list[str] = []
-    for line in lines:
-        if _NOTE_DEF_RE.match(line.strip()):
-            out.append(line)
-            continue
-        candidates = sorted(
-            [(m.start(), m.end(), m.group(1), True) for m in _REF_AFTER_PUNCT_RE.finditer(line)]
-            + [(m.start(1), m.end(1), m.group(2), False) for m in _REF_AFTER_NAME_RE.finditer(line)]
-        )
-        pieces, last = [], 0
-        for start, end, digits, punct in candidates:
-            number = int(digits)
-            if number == expected and number in notes or (punct and number < expected):
-                expected += number == expected
-                pieces.append(line[last:start] + f"<sup>{number}</sup>")
-                last = end
-        out.append("".join(pieces) + line[last:])
     return out
 
 

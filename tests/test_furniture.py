@@ -137,3 +137,19 @@ def test_plain_digit_references_in_citation_order() -> None:
 def test_page_numbers_and_barcodes_alone_on_a_line() -> None:
     prepared = prepare_text("text one\n2/5\n*1818142*\n021118\nPlease recycle\n请回收\ntext two")
     assert [line for line in prepared.text.split("\n") if line] == ["text one", "text two"]
+
+
+ZH_PLAIN_REFS = """回顾《罗马规约》1 重申《宪章》的宗旨，并回顾第2次会议和2023年1月的决定，
+又回顾关系协定，2 以及2 项建议，
+
+[^1]: A/1。
+
+[^2]: A/2。
+"""
+
+
+def test_chinese_plain_digit_references() -> None:
+    text = prepare_text(ZH_PLAIN_REFS).text
+    assert "《罗马规约》<sup>1</sup> 重申" in text or "《罗马规约》<sup>1</sup>重申" in text
+    assert "第2次会议" in text and "2023年1月" in text
+    assert "关系协定，<sup>2</sup> 以及2 项建议" in text
