@@ -80,6 +80,7 @@ def prepare_text(text: str) -> Prepared:
     lines = _separate_header_lines(plain_digit_refs(lines))
     own = _own_symbols(lines, prepared.symbols)
     heads = _running_head_titles(lines, own, front.get("title", ""))
+    title = _title_text([re.sub(r"[*#_]+", "", x).strip() for x in lines])
     out: list[str] = []
     stamp_date_next = False
     in_header = True
@@ -94,7 +95,7 @@ def prepare_text(text: str) -> Prepared:
             if _DATE_LINE_RE.match(re.sub(r"[*#_]+", "", line).strip()):
                 out.append("")  # the distribution date under a stamp run into a line
                 continue
-        new, found = _clean_line(line, own, heads)
+        new, found = _clean_line(line, own, heads, title)
         prepared.symbols.extend(found)
         if new != line:
             prepared.removed += 1
@@ -282,7 +283,9 @@ def _looks_like_head(text: str) -> bool:
     return 1 <= len(text.split()) <= 12
 
 
-def _clean_line(line: str, own: set[str], heads: set[str]) -> tuple[str | None, list[str]]:
+def _clean_line(
+    line: str, own: set[str], heads: set[str], title: str
+) -> tuple[str | None, list[str]]:
     """The line without furniture (None: the whole line was furniture) and the symbols
     it printed as furniture."""
     plain = re.sub(r"[*#_]+", "", line).strip()
@@ -306,24 +309,28 @@ def _clean_line(line: str, own: set[str], heads: set[str]) -> tuple[str | None, 
     new = _DISTR_INLINE_RE.sub("", line) if not plain.startswith("Distr") else line
     if new != line or _SESSION_AGENDA_RE.match(plain):
         new = _SESSION_AGENDA_RE.sub(r"\1\n\2", new.strip())  # "...session Agenda item 74"
-    new = _inline_furniture(new, heads)
+    new = _inline_furniture(new, heads, title)
     return new, []
 
 
-def _inline_furniture(line: str, heads: set[str]) -> str:
+def _inline_furniture(line: str, heads: set[str], title: str) -> str:
     """Remove a job number and the running head glued to it inside a sentence.
 
     After a page's footer (job number, date codes, page number) comes the next page's
     running head: a short title and the symbol, in either order. A symbol within a few
     words after the job number, with only title-like words (no sentence punctuation)
     between, is that head, whether or not it is the document's own symbol; a short title
-    after the symbol is removed when it is a known running-head title.
+    after the symbol is removed when it is a known running-head title. A converter that
+    reads the head before the footer leaves "... Short title A/RES/73/3 18-16895 (E) ...":
+    the symbol right before the job number goes, with a known head or a capitalised run
+    of the title's words before it.
     """
     if not JOB_RE.search(line):
         return line
     out = line
     for match in reversed(list(JOB_RE.finditer(line))):
         start, end = match.start(), match.end()
+        start = _head_before(line[:start], heads, title)
         after = line[end:]
         symbol = _head_symbol_after(after)
         if symbol is not None:
@@ -335,6 +342,29 @@ def _inline_furniture(line: str, heads: set[str]) -> str:
                     break
         out = out[:start].rstrip() + " " + out[end:].lstrip()
     return out.strip()
+
+
+def _head_before(before: str, heads: set[str], title: str) -> int:
+    """Where a running head printed just before a job number starts (``len(before)``
+    when there is none): its symbol, and a known head or title words before that."""
+    symbol = re.search(rf"(?:{SYMBOL_RE.pattern})\s*$", before)
+    if symbol is None:
+        return len(before)
+    prefix = before[: symbol.start()].rstrip()
+    for head in sorted(heads, key=len, reverse=True):
+        if prefix.endswith(head):
+            return len(prefix) - len(head)
+    words = set(re.findall(r"[\w-]+", title.lower()))
+    tokens = list(re.finditer(r"\S+", prefix))
+    cut = len(prefix) if prefix else symbol.start()
+    run = 0
+    for token in reversed(tokens):
+        if token.group(0).lower().strip(",;:") not in words:
+            break
+        run += 1
+        if token.group(0)[:1].isupper() and run >= 2:
+            cut = token.start()
+    return cut if cut < len(prefix) else symbol.start()
 
 
 def _head_symbol_after(text: str) -> re.Match[str] | None:

@@ -36,6 +36,8 @@ def _block(text: str, start: str, lang_file: str = "x.txt") -> str:
         "2/5 20-16421 A/RES/75/58 ",
         "20-16421 3/5 Measures A/RES/75/58",
         "20-16421 (E)",
+        "Measures to prevent terrorists A/RES/75/58 20-16421 (E) 171220",
+        "A/RES/75/58 20-16421 3/5",
     ],
 )
 def test_footer_and_running_head_inside_a_sentence(furniture: str) -> None:
