@@ -24,7 +24,9 @@ _PAGE_RE = re.compile(r"(?<![\w/.])(\d{1,2})\s?/\s?(\d{1,2})(?![\w/])")
 _CITED_BEFORE_RE = re.compile(r"(?:resolutions?|decisions?|第|and|or|和|、|,|，)\s*$", re.I)
 _HEAD_SYMBOL_RE = re.compile(r"(?<![\w/])(?:A/RES/[\w.\-/]+|S/RES/\d{1,4}\s?\(\d{4}\))")
 _CITES_SYMBOL_RE = re.compile(
-    r"(?:resolutions?|decisions?|document|\(|see|决议|文件|见)\s*$", re.IGNORECASE
+    r"(?:\b(?:resolutions?|decisions?|documents?|see|in|of|and|or|to|by|under|with|contained)"
+    r"|[(\[,;:、，；：]|决议|文件|见|载于|和|及)\s*$",
+    re.IGNORECASE,
 )
 
 

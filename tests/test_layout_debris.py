@@ -38,6 +38,7 @@ def test_debris_is_named(text: str, found: str) -> None:
     [
         "Recalling its resolutions 75/58 of 7 December 2020 and 2/5 of 1947,",
         "in its resolution A/RES/75/58 and document (A/RES/74/43),",
+        "the declaration contained in A/RES/73/3, annex, and S/RES/2325 (2016),",
         "for 2017/18; the period 2020-2030 and 1 August 2012–31 July 2013,",
         "Treaty Series, vol. 2187, No. 38544.",
         "回顾其 2019 年 12 月 12 日第 74/43 号决议，",
