@@ -155,3 +155,69 @@ def test_chinese_plain_digit_references() -> None:
     assert "《罗马规约》<sup>1</sup> 重申" in text or "《罗马规约》<sup>1</sup>重申" in text
     assert "第2次会议" in text and "2023年1月" in text
     assert "关系协定，<sup>2</sup> 以及2 项建议" in text
+
+
+PDFTOTEXT_PAGE = """6.
+Encourages further efforts by the United Nations;
+
+__________________
+
+A/70/1 and A/70/1/Add.1.
+Articles 4 and 5 of the Agreement.
+4
+A/71/2.
+5
+United Nations, Treaty Series, vol. 1000, No. 100.
+2
+3
+
+2/5
+
+18-99999
+
+A/RES/71/9
+
+7.
+Emphasizes the importance of cooperation;
+"""
+
+
+def test_pdftotext_note_numbers_printed_after_their_texts() -> None:
+    """pdftotext (raw mode) prints a page's note numbers apart from the texts; the sorted
+    numbers of the area belong to its texts in order (as on A/RES/73/7's page 2)."""
+    lines = [line for line in prepare_text(PDFTOTEXT_PAGE).text.split("\n") if line.strip()]
+    notes = [line for line in lines if line.startswith("<sup>")]
+    assert notes == [
+        "<sup>2</sup> A/70/1 and A/70/1/Add.1.",
+        "<sup>3</sup> Articles 4 and 5 of the Agreement.",
+        "<sup>4</sup> A/71/2.",
+        "<sup>5</sup> United Nations, Treaty Series, vol. 1000, No. 100.",
+    ]
+    assert lines[-2:] == ["7.", "Emphasizes the importance of cooperation;"]
+    assert not any(line.strip() in ("2/5", "18-99999", "A/RES/71/9") for line in lines)
+
+
+PDFTOTEXT_NOTE_IN_FOOTER = """to that crime;
+
+__________________
+9
+
+4/5
+
+S/PRST/2013/2; see the statement of 12 February 2013, 1 August 2012–31 July
+2013 (S/INF/68).
+18-99999
+
+A/RES/71/9
+
+25. Acknowledges the report;
+"""
+
+
+def test_pdftotext_note_text_inside_the_page_footer() -> None:
+    lines = [line for line in prepare_text(PDFTOTEXT_NOTE_IN_FOOTER).text.split("\n") if line]
+    assert (
+        "<sup>9</sup> S/PRST/2013/2; see the statement of 12 February 2013, 1 August "
+        "2012–31 July" in lines
+    )
+    assert lines[-1] == "25. Acknowledges the report;"
