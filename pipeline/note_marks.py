@@ -87,8 +87,22 @@ def number_lines_to_marks(lines: list[str], is_furniture: Callable[[str], bool])
 
 
 _NOTE_DEF_RE = re.compile(r"^<sup>(\d{1,3})</sup> ")
-_REF_AFTER_PUNCT_RE = re.compile(r"(?<=[,;.:，；。：])[ \t]?(\d{1,2})(?=[ \t]|$)")
-_REF_AFTER_NAME_RE = re.compile(r"\b(?:[A-Z][a-z]+|\d{4})( (\d{1,2}))(?= [a-z]|[ \t]*$)")
+# Not after a short number and comma: "paragraphs 1, 2 and 3" is a list, not references
+# (a year is not: "12 February 2013, 9 in which").
+_REF_AFTER_PUNCT_RE = re.compile(
+    r"(?<=[,;.:，；。：])(?<!\b\d,)(?<!\b\d\d,)[ \t]?(\d{1,2})(?=[ \t]|$)"
+)
+# Nouns that take a number in resolution text ("Article 1 of", "Goal 4 on"): no reference.
+_NUMBERED_NOUNS = (
+    "Article|Articles|Chapter|Chapters|Part|Parts|Section|Sections|Annex|Annexes|Principle"
+    "|Principles|Goal|Goals|Target|Targets|Rule|Rules|Protocol|Volume|Paragraph|Paragraphs"
+    "|Resolution|Resolutions|Decision|Decisions|Committee|Phase|Pillar|Appendix|Table|Figure"
+    "|Box|Schedule|Amendment|Regulation|Step|Level|Group|Option|Category|Class|Session"
+    "|January|February|March|April|May|June|July|August|September|October|November|December"
+)
+_REF_AFTER_NAME_RE = re.compile(
+    rf"\b(?!(?:{_NUMBERED_NOUNS})\b)(?:[A-Z][a-z]+|\d{{4}})( (\d{{1,2}}))(?= [a-z]|[ \t]*$)"
+)
 # Chinese: "《罗马规约》1 重申" (not "第1次", "1月", "2 项"): a number between words.
 _REF_AFTER_HAN_RE = re.compile(
     r"(?<=[\u4e00-\u9fff》”）])(?<!第)([ \t]?(\d{1,2}))"
@@ -123,8 +137,12 @@ def plain_digit_refs(lines: list[str]) -> list[str]:
         pieces, last = [], 0
         for start, end, digits, punct in candidates:
             number = int(digits)
-            if number == expected and number in notes or (punct and number < expected):
-                expected += number == expected
+            # "Agreement,8" (the digit touching the punctuation) may skip a reference
+            # that was not recognised, so one miss does not stop the rest.
+            attached = punct and not line[start].isspace()
+            ahead = attached and expected < number <= expected + 2 and number in notes
+            if number == expected and number in notes or (punct and number < expected) or ahead:
+                expected = max(expected, number + 1)
                 pieces.append(line[last:start] + f"<sup>{number}</sup>")
                 last = end
         out.append("".join(pieces) + line[last:])

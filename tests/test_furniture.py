@@ -118,14 +118,21 @@ def test_markdown_footnotes_references_and_a_broken_definition() -> None:
     ) in text
 
 
-PLAIN_REFS = """Recalling that the Rome Statute of the Court 1 reaffirms the purposes, including
+PLAIN_REFS = """Recalling Article 1 of the Charter and paragraphs 1, 2 and 3 of resolution 70/1,
+Recalling that the Rome Statute of the Court 1 reaffirms the purposes, including
 paragraph 3 of the resolution, and the Agreement,2 and the Agreement, 3 which provides
+
+and treaties 4 and the Convention,5 and
 
 [^1]: A/1.
 
 [^2]: A/2.
 
 [^3]: A/3.
+
+[^4]: A/4.
+
+[^5]: A/5.
 """
 
 
@@ -133,7 +140,9 @@ def test_plain_digit_references_in_citation_order() -> None:
     text = prepare_text(PLAIN_REFS).text
     assert "the Court<sup>1</sup> reaffirms" in text
     assert "paragraph 3 of the resolution" in text  # a number in the text stays
+    assert "Recalling Article 1 of the Charter and paragraphs 1, 2 and 3 of" in text
     assert "Agreement,<sup>2</sup> and the Agreement,<sup>3</sup> which" in text
+    assert "treaties 4 and the Convention,<sup>5</sup> and" in text  # 4 missed, 5 found
 
 
 def test_page_numbers_and_barcodes_alone_on_a_line() -> None:
