@@ -109,6 +109,8 @@ def prepare_text(text: str) -> Prepared:
 
 
 def _is_furniture_line(text: str) -> bool:
+    """A whole line of page footer or running head (job number, page number, barcode,
+    recycling note, a symbol alone): what ends a page in pdftotext output."""
     plain = re.sub(r"[*#_]+", "", text).strip()
     page = _PAGE_LINE_RE.match(plain)
     head = SYMBOL_RE.fullmatch(re.sub(r"^(?:United Nations|联合国)\s+", "", plain))
