@@ -269,6 +269,7 @@ def _bead_row(
         "id": f"{pair.symbol}:{key}",
         "symbol": pair.symbol,
         "session": pair.en.metadata.session or pair.zh.metadata.session,
+        "family": pair.en.metadata.family or pair.zh.metadata.family,
         "pair": PAIR,
         "kind": block.kind,
         "para_no": para_no,

@@ -98,7 +98,7 @@ def extract_command(raw_dir: Path, out_dir: Path, fail_on_rejection: bool) -> No
     Writes DIR/documents.jsonl, DIR/rejected.jsonl and DIR/pairs.json and prints a
     summary. Exits 0 when at least one document was read, even if other files were
     rejected (each is named on stderr with its reason); with --strict any rejection
-    is an error.
+    is an error, except a duplicate copy of a document that was kept in another format.
     """
     from pipeline.extract import extract_folder
     from pipeline.extraction_output import format_summary, write_extraction
@@ -118,10 +118,10 @@ def extract_command(raw_dir: Path, out_dir: Path, fail_on_rejection: bool) -> No
         raise click.ClickException(
             f"no document could be read from {raw_dir} ({len(summary.rejected)} file(s) rejected)"
         )
-    if fail_on_rejection and summary.rejected:
-        raise click.ClickException(
-            f"--strict: {len(summary.rejected)} file(s) rejected (listed above)"
-        )
+    # A copy of a document in another format is listed, not an error (issue 12).
+    errors = [item for item in summary.rejected if not item.reason.startswith("duplicate of ")]
+    if fail_on_rejection and errors:
+        raise click.ClickException(f"--strict: {len(errors)} file(s) rejected (listed above)")
 
 
 # --- align-text, eval (issue 3): generic alignment and scoring commands go here ---

@@ -72,6 +72,9 @@ class Metadata:
     title: str | None = None
     report: str | None = None  # "A/75/399"
     meeting: str | None = None  # "37th plenary meeting" / "第37次全体会议"
+    family: str | None = None  # "ga_resolution", "sc_resolution", "ga_decision", "ga_draft"
+    body: str | None = None  # "General Assembly", "Security Council", "First Committee"
+    revision: str | None = None  # "Rev.1" / "Corr.1" of the symbol, when the file is one
 
 
 @dataclass

@@ -58,6 +58,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.data import Block, Document, Metadata, Rejected, RejectedInput
+from pipeline.families import resolve_symbol, title_line_symbol
+from pipeline.family_shape import decision_body, describe_family
+from pipeline.furniture import prepare_text
 from pipeline.lexicon import is_preambular_lead, match_lead
 from pipeline.normalize import SUPERSCRIPT_DIGITS, clean_inline, normalize_unicode, plain
 from pipeline.script import is_han
@@ -90,7 +93,9 @@ _ZH_MEETING_RE = re.compile(r"^第\s*(\d{1,4})\s*次全体会议$")
 # A resolution adopted in parts carries a part letter: "77/126 A. Title", "A/RES/77/126 B".
 _TITLE_RE = re.compile(r"^((?:ES-|S-)?\d{1,3})/(\d{1,4})(?: ?([A-Z]))?\s*\.\s*(\S.*)$")
 _SYMBOL_RE = re.compile(r"\bA/RES/((?:ES-|S-)?\d{1,3})/(\d{1,4})(?: ?([A-Z]))?\b")
-_INTRO_RE = re.compile(r"^(?:The\s+General\s+Assembly\s*,?|大会\s*[，,])$")
+_INTRO_RE = re.compile(
+    r"^(?:The\s+(?:General\s+Assembly|Security\s+Council)\s*,?|(?:大会|安全理事会)\s*[，,])$"
+)
 _DISTR_RE = re.compile(r"^(?:Distr\.?\s*:|Original\s*:|Distribution\s*:)", re.IGNORECASE)
 _EN_SESSION_RE = re.compile(r"^([A-Z][a-z]+(?:[- ][a-z]+)?)\s+session$")
 _ZH_SESSION_RE = re.compile(r"^第([零〇一二三四五六七八九十百]+)届会议$")
@@ -189,6 +194,8 @@ def parse_document(text: str, source_file: str, sha256: str) -> Document:
     Chinese, no symbol can be found, or the document is truncated (see module doc).
     """
     text = normalize_unicode(text)
+    prepared = prepare_text(text)
+    text = prepared.text
     language = detect_language(text)
     if language is None:
         raise RejectedInput(
@@ -201,19 +208,19 @@ def parse_document(text: str, source_file: str, sha256: str) -> Document:
         for unit in split_chunk_lines(chunk, language):
             units.extend(split_run_together(unit, language))
     header, body, footnotes = _classify(_drop_textless_units(units), language)
+    header, body = decision_body(header, body, lambda raw: _Para("operative", raw))
 
     blocks: list[Block] = []
-    symbol: str | None = None
+    title_symbol: str | None = None
     meta = Metadata()
     for para in header:
         block = _make_block(para, language)
         if para.kind == "title":
             match = _TITLE_RE.match(plain(para.raw))
-            if match and symbol is None:
-                symbol = _resolution_symbol(match.group(1), match.group(2), match.group(3))
+            if match and title_symbol is None:
+                title_symbol = title_line_symbol(match.group(1), match.group(2), match.group(3))
                 meta.title = block.text
         _read_header_metadata(block.text, language, meta)
-        head_symbols.extend(_SYMBOL_RE.findall(block.text))
         blocks.append(block)
     body_blocks = [_make_block(para, language) for para in body]
     footnote_blocks = [_make_block(para, language) for para in footnotes]
@@ -221,21 +228,16 @@ def parse_document(text: str, source_file: str, sha256: str) -> Document:
     closing_blocks = [b for b in body_blocks if b.kind == "closing"]
     body_blocks = [b for b in body_blocks if b.kind != "closing"]
 
-    explicit = sorted({_resolution_symbol(*found) for found in head_symbols})
-    if symbol is None:
-        if len(explicit) > 1:
-            raise RejectedInput(source_file, f"conflicting symbols {', '.join(explicit)}")
-        if not explicit:
-            raise RejectedInput(
-                source_file,
-                "no recognisable symbol: no 'NN/NN. Title' line and no A/RES/... reference",
-            )
-        symbol = explicit[0]
-    elif explicit and explicit != [symbol]:
+    printed = prepared.symbols + [_resolution_symbol(*found) for found in head_symbols]
+    headings = [b.text for b in blocks if b.kind == "heading"]
+    info, problem = resolve_symbol(title_symbol, printed, headings)
+    if info is None:
         raise RejectedInput(
             source_file,
-            f"conflicting symbols: title line says {symbol}, header says {', '.join(explicit)}",
+            problem or "no recognisable symbol: no 'NN/NN. Title' line and no A/RES/... reference",
         )
+    symbol = info.symbol
+    describe_family(meta, info, headings, prepared.front_matter)
 
     _check_complete(body_blocks, closing_blocks, source_file)
     for block in blocks:
@@ -574,17 +576,7 @@ def _classify(units: list[str], lang: str) -> tuple[list[_Para], list[_Para], li
                 _starts_with_lead(raw, lang) and not _is_open(clean)
             )
             if not starts_body:
-                previous = header[-1] if header else None
-                if (
-                    previous is not None
-                    and previous.kind == "heading"
-                    and lang == "en"
-                    and clean[:1].islower()
-                    and _is_open(plain(previous.raw))
-                ):
-                    previous.raw += "\n" + raw  # a header line wrapped over a blank line
-                else:
-                    header.append(_Para("heading", raw))
+                _add_heading(header, raw, clean, lang)
                 continue
             in_body = True
         closing_lines = _closing_lines(clean)
@@ -604,11 +596,43 @@ def _classify(units: list[str], lang: str) -> tuple[list[_Para], list[_Para], li
         if subpara:
             body.append(_Para("subparagraph", stripped[subpara.end() :], subpara.group(1)))
             continue
+        if _rest_of_open_note(footnotes, body, seen_closing, raw, lang):
+            continue
         if body and not seen_closing and _continues(body[-1], raw, clean, lang):
             body[-1].raw += "\n" + raw
             continue
         body.append(_Para("subparagraph" if seen_operative else "preamble", raw))
     return header, body, footnotes
+
+
+def _add_heading(header: list[_Para], raw: str, clean: str, lang: str) -> None:
+    """A header paragraph; an English one in lower case after an open heading is that
+    heading's line wrapped over a blank line."""
+    previous = header[-1] if header else None
+    if (
+        previous is not None
+        and previous.kind == "heading"
+        and lang == "en"
+        and clean[:1].islower()
+        and _is_open(plain(previous.raw))
+    ):
+        previous.raw += "\n" + raw
+    else:
+        header.append(_Para("heading", raw))
+
+
+def _rest_of_open_note(
+    footnotes: list[_Para], body: list[_Para], seen_closing: bool, raw: str, lang: str
+) -> bool:
+    """Join ``raw`` to a footnote left open (no final full stop) when it does not continue
+    the body: the rest of a note continued at the foot of the next page."""
+    open_note = next((f for f in footnotes if not _ends_with_full_stop(plain(f.raw))), None)
+    if open_note is None or _starts_with_lead(raw, lang):
+        return False
+    if body and not seen_closing and _continues(body[-1], raw, plain(raw), lang):
+        return False
+    open_note.raw += "\n" + raw
+    return True
 
 
 _EN_MEETING_DATE_RE = re.compile(

@@ -19,6 +19,7 @@ import unicodedata
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from pipeline.layout_debris import layout_debris
 from pipeline.script import is_han
 
 #: Patterns that must never appear in corpus text, with the name used in reasons.
@@ -33,7 +34,13 @@ UNCLEAN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 #: Reasons a row can be rejected with (the first part, before any ": detail").
-REASONS = ("unclean_text", "lang_mismatch", "score_below_min", "len_ratio_above_max")
+REASONS = (
+    "unclean_text",
+    "layout_debris",
+    "lang_mismatch",
+    "score_below_min",
+    "len_ratio_above_max",
+)
 
 
 @dataclass(frozen=True)
@@ -141,13 +148,17 @@ def reject_reason(
 ) -> str | None:
     """The decision for one row: None to keep it, else ``"reason: detail"``.
 
-    Checks run in a fixed order (clean text, language, score, length ratio) so the
-    reason is deterministic; the first failing check wins.
+    Checks run in a fixed order (clean text, layout debris, language, score, length
+    ratio) so the reason is deterministic; the first failing check wins.
     """
     for side, text in (("en", en), ("zh", zh)):
         problem = unclean_reason(text)
         if problem is not None:
             return f"unclean_text: {problem} in {side}"
+    for side, text in (("en", en), ("zh", zh)):
+        debris = layout_debris(text)
+        if debris is not None:
+            return f"layout_debris: {debris} in {side}"
     if options.lang_check:
         problem = language_problem(en, zh)
         if problem is not None:

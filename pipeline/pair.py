@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pipeline.data import Document, DocumentPair, Rejected
+from pipeline.duplicates import Duplicate, choose
 
 #: The two languages a pair is made of: (source, target).
 PAIR_LANGUAGES = ("en", "zh")
@@ -19,20 +20,22 @@ PAIR_LANGUAGES = ("en", "zh")
 @dataclass
 class PairResult:
     """``pairs`` sorted by symbol; ``unpaired`` sorted by (symbol, language, file);
-    ``rejected`` lists every file of a symbol+language claimed by more than one file."""
+    ``rejected`` lists every copy not kept when several files hold one symbol+language,
+    each with the file kept in its place (``duplicates`` has the same as records)."""
 
     pairs: list[DocumentPair] = field(default_factory=list)
     unpaired: list[Document] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
+    duplicates: list[Duplicate] = field(default_factory=list)
 
 
 def pair_documents(documents: list[Document]) -> PairResult:
     """Group ``documents`` by symbol and make one en-zh pair per symbol.
 
-    Two files claiming the same symbol and language are both rejected (which one is
-    right cannot be decided here), and the reason names both files; the symbol's
-    document in the other language then has no counterpart and is unpaired. A
-    language other than en/zh never pairs and is reported as unpaired.
+    Several files with the same symbol and language are copies of one document (two
+    formats, a revision): one is kept (see ``pipeline.duplicates``) and the others are
+    listed as its duplicates, so the pair is never lost. A language other than en/zh
+    never pairs and is reported as unpaired.
     """
     by_key: dict[tuple[str, str], list[Document]] = {}
     for document in documents:
@@ -44,13 +47,10 @@ def pair_documents(documents: list[Document]) -> PairResult:
         if len(group) == 1:
             kept[(symbol, language)] = group[0]
             continue
-        files = sorted(doc.source_file for doc in group)
-        reason = (
-            f"duplicate document: {symbol} ({language}) is claimed by "
-            f"{', '.join(files[:-1])} and {files[-1]}"
-        )
-        for source_file in files:
-            result.rejected.append(Rejected(source_file=source_file, reason=reason))
+        keep, duplicates = choose(group)
+        kept[(symbol, language)] = keep
+        result.duplicates.extend(duplicates)
+        result.rejected.extend(Rejected(d.source_file, d.reason) for d in duplicates)
 
     source_lang, target_lang = PAIR_LANGUAGES
     for symbol in sorted({symbol for symbol, _ in kept}):

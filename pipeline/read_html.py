@@ -28,8 +28,9 @@ def html_to_text(html: str) -> str:
     and ``i``/``em`` become ``**``/``*``, a numeric ``sup`` becomes ``<sup>n</sup>``,
     ``ol`` items get "1. " numbers (honouring ``start``), ``br`` is a line break inside
     the paragraph; head, scripts and styles are dropped; the parser decodes entities.
-    Footnotes as pandoc and Word's "Save as HTML" write them are understood: a note
-    reference (``class="footnote-ref"``, ``MsoFootnoteReference``, ``href="#_ftn1"``) is
+    Footnotes as pandoc, Word's "Save as HTML" and LibreOffice write them are
+    understood: a note reference (``class="footnote-ref"``, ``MsoFootnoteReference``,
+    ``href="#_ftn1"``) and LibreOffice's note number (``sdfootnotesym``) are
     ``<sup>n</sup>``; an ``ol`` inside a footnotes section gives ``<sup>n</sup> text``
     paragraphs, not "n. " ones (which would read as operative paragraphs); back-links
     ("↩") are dropped.
@@ -107,7 +108,10 @@ def _walk_html(
             writer.flush()
         else:
             note_reference = tag == "sup" or bool(
-                re.search(r"footnote-ref|footnotereference|noteref|#_ftn|#_edn", marks)
+                re.search(
+                    r"footnote-ref|footnotereference|noteref|#_ftn|#_edn|sd(?:foot|end)notesym",
+                    marks,
+                )
             )
             inner = replace(
                 inner,

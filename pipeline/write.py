@@ -37,6 +37,7 @@ _TEXT_COLUMNS_HEAD: list[pa.Field] = [
     pa.field("id", pa.string(), nullable=False),
     pa.field("symbol", pa.string(), nullable=False),
     pa.field("session", pa.int32()),
+    pa.field("family", pa.string()),  # "ga_resolution", "sc_resolution", ... (issue 12)
     pa.field("pair", pa.string(), nullable=False),
     pa.field("kind", pa.string(), nullable=False),
     pa.field("para_no", pa.string()),
@@ -343,10 +344,11 @@ def dataset_card(manifest: dict[str, Any]) -> str:
         'ds = ds.cast_column("translation", datasets.Translation(languages=["en", "zh"]))',
         "```",
         "",
-        "Columns: `id` (stable, `symbol:block:sentence`), `symbol`, `session`, `pair`, `kind`,",
-        "`para_no`, `en`, `zh`, `translation` {en, zh}, `en_sent_ids`, `zh_sent_ids`",
-        "(`en_para_ids`, `zh_para_ids` for paragraphs), `align_type` (e.g. `1-2`), `score`,",
-        "`margin`, `len_ratio`, `en_tokens`, `zh_tokens` (jieba), `source_en`, `source_zh`,",
+        "Columns: `id` (stable, `symbol:block:sentence`), `symbol`, `session`, `family`,",
+        "`pair`, `kind`, `para_no`, `en`, `zh`, `translation` {en, zh}, `en_sent_ids`,",
+        "`zh_sent_ids` (`en_para_ids`, `zh_para_ids` for paragraphs), `align_type` (e.g. `1-2`),",
+        "`score`, `margin`, `len_ratio`, `en_tokens`, `zh_tokens` (jieba), `source_en`,",
+        "`source_zh`,"
         "`sha256_en`, `sha256_zh`, `model`, `version`. Beads with an empty side (`1-0`,",
         "`0-1`) are kept: they record omissions; filter on `align_type` to drop them.",
         "",

@@ -18,6 +18,7 @@ COLUMNS = [
     "id",
     "symbol",
     "session",
+    "family",
     "pair",
     "kind",
     "para_no",
@@ -49,6 +50,7 @@ def test_pandas_reads_columns_types_and_values(seed_corpus: BuiltCorpus) -> None
     assert (df["pair"] == "en-zh").all() and (df["symbol"] == "A/RES/75/58").all()
     assert (df["session"] == 75).all()  # a real column, not a hive partition key
     assert df["session"].dtype.name == "int32"
+    assert (df["family"] == "ga_resolution").all()  # issue 12: the document family
     assert set(df["kind"]) <= KINDS
     assert {"preamble", "operative", "footnote", "title"} <= set(df["kind"])
     assert df["id"].is_unique

@@ -16,7 +16,17 @@ from pipeline.pair import PairResult
 
 RAW = Path(__file__).resolve().parent.parent / "data" / "raw"
 DOCUMENT_KEYS = ["symbol", "language", "source_file", "sha256", "metadata", "blocks"]
-METADATA_KEYS = ["session", "agenda_item", "adopted_on", "title", "report", "meeting"]
+METADATA_KEYS = [
+    "session",
+    "agenda_item",
+    "adopted_on",
+    "title",
+    "report",
+    "meeting",
+    "family",
+    "body",
+    "revision",
+]
 BLOCK_KEYS = ["kind", "number", "lead", "text", "footnote_refs"]
 
 
@@ -129,17 +139,21 @@ def test_strict_passes_on_clean_input(raw_copy: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
 
 
-def test_duplicate_is_rejected_in_the_output(raw_copy: Path, tmp_path: Path) -> None:
+def test_duplicate_copy_is_listed_and_the_pair_kept(raw_copy: Path, tmp_path: Path) -> None:
     shutil.copy(raw_copy / "003_df19238bedd244e2.txt", raw_copy / "zh_copy.txt")
     out = tmp_path / "out"
     result = run("--raw", str(raw_copy), "--out", str(out))
     assert result.exit_code == 0, result.output
     rejected = read_jsonl(out / "rejected.jsonl")
-    assert [r["source_file"] for r in rejected] == ["003_df19238bedd244e2.txt", "zh_copy.txt"]
-    assert all("zh_copy.txt" in r["reason"] and "003_df" in r["reason"] for r in rejected)
-    # Neither duplicate reaches documents.jsonl, and 75/58 no longer pairs.
-    assert all(d["language"] == "en" for d in read_jsonl(out / "documents.jsonl"))
-    assert json.loads((out / "pairs.json").read_text(encoding="utf-8"))["pairs"] == []
+    assert [r["source_file"] for r in rejected] == ["zh_copy.txt"]
+    assert rejected[0]["reason"].startswith("duplicate of 003_df19238bedd244e2.txt")
+    # The copy does not reach documents.jsonl, and 75/58 still pairs (issue 12).
+    files = [d["source_file"] for d in read_jsonl(out / "documents.jsonl")]
+    assert "zh_copy.txt" not in files and "003_df19238bedd244e2.txt" in files
+    pairs = json.loads((out / "pairs.json").read_text(encoding="utf-8"))["pairs"]
+    assert [p["symbol"] for p in pairs] == ["A/RES/75/58"]
+    # a copy is not an error, even with --strict
+    assert run(str(raw_copy), "--out", str(out), "--strict").exit_code == 0
 
 
 def test_no_document_at_all_fails_with_a_clear_message(tmp_path: Path) -> None:

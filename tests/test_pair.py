@@ -53,26 +53,42 @@ def test_result_does_not_depend_on_input_order(seed_documents: list[Document]) -
     assert forward == backward
 
 
-def test_same_symbol_and_language_rejects_both_files_naming_both(
+def test_same_symbol_and_language_keeps_one_copy_and_names_it(
     seed_documents: list[Document],
 ) -> None:
+    """Two copies of one document (issue 12): one is kept, the pair survives, and the
+    other copy is listed as a duplicate of the kept file."""
     chinese = next(d for d in seed_documents if d.language == "zh")
     copy_of_chinese = copy.deepcopy(chinese)
     copy_of_chinese.source_file = "copy_of_003.txt"
     result = pair_documents([*seed_documents, copy_of_chinese])
-    assert result.pairs == []  # the Chinese side is ambiguous, so 75/58 cannot pair
-    assert sorted(r.source_file for r in result.rejected) == [
-        "003_df19238bedd244e2.txt",
-        "copy_of_003.txt",
+    assert [(p.symbol, p.zh.source_file) for p in result.pairs] == [
+        ("A/RES/75/58", "003_df19238bedd244e2.txt")
     ]
-    for rejected in result.rejected:
-        assert "duplicate" in rejected.reason
-        assert "A/RES/75/58 (zh)" in rejected.reason
-        assert "003_df19238bedd244e2.txt" in rejected.reason
-        assert "copy_of_003.txt" in rejected.reason
-    unpaired = [(d.symbol, d.language) for d in result.unpaired]
-    assert ("A/RES/75/58", "en") in unpaired
+    assert [r.source_file for r in result.rejected] == ["copy_of_003.txt"]
+    reason = result.rejected[0].reason
+    assert reason.startswith("duplicate of 003_df19238bedd244e2.txt")
+    assert "A/RES/75/58 (zh)" in reason and "same text" in reason
+    assert [(d.source_file, d.kept_file, d.identical) for d in result.duplicates] == [
+        ("copy_of_003.txt", "003_df19238bedd244e2.txt", True)
+    ]
     assert all(d.source_file != "copy_of_003.txt" for d in result.unpaired)
+
+
+def test_duplicate_choice_prefers_revision_then_reliable_format() -> None:
+    original = _doc("A/78/L.5", "en", "a.txt")
+    revised = _doc("A/78/L.5", "en", "b.txt")
+    revised.metadata.revision = "Rev.1"
+    docx = _doc("A/78/L.5", "en", "z.docx")
+    result = pair_documents([original, docx, revised, _doc("A/78/L.5", "zh", "c.pdf")])
+    assert result.pairs[0].en.source_file == "b.txt"  # the later revision wins
+    assert [d.source_file for d in result.duplicates] == ["z.docx", "a.txt"]
+    result = pair_documents([original, docx, _doc("A/78/L.5", "zh", "c.pdf")])
+    assert result.pairs[0].en.source_file == "z.docx"  # then the more reliable format
+    corrected = _doc("A/78/L.5", "en", "y.txt")
+    corrected.metadata.revision = "Corr.1"
+    result = pair_documents([original, corrected, _doc("A/78/L.5", "zh", "c.pdf")])
+    assert result.pairs[0].en.source_file == "y.txt"  # a corrigendum reissue is later
 
 
 def _doc(symbol: str, language: str, name: str) -> Document:
