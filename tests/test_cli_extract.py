@@ -153,7 +153,7 @@ def test_duplicate_copy_is_listed_and_the_pair_kept(raw_copy: Path, tmp_path: Pa
     pairs = json.loads((out / "pairs.json").read_text(encoding="utf-8"))["pairs"]
     assert [p["symbol"] for p in pairs] == ["A/RES/75/58"]
     # a copy is not an error, even with --strict
-    assert run(str(raw_copy), "--out", str(out), "--strict").exit_code == 0
+    assert run("--raw", str(raw_copy), "--out", str(out), "--strict").exit_code == 0
 
 
 def test_no_document_at_all_fails_with_a_clear_message(tmp_path: Path) -> None:
