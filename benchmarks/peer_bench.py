@@ -76,7 +76,7 @@ def bench_peers(options: PeerOptions, echo: Echo = print) -> dict:
     memo = MemoEncoder(_load(first, options.embed_cache))
     settings = ", ".join(f"{k}={v}" for k, v in peer.code.defaults.items())
     echo(f"== peers: same sentences, same {first} embeddings ==")
-    echo(f"bertalign {BERTALIGN_VERSION} (registry code, its defaults: {settings}); ")
+    echo(f"bertalign {BERTALIGN_VERSION}: the registry's code, its defaults ({settings});")
     echo("AE = AlignerEval strict (all beads), VS/VL = Vecalign strict/lax; null! = wrong")
     echo("0-1/1-0 beads, merge/split = over-merged/over-split beads, gold0 = gold's 0-1/1-0")
     echo(table_header())
