@@ -332,12 +332,19 @@ def run_bench(options: BenchOptions, echo: Echo = print) -> dict:
             echo(f"{r['encoder']:<10} {r['dim']:>5} {r['load_s']:>8.2f} {rate:>12.1f}")
         echo("")
     echo(f"== aligner alone: synthetic pairs, {options.dim}-d, known beads, one process each ==")
+    results["aligner"] = bench_aligner(options.sizes, options.dim, options.child_timeout_s)
+    _print_aligner(results["aligner"], echo)
+    if options.fraction_sentences or options.quality:
+        _text_sections(options, results, echo)
+    return results
+
+
+def _print_aligner(rows: list[dict], echo: Echo) -> None:
     echo(
         f"{'size':>7} {'seconds':>9} {'sentences/s':>12} {'peak_mb':>9} {'inputs_mb':>10} "
         f"{'f1_strict':>9}"
     )
-    results["aligner"] = bench_aligner(options.sizes, options.dim, options.child_timeout_s)
-    for r in results["aligner"]:
+    for r in rows:
         if "error" in r:
             echo(f"{r['size']:>7} {r['error']}")
             continue
@@ -345,7 +352,7 @@ def run_bench(options: BenchOptions, echo: Echo = print) -> dict:
             f"{r['size']:>7} {r['seconds']:>9.2f} {r['sentences_per_s']:>12.0f} "
             f"{r['peak_mb']:>9.0f} {r['inputs_mb']:>10.0f} {r['f1_strict']:>9.3f}"
         )
-    at_target = [r for r in results["aligner"] if r["size"] == TARGET_MEMORY_AT]
+    at_target = [r for r in rows if r["size"] == TARGET_MEMORY_AT]
     if at_target:
         r = at_target[0]
         if "error" in r:
@@ -356,9 +363,9 @@ def run_bench(options: BenchOptions, echo: Echo = print) -> dict:
                 f"(target < {TARGET_MEMORY_MB:.0f} MB) {_ok(r['peak_mb'] < TARGET_MEMORY_MB)}"
             )
 
-    need_encoder = options.fraction_sentences or options.quality
-    if not need_encoder:
-        return results
+
+def _text_sections(options: BenchOptions, results: dict, echo: Echo) -> None:
+    """The sections on real text: aligner/encoding fraction, peers, stress."""
     from benchmarks.baselines import MemoEncoder
     from pipeline.embed import load_encoder
 
@@ -396,4 +403,3 @@ def run_bench(options: BenchOptions, echo: Echo = print) -> dict:
         results["stress"] = bench_stress(encoder, cases, bertalign_peer(peers_dir))
         for r in results["stress"]:
             echo(f"{r['set']:<28} {r['ours']:>6.3f} {r['bertalign']:>9.3f} {r['vecalign']:>18.3f}")
-    return results
