@@ -210,7 +210,8 @@ def print_targets(label: str, totals: dict, loco: float | None, echo: Echo) -> N
         )
     limit = TARGET_NULL_FACTOR * ours["gold_null"]
     for system, s in totals.items():
-        line = f"{label}: wrong 0-1/1-0 {system} {s['wrong_null']} (gold has {s['gold_null']})"
+        line = f"{label}: wrong 0-1/1-0 {system} {s['wrong_null']} "
+        line += f"({s['wrong_01']} 0-1, {s['wrong_10']} 1-0; gold has {s['gold_null']})"
         if system == OURS:
             line += f": <= {TARGET_NULL_FACTOR} x {s['gold_null']} = {limit} "
             line += _ok(s["wrong_null"] <= limit)

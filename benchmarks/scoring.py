@@ -13,7 +13,8 @@ Both are micro averages: counts are summed over the documents of a set, then div
 
 Error classes name *how* a system is wrong (one bead can fall in two classes):
 
-* ``wrong_null``: a 0-1 or 1-0 bead of the system that the gold does not have;
+* ``wrong_null``: a 0-1 or 1-0 bead of the system that the gold does not have (also
+  counted apart as ``wrong_01`` and ``wrong_10``);
 * ``over_merge``: a system bead not in the gold that wholly contains two or more gold
   beads (it glued separate translations together);
 * ``over_split``: a gold bead not produced that wholly contains two or more system beads
@@ -79,8 +80,12 @@ def _wholly_inside(outer: set[_Key], inner: set[_Key]) -> int:
 def error_classes(test: Sequence[BeadPair], gold: Sequence[BeadPair]) -> dict[str, int]:
     """Counts of each error class of one document (module docstring)."""
     t, g = _keys(test), _keys(gold)
+    wrong_01 = sum(1 for s, _ in t - g if not s)
+    wrong_10 = sum(1 for _, u in t - g if not u)
     return {
-        "wrong_null": sum(1 for s, u in t - g if not s or not u),
+        "wrong_null": wrong_01 + wrong_10,
+        "wrong_01": wrong_01,
+        "wrong_10": wrong_10,
         "over_merge": _wholly_inside(t, g),
         "over_split": _wholly_inside(g, t),
         "gold_null": sum(1 for s, u in g if not s or not u),
@@ -91,10 +96,10 @@ def set_scores(documents: Sequence[Document]) -> dict:
     """Everything the peer table prints for one system on one set (or one document)."""
     ae = aligner_eval_strict(documents)
     vec = score_documents(documents)
-    errors = {"wrong_null": 0, "over_merge": 0, "over_split": 0, "gold_null": 0}
+    errors: dict[str, int] = {}
     for test, gold in documents:
         for name, n in error_classes(test, gold).items():
-            errors[name] += n
+            errors[name] = errors.get(name, 0) + n
     return {
         "ae_p": ae["precision"],
         "ae_r": ae["recall"],

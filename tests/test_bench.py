@@ -148,7 +148,10 @@ def test_peer_targets_and_texts_per_sentence(output: str) -> None:
     target = next(line for line in lines if "ours >= 0.88 and >= bertalign + 0.02" in line)
     assert re.search(r"AE strict F1 ours \d\.\d{3}, bertalign \d\.\d{3}: .* (OK|MISSED)$", target)
     nulls = next(line for line in lines if "wrong 0-1/1-0 ours" in line)
-    assert re.search(r"\(gold has 3\): <= 2 x 3 = 6 (OK|MISSED)$", nulls)
+    m = re.search(
+        r"ours (\d+) \((\d+) 0-1, (\d+) 1-0; gold has 3\): <= 2 x 3 = 6 (OK|MISSED)$", nulls
+    )
+    assert m and int(m.group(1)) == int(m.group(2)) + int(m.group(3))
     assert any("leave-one-chapter-out AE strict F1 of ours:" in line for line in lines)
     texts = [line for line in lines if "texts embedded per sentence" in line]
     assert len(texts) == 2 and texts[1].startswith("seeds (A/RES/75/58")

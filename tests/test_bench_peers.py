@@ -50,6 +50,8 @@ def test_aligner_eval_strict_counts_null_beads_on_both_sides() -> None:
 def test_error_classes_name_the_mistake() -> None:
     assert error_classes(TEST, GOLD) == {
         "wrong_null": 1,
+        "wrong_01": 1,
+        "wrong_10": 0,
         "over_merge": 0,
         "over_split": 1,
         "gold_null": 1,
@@ -58,7 +60,7 @@ def test_error_classes_name_the_mistake() -> None:
     assert error_classes(merged, [([0], [0]), ([1], [1])])["over_merge"] == 1
     assert error_classes(merged, [([0], [1]), ([1], [0])])["over_merge"] == 1  # crossed gold
     assert error_classes(merged, merged) == dict.fromkeys(
-        ("wrong_null", "over_merge", "over_split", "gold_null"), 0
+        ("wrong_null", "wrong_01", "wrong_10", "over_merge", "over_split", "gold_null"), 0
     )
 
 
