@@ -26,6 +26,7 @@ from benchmarks.quality import (
     table_header,
     vecalign_reimpl,
 )
+from pipeline.embed import Encoder
 
 #: Where MAC-Dev lives relative to the repository root (never copied into it).
 DEFAULT_MAC_DIR = Path("../shared/dev/mac-dev")
@@ -47,7 +48,7 @@ class PeerOptions:
     gold: Path = Path("tests/gold")
 
 
-def _load(spec: str, cache: Path | None):  # noqa: ANN202 - a pipeline Encoder
+def _load(spec: str, cache: Path | None) -> Encoder:
     from benchmarks.bench import encoder_spec
     from pipeline.embed import load_encoder
 
@@ -85,7 +86,7 @@ def bench_peers(options: PeerOptions, echo: Echo = print) -> dict:
     if mac_docs:
         runs = run_set(mac_docs, systems, memo)
         results["mac"] = print_set("MAC-Dev", runs, echo, per_doc=True)
-    seed = load_seed_pair(options.raw, options.gold, memo)
+    seed = load_seed_pair(options.raw, options.gold)
     results["seeds"] = print_set("A/RES/75/58", run_set([seed], systems, memo), echo, False)
     general = load_general(options.gold)
     results["general"] = print_set("general", run_set([general], systems, memo), echo, False)

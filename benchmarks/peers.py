@@ -43,6 +43,7 @@ from types import ModuleType
 
 import numpy as np
 
+from pipeline.embed import Encoder
 from pipeline.evaluate import BeadPair
 
 BERTALIGN_VERSION = "2.0.1"
@@ -172,8 +173,8 @@ def load_bertalign(root: Path) -> BertalignCode:
 
 
 def bertalign_transform(
-    code: BertalignCode, sents: Sequence[str], num_overlaps: int, encoder
-) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001 - any pipeline Encoder
+    code: BertalignCode, sents: Sequence[str], num_overlaps: int, encoder: Encoder
+) -> tuple[np.ndarray, np.ndarray]:
     """``Encoder.transform`` with our encoder in place of its SentenceTransformer."""
     overlaps = list(code.yield_overlaps(sents, num_overlaps))
     sent_vecs = np.asarray(encoder.encode(overlaps), dtype=np.float32)
@@ -186,7 +187,7 @@ def bertalign_transform(
 def bertalign_align(
     src_sents: Sequence[str],
     tgt_sents: Sequence[str],
-    encoder,  # noqa: ANN001 - any pipeline Encoder
+    encoder: Encoder,
     code: BertalignCode,
     **overrides: object,
 ) -> list[BeadPair]:
@@ -227,7 +228,7 @@ def bertalign_peer(peers_dir: Path = DEFAULT_PEERS_DIR) -> Callable[..., list[Be
     """``align(src, tgt, encoder) -> beads`` running the fetched Bertalign's code."""
     code = load_bertalign(fetch_bertalign(peers_dir).resolve())
 
-    def align(src: Sequence[str], tgt: Sequence[str], encoder) -> list[BeadPair]:  # noqa: ANN001
+    def align(src: Sequence[str], tgt: Sequence[str], encoder: Encoder) -> list[BeadPair]:
         return bertalign_align(src, tgt, encoder, code)
 
     align.code = code  # type: ignore[attr-defined] - the settings, for the report

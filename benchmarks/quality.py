@@ -26,6 +26,7 @@ from pathlib import Path
 
 from benchmarks.common import Echo
 from benchmarks.scoring import CountingEncoder, set_scores
+from pipeline.embed import Encoder
 from pipeline.evaluate import BeadPair, read_beads
 
 #: Issue 9's targets on MAC-Dev (AlignerEval strict F1) and for null beads.
@@ -35,7 +36,7 @@ TARGET_NULL_FACTOR = 2
 TARGET_TEXTS_PER_SENTENCE = 2.0
 OURS, BERTALIGN, VECALIGN = "ours", "bertalign", "vecalign (reimpl.)"
 
-Aligner = Callable[[Sequence[str], Sequence[str], object], list[BeadPair]]
+Aligner = Callable[[Sequence[str], Sequence[str], Encoder], list[BeadPair]]
 
 
 @dataclass
@@ -47,7 +48,7 @@ class Doc:
     tgt: list[str]
     gold: list[BeadPair]
     #: For the seed pair: ours runs the structure-aware aligner on the raw files instead.
-    ours: Callable[[object], list[BeadPair]] | None = None
+    ours: Callable[[Encoder], list[BeadPair]] | None = None
 
 
 @dataclass
@@ -99,7 +100,7 @@ def load_general(gold_dir: Path) -> Doc:
     )
 
 
-def load_seed_pair(raw: Path, gold_dir: Path, encoder) -> Doc:  # noqa: ANN001
+def load_seed_pair(raw: Path, gold_dir: Path) -> Doc:
     """A/RES/75/58: sentences as the build's segmenter gives them; ours = align_pair."""
     from benchmarks.bench import EN_7558, ZH_7558
     from pipeline.data import DocumentPair
@@ -111,7 +112,7 @@ def load_seed_pair(raw: Path, gold_dir: Path, encoder) -> Doc:  # noqa: ANN001
     en, zh = extract_file(raw / EN_7558), extract_file(raw / ZH_7558)
     pair = DocumentPair(en.symbol, en, zh)
 
-    def ours(enc) -> list[BeadPair]:  # noqa: ANN001
+    def ours(enc: Encoder) -> list[BeadPair]:
         return bead_pairs(align_pair(pair, enc).beads)
 
     return Doc(
@@ -123,7 +124,7 @@ def load_seed_pair(raw: Path, gold_dir: Path, encoder) -> Doc:  # noqa: ANN001
     )
 
 
-def ours_align(src: Sequence[str], tgt: Sequence[str], encoder) -> list[BeadPair]:  # noqa: ANN001
+def ours_align(src: Sequence[str], tgt: Sequence[str], encoder: Encoder) -> list[BeadPair]:
     """What ``python -m pipeline align-text`` does, minus reading the files."""
     from pipeline.align import AlignParams, align_texts
     from pipeline.evaluate import bead_pairs
@@ -131,13 +132,15 @@ def ours_align(src: Sequence[str], tgt: Sequence[str], encoder) -> list[BeadPair
     return bead_pairs(align_texts(list(src), list(tgt), encoder, AlignParams()).beads)
 
 
-def vecalign_reimpl(src: Sequence[str], tgt: Sequence[str], encoder) -> list[BeadPair]:  # noqa: ANN001
+def vecalign_reimpl(src: Sequence[str], tgt: Sequence[str], encoder: Encoder) -> list[BeadPair]:
     from benchmarks.baselines import vecalign_align
 
     return vecalign_align(list(src), list(tgt), encoder)
 
 
-def run_system(align: Aligner, docs: list[Doc], memo, use_doc_ours: bool = False) -> SystemRun:  # noqa: ANN001
+def run_system(
+    align: Aligner, docs: list[Doc], memo: Encoder, use_doc_ours: bool = False
+) -> SystemRun:
     run = SystemRun()
     for doc in docs:
         counter = CountingEncoder(memo)
@@ -151,7 +154,7 @@ def run_system(align: Aligner, docs: list[Doc], memo, use_doc_ours: bool = False
     return run
 
 
-def run_set(docs: list[Doc], systems: dict[str, Aligner], memo) -> dict[str, SystemRun]:  # noqa: ANN001
+def run_set(docs: list[Doc], systems: dict[str, Aligner], memo: Encoder) -> dict[str, SystemRun]:
     """Every system on every document of a set, sharing ``memo``'s embeddings."""
     return {name: run_system(align, docs, memo, name == OURS) for name, align in systems.items()}
 
@@ -224,7 +227,7 @@ def print_targets(label: str, totals: dict, loco: float | None, echo: Echo) -> N
     echo(f"{label}: leave-one-chapter-out AE strict F1 of ours: {figure}")
 
 
-def loco_figure(mac_dir: Path, encoder) -> float | None:  # noqa: ANN001
+def loco_figure(mac_dir: Path, encoder: Encoder) -> float | None:
     """Leave-one-chapter-out AE strict F1 of ours on MAC-Dev, when the selection exists.
 
     ``benchmarks/select_aligner.py`` (issue 9, item 3) chooses settings by

@@ -28,6 +28,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from pipeline.embed import Encoder
 from pipeline.evaluate import BeadPair, score_documents
 
 _Key = tuple[tuple[int, ...], tuple[int, ...]]
@@ -122,7 +123,7 @@ class CountingEncoder:
     cache, the "texts embedded per sentence" figure of issue 9.
     """
 
-    def __init__(self, inner) -> None:  # noqa: ANN001 - any pipeline Encoder
+    def __init__(self, inner: Encoder) -> None:
         self.inner = inner
         self.name = inner.name
         self.dim = inner.dim

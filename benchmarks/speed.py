@@ -17,6 +17,7 @@ from benchmarks.baselines import MemoEncoder
 from benchmarks.common import Echo
 from benchmarks.quality import BERTALIGN, OURS, Aligner, Doc
 from benchmarks.scoring import aligner_eval_strict
+from pipeline.embed import Encoder
 
 #: Issue 9: align-text at least 2x Bertalign's end-to-end speed.
 TARGET_SPEEDUP = 2.0
@@ -38,7 +39,7 @@ def concat_docs(docs: Sequence[Doc], min_sentences: int) -> Doc:
     return Doc("+".join(names), src, tgt, gold)
 
 
-def bench_speed(doc: Doc, systems: dict[str, Aligner], model) -> dict:  # noqa: ANN001
+def bench_speed(doc: Doc, systems: dict[str, Aligner], model: Encoder) -> dict:
     """Seconds, texts embedded and AE strict F1 of each system on ``doc``, cold memo each."""
     for align in systems.values():  # warm-up, untimed
         align(doc.src[:3], doc.tgt[:3], MemoEncoder(model))
