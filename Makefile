@@ -11,6 +11,9 @@ $(STAMP): pyproject.toml
 	# torch first and pinned: 2.13.0 is the CPU wheel on local disk.
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e '.[dev]'
+	# The real Bertalign (a peer of the benchmark, GPL-3.0, never vendored): fetched once
+	# here so `make bench` and the tests need no network.
+	$(PY) -c 'from benchmarks.peers import fetch_bertalign; fetch_bertalign()'
 	touch $(STAMP)
 
 venv: $(STAMP)

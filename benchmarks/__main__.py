@@ -2,11 +2,54 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from benchmarks.bench import BenchOptions, run_bench
+from benchmarks.peer_bench import DEFAULT_MAC_DIR, PeerOptions
 
 _ENGINES = ("local", "ray")
+_ENCODERS = ("use-m", "e5-small", "st")
+
+
+class EncoderList(click.ParamType):
+    """Comma-separated encoder names out of use-m, e5-small, st; at least one."""
+
+    name = "encoder,..."
+
+    def convert(self, value, param, ctx):  # noqa: ANN001, ANN201 - click's signature
+        if isinstance(value, list):
+            return value
+        names = [s.strip() for s in str(value).split(",") if s.strip()]
+        bad = [n for n in names if n not in _ENCODERS]
+        if bad or not names:
+            self.fail(f"{value!r}: expected names out of {', '.join(_ENCODERS)}", param, ctx)
+        return list(dict.fromkeys(names))
+
+
+class MacDir(click.ParamType):
+    """A MAC-Dev folder (zh/, en/, gold/ with the same file names), or '' to skip it."""
+
+    name = "folder"
+
+    def convert(self, value, param, ctx):  # noqa: ANN001, ANN201 - click's signature
+        from benchmarks.quality import mac_chapters
+
+        if value is None or isinstance(value, Path):
+            return value
+        if not str(value).strip():
+            return None
+        path = Path(value)
+        try:
+            mac_chapters(path)
+        except (OSError, ValueError) as err:
+            self.fail(f"{err} (pass --mac-dir '' to skip MAC-Dev)", param, ctx)
+        return path
+
+
+def _optional_path(value: str) -> Path | None:
+    return Path(value) if value.strip() else None
 
 
 class IntList(click.ParamType):
@@ -102,7 +145,48 @@ class RunList(click.ParamType):
     show_default=True,
     help="End-to-end runs as engine:workers.",
 )
+@click.option(
+    "--mac-dir",
+    type=MacDir(),
+    default=str(DEFAULT_MAC_DIR),
+    show_default=True,
+    help="MAC-Dev (zh/, en/, gold/), read in place, never copied; '' skips it.",
+)
+@click.option(
+    "--mac-encoders",
+    type=EncoderList(),
+    default="use-m,e5-small",
+    show_default=True,
+    help="Encoders on MAC-Dev: the first runs ours and the peers, the others ours only.",
+)
+@click.option(
+    "--peers-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".cache/peers",
+    show_default=True,
+    help="Where the registry's bertalign wheel is fetched and unpacked.",
+)
+@click.option(
+    "--embed-cache",
+    default=".cache/bench-embeddings",
+    show_default=True,
+    help="On-disk embedding cache of the peer quality runs ('' for none).",
+)
+@click.option(
+    "--speed-sentences",
+    type=click.IntRange(min=0),
+    default=2000,
+    show_default=True,
+    help="Sentences of the end-to-end speed pair, ours vs bertalign (0 skips it).",
+)
+@click.option("--no-peers", is_flag=True, help="Skip the comparison with the real peers.")
 def main(
+    mac_dir: Path | None,
+    mac_encoders: list[str],
+    peers_dir: Path,
+    embed_cache: str,
+    speed_sentences: int,
+    no_peers: bool,
     e2e_sizes: list[int],
     e2e_runs: list[tuple[str, int]],
     sizes: list[int],
@@ -124,6 +208,15 @@ def main(
         child_timeout_s=timeout_s,
         e2e_sizes=e2e_sizes,
         e2e_configs=e2e_runs,
+        peers=None
+        if no_peers
+        else PeerOptions(
+            mac_dir=mac_dir,
+            mac_encoders=mac_encoders,
+            peers_dir=peers_dir,
+            embed_cache=_optional_path(embed_cache),
+            speed_sentences=speed_sentences,
+        ),
     )
     run_bench(options, echo=click.echo)
 

@@ -11,8 +11,12 @@ but they must be printed so a regression is visible. Sections:
    would take an hour here and measures the encoder, not the aligner;
 3. aligner time as a fraction of encoding time with the default encoder, on a real
    long stress document (target ≤ 5%);
-4. quality: strict F1 of ours and of the Bertalign/Vecalign reimplementations on our
-   gold sets and stress cases, all on the same embeddings.
+4. peers (benchmarks/peer_bench.py): ours against the real Bertalign (its registry code,
+   our encoder injected) and our Vecalign reimplementation on human-aligned sets
+   (MAC-Dev, A/RES/75/58, general): AlignerEval and Vecalign scores, error classes,
+   texts embedded per sentence, issue 9's targets, and end-to-end speed side by side;
+5. stress: strict F1 on synthetic perturbations (a regression check only: they reward
+   our own design choices).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from pathlib import Path
 
 from benchmarks.common import Echo, rss_mb
 from benchmarks.e2e import bench_e2e, print_e2e
+from benchmarks.peer_bench import PeerOptions
 
 #: The seed files of A/RES/75/58, the pair our gold is made from.
 EN_7558 = "002_69ed3383ef6f2041.txt"
@@ -68,6 +73,8 @@ class BenchOptions:
     e2e_large_configs: list[tuple[str, int]] = field(default_factory=lambda: [("local", 2)])
     e2e_all_runs_up_to: int = 2_000
     e2e_timeout_s: float = 1200.0
+    #: The peer comparison on human-aligned sets (benchmarks/peer_bench.py); None skips.
+    peers: PeerOptions | None = field(default_factory=PeerOptions)
 
 
 # --- 1. encoders --------------------------------------------------------------------
@@ -261,68 +268,35 @@ def bench_fraction(case, encoder) -> dict:  # noqa: ANN001
     }
 
 
-def _score_all(case, encoder, ours_beads=None) -> dict:  # noqa: ANN001
-    from benchmarks.baselines import bertalign_align, vecalign_align
+def _score_all(case, encoder, bertalign) -> dict:  # noqa: ANN001
+    from benchmarks.baselines import vecalign_align
     from pipeline.align import align_texts
     from pipeline.evaluate import bead_pairs, score_alignments
 
-    if ours_beads is None:
-        ours_beads = bead_pairs(align_texts(case.src, case.tgt, encoder).beads)
+    def f1(beads: list) -> float:
+        return score_alignments(beads, case.gold)["f1_strict"]
+
     return {
-        "ours": score_alignments(ours_beads, case.gold)["f1_strict"],
-        "bertalign": score_alignments(bertalign_align(case.src, case.tgt, encoder), case.gold)[
-            "f1_strict"
-        ],
-        "vecalign": score_alignments(vecalign_align(case.src, case.tgt, encoder), case.gold)[
-            "f1_strict"
-        ],
+        "ours": f1(bead_pairs(align_texts(case.src, case.tgt, encoder).beads)),
+        "bertalign": f1(bertalign(case.src, case.tgt, encoder)),
+        "vecalign": f1(vecalign_align(case.src, case.tgt, encoder)),
     }
 
 
-def bench_quality(options: BenchOptions, encoder, general, un, cases) -> list[dict]:  # noqa: ANN001
-    from benchmarks import synth
-    from pipeline.data import DocumentPair
-    from pipeline.docalign import align_pair
-    from pipeline.evaluate import bead_pairs, read_beads, score_alignments
-    from pipeline.extract import extract_file
-
+def bench_stress(encoder, cases, bertalign) -> list[dict]:  # noqa: ANN001
+    """Strict F1 on synthetic perturbations of the gold sets and the long document: they
+    reward our own design choices, so they are a regression check, not the comparison
+    (that is the peers section, on human-aligned sets)."""
     rows = []
-    # 75/58: ours is the structure-aware document aligner; the baselines see the same
-    # sentences as flat lists (they have no notion of structure).
-    d = options.gold / "A-RES-75-58"
-    en_file = options.raw / EN_7558
-    zh_file = options.raw / ZH_7558
-    en, zh = extract_file(en_file), extract_file(zh_file)
-    aligned = align_pair(DocumentPair(en.symbol, en, zh), encoder)
-    gold = read_beads(d / "gold.txt")
-    flat = synth.StressCase(
-        "A/RES/75/58",
-        [s.text for s in aligned.en_sentences],
-        [s.text for s in aligned.zh_sentences],
-        gold,
-    )
-    row = _score_all(flat, encoder, bead_pairs(aligned.beads))
-    row["ours_flat"] = score_alignments(_ours_flat(flat, encoder), gold)["f1_strict"]
-    rows.append({"set": "A/RES/75/58 (gold)", **row})
-    rows.append(
-        {"set": "general (gold)", **_score_all(synth.case_from_units("general", general), encoder)}
-    )
     perturbed = [c for c in cases if "perturbed" in c.name]
     if perturbed:
-        scores = [_score_all(c, encoder) for c in perturbed]
+        scores = [_score_all(c, encoder, bertalign) for c in perturbed]
         mean = {k: sum(s[k] for s in scores) / len(scores) for k in scores[0]}
         rows.append({"set": f"perturbed (mean of {len(scores)})", **mean})
     for case in cases:
         if case.name.startswith("long"):
-            rows.append({"set": f"{case.name} (stress)", **_score_all(case, encoder)})
+            rows.append({"set": f"{case.name}", **_score_all(case, encoder, bertalign)})
     return rows
-
-
-def _ours_flat(case, encoder) -> list:  # noqa: ANN001
-    from pipeline.align import align_texts
-    from pipeline.evaluate import bead_pairs
-
-    return bead_pairs(align_texts(case.src, case.tgt, encoder).beads)
 
 
 # --- the report -------------------------------------------------------------------------
@@ -358,12 +332,19 @@ def run_bench(options: BenchOptions, echo: Echo = print) -> dict:
             echo(f"{r['encoder']:<10} {r['dim']:>5} {r['load_s']:>8.2f} {rate:>12.1f}")
         echo("")
     echo(f"== aligner alone: synthetic pairs, {options.dim}-d, known beads, one process each ==")
+    results["aligner"] = bench_aligner(options.sizes, options.dim, options.child_timeout_s)
+    _print_aligner(results["aligner"], echo)
+    if options.fraction_sentences or options.quality:
+        _text_sections(options, results, echo)
+    return results
+
+
+def _print_aligner(rows: list[dict], echo: Echo) -> None:
     echo(
         f"{'size':>7} {'seconds':>9} {'sentences/s':>12} {'peak_mb':>9} {'inputs_mb':>10} "
         f"{'f1_strict':>9}"
     )
-    results["aligner"] = bench_aligner(options.sizes, options.dim, options.child_timeout_s)
-    for r in results["aligner"]:
+    for r in rows:
         if "error" in r:
             echo(f"{r['size']:>7} {r['error']}")
             continue
@@ -371,7 +352,7 @@ def run_bench(options: BenchOptions, echo: Echo = print) -> dict:
             f"{r['size']:>7} {r['seconds']:>9.2f} {r['sentences_per_s']:>12.0f} "
             f"{r['peak_mb']:>9.0f} {r['inputs_mb']:>10.0f} {r['f1_strict']:>9.3f}"
         )
-    at_target = [r for r in results["aligner"] if r["size"] == TARGET_MEMORY_AT]
+    at_target = [r for r in rows if r["size"] == TARGET_MEMORY_AT]
     if at_target:
         r = at_target[0]
         if "error" in r:
@@ -382,9 +363,9 @@ def run_bench(options: BenchOptions, echo: Echo = print) -> dict:
                 f"(target < {TARGET_MEMORY_MB:.0f} MB) {_ok(r['peak_mb'] < TARGET_MEMORY_MB)}"
             )
 
-    need_encoder = options.fraction_sentences or options.quality
-    if not need_encoder:
-        return results
+
+def _text_sections(options: BenchOptions, results: dict, echo: Echo) -> None:
+    """The sections on real text: aligner/encoding fraction, peers, stress."""
     from benchmarks.baselines import MemoEncoder
     from pipeline.embed import load_encoder
 
@@ -407,14 +388,18 @@ def run_bench(options: BenchOptions, echo: Echo = print) -> dict:
             f"{f['fraction']:>10.1%} <= {TARGET_FRACTION:.0%} "
             f"{_ok(f['fraction'] <= TARGET_FRACTION)}"
         )
-    if options.quality:
+    if options.quality and options.peers is not None:
+        from benchmarks.peer_bench import bench_peers
+
         echo("")
-        echo("== quality: strict F1 on the same use-m embeddings ==")
-        echo(f"{'set':<28} {'ours':>6} {'bertalign':>9} {'vecalign':>9}")
-        results["quality"] = bench_quality(options, encoder, general, un, cases)
-        for r in results["quality"]:
-            line = f"{r['set']:<28} {r['ours']:>6.3f} {r['bertalign']:>9.3f} {r['vecalign']:>9.3f}"
-            if "ours_flat" in r:
-                line += f"   (ours without structure: {r['ours_flat']:.3f})"
-            echo(line)
-    return results
+        results["peers"] = bench_peers(options.peers, echo)
+    if options.quality and cases:
+        from benchmarks.peers import bertalign_peer
+
+        peers_dir = options.peers.peers_dir if options.peers else PeerOptions().peers_dir
+        echo("")
+        echo("== stress: strict F1 on synthetic perturbations, same use-m embeddings ==")
+        echo(f"{'set':<28} {'ours':>6} {'bertalign':>9} {'vecalign (reimpl.)':>18}")
+        results["stress"] = bench_stress(encoder, cases, bertalign_peer(peers_dir))
+        for r in results["stress"]:
+            echo(f"{r['set']:<28} {r['ours']:>6.3f} {r['bertalign']:>9.3f} {r['vecalign']:>18.3f}")

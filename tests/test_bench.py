@@ -7,19 +7,43 @@ only be present, numeric and in range.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from benchmarks.__main__ import main
 from benchmarks.bench import monotone_gold
+from pipeline.evaluate import read_beads, write_beads
 
 NUMBER = r"-?\d+(?:\.\d+)?"
+GENERAL = Path("tests/gold/general")
 
 
 @pytest.fixture(scope="module")
-def output() -> str:
+def mac_like(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder in MAC-Dev's layout (zh/, en/, gold/ Chinese first) holding tests/gold/general,
+    so the peer sections run on a real human-style gold without MAC-Dev itself."""
+    root = tmp_path_factory.mktemp("mac")
+    for side in ("zh", "en", "gold"):
+        (root / side).mkdir()
+    (root / "zh" / "001").write_text((GENERAL / "zh.txt").read_text(encoding="utf-8"))
+    (root / "en" / "001").write_text((GENERAL / "en.txt").read_text(encoding="utf-8"))
+    write_beads(root / "gold" / "001", [(t, s) for s, t in read_beads(GENERAL / "gold.txt")])
+    return root
+
+
+@pytest.fixture(scope="module")
+def output(mac_like: Path) -> str:
     args = [
+        "--mac-dir",
+        str(mac_like),
+        "--mac-encoders",
+        "use-m",
+        "--embed-cache",
+        "",
+        "--speed-sentences",
+        "60",
         "--sizes",
         "150,300",
         "--encode-sentences",
@@ -80,15 +104,70 @@ def test_fraction_row_with_target(output: str) -> None:
     assert float(m.group(2)) > 0
 
 
-def test_quality_rows(output: str) -> None:
-    header, *rows = _section(output, "quality")
-    assert header.split() == ["set", "ours", "bertalign", "vecalign"]
-    names = [re.split(r"\s{2,}", row.strip())[0] for row in rows]
-    assert names[:2] == ["A/RES/75/58 (gold)", "general (gold)"]
-    assert names[2].startswith("long-60")
+def test_stress_rows(output: str) -> None:
+    header, *rows = _section(output, "stress")
+    assert header.split() == ["set", "ours", "bertalign", "vecalign", "(reimpl.)"]
+    assert len(rows) == 1 and rows[0].startswith("long-60")  # --no-stress: no perturbations
     for row in rows:
         scores = re.findall(r"\d\.\d{3}", row)
-        assert len(scores) >= 3 and all(0.0 <= float(s) <= 1.0 for s in scores)
+        assert len(scores) == 3 and all(0.0 <= float(s) <= 1.0 for s in scores)
+
+
+def _peer_rows(output: str) -> dict[tuple[str, str], list[str]]:
+    lines = _section(output, "peers")
+    start = next(k for k, line in enumerate(lines) if line.startswith("set "))
+    header = lines[start].split()
+    assert header[:2] == ["set", "system"] and header[-2:] == ["gold0", "txt/snt"]
+    rows = {}
+    for line in lines[start + 1 :]:  # fixed columns: set 20, system 18
+        name, system, rest = line[:20].strip(), line[21:39].strip(), line[39:]
+        rows[(name, system)] = rest.split()
+    return rows
+
+
+def test_peer_rows_every_set_and_system(output: str) -> None:
+    rows = _peer_rows(output)
+    systems = ["ours", "bertalign", "vecalign (reimpl.)"]
+    sets = ["001", "MAC-Dev", "A/RES/75/58", "general"]
+    assert sorted(rows) == sorted((s, y) for s in sets for y in systems)
+    for (name, _), fields in rows.items():
+        assert len(fields) == 14
+        assert all(0.0 <= float(f) <= 1.0 for f in fields[:9])
+        assert all(f.isdigit() for f in fields[9:13])
+        assert fields[13] == "-" if name == "001" else float(fields[13]) >= 1.0
+    # the one chapter is the whole set, and is tests/gold/general the other way round
+    for system in systems:
+        assert rows[("001", system)][:13] == rows[("MAC-Dev", system)][:13]
+    assert rows[("MAC-Dev", "ours")][12] == rows[("general", "ours")][12] == "3"  # gold's nulls
+    # the structure-aware aligner gets every bead of the seed pair's gold right
+    assert rows[("A/RES/75/58", "ours")][2] == "1.000"
+
+
+def test_peer_targets_and_texts_per_sentence(output: str) -> None:
+    lines = output.splitlines()
+    target = next(line for line in lines if "ours >= 0.88 and >= bertalign + 0.02" in line)
+    assert re.search(r"AE strict F1 ours \d\.\d{3}, bertalign \d\.\d{3}: .* (OK|MISSED)$", target)
+    nulls = next(line for line in lines if "wrong 0-1/1-0 ours" in line)
+    m = re.search(
+        r"ours (\d+) \((\d+) 0-1, (\d+) 1-0; gold has 3\): <= 2 x 3 = 6 (OK|MISSED)$", nulls
+    )
+    assert m and int(m.group(1)) == int(m.group(2)) + int(m.group(3))
+    assert any("leave-one-chapter-out AE strict F1 of ours:" in line for line in lines)
+    texts = [line for line in lines if "texts embedded per sentence" in line]
+    assert len(texts) == 2 and texts[1].startswith("seeds (A/RES/75/58")
+    for line in texts:
+        assert re.search(r"ours \d+\.\d\d \(target <= 2\.0\) (OK|MISSED), bertalign \d", line)
+
+
+def test_speed_rows_side_by_side(output: str) -> None:
+    header, *rows = _section(output, "end to end: align-text vs bertalign")
+    assert header.split() == ["system", "seconds", "sentences/s", "texts", "AE-F1"]
+    assert [row.split()[0] for row in rows[:2]] == ["ours", "bertalign"]
+    for row in rows[:2]:
+        seconds, rate, texts, f1 = row.split()[1:]
+        assert float(seconds) > 0 and float(rate) > 0 and int(texts) > 0
+        assert 0.0 <= float(f1) <= 1.0
+    assert re.fullmatch(rf"speed-up of ours: {NUMBER}x \(target >= 2x\) (OK|MISSED)", rows[2])
 
 
 def test_e2e_rows_per_run(output: str) -> None:
@@ -117,6 +196,10 @@ def test_bad_sizes_are_a_usage_error() -> None:
         ("--e2e-runs", "local:0"),
         ("--e2e-sizes", "x"),
         ("--timeout", "-1"),
+        ("--mac-dir", "tests/gold"),
+        ("--mac-encoders", "use-m,labse"),
+        ("--mac-encoders", ","),
+        ("--speed-sentences", "-5"),
     ],
 )
 def test_bad_option_values_are_usage_errors(option: str, value: str) -> None:

@@ -1,0 +1,74 @@
+"""align-text against Bertalign end to end, same encoder, side by side (issue 9, item 4).
+
+Both systems get the same loaded model and the same sentences (MAC-Dev chapters joined
+until the pair holds at least ``--speed-sentences`` sentences on both sides together), each
+behind its own cold in-memory memo, so each embeds what it asks for once: the time is
+encoding plus aligning, model loading excluded. Both run once on a tiny pair first, so
+numba's compilation of Bertalign's kernels (cached on disk by numba after the first bench)
+and our lazy set-up are not timed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from benchmarks.baselines import MemoEncoder
+from benchmarks.common import Echo
+from benchmarks.quality import BERTALIGN, OURS, Aligner, Doc
+from benchmarks.scoring import aligner_eval_strict
+from pipeline.embed import Encoder
+
+#: Issue 9: align-text at least 2x Bertalign's end-to-end speed.
+TARGET_SPEEDUP = 2.0
+
+
+def concat_docs(docs: Sequence[Doc], min_sentences: int) -> Doc:
+    """Documents joined in order (gold indices shifted) until ``min_sentences`` in all."""
+    src: list[str] = []
+    tgt: list[str] = []
+    gold = []
+    names = []
+    for doc in docs:
+        if len(src) + len(tgt) >= min_sentences:
+            break
+        gold += [([s + len(src) for s in a], [t + len(tgt) for t in b]) for a, b in doc.gold]
+        src += doc.src
+        tgt += doc.tgt
+        names.append(doc.name)
+    return Doc("+".join(names), src, tgt, gold)
+
+
+def bench_speed(doc: Doc, systems: dict[str, Aligner], model: Encoder) -> dict:
+    """Seconds, texts embedded and AE strict F1 of each system on ``doc``, cold memo each."""
+    for align in systems.values():  # warm-up, untimed
+        align(doc.src[:3], doc.tgt[:3], MemoEncoder(model))
+    rows = {}
+    for name, align in systems.items():
+        memo = MemoEncoder(model)
+        t0 = time.perf_counter()
+        beads = align(doc.src, doc.tgt, memo)
+        seconds = time.perf_counter() - t0
+        rows[name] = {
+            "seconds": seconds,
+            "embedded": memo.encoded,
+            "f1": aligner_eval_strict([(beads, doc.gold)])["f1"],
+        }
+    return {"pair": doc.name, "sentences": len(doc.src) + len(doc.tgt), "systems": rows}
+
+
+def print_speed(result: dict, encoder_name: str, echo: Echo) -> None:
+    echo(
+        f"== end to end: align-text vs bertalign, {encoder_name}, cold memo each, "
+        f"{result['sentences']} sentences (MAC-Dev {result['pair']}) =="
+    )
+    echo(f"{'system':<10} {'seconds':>8} {'sentences/s':>11} {'texts':>7} {'AE-F1':>6}")
+    n = result["sentences"]
+    for name, r in result["systems"].items():
+        rate = n / r["seconds"] if r["seconds"] else float("inf")
+        echo(f"{name:<10} {r['seconds']:>8.2f} {rate:>11.1f} {r['embedded']:>7d} {r['f1']:>6.3f}")
+    rows = result["systems"]
+    if OURS in rows and BERTALIGN in rows:
+        ratio = rows[BERTALIGN]["seconds"] / max(rows[OURS]["seconds"], 1e-9)
+        verdict = "OK" if ratio >= TARGET_SPEEDUP else "MISSED"
+        echo(f"speed-up of ours: {ratio:.2f}x (target >= {TARGET_SPEEDUP:.0f}x) {verdict}")
