@@ -11,10 +11,15 @@ $(STAMP): pyproject.toml
 	# torch first and pinned: 2.13.0 is the CPU wheel on local disk.
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e '.[dev]'
-	# The real Bertalign (a peer of the benchmark, GPL-3.0, never vendored): fetched once
-	# here so `make bench` and the tests need no network.
-	$(PY) -c 'from benchmarks.peers import fetch_bertalign; fetch_bertalign()'
 	touch $(STAMP)
+
+# The real Bertalign (a peer of the benchmark, GPL-3.0, never vendored): fetched once
+# from the registry for `make test` and `make bench` only, so the tests need no network
+# and `make corpus` never fetches it.
+PEERS := .cache/peers/.fetched
+$(PEERS): $(STAMP)
+	$(PY) -c 'from benchmarks.peers import fetch_bertalign; fetch_bertalign()'
+	touch $(PEERS)
 
 venv: $(STAMP)
 
@@ -28,10 +33,10 @@ lint: $(STAMP)
 system-deps:
 	bash scripts/test-system-deps.sh
 
-test: lint system-deps
+test: lint system-deps $(PEERS)
 	$(PY) -m pytest -q
 
-bench: $(STAMP)
+bench: $(STAMP) $(PEERS)
 	$(PY) -m benchmarks
 
 clean:
