@@ -62,8 +62,8 @@ from pipeline.families import resolve_symbol, title_line_symbol
 from pipeline.family_shape import decision_body, describe_family
 from pipeline.furniture import prepare_text
 from pipeline.lexicon import is_preambular_lead, match_lead
-from pipeline.normalize import SUPERSCRIPT_DIGITS, clean_inline, normalize_unicode, plain
-from pipeline.script import is_han
+from pipeline.text.normalize import SUPERSCRIPT_DIGITS, clean_inline, normalize_unicode, plain
+from pipeline.text.script import is_han
 
 __all__ = [
     "ExtractResult",

@@ -56,7 +56,7 @@ def _decision_title(header: list[Any]) -> bool:
 
 
 def _plain(raw: str) -> str:
-    from pipeline.normalize import plain
+    from pipeline.text.normalize import plain
 
     return plain(raw)
 

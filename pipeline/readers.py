@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.data import RejectedInput
-from pipeline.script import is_han
+from pipeline.text.script import is_han
 
 #: Raw files larger than this are refused before decoding: a resolution is tens of KB,
 #: so anything past 64 MiB is not one and would only cost memory.

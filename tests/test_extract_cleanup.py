@@ -13,7 +13,7 @@ from pipeline.extract import (
     split_run_together,
 )
 from pipeline.lexicon import match_lead
-from pipeline.normalize import clean_inline, join_lines, normalize_unicode
+from pipeline.text.normalize import clean_inline, join_lines, normalize_unicode
 
 CLEAN_CASES = [
     # (id, raw, expected text, expected footnote refs)

@@ -1,0 +1,5 @@
+"""Script and text facts every stage shares: what is Han/CJK, and inline normalisation.
+
+``script`` is the one definition of Han and CJK characters; ``normalize`` turns converted
+text (markup, invisible characters, footnote markers) into clean sentence text.
+"""
