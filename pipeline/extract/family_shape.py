@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pipeline.data import Metadata
-from pipeline.families import (
+from pipeline.extract.families import (
     DECISION_LINE_RE,
     DRAFT_LINE_RE,
     SC_TITLE_RE,
