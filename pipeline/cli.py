@@ -101,7 +101,7 @@ def extract_command(raw_dir: Path, out_dir: Path, fail_on_rejection: bool) -> No
     is an error, except a duplicate copy of a document that was kept in another format.
     """
     from pipeline.extract import extract_folder
-    from pipeline.extraction_output import format_summary, write_extraction
+    from pipeline.extract.output import format_summary, write_extraction
     from pipeline.pair import pair_documents
 
     if not isinstance(raw_dir, Path):

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from pipeline.layout_debris import layout_debris
-from pipeline.script import is_han
+from pipeline.text.script import is_han
 
 #: Patterns that must never appear in corpus text, with the name used in reasons.
 UNCLEAN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (

@@ -1,6 +1,6 @@
 """The decide step's second line of defence against page furniture in corpus text.
 
-Extraction removes page furniture (``pipeline.furniture``); a layout it does not know
+Extraction removes page furniture (``pipeline.extract.furniture``); a layout it does not know
 could still leave some inside a sentence. Such a row must not reach TMX or Moses
 silently, so the decide step rejects it with reason ``layout_debris`` naming what was
 found. The patterns are those of UN page furniture that never occur in resolution

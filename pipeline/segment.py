@@ -20,7 +20,7 @@ from functools import lru_cache
 from typing import Any
 
 from pipeline.data import Document, Sentence
-from pipeline.script import CJK_CLASS, HAN_CLASS
+from pipeline.text.script import CJK_CLASS, HAN_CLASS
 
 #: Stands in for a masked dot while sentencex runs. A private-use character: it never
 #: occurs in real text, and it is one character, so offsets do not move.

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from pipeline.data import Block, Document
+from factories import make_blocks, make_document
+
+from pipeline.data import Document
 
 
 def _doc(*blocks: tuple[str, str | None]) -> Document:
-    return Document(
-        symbol="A/RES/1/1",
-        language="en",
-        source_file="x.txt",
-        sha256="0",
-        blocks=[Block(kind=kind, text="text.", number=number) for kind, number in blocks],
-    )
+    return make_document("en", make_blocks(*blocks))
 
 
 def test_numbered_keys_unchanged() -> None:

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from pipeline.cli import main
 from pipeline.data import Block, Document, DocumentPair, Metadata
-from pipeline.extraction_output import read_documents, write_extraction
+from pipeline.extract.output import read_documents, write_extraction
 from pipeline.pair import PairResult
 
 RAW = Path(__file__).resolve().parent.parent / "data" / "raw"

@@ -12,8 +12,8 @@ converters add YAML front matter and pandoc/GFM footnotes (``text[^1]``,
 ``[^1]: note``).
 
 ``prepare_text`` removes all of that and rewrites footnotes into the ``<sup>n</sup>``
-form every other reader produces (``pipeline.note_marks``, and ``pipeline.pdftotext_notes``
-for pdftotext's detached note numbers), so the extractor keeps one input language. Lines it
+form every other reader produces (``note_marks``, and ``pdftotext_notes`` for pdftotext's
+detached note numbers), so the extractor keeps one input language. Lines it
 does not recognise as furniture pass through unchanged, so text without furniture (the
 seeds) is returned as it came.
 """
@@ -23,9 +23,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from pipeline.families import SYMBOL_RE, normalise_symbol
-from pipeline.note_marks import markdown_footnotes, number_lines_to_marks, plain_digit_refs
-from pipeline.pdftotext_notes import renumber_areas
+from pipeline.extract.families import SYMBOL_RE, normalise_symbol
+from pipeline.extract.note_marks import markdown_footnotes, number_lines_to_marks, plain_digit_refs
+from pipeline.extract.pdftotext_notes import renumber_areas
 
 _FRONT_KEY_RE = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s*(.*)$")
 #: A job number with what is printed around it: page number, language letter, date codes.

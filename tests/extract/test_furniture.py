@@ -7,14 +7,13 @@ the seeds' text so the expected blocks are known.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from conftest import SEEDS
 
 from pipeline.extract import parse_document
-from pipeline.furniture import prepare_text, split_front_matter
+from pipeline.extract.furniture import prepare_text, split_front_matter
 
-RAW = Path(__file__).resolve().parent.parent / "data" / "raw"
+RAW = SEEDS
 EN = (RAW / "002_69ed3383ef6f2041.txt").read_text(encoding="utf-8")
 ZH = (RAW / "003_df19238bedd244e2.txt").read_text(encoding="utf-8")
 EN_PARA = (

@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from pipeline.data import RejectedInput
-from pipeline.inline_markup import SOFT_BREAK, ParagraphWriter, Span
+from pipeline.readers.markup import SOFT_BREAK, ParagraphWriter, Span
 
 #: Documents with more pages than this are refused: a resolution has a handful.
 MAX_PDF_PAGES = 2000

@@ -7,6 +7,7 @@ footnote separator rule and header lines on consecutive lines (no blank line bet
 from __future__ import annotations
 
 import pytest
+from conftest import SEEDS
 
 from pipeline.extract import parse_document
 
@@ -101,11 +102,10 @@ def test_session_and_agenda_on_consecutive_lines(
 
 def _seed_with(line: str) -> str:
     """Seed 002 (75/58 en) with ``line`` as a paragraph of its own before "Cognizant"."""
-    from pathlib import Path
 
     from pipeline.readers import read_source
 
-    text = read_source(Path(__file__).parent.parent / "data/raw/002_69ed3383ef6f2041.txt").text
+    text = read_source(SEEDS / "002_69ed3383ef6f2041.txt").text
     at = text.index("Cognizant of")
     return text[:at] + line + "\n\n" + text[at:]
 

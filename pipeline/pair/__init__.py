@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pipeline.data import Document, DocumentPair, Rejected
-from pipeline.duplicates import Duplicate, choose
+from pipeline.pair.duplicates import Duplicate, choose
 
 #: The two languages a pair is made of: (source, target).
 PAIR_LANGUAGES = ("en", "zh")
@@ -33,7 +33,7 @@ def pair_documents(documents: list[Document]) -> PairResult:
     """Group ``documents`` by symbol and make one en-zh pair per symbol.
 
     Several files with the same symbol and language are copies of one document (two
-    formats, a revision): one is kept (see ``pipeline.duplicates``) and the others are
+    formats, a revision): one is kept (see ``pipeline.pair.duplicates``) and the others are
     listed as its duplicates, so the pair is never lost. A language other than en/zh
     never pairs and is reported as unpaired.
     """

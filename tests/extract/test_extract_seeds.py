@@ -8,14 +8,13 @@ first or last word, a lead phrase or a footnote reference, and fails here.
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import pytest
+from conftest import SEEDS as RAW
 
 from pipeline.data import Document
 from pipeline.extract import extract_file, extract_folder
 
-RAW = Path(__file__).resolve().parent.parent / "data" / "raw"
 SEED_000 = "000_0efcbe69a8e200e4.txt"  # A/RES/78/43 en
 SEED_001 = "001_3d9d53251f95c6e1.txt"  # A/RES/76/28 en
 SEED_002 = "002_69ed3383ef6f2041.txt"  # A/RES/75/58 en

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from pipeline.script import is_cjk, is_cjk_punctuation
+from pipeline.text.script import is_cjk, is_cjk_punctuation
 
 SUPERSCRIPT_DIGITS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
 _SUPERSCRIPT_TO_ASCII = str.maketrans(SUPERSCRIPT_DIGITS, "0123456789")

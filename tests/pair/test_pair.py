@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 
 import pytest
+from conftest import SEEDS
+from factories import make_document
 
-from pipeline.data import Document, Metadata
+from pipeline.data import Document
 from pipeline.extract import extract_folder
 from pipeline.pair import PairResult, pair_documents
 
-RAW = Path(__file__).resolve().parent.parent / "data" / "raw"
+RAW = SEEDS
 
 
 @pytest.fixture(scope="module")
@@ -92,9 +93,7 @@ def test_duplicate_choice_prefers_revision_then_reliable_format() -> None:
 
 
 def _doc(symbol: str, language: str, name: str) -> Document:
-    return Document(
-        symbol=symbol, language=language, source_file=name, sha256="0" * 64, metadata=Metadata()
-    )
+    return make_document(language, symbol=symbol, source_file=name)
 
 
 def test_pairs_are_sorted_by_symbol_and_other_languages_never_pair() -> None:

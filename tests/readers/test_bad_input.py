@@ -12,15 +12,16 @@ from pathlib import Path
 
 import docx
 import pytest
+from conftest import SEEDS
 from fpdf import FPDF
 
 from pipeline.data import RejectedInput
 from pipeline.extract import extract_file, extract_folder
 from pipeline.pair import pair_documents
-from pipeline.read_docx import MAX_DOCX_UNCOMPRESSED
 from pipeline.readers import read_source
+from pipeline.readers.docx import MAX_DOCX_UNCOMPRESSED
 
-RAW = Path(__file__).resolve().parent.parent / "data" / "raw"
+RAW = SEEDS
 EN_SEED = RAW / "002_69ed3383ef6f2041.txt"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from pipeline.inline_markup import ParagraphWriter, Span, collapse_whitespace
+from pipeline.readers.markup import ParagraphWriter, Span, collapse_whitespace
 
 _HTML_DROP = frozenset(
     {"head", "script", "style", "noscript", "template", "title", "meta", "link", "svg", "iframe"}

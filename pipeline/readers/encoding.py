@@ -1,40 +1,19 @@
-"""Read a raw source file into decoded, markdown-ish text.
+"""Bytes -> text for the text formats: encoding detection, and refusal of binary data.
 
-Every format ends up in the shape the seed files already have (blank line between
-paragraphs, ``## `` headings, ``**bold**``, ``*italic*``, ``<sup>n</sup>`` footnote
-references, footnote bodies as paragraphs starting ``<sup>n</sup> ``), so the extractor
-has one input language to understand, whatever converter produced the file.
-
-Anything that cannot become text raises ``RejectedInput`` with one reason that names
-the file; nothing falls back silently to a guess.
-
-This module reads bytes and decodes text formats; the converters live beside it
-(``read_html``, ``read_docx``, ``read_pdf``, sharing ``inline_markup``) and are imported
-only when a file of their kind arrives, so reading the seeds never loads lxml or
-pdfplumber.
+A raw file arrives without a declared encoding (or, for HTML, with one that may be
+wrong). The detection order and the evidence each step needs are documented on
+``decode_text`` and ``decode_html``; anything that is not text raises ``RejectedInput``
+naming the file and the reason (a PDF or zip under a .txt name is named as such).
 """
 
 from __future__ import annotations
 
 import codecs
-import hashlib
 import re
 import unicodedata
-from dataclasses import dataclass
-from pathlib import Path
 
 from pipeline.data import RejectedInput
-from pipeline.script import is_han
-
-#: Raw files larger than this are refused before decoding: a resolution is tens of KB,
-#: so anything past 64 MiB is not one and would only cost memory.
-MAX_SOURCE_BYTES = 64 * 1024 * 1024
-
-TEXT_SUFFIXES = (".txt", ".md")
-HTML_SUFFIXES = (".html", ".htm")
-DOCX_SUFFIXES = (".docx",)
-PDF_SUFFIXES = (".pdf",)
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + DOCX_SUFFIXES + PDF_SUFFIXES
+from pipeline.text.script import is_han
 
 # Magic numbers of formats that sometimes arrive with a .txt name. Naming the real format
 # in the reason tells the user what to do (rename it) instead of "undecodable".
@@ -52,77 +31,6 @@ _MAGIC = (
 # Control characters that never occur in text documents (tab, LF, VT, FF, CR and ESC-free).
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 11, 12, 13))
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
-
-
-@dataclass
-class SourceText:
-    """A decoded source file. ``text`` uses ``\\n`` line ends and has no BOM.
-
-    ``sha256`` is of the raw bytes so provenance survives re-encoding; ``fmt`` is the
-    reader that produced the text (``txt``, ``md``, ``html``, ``docx``, ``pdf``) and
-    ``encoding`` the detected byte encoding (``utf-8``, ``utf-8-sig``, ``utf-16-le``,
-    ``utf-16-be``, ``gb18030``; ``binary`` for DOCX/PDF, whose text is not byte-encoded).
-    """
-
-    source_file: str
-    sha256: str
-    text: str
-    fmt: str
-    encoding: str
-
-
-def read_source(path: Path) -> SourceText:
-    """Read ``path`` (.txt, .md, .html, .htm, .docx, .pdf) into markdown-ish text.
-
-    Raises ``RejectedInput(path.name, reason)`` for an unsupported extension, an empty,
-    binary, undecodable or oversized file, a DOCX that is not a zip or would expand
-    past the limits, and a PDF without a text layer.
-    """
-    path = Path(path)
-    name = path.name
-    suffix = path.suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        raise RejectedInput(
-            name,
-            f"unsupported file type {suffix or '(no extension)'!r}; "
-            f"expected one of {', '.join(SUPPORTED_SUFFIXES)}",
-        )
-    try:
-        size = path.stat().st_size
-        if size > MAX_SOURCE_BYTES:
-            raise RejectedInput(
-                name, f"file too large ({size} bytes; limit {MAX_SOURCE_BYTES} bytes)"
-            )
-        data = path.read_bytes()
-    except OSError as exc:
-        raise RejectedInput(name, f"cannot read file: {exc.strerror or exc}") from exc
-    if not data:
-        raise RejectedInput(name, "empty file (0 bytes)")
-    sha256 = hashlib.sha256(data).hexdigest()
-
-    if suffix in TEXT_SUFFIXES:
-        text, encoding = decode_text(data, name)
-        fmt = suffix.lstrip(".")
-    elif suffix in HTML_SUFFIXES:
-        from pipeline.read_html import html_to_text
-
-        html, encoding = decode_html(data, name)
-        text = html_to_text(html)
-        fmt = "html"
-    elif suffix in DOCX_SUFFIXES:
-        from pipeline.read_docx import docx_to_text
-
-        text, encoding = docx_to_text(data, name), "binary"
-        fmt = "docx"
-    else:
-        from pipeline.read_pdf import pdf_to_text
-
-        text, encoding = pdf_to_text(data, name), "binary"
-        fmt = "pdf"
-
-    if not text.strip():
-        raise RejectedInput(name, f"no text in file (the {fmt} file holds only whitespace)")
-    return SourceText(source_file=name, sha256=sha256, text=text, fmt=fmt, encoding=encoding)
 
 
 def decode_text(data: bytes, name: str, *, reject_blank: bool = True) -> tuple[str, str]:

@@ -16,20 +16,21 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import REPO, SEEDS
 
 from pipeline.data import Document
 from pipeline.extract import extract_file, extract_folder, parse_document
 from pipeline.layout_debris import layout_debris
 from pipeline.pair import pair_documents
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURES = REPO / "tests" / "fixtures"
 sys.path.insert(0, str(FIXTURES))
 from un_texts import FixtureDoc, fixture_docs  # noqa: E402
 
 UN = FIXTURES / "un"
-RAW = Path(__file__).resolve().parent.parent / "data" / "raw"
+RAW = SEEDS
 #: Plain pdftotext (no -layout) prints a note's number apart from its text, before or
-#: after it and across the page footer; ``pipeline.pdftotext_notes`` puts them together.
+#: after it and across the page footer; ``pipeline.extract.pdftotext_notes`` puts them together.
 ROUTES = ("docx", "html", "pdf", "layout.txt", "pdftotext.txt", "pandoc.md", "pymupdf.md")
 DOCS = {doc.stem: doc for doc in fixture_docs()}
 CASES = [(stem, route) for stem in DOCS for route in ROUTES]

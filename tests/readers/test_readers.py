@@ -15,13 +15,14 @@ from pathlib import Path
 
 import docx
 import pytest
+from conftest import SEEDS
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from fpdf import FPDF
 
 from pipeline.readers import SourceText, read_source
 
-RAW = Path(__file__).resolve().parent.parent / "data" / "raw"
+RAW = SEEDS
 EN_SEED = RAW / "002_69ed3383ef6f2041.txt"  # A/RES/75/58, English
 ZH_SEED = RAW / "003_df19238bedd244e2.txt"  # A/RES/75/58, Chinese
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pipeline.script import CJK_CLASS
+from pipeline.text.script import CJK_CLASS
 
 _CJK_CLASS = CJK_CLASS
 # A whitespace run that held a line break in the source: between two CJK characters it

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pipeline.data import Metadata
-from pipeline.families import (
+from pipeline.extract.families import (
     DECISION_LINE_RE,
     DRAFT_LINE_RE,
     SC_TITLE_RE,
@@ -56,7 +56,7 @@ def _decision_title(header: list[Any]) -> bool:
 
 
 def _plain(raw: str) -> str:
-    from pipeline.normalize import plain
+    from pipeline.text.normalize import plain
 
     return plain(raw)
 

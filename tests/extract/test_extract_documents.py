@@ -6,11 +6,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import SEEDS
 
 from pipeline.data import RejectedInput
 from pipeline.extract import extract_file, extract_folder, parse_document
 
-RAW = Path(__file__).resolve().parent.parent / "data" / "raw"
+RAW = SEEDS
 SEED_002 = RAW / "002_69ed3383ef6f2041.txt"
 SEED_003 = RAW / "003_df19238bedd244e2.txt"
 

@@ -1,0 +1,50 @@
+"""Small Document / DocumentPair builders shared by the tests (one place, not one per file).
+
+Tests that need a document with a given block structure, or several files of one symbol,
+build it here, so a new required field on a record is added once. Real documents come
+from the seeds (``conftest.SEEDS``); these are for shapes the seeds do not have.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pipeline.data import Block, Document, DocumentPair, Metadata
+
+SYMBOL = "A/RES/1/1"
+SHA256 = "0" * 64
+
+
+def make_blocks(*specs: tuple[str, str | None], text: str = "text.") -> list[Block]:
+    """One block per ``(kind, number)``, all holding ``text``."""
+    return [Block(kind=kind, text=text, number=number) for kind, number in specs]
+
+
+def make_document(
+    language: str = "en",
+    blocks: Iterable[Block] = (),
+    *,
+    symbol: str = SYMBOL,
+    source_file: str | None = None,
+    metadata: Metadata | None = None,
+) -> Document:
+    """A document of ``symbol`` in ``language``; the file is ``x.<language>`` unless named."""
+    return Document(
+        symbol=symbol,
+        language=language,
+        source_file=source_file or f"x.{language}",
+        sha256=SHA256,
+        metadata=metadata if metadata is not None else Metadata(),
+        blocks=list(blocks),
+    )
+
+
+def make_pair(
+    en_blocks: Iterable[Block], zh_blocks: Iterable[Block], *, symbol: str = SYMBOL
+) -> DocumentPair:
+    """An en-zh pair of ``symbol`` from the two block lists."""
+    return DocumentPair(
+        symbol=symbol,
+        en=make_document("en", en_blocks, symbol=symbol),
+        zh=make_document("zh", zh_blocks, symbol=symbol),
+    )
