@@ -37,6 +37,7 @@ from pipeline.align import (
     Calibration,
     Encoder,
     align_embeddings,
+    hub_k,
     hubness_against,
     length_term,
     normalize_rows,
@@ -289,10 +290,10 @@ def _align_piece(
         scale=scale,
         ratio=ratio,
         src_hub=hubness_against(
-            en_ov, zh_all, params.knn, _span_centre(len(en_texts), zh_span), params.hub_window
+            en_ov, zh_all, hub_k(params), _span_centre(len(en_texts), zh_span), params.hub_window
         ),
         tgt_hub=hubness_against(
-            zh_ov, en_all, params.knn, _span_centre(len(zh_texts), en_span), params.hub_window
+            zh_ov, en_all, hub_k(params), _span_centre(len(zh_texts), en_span), params.hub_window
         ),
     )
     result = align_embeddings(
@@ -454,7 +455,7 @@ def align_pair(
     en_len = np.array([len(s.text) for s in en_sents], dtype=np.float64)
     zh_len = np.array([len(s.text) for s in zh_sents], dtype=np.float64)
     s_scale, ratio, en_hub, zh_hub = _calibrate(
-        en_vecs, zh_vecs, en_len, zh_len, params.knn, params.hub_window
+        en_vecs, zh_vecs, en_len, zh_len, hub_k(params), params.hub_window
     )
     en_bvecs = embedder.matrix(en_block_texts)
     zh_bvecs = embedder.matrix(zh_block_texts)
@@ -463,7 +464,7 @@ def align_pair(
         zh_bvecs,
         np.array([len(t) for t in en_block_texts], float),
         np.array([len(t) for t in zh_block_texts], float),
-        params.knn,
+        hub_k(params),
         params.hub_window,
     )
 
