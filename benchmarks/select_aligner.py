@@ -36,11 +36,12 @@ GOLD = ROOT / "tests" / "gold"
 
 #: The grid: a few principled alternatives, not a hunt. Keys name the setting.
 GRID: dict[str, dict] = {
-    "mean_f0": {"margin": "mean", "support_floor": 0.0},
-    "me_w5": {"margin": "mean", "support_floor": 0.0, "support_mode": "edge"},
-    "me_w1": {"margin": "mean", "support_floor": 0.0, "support_mode": "edge", "support_weight": 1.0},
-    "me_w2": {"margin": "mean", "support_floor": 0.0, "support_mode": "edge", "support_weight": 2.0},
-    "me_w1s15": {"margin": "mean", "support_floor": 0.0, "support_mode": "edge", "support_weight": 1.0, "skip_penalty": -0.15},
+    "mean_f0": {},
+    "z05l6": {"hub_z": 0.5, "length_weight": 0.6},
+    "g1": {"length_model": "gauss", "length_weight": 0.1},
+    "g2": {"length_model": "gauss", "length_weight": 0.2},
+    "g3": {"length_model": "gauss", "length_weight": 0.3},
+    "g5": {"length_model": "gauss", "length_weight": 0.5},
 }
 
 
@@ -85,6 +86,38 @@ def project_golds() -> list[Doc]:
             read_beads(un / "gold.txt"),
         ),
     ]
+
+
+#: Sentences from neither document, for one-sided insertions (as tests/test_quality.py).
+FOREIGN_EN = [
+    "The committee met again on Tuesday.",
+    "Prices rose sharply in the third quarter.",
+    "Nobody remembered who had locked the gate.",
+]
+FOREIGN_ZH = ["委员会星期二再次开会。", "第三季度物价急剧上涨。", "谁也不记得是谁锁的门。"]
+
+
+def stress_docs(golds: list[Doc]) -> list[Doc]:
+    """tests/test_quality.py's stress cases: the two project golds perturbed (merges,
+    splits, swaps, deletions, foreign insertions; 3 seeds each) and a 600-sentence mix."""
+    from pipeline import synth
+
+    general, un = golds
+    units_g = synth.units_from_gold(general.src, general.tgt, general.gold)
+    crossed = [([32], [32]), ([33], [31])]
+    at = un.gold.index(crossed[0])
+    monotone = [b for b in un.gold if b not in crossed]
+    monotone.insert(at, ([32, 33], [31, 32]))
+    units_u = synth.units_from_gold(un.src, un.tgt, monotone)
+    cases = []
+    for name, units in (("general", units_g), ("un", units_u)):
+        for seed in range(3):
+            edited, notes = synth.perturb(
+                units, seed, operations=8, foreign_src=FOREIGN_EN, foreign_tgt=FOREIGN_ZH
+            )
+            cases.append(synth.case_from_units(f"{name}-p{seed}", edited, notes))
+    cases.append(synth.long_document([units_g, units_u], 600, seed=11))
+    return [Doc(c.name, list(c.src), list(c.tgt), list(c.gold)) for c in cases]
 
 
 def error_classes(test: Sequence[BeadPair], gold: Sequence[BeadPair]) -> Counter:
@@ -162,6 +195,7 @@ def main() -> None:
     encoder = load_encoder(args.model, cache_dir=args.cache_dir)
     docs = mac_chapters(args.mac)
     extra = project_golds()
+    extra += stress_docs(extra)
     names = args.settings or list(GRID)
     results: dict[str, dict[str, list[BeadPair]]] = {}
     for name in names:
@@ -171,8 +205,9 @@ def main() -> None:
         results[name] = {d.name: out[d.name] for d in docs}
         print(f"\n== {name} ({time.perf_counter() - start:.1f} s) {GRID[name]}")
         print(HEADER)
-        for d in docs + extra:
+        for d in docs + extra[:2]:
             print(_row(d.name, [out[d.name]], [d.gold]))
+        print(_row("stress", [out[d.name] for d in extra[2:]], [d.gold for d in extra[2:]]))
         print(_row("micro", [out[d.name] for d in docs], [d.gold for d in docs]))
     if len(results) > 1:
         figure, picks = loco(docs, results)

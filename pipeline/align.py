@@ -39,6 +39,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from pipeline.data import Bead
+from pipeline.recheck import recheck_path
 
 NEG_INF = -np.inf
 
@@ -86,13 +87,30 @@ class AlignParams:
     #: floor sits below 0; on our stress cases weights 0.5-1 and floors -0.3..-0.1 form a
     #: plateau (strict F1 0.933 -> 0.955), we take its middle.
     support_weight: float = 0.5
-    support_floor: float = -0.2
+    support_floor: float = 0.0
     #: What "support" measures: "alone" = the weakest sentence's own margin against the
     #: other side; "edge" = how much each edge sentence of a merged side adds to the
     #: cosine of the concatenation (cos(bead) - cos(bead without it), raw cosine units,
     #: divided by scale): a sentence that carries the other side's meaning raises it, an
     #: insertion glued on lowers it (see _edge_support).
     support_mode: str = "alone"
+    #: After the DP, detach an edge sentence of a merged bead whose removal raises the
+    #: bead's cosine by more than this, and attach a 1-0/0-1 sentence to a neighbouring
+    #: bead when that lowers its cosine by at most this (pipeline.recheck); None: off.
+    recheck_tolerance: float | None = None
+    #: Margin the support term reads: "same" as the bead scores, or "knn" (the k nearest
+    #: neighbours: does the other side rank among this sentence's best matches?).
+    support_margin: str = "same"
+    #: The margin's zero point sits this many standard deviations of the neighbourhood's
+    #: similarities above their mean (margin="mean"): how far above unrelated text a pair
+    #: must be to count as evidence.
+    hub_z: float = 0.0
+    #: Length model: "ratio" = log2(1 + min/max) - 1 (Bertalign's, bounded); "gauss" =
+    #: -(log length ratio / sigma)^2 / 2 (Gale-Church), sigma the spread of the log ratio
+    #: over the document's confident 1-1 beads (``length_sigma`` before it is known).
+    length_model: str = "ratio"
+    length_sigma: float = 0.35
+    detach_tolerance: float | None = None
     #: Neighbours averaged for the margin (Artetxe & Schwenk use 4).
     knn: int = 4
     #: A bead that does not match (negative score) costs in proportion to its size,
@@ -106,7 +124,7 @@ class AlignParams:
     #: position (band centre or diagonal); None = the whole band.
     hub_window: int | None = 20
     #: Subtract the kNN mean from the cosine ("knn") or use the plain cosine ("none").
-    margin: str = "knn"
+    margin: str = "mean"
     #: Half-width (in sentences) of the band searched around the projected coarse path.
     band_width: int = 8
     #: The band doubles where the path touches its edge, up to this half-width.
@@ -125,7 +143,7 @@ class AlignParams:
             raise ValueError("max_overlap must be >= 1")
         if self.max_bead_size < 2:
             raise ValueError("max_bead_size must be >= 2")
-        if self.margin not in ("knn", "mean", "adjacent", "both", "none"):
+        if self.margin not in ("knn", "mean", "adjacent", "both", "both11", "none"):
             raise ValueError(
                 f"margin must be 'knn', 'mean', 'adjacent' or 'none', not {self.margin!r}"
             )
@@ -141,7 +159,7 @@ class AlignParams:
         # from the cause ("alignment band does not connect start and end").
         for name in (
             "skip_penalty", "merge_penalty", "length_weight", "support_weight",
-            "support_floor", "swap_floor", "confident_score",
+            "support_floor", "swap_floor", "confident_score", "recheck_tolerance", "detach_tolerance",
         ):  # fmt: skip
             value = getattr(self, name)
             if value is not None and not math.isfinite(value):
@@ -333,8 +351,11 @@ def band_similarities(
     return sims
 
 
-def _topk_mean(groups: np.ndarray, values: np.ndarray, n_groups: int, k: int) -> np.ndarray:
-    """Mean of the k largest finite values in each group (NaN where a group has none)."""
+def _topk_mean(
+    groups: np.ndarray, values: np.ndarray, n_groups: int, k: int, z: float = 0.0
+) -> np.ndarray:
+    """Mean of the k largest finite values in each group (NaN where a group has none);
+    with ``z``, plus z times their standard deviation."""
     ok = np.isfinite(values)
     groups, values = groups[ok], values[ok]
     out = np.full(n_groups, np.nan, dtype=np.float64)
@@ -342,7 +363,7 @@ def _topk_mean(groups: np.ndarray, values: np.ndarray, n_groups: int, k: int) ->
         return out
     order = np.lexsort((-values, groups))
     g = groups[order]
-    v = values[order]
+    v = values[order].astype(np.float64)
     first = np.searchsorted(g, g, side="left")
     rank = np.arange(len(g)) - first
     keep = rank < k
@@ -350,6 +371,11 @@ def _topk_mean(groups: np.ndarray, values: np.ndarray, n_groups: int, k: int) ->
     count = np.bincount(g[keep], minlength=n_groups)
     has = count > 0
     out[has] = total[has] / count[has]
+    if z:
+        squares = np.bincount(g[keep], weights=v[keep] ** 2, minlength=n_groups)
+        var = np.zeros(n_groups)
+        var[has] = np.maximum(squares[has] / count[has] - out[has] ** 2, 0.0)
+        out[has] += z * np.sqrt(var[has])
     return out
 
 
@@ -360,9 +386,11 @@ def knn_hubness(
     max_overlap: int,
     k: int,
     window: int | None = None,
+    z: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Mean similarity of each overlap embedding to its k nearest single sentences on the
-    other side, inside the search window (the margin's "neighbourhood").
+    other side, inside the search window (the margin's "neighbourhood"); plus ``z`` times
+    their standard deviation.
 
     Returns (src_hub (K, n+1), tgt_hub (K, m+1)) indexed by bead *end* position: src_hub[a-1, i]
     belongs to the src overlap covering sentences i-a..i-1. Read off the (a, 1) and (1, b)
@@ -396,22 +424,32 @@ def knn_hubness(
     col_pos[order] = np.arange(band.size) - col_first
     for a in range(1, max_overlap + 1):
         if (a, 1) in index:
-            src_hub[a - 1] = _padded_topk_mean(rows, row_pos, sims[index[(a, 1)]], band.n + 1, k)
+            src_hub[a - 1] = _padded_topk_mean(
+                rows, row_pos, sims[index[(a, 1)]], band.n + 1, k, z
+            )
     for b in range(1, max_overlap + 1):
         if (1, b) in index:
-            tgt_hub[b - 1] = _padded_topk_mean(cols, col_pos, sims[index[(1, b)]], band.m + 1, k)
+            tgt_hub[b - 1] = _padded_topk_mean(
+                cols, col_pos, sims[index[(1, b)]], band.m + 1, k, z
+            )
     return src_hub, tgt_hub
 
 
 def _padded_topk_mean(
-    groups: np.ndarray, pos: np.ndarray, values: np.ndarray, n_groups: int, k: int
+    groups: np.ndarray,
+    pos: np.ndarray,
+    values: np.ndarray,
+    n_groups: int,
+    k: int,
+    z: float = 0.0,
 ) -> np.ndarray:
     """:func:`_topk_mean` via a padded (groups x widest) matrix and np.partition: much
     faster when groups are of similar size; falls back to sorting when one group is so wide
-    that padding would cost more than 4x the cells."""
+    that padding would cost more than 4x the cells. With ``z``, mean + z * std of the k."""
     width = int(pos.max()) + 1 if len(pos) else 0
     if width * n_groups > 4 * len(values) + 1024:
-        return _topk_mean(groups, values, n_groups, k)
+        return _topk_mean(groups, values, n_groups, k, z)
+    k = max(1, min(k, width))
     pad = np.full((n_groups, max(width, k)), -np.inf, dtype=np.float32)
     finite = np.isfinite(values)
     pad[groups[finite], pos[finite]] = values[finite]
@@ -419,7 +457,12 @@ def _padded_topk_mean(
     valid = np.isfinite(top)
     count = valid.sum(axis=1)
     total = np.where(valid, top, 0.0).sum(axis=1)
-    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    mean = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    if z:
+        dev = np.where(valid, top - np.nan_to_num(mean)[:, None], 0.0)
+        std = np.sqrt((dev**2).sum(axis=1) / np.maximum(count, 1))
+        mean = mean + z * std
+    return mean
 
 
 def hubness_against(
@@ -469,7 +512,7 @@ def hubness_against(
 
 def hub_k(params: AlignParams) -> int:
     """Neighbours averaged for the margin: ``knn``, or the whole window for "mean"."""
-    if params.margin in ("mean", "both"):
+    if params.margin in ("mean", "both", "both11"):
         return 2 * params.hub_window + 1 if params.hub_window is not None else 1 << 20
     return params.knn
 
@@ -507,6 +550,18 @@ def adjacent_hub(
     return np.nan_to_num(hub).astype(np.float32)
 
 
+def gauss_length_term(
+    src_len: np.ndarray, tgt_len: np.ndarray, ratio: float, sigma: float
+) -> np.ndarray:
+    """-(log(x / (ratio * y)) / sigma)^2 / 2, at most 4.5 (3 sigma) below 0: the log
+    length ratio of a translation pair is about normal around the document's ratio
+    (Gale & Church), with a spread that is small in literal and large in free translation."""
+    x = np.maximum(np.asarray(src_len, dtype=np.float32), 1.0)
+    y = np.maximum(np.asarray(tgt_len, dtype=np.float32) * np.float32(ratio), 1.0)
+    zz = (np.log(x / y) / np.float32(sigma)) ** 2
+    return -np.float32(0.5) * np.minimum(zz, np.float32(9.0))
+
+
 def length_term(src_len: np.ndarray, tgt_len: np.ndarray, ratio: float) -> np.ndarray:
     """log2(1 + rho) - 1 with rho = min/max of src length and ratio * tgt length: 0 for a
     perfect length match, -1 when one side is empty. Bertalign's length penalty, shifted so
@@ -529,6 +584,8 @@ def cell_scores(
     ratio: float,
     scale: float,
     params: AlignParams,
+    support_ctx: tuple[np.ndarray, float] | None = None,
+    sigma: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Calibrated score of each bead type at each band cell, and its raw margin.
 
@@ -553,10 +610,10 @@ def cell_scores(
         sim = sims[t]
         ok = np.isfinite(sim)
         r, c = rows[ok], cols[ok]
-        if params.margin in ("knn", "mean"):
+        if params.margin in ("knn", "mean") or (params.margin == "both11" and a + b > 2):
             hub = np.float32(0.5) * (src_hub32[a - 1, r] + tgt_hub32[b - 1, c])
             marg = sim[ok] - hub
-        elif params.margin == "both":
+        elif params.margin in ("both", "both11"):
             hub = np.float32(0.5) * (src_hub32[a - 1, r] + tgt_hub32[b - 1, c])
             marg = sim[ok] - np.maximum(hub, adjacent_hub(sims, band, types, a, b, r, c))
         elif params.margin == "adjacent":
@@ -567,7 +624,12 @@ def cell_scores(
         ly = (tgt_cum[c] - tgt_cum[c - b]).astype(np.float32)
         score = (
             marg / np.float32(scale)
-            + params.length_weight * length_term(lx, ly, ratio)
+            + params.length_weight
+            * (
+                gauss_length_term(lx, ly, ratio, sigma or params.length_sigma)
+                if params.length_model == "gauss"
+                else length_term(lx, ly, ratio)
+            )
             - params.merge_penalty * max(0, a + b - 2)
         )
         if params.scale_negative and a + b > 2:
@@ -577,7 +639,10 @@ def cell_scores(
     if params.support_weight > 0 and params.support_mode == "edge":
         _subtract_edge_shortfall(scores, sims, band, types, rows, cols, scale, params)
     elif params.support_weight > 0:
-        _subtract_support_shortfall(scores, margins, sims, band, types, rows, cols, scale, params)
+        part_margins, part_scale = support_ctx if support_ctx is not None else (margins, scale)
+        _subtract_support_shortfall(
+            scores, part_margins, sims, band, types, rows, cols, part_scale, params
+        )
     if params.swap_floor is not None and (2, 2) in types and (1, 1) in types:
         _score_swaps(scores, band, types, rows, cols, params.swap_floor)
     return scores, margins
@@ -816,6 +881,26 @@ def _halve(emb: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return normalize_rows(summed), lens
 
 
+def _knn_margins(
+    sims: np.ndarray, band: Band, types: list[tuple[int, int]], K: int, params: AlignParams
+) -> tuple[np.ndarray, float]:
+    """kNN margins of every cell (for the support term) and their scale."""
+    src_hub, tgt_hub = knn_hubness(sims, band, types, K, params.knn, params.hub_window)
+    rows, cols = band.cell_rows(), band.cell_cols()
+    src_hub = np.nan_to_num(src_hub).astype(np.float32)
+    tgt_hub = np.nan_to_num(tgt_hub).astype(np.float32)
+    out = np.zeros(sims.shape, np.float32)
+    for t, (a, b) in enumerate(types):
+        if a and b:
+            out[t] = sims[t] - 0.5 * (src_hub[a - 1, rows] + tgt_hub[b - 1, cols])
+    t11 = types.index((1, 1))
+    ok = np.isfinite(out[t11])
+    row_best = np.full(band.n + 1, NEG_INF)
+    np.maximum.at(row_best, rows[ok], out[t11][ok])
+    finite = row_best[np.isfinite(row_best)]
+    return out, max(float(np.median(finite)) if len(finite) else 1.0, 1e-3)
+
+
 def _solve_level(
     level: _Level,
     band: Band,
@@ -828,8 +913,10 @@ def _solve_level(
     """DP on one level; returns path, cell scores, margins, and the scale and ratio used."""
     K = level.src_ov.shape[0]
     sims = band_similarities(level.src_ov, level.tgt_ov, band, types, params.block_rows)
-    if params.margin in ("knn", "mean", "both"):
-        src_hub, tgt_hub = knn_hubness(sims, band, types, K, hub_k(params), params.hub_window)
+    if params.margin in ("knn", "mean", "both", "both11"):
+        src_hub, tgt_hub = knn_hubness(
+            sims, band, types, K, hub_k(params), params.hub_window, params.hub_z
+        )
         if calibration is not None and calibration.src_hub is not None:
             src_hub = calibration.src_hub[:K]
         if calibration is not None and calibration.tgt_hub is not None:
@@ -845,7 +932,7 @@ def _solve_level(
     ok = np.isfinite(sim11)
     marg11 = sim11[ok] - (
         0.5 * (np.nan_to_num(src_hub[0, rows[ok]]) + np.nan_to_num(tgt_hub[0, cols[ok]]))
-        if params.margin in ("knn", "mean", "both")
+        if params.margin in ("knn", "mean", "both", "both11")
         else 0.0
     )
     row_best = np.full(band.n + 1, NEG_INF)
@@ -855,6 +942,10 @@ def _solve_level(
     scale = max(scale, 1e-3)
     if calibration is not None:
         scale, ratio, passes = calibration.scale, calibration.ratio, 0
+    support_ctx = None
+    sigma: float | None = None
+    if params.support_margin == "knn" and params.margin != "knn":
+        support_ctx = _knn_margins(sims, band, types, K, params)
     path: list[tuple[int, int, int]] = []
     scores = margins = np.zeros((len(types), 0), np.float32)
     for p in range(passes + 1):
@@ -870,6 +961,8 @@ def _solve_level(
             ratio,
             scale,
             params,
+            support_ctx,
+            sigma,
         )
         path = dp_band(scores, band, types)
         if p == passes:
@@ -892,6 +985,10 @@ def _solve_level(
             scale = new_scale
         if new_ratio > 0:
             ratio = new_ratio
+            logs = np.log(
+                np.maximum(level.src_len[si], 1.0) / np.maximum(ratio * level.tgt_len[tj], 1.0)
+            )
+            sigma = max(1.4826 * float(np.median(np.abs(logs - np.median(logs)))), 0.1)
     return path, scores, margins, scale, ratio
 
 
@@ -995,6 +1092,11 @@ def _align_embeddings(
         half *= 2
         # re-project from the finer path itself: it already found where the edge is
         path = [(i // 2, j // 2, t) for i, j, t in fine_path]
+    if params.recheck_tolerance is not None or params.detach_tolerance is not None:
+        fine_path = recheck_path(
+            fine_path, types, src_ov, tgt_ov, band, params.recheck_tolerance,
+            params.detach_tolerance,
+        )
     beads = _path_to_beads(fine_path, types, scores, margins, band)
     timings["align"] = time.perf_counter() - t_start
     timings["band_cells"] = float(band.size)
