@@ -39,6 +39,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from pipeline.data import Bead
+from pipeline.overlaps import embed_open_overlaps
 from pipeline.recheck import recheck_path
 
 NEG_INF = -np.inf
@@ -105,6 +106,10 @@ class AlignParams:
     #: similarities above their mean (margin="mean"): how far above unrelated text a pair
     #: must be to count as evidence.
     hub_z: float = 0.0
+    #: ``align_texts``: embed every run of up to max_overlap sentences (True), or only
+    #: runs that cross no boundary between two confidently linked neighbours (False;
+    #: pipeline.overlaps), summing sentence vectors for the rest.
+    embed_all_overlaps: bool = False
     #: Length model: "ratio" = log2(1 + min/max) - 1 (Bertalign's, bounded); "gauss" =
     #: -(log length ratio / sigma)^2 / 2 (Gale-Church), sigma the spread of the log ratio
     #: over the document's confident 1-1 beads (``length_sigma`` before it is known).
@@ -472,6 +477,7 @@ def hubness_against(
     centre: np.ndarray | None = None,
     window: int | None = None,
     block_rows: int = 256,
+    z: float = 0.0,
 ) -> np.ndarray:
     """kNN hubness of overlap embeddings against single sentences of a wider other side.
 
@@ -505,8 +511,12 @@ def hubness_against(
             kk = min(k, sims.shape[1])
             top = np.partition(sims, sims.shape[1] - kk, axis=1)[:, -kk:]
             valid = np.isfinite(top)
-            total = np.where(valid, top, 0.0).sum(axis=1)
-            out[a - 1, s0 + a : s1 + a] = total / np.maximum(valid.sum(axis=1), 1)
+            count = np.maximum(valid.sum(axis=1), 1)
+            mean = np.where(valid, top, 0.0).sum(axis=1) / count
+            if z:
+                dev = np.where(valid, top - mean[:, None], 0.0)
+                mean = mean + z * np.sqrt((dev**2).sum(axis=1) / count)
+            out[a - 1, s0 + a : s1 + a] = mean
     return out
 
 
@@ -1185,7 +1195,13 @@ def align_texts(
     src_text = [src[i].strip() for i in src_keep]
     tgt_text = [tgt[j].strip() for j in tgt_keep]
     t0 = time.perf_counter()
-    src_ov, tgt_ov = embed_overlaps([src_text, tgt_text], encoder, params.max_overlap)
+    if params.embed_all_overlaps or not src_text or not tgt_text:
+        src_ov, tgt_ov = embed_overlaps([src_text, tgt_text], encoder, params.max_overlap)
+        n_texts = len(
+            {t for side in (src_text, tgt_text) for lv in overlap_texts(side, params.max_overlap) for t in lv}
+        )
+    else:
+        (src_ov, tgt_ov), n_texts = embed_open_overlaps([src_text, tgt_text], encoder, params)
     t_embed = time.perf_counter() - t0
     result = align_embeddings(
         src_ov,
@@ -1204,7 +1220,7 @@ def align_texts(
         for b in result.beads
     ]
     beads = insert_blank_lines(beads, len(src), len(tgt))
-    timings = {"embed": t_embed, **result.timings}
+    timings = {"embed": t_embed, **result.timings, "texts_embedded": float(n_texts)}
     return AlignResult(beads, timings)
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -44,6 +45,7 @@ from pipeline.align import (
     overlap_texts,
 )
 from pipeline.data import Bead, Document, DocumentPair, Sentence
+from pipeline.overlaps import mixed_overlaps, open_runs, piece_closed, wanted_texts
 from pipeline.segment import segment_document
 
 #: Block kinds aligned among themselves, in document order.
@@ -225,6 +227,7 @@ def _calibrate(
     zh_len: np.ndarray,
     k: int,
     window: int | None,
+    z: float = 0.0,
 ) -> tuple[float, float, np.ndarray, np.ndarray]:
     """Document-wide scale (median best 1-1 margin), length ratio and single-item hubness.
 
@@ -235,8 +238,8 @@ def _calibrate(
     n, m = len(en_vecs), len(zh_vecs)
     en_centre = (np.arange(n) + 0.5) * (m / max(n, 1))
     zh_centre = (np.arange(m) + 0.5) * (n / max(m, 1))
-    hub_en = hubness_against(en_vecs[None], zh_vecs, k, en_centre, window)[0, 1:]
-    hub_zh = hubness_against(zh_vecs[None], en_vecs, k, zh_centre, window)[0, 1:]
+    hub_en = hubness_against(en_vecs[None], zh_vecs, k, en_centre, window, z=z)[0, 1:]
+    hub_zh = hubness_against(zh_vecs[None], en_vecs, k, zh_centre, window, z=z)[0, 1:]
     best = np.full(n, -np.inf)
     w = window if window is not None else max(n, m)
     for s0 in range(0, n, 256):
@@ -274,26 +277,39 @@ def _align_piece(
     zh_all: np.ndarray,
     en_span: tuple[int, int],
     zh_span: tuple[int, int],
+    closed: tuple[np.ndarray, ...] | None = None,
 ) -> list[Bead]:
     """Monotone DP over one piece with document-level calibration; local indices.
 
     ``en_span`` / ``zh_span``: where the piece lies in the whole document on each side
-    (index range in ``en_all`` / ``zh_all``), the centre of each side's neighbourhood."""
+    (index range in ``en_all`` / ``zh_all``), the centre of each side's neighbourhood.
+    ``closed``: boundaries between confidently linked neighbours (pipeline.overlaps);
+    runs across them are not embedded but summed from their sentences."""
     if not en_texts or not zh_texts:
         return [Bead([i], [], params.skip_penalty) for i in range(len(en_texts))] + [
             Bead([], [j], params.skip_penalty) for j in range(len(zh_texts))
         ]
     K = params.max_overlap
-    en_ov = embedder.overlaps(en_texts, K)
-    zh_ov = embedder.overlaps(zh_texts, K)
+    if closed is None:
+        en_ov = embedder.overlaps(en_texts, K)
+        zh_ov = embedder.overlaps(zh_texts, K)
+    else:
+        en_ov, zh_ov = (
+            mixed_overlaps(
+                embedder.matrix(texts), texts, open_runs(c, len(texts), K), embedder.matrix
+            )
+            for texts, c in ((en_texts, closed[0]), (zh_texts, closed[1]))
+        )
     calibration = Calibration(
         scale=scale,
         ratio=ratio,
         src_hub=hubness_against(
-            en_ov, zh_all, hub_k(params), _span_centre(len(en_texts), zh_span), params.hub_window
+            en_ov, zh_all, hub_k(params), _span_centre(len(en_texts), zh_span), params.hub_window,
+            z=params.hub_z,
         ),
         tgt_hub=hubness_against(
-            zh_ov, en_all, hub_k(params), _span_centre(len(zh_texts), en_span), params.hub_window
+            zh_ov, en_all, hub_k(params), _span_centre(len(zh_texts), en_span), params.hub_window,
+            z=params.hub_z,
         ),
     )
     result = align_embeddings(
@@ -425,6 +441,40 @@ def _paragraph_beads_from_sentences(
     return out
 
 
+@dataclass
+class PairCalibration:
+    """Document-level scoring context: (en vecs, zh vecs, en hub, zh hub, scale) for
+    sentences and for blocks, and the two length ratios."""
+
+    sentences: tuple
+    blocks: tuple
+    ratio: float
+    block_ratio: float
+
+
+def calibrate_pair(
+    pair: DocumentPair,
+    en_sents: list[Sentence],
+    zh_sents: list[Sentence],
+    vectors: Callable[[list[str]], np.ndarray],
+    params: AlignParams,
+) -> PairCalibration:
+    """Vectors (normalised, from ``vectors``), hubness and scale of sentences and blocks:
+    what align_pair and the build's prefetch (pipeline.overlaps) both decide from."""
+    k, w, z = hub_k(params), params.hub_window, params.hub_z
+    out = []
+    for en_texts, zh_texts in (
+        ([s.text for s in en_sents], [s.text for s in zh_sents]),
+        ([b.text for b in pair.en.blocks], [b.text for b in pair.zh.blocks]),
+    ):
+        en_v, zh_v = vectors(en_texts), vectors(zh_texts)
+        en_l = np.array([len(t) for t in en_texts], dtype=np.float64)
+        zh_l = np.array([len(t) for t in zh_texts], dtype=np.float64)
+        scale, ratio, en_h, zh_h = _calibrate(en_v, zh_v, en_l, zh_l, k, w, z)
+        out.append(((en_v, zh_v, en_h, zh_h, scale), ratio))
+    return PairCalibration(out[0][0], out[1][0], out[0][1], out[1][1])
+
+
 def align_pair(
     pair: DocumentPair, encoder: Encoder, params: AlignParams | None = None
 ) -> PairAlignment:
@@ -441,37 +491,39 @@ def align_pair(
     para_params = replace(
         params, max_overlap=min(3, params.max_overlap), max_bead_size=min(4, params.max_bead_size)
     )
-    # batch 1: every sentence, every block, and the block overlaps inside DP segments
-    first_batch = [s.text for s in en_sents] + [s.text for s in zh_sents]
-    first_batch += en_block_texts + zh_block_texts
-    for seg in segments:
-        if seg.mode == "dp":
-            for texts, idx in ((en_block_texts, seg.en), (zh_block_texts, seg.zh)):
-                for level in overlap_texts([texts[i] for i in idx], para_params.max_overlap):
-                    first_batch.extend(level)
-    embedder.prefetch(first_batch)
-    en_vecs = embedder.matrix([s.text for s in en_sents])
-    zh_vecs = embedder.matrix([s.text for s in zh_sents])
+    # batch 1: every sentence and block; batch 2: block overlaps the paragraph DP can use
+    embedder.prefetch(
+        [s.text for s in en_sents] + [s.text for s in zh_sents] + en_block_texts + zh_block_texts
+    )
+    cal = calibrate_pair(pair, en_sents, zh_sents, embedder.matrix, params)
+    en_vecs, zh_vecs, en_hub, zh_hub, s_scale = cal.sentences
+    en_bvecs, zh_bvecs, en_bhub, zh_bhub, p_scale = cal.blocks
+    ratio, p_ratio = cal.ratio, cal.block_ratio
     en_len = np.array([len(s.text) for s in en_sents], dtype=np.float64)
     zh_len = np.array([len(s.text) for s in zh_sents], dtype=np.float64)
-    s_scale, ratio, en_hub, zh_hub = _calibrate(
-        en_vecs, zh_vecs, en_len, zh_len, hub_k(params), params.hub_window
-    )
-    en_bvecs = embedder.matrix(en_block_texts)
-    zh_bvecs = embedder.matrix(zh_block_texts)
-    p_scale, p_ratio, en_bhub, zh_bhub = _calibrate(
-        en_bvecs,
-        zh_bvecs,
-        np.array([len(t) for t in en_block_texts], float),
-        np.array([len(t) for t in zh_block_texts], float),
-        hub_k(params),
-        params.hub_window,
+    block_closed = {
+        k: piece_closed(seg.en, seg.zh, *cal.blocks)
+        for k, seg in enumerate(segments)
+        if seg.mode == "dp"
+    }
+    embedder.prefetch(
+        [
+            text
+            for k, closed in block_closed.items()
+            for texts, idx, c in (
+                (en_block_texts, segments[k].en, closed[0]),
+                (zh_block_texts, segments[k].zh, closed[1]),
+            )
+            for text in wanted_texts(
+                [texts[i] for i in idx], open_runs(c, len(idx), para_params.max_overlap)
+            )
+        ]
     )
 
     # paragraph level
     paragraph_beads: list[Bead] = []
     groups: list[tuple[str, list[int], list[int]]] = []  # (mode, en blocks, zh blocks)
-    for seg in segments:
+    for k_seg, seg in enumerate(segments):
         if seg.mode == "assign":
             groups.append(("assign", seg.en, seg.zh))
             continue
@@ -500,6 +552,7 @@ def align_pair(
                 zh_bvecs,
                 _span(seg.en),
                 _span(seg.zh),
+                block_closed.get(k_seg),
             )
         for b in local:
             bead = Bead([seg.en[i] for i in b.src], [seg.zh[j] for j in b.tgt], b.score, b.margin)
@@ -519,17 +572,18 @@ def align_pair(
     for mode, eb, zb in groups:
         ei = [i for blk in eb for i in en_of_block.get(blk, [])]
         zj = [j for blk in zb for j in zh_of_block.get(blk, [])]
-        pieces.append((mode, eb, zb, ei, zj))
-        if mode == "dp" and ei and zj:
-            for sents, idx in ((en_sents, ei), (zh_sents, zj)):
-                for level in overlap_texts([sents[k].text for k in idx], params.max_overlap):
-                    second_batch.extend(level)
+        closed = piece_closed(ei, zj, *cal.sentences) if ei and zj else None
+        pieces.append((mode, eb, zb, ei, zj, closed))
+        if mode == "dp" and closed is not None:
+            for sents, idx, c in ((en_sents, ei, closed[0]), (zh_sents, zj, closed[1])):
+                local = [sents[k].text for k in idx]
+                second_batch += wanted_texts(local, open_runs(c, len(idx), params.max_overlap))
     embedder.prefetch(second_batch)
 
     beads: list[Bead] = []
     en_block_of = [s.block for s in en_sents]
     zh_block_of = [s.block for s in zh_sents]
-    for mode, eb, zb, ei, zj in pieces:
+    for mode, eb, zb, ei, zj, closed in pieces:
         if mode == "assign" and len(ei) <= MAX_ASSIGN_SENTENCES and len(zj) <= MAX_ASSIGN_SENTENCES:
             local_beads = _assign(
                 ei, zj, en_vecs, zh_vecs, en_hub, zh_hub, en_len, zh_len, s_scale, ratio, params
@@ -552,6 +606,7 @@ def align_pair(
             zh_vecs,
             _span(ei),
             _span(zj),
+            closed,
         )
         beads.extend(
             Bead([ei[i] for i in b.src], [zj[j] for j in b.tgt], b.score, b.margin) for b in local
