@@ -5,19 +5,22 @@ Why this design (see README "Aligner" for the long form):
 * **Overlap embeddings** (Vecalign, Bertalign): every run of 1..``max_overlap`` consecutive
   sentences is embedded as one text, so a bead that merges sentences is scored by comparing
   the meaning of the merged text with its counterpart, not by averaging vectors.
-* **Local kNN margin** (Artetxe & Schwenk): plain cosine favours "hub" sentences that are
-  similar to everything (short formulaic lines, numbers). Subtracting the mean similarity of
-  each side's k best neighbours inside the search window removes that bias.
+* **Margin against the neighbourhood** (pipeline.margins): plain cosine favours "hub"
+  sentences that are similar to everything (short formulaic lines, numbers). Subtracting
+  the mean similarity of each side's neighbours inside the search window (plus half a
+  standard deviation) removes that bias and puts 0 where unrelated text scores.
 * **Self-calibration**: margins of correct beads differ a lot between encoders (USE, E5,
   LaBSE). All scores are divided by the typical margin of the best 1-1 candidates, so the
   skip and merge penalties mean the same thing whatever encoder supplied the vectors. A second
   pass re-estimates that scale and the length ratio from the first pass's confident 1-1 beads.
 * **Length term** on character lengths relative to the document's own length ratio, so
   zh-en, en-zh, de-fr and any other order work without a language table.
-* **Merged beads must earn it**: each sentence of a merged side must also match the other
-  side on its own (support), a mismatching merge costs in proportion to its size, and a
-  2-2 bead can be carried by its two crossed pairs (a swap), which the order-sensitive
-  embedding of the concatenations sees poorly.
+* **Merged beads must earn it**: each sentence of a merged side must match the other side
+  at least as well as unrelated text (support), a mismatching merge costs in proportion to
+  its size, and a 2-2 bead can be carried by its two crossed pairs (a swap), which the
+  order-sensitive embedding of the concatenations sees poorly.
+* **Only useful overlaps are embedded** (pipeline.overlaps): runs of sentences that cross
+  no boundary between two confidently linked neighbours; the encoder is the cost.
 * **Search** (Vecalign): halve both documents until the DP is small, solve it exhaustively,
   then at each finer level search only a band around the projected path, widening the band
   where the path touches its edge. Time and memory grow linearly with the number of
@@ -39,8 +42,14 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from pipeline.data import Bead
+from pipeline.margins import (  # noqa: F401  (re-exported: docalign and tests use them)
+    MARGINS,
+    adjacent_hub,
+    hub_k,
+    hubness_against,
+    knn_hubness,
+)
 from pipeline.overlaps import embed_open_overlaps
-from pipeline.recheck import recheck_path
 
 NEG_INF = -np.inf
 
@@ -80,43 +89,20 @@ class AlignParams:
     merge_penalty: float = 0.0
     #: Weight of the length term w * (log2(1 + rho) - 1), rho = min/max of the two character
     #: lengths after scaling by the document's length ratio; 0 for equal lengths, -w at worst.
-    length_weight: float = 0.3
+    #: 0.6: chosen by leave-one-chapter-out on MAC-Dev from {0.3, 0.6} (docs/aligner.md);
+    #: length is what tells a translator's split (the partial 1-1 is too short) from an
+    #: insertion glued on (the merged side too long) when the embeddings cannot.
+    length_weight: float = 0.6
     #: Weight of the support term: a merged bead loses support_weight * (support_floor -
     #: s) when its weakest sentence s (calibrated margin of that sentence alone against the
     #: other side's text) is below support_floor. Stops insertions being glued onto merges.
-    #: A sentence that is one part of a real merge matches the whole only partly, so the
-    #: floor sits below 0; on our stress cases weights 0.5-1 and floors -0.3..-0.1 form a
-    #: plateau (strict F1 0.933 -> 0.955), we take its middle.
+    #: With the "mean" margin, 0 is what an unrelated sentence scores, so the floor 0 asks
+    #: each sentence of a merge to match the other side at least as well as unrelated text
+    #: does; anything stricter leaves the short second halves of real splits unaligned
+    #: ("You go ahead." matches nothing on its own; MAC-Dev, docs/aligner.md).
     support_weight: float = 0.5
     support_floor: float = 0.0
-    #: What "support" measures: "alone" = the weakest sentence's own margin against the
-    #: other side; "edge" = how much each edge sentence of a merged side adds to the
-    #: cosine of the concatenation (cos(bead) - cos(bead without it), raw cosine units,
-    #: divided by scale): a sentence that carries the other side's meaning raises it, an
-    #: insertion glued on lowers it (see _edge_support).
-    support_mode: str = "alone"
-    #: After the DP, detach an edge sentence of a merged bead whose removal raises the
-    #: bead's cosine by more than this, and attach a 1-0/0-1 sentence to a neighbouring
-    #: bead when that lowers its cosine by at most this (pipeline.recheck); None: off.
-    recheck_tolerance: float | None = None
-    #: Margin the support term reads: "same" as the bead scores, or "knn" (the k nearest
-    #: neighbours: does the other side rank among this sentence's best matches?).
-    support_margin: str = "same"
-    #: The margin's zero point sits this many standard deviations of the neighbourhood's
-    #: similarities above their mean (margin="mean"): how far above unrelated text a pair
-    #: must be to count as evidence.
-    hub_z: float = 0.0
-    #: ``align_texts``: embed every run of up to max_overlap sentences (True), or only
-    #: runs that cross no boundary between two confidently linked neighbours (False;
-    #: pipeline.overlaps), summing sentence vectors for the rest.
-    embed_all_overlaps: bool = False
-    #: Length model: "ratio" = log2(1 + min/max) - 1 (Bertalign's, bounded); "gauss" =
-    #: -(log length ratio / sigma)^2 / 2 (Gale-Church), sigma the spread of the log ratio
-    #: over the document's confident 1-1 beads (``length_sigma`` before it is known).
-    length_model: str = "ratio"
-    length_sigma: float = 0.35
-    detach_tolerance: float | None = None
-    #: Neighbours averaged for the margin (Artetxe & Schwenk use 4).
+    #: Neighbours averaged for the margin="knn" (Artetxe & Schwenk use 4).
     knn: int = 4
     #: A bead that does not match (negative score) costs in proportion to its size,
     #: (a+b)/2 times, as skips do per sentence; otherwise one bad 3-1 bead is cheaper than
@@ -128,8 +114,21 @@ class AlignParams:
     #: The kNN neighbourhood: sentences within this many positions of the expected
     #: position (band centre or diagonal); None = the whole band.
     hub_window: int | None = 20
-    #: Subtract the kNN mean from the cosine ("knn") or use the plain cosine ("none").
+    #: What the cosine is measured against (pipeline.margins): "mean" = the mean similarity
+    #: of the neighbourhood (hub_window) plus ``hub_z`` standard deviations, i.e. how far
+    #: above unrelated text a pair is; "knn" = the mean of the k best neighbours (Artetxe &
+    #: Schwenk: the true partner is among them, so every partial match goes negative and
+    #: one-to-many beads of real translators lose to "1-1 plus a skip": MAC-Dev 0.765 vs
+    #: 0.890); "adjacent" = Bertalign's (the sentences next to the bead); "none".
     margin: str = "mean"
+    #: Standard deviations above the neighbourhood mean where the "mean" margin puts 0:
+    #: the evidence a pair needs before it counts for a bead. Chosen by leave-one-chapter-
+    #: out from {0, 0.5, 1}; higher values leave more sentences unaligned.
+    hub_z: float = 0.5
+    #: ``align_texts``: embed every run of up to max_overlap sentences (True), or only
+    #: runs that cross no boundary between two confidently linked neighbours (False,
+    #: pipeline.overlaps; the rest are summed from sentence vectors).
+    embed_all_overlaps: bool = False
     #: Half-width (in sentences) of the band searched around the projected coarse path.
     band_width: int = 8
     #: The band doubles where the path touches its edge, up to this half-width.
@@ -148,12 +147,8 @@ class AlignParams:
             raise ValueError("max_overlap must be >= 1")
         if self.max_bead_size < 2:
             raise ValueError("max_bead_size must be >= 2")
-        if self.margin not in ("knn", "mean", "adjacent", "both", "both11", "none"):
-            raise ValueError(
-                f"margin must be 'knn', 'mean', 'adjacent' or 'none', not {self.margin!r}"
-            )
-        if self.support_mode not in ("alone", "edge"):
-            raise ValueError(f"support_mode must be 'alone' or 'edge', not {self.support_mode!r}")
+        if self.margin not in MARGINS:
+            raise ValueError(f"margin must be one of {MARGINS}, not {self.margin!r}")
         if self.knn < 1 or self.band_width < 1:
             raise ValueError("knn and band_width must be >= 1")
         if self.hub_window is not None and self.hub_window < 1:
@@ -164,7 +159,7 @@ class AlignParams:
         # from the cause ("alignment band does not connect start and end").
         for name in (
             "skip_penalty", "merge_penalty", "length_weight", "support_weight",
-            "support_floor", "swap_floor", "confident_score", "recheck_tolerance", "detach_tolerance",
+            "support_floor", "swap_floor", "confident_score", "hub_z",
         ):  # fmt: skip
             value = getattr(self, name)
             if value is not None and not math.isfinite(value):
@@ -356,222 +351,6 @@ def band_similarities(
     return sims
 
 
-def _topk_mean(
-    groups: np.ndarray, values: np.ndarray, n_groups: int, k: int, z: float = 0.0
-) -> np.ndarray:
-    """Mean of the k largest finite values in each group (NaN where a group has none);
-    with ``z``, plus z times their standard deviation."""
-    ok = np.isfinite(values)
-    groups, values = groups[ok], values[ok]
-    out = np.full(n_groups, np.nan, dtype=np.float64)
-    if len(values) == 0:
-        return out
-    order = np.lexsort((-values, groups))
-    g = groups[order]
-    v = values[order].astype(np.float64)
-    first = np.searchsorted(g, g, side="left")
-    rank = np.arange(len(g)) - first
-    keep = rank < k
-    total = np.bincount(g[keep], weights=v[keep], minlength=n_groups)
-    count = np.bincount(g[keep], minlength=n_groups)
-    has = count > 0
-    out[has] = total[has] / count[has]
-    if z:
-        squares = np.bincount(g[keep], weights=v[keep] ** 2, minlength=n_groups)
-        var = np.zeros(n_groups)
-        var[has] = np.maximum(squares[has] / count[has] - out[has] ** 2, 0.0)
-        out[has] += z * np.sqrt(var[has])
-    return out
-
-
-def knn_hubness(
-    sims: np.ndarray,
-    band: Band,
-    types: Sequence[tuple[int, int]],
-    max_overlap: int,
-    k: int,
-    window: int | None = None,
-    z: float = 0.0,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Mean similarity of each overlap embedding to its k nearest single sentences on the
-    other side, inside the search window (the margin's "neighbourhood"); plus ``z`` times
-    their standard deviation.
-
-    Returns (src_hub (K, n+1), tgt_hub (K, m+1)) indexed by bead *end* position: src_hub[a-1, i]
-    belongs to the src overlap covering sentences i-a..i-1. Read off the (a, 1) and (1, b)
-    similarities already computed for the band, so it costs no extra products.
-
-    ``window``: only cells within this many columns of the row's centre count (the band's
-    middle, or the diagonal when the band is the full matrix). A document that repeats a
-    sentence (boilerplate, a long text built of similar parts) would otherwise find its
-    copies among the k nearest, and the margin of every correct pair would drop to zero.
-    """
-    rows = band.cell_rows()
-    cols = band.cell_cols()
-    if window is not None:
-        if np.all(band.width == band.m + 1):
-            centre = np.arange(band.n + 1) * (band.m / max(band.n, 1))
-        else:
-            centre = band.lo + (band.width - 1) / 2.0
-        far = np.abs(cols - centre[rows]) > window
-        if far.any():
-            sims = np.where(far[None, :], np.nan, sims)
-    src_hub = np.full((max_overlap, band.n + 1), np.nan)
-    tgt_hub = np.full((max_overlap, band.m + 1), np.nan)
-    index = {ty: t for t, ty in enumerate(types)}
-    # position of each cell inside its row and inside its column (the band is contiguous
-    # in both directions), for the padded top-k below
-    row_pos = np.arange(band.size) - band.offset[rows]
-    order = np.lexsort((rows, cols))
-    col_sorted = cols[order]
-    col_first = np.searchsorted(col_sorted, col_sorted, side="left")
-    col_pos = np.empty(band.size, dtype=np.int64)
-    col_pos[order] = np.arange(band.size) - col_first
-    for a in range(1, max_overlap + 1):
-        if (a, 1) in index:
-            src_hub[a - 1] = _padded_topk_mean(
-                rows, row_pos, sims[index[(a, 1)]], band.n + 1, k, z
-            )
-    for b in range(1, max_overlap + 1):
-        if (1, b) in index:
-            tgt_hub[b - 1] = _padded_topk_mean(
-                cols, col_pos, sims[index[(1, b)]], band.m + 1, k, z
-            )
-    return src_hub, tgt_hub
-
-
-def _padded_topk_mean(
-    groups: np.ndarray,
-    pos: np.ndarray,
-    values: np.ndarray,
-    n_groups: int,
-    k: int,
-    z: float = 0.0,
-) -> np.ndarray:
-    """:func:`_topk_mean` via a padded (groups x widest) matrix and np.partition: much
-    faster when groups are of similar size; falls back to sorting when one group is so wide
-    that padding would cost more than 4x the cells. With ``z``, mean + z * std of the k."""
-    width = int(pos.max()) + 1 if len(pos) else 0
-    if width * n_groups > 4 * len(values) + 1024:
-        return _topk_mean(groups, values, n_groups, k, z)
-    k = max(1, min(k, width))
-    pad = np.full((n_groups, max(width, k)), -np.inf, dtype=np.float32)
-    finite = np.isfinite(values)
-    pad[groups[finite], pos[finite]] = values[finite]
-    top = -np.partition(-pad, k - 1, axis=1)[:, :k]
-    valid = np.isfinite(top)
-    count = valid.sum(axis=1)
-    total = np.where(valid, top, 0.0).sum(axis=1)
-    mean = np.where(count > 0, total / np.maximum(count, 1), np.nan)
-    if z:
-        dev = np.where(valid, top - np.nan_to_num(mean)[:, None], 0.0)
-        std = np.sqrt((dev**2).sum(axis=1) / np.maximum(count, 1))
-        mean = mean + z * std
-    return mean
-
-
-def hubness_against(
-    overlaps: np.ndarray,
-    other: np.ndarray,
-    k: int,
-    centre: np.ndarray | None = None,
-    window: int | None = None,
-    block_rows: int = 256,
-    z: float = 0.0,
-) -> np.ndarray:
-    """kNN hubness of overlap embeddings against single sentences of a wider other side.
-
-    overlaps: (K, n, d); other: (M, d). Returns (K, n+1) indexed by bead end position, like
-    :func:`knn_hubness`. Used where the neighbourhood must be wider than the piece being
-    aligned (a paragraph group inside a document). With ``centre`` (n,) — where on the other
-    side each overlap's partner is expected — and ``window``, only other sentences within
-    ``window`` positions count (see ``AlignParams.hub_window``) and the cost is
-    O(n * (block_rows + window)); without, all M count.
-    """
-    K, n, _ = overlaps.shape
-    out = np.full((K, n + 1), np.nan)
-    m = len(other)
-    if n == 0 or m == 0:
-        return out
-    for a in range(1, K + 1):
-        for s0 in range(0, n - a + 1, block_rows):
-            s1 = min(n - a + 1, s0 + block_rows)
-            if centre is None or window is None:
-                c0, c1 = 0, m
-            else:
-                c0 = max(0, int(np.floor(centre[s0:s1].min())) - window)
-                c1 = min(m, int(np.ceil(centre[s0:s1].max())) + window + 1)
-                c0 = min(c0, max(0, c1 - 1))
-            sims = overlaps[a - 1, s0:s1] @ other[c0:c1].T
-            if centre is not None and window is not None:
-                cols = np.arange(c0, c1)[None, :]
-                far = np.abs(cols - centre[s0:s1, None]) > window
-                far[np.all(far, axis=1)] = False  # a row with no neighbour keeps them all
-                sims = np.where(far, -np.inf, sims)
-            kk = min(k, sims.shape[1])
-            top = np.partition(sims, sims.shape[1] - kk, axis=1)[:, -kk:]
-            valid = np.isfinite(top)
-            count = np.maximum(valid.sum(axis=1), 1)
-            mean = np.where(valid, top, 0.0).sum(axis=1) / count
-            if z:
-                dev = np.where(valid, top - mean[:, None], 0.0)
-                mean = mean + z * np.sqrt((dev**2).sum(axis=1) / count)
-            out[a - 1, s0 + a : s1 + a] = mean
-    return out
-
-
-def hub_k(params: AlignParams) -> int:
-    """Neighbours averaged for the margin: ``knn``, or the whole window for "mean"."""
-    if params.margin in ("mean", "both", "both11"):
-        return 2 * params.hub_window + 1 if params.hub_window is not None else 1 << 20
-    return params.knn
-
-
-def adjacent_hub(
-    sims: np.ndarray,
-    band: Band,
-    types: Sequence[tuple[int, int]],
-    a: int,
-    b: int,
-    r: np.ndarray,
-    c: np.ndarray,
-) -> np.ndarray:
-    """Bertalign's margin: how similar each side's text is to the sentences just outside
-    the other side's part of the bead (mean over the two sides of the mean over left and
-    right neighbour). A 1-1 bead whose partner's next sentence carries the same meaning
-    (a translator's split) loses what that neighbour matches."""
-    index = {ty: t for t, ty in enumerate(types)}
-    lo, width, offset, n = band.lo, band.width, band.offset, band.n
-
-    def at(t: int, rr: np.ndarray, cc: np.ndarray) -> np.ndarray:
-        rc = np.clip(rr, 0, n)
-        valid = (rr >= 0) & (rr <= n) & (cc >= lo[rc]) & (cc < lo[rc] + width[rc])
-        flat = offset[rc] + np.where(valid, cc - lo[rc], 0)
-        return np.where(valid, sims[t][flat], np.nan)
-
-    with np.errstate(all="ignore"):
-        t_side = np.nanmean(
-            np.stack([at(index[(1, b)], r - a, c), at(index[(1, b)], r + 1, c)]), axis=0
-        )
-        s_side = np.nanmean(
-            np.stack([at(index[(a, 1)], r, c - b), at(index[(a, 1)], r, c + 1)]), axis=0
-        )
-        hub = np.nanmean(np.stack([t_side, s_side]), axis=0)
-    return np.nan_to_num(hub).astype(np.float32)
-
-
-def gauss_length_term(
-    src_len: np.ndarray, tgt_len: np.ndarray, ratio: float, sigma: float
-) -> np.ndarray:
-    """-(log(x / (ratio * y)) / sigma)^2 / 2, at most 4.5 (3 sigma) below 0: the log
-    length ratio of a translation pair is about normal around the document's ratio
-    (Gale & Church), with a spread that is small in literal and large in free translation."""
-    x = np.maximum(np.asarray(src_len, dtype=np.float32), 1.0)
-    y = np.maximum(np.asarray(tgt_len, dtype=np.float32) * np.float32(ratio), 1.0)
-    zz = (np.log(x / y) / np.float32(sigma)) ** 2
-    return -np.float32(0.5) * np.minimum(zz, np.float32(9.0))
-
-
 def length_term(src_len: np.ndarray, tgt_len: np.ndarray, ratio: float) -> np.ndarray:
     """log2(1 + rho) - 1 with rho = min/max of src length and ratio * tgt length: 0 for a
     perfect length match, -1 when one side is empty. Bertalign's length penalty, shifted so
@@ -594,16 +373,14 @@ def cell_scores(
     ratio: float,
     scale: float,
     params: AlignParams,
-    support_ctx: tuple[np.ndarray, float] | None = None,
-    sigma: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Calibrated score of each bead type at each band cell, and its raw margin.
 
     score = margin / scale + length_weight * length_term - merge_penalty * (a + b - 2),
     times (a+b)/2 where negative for merged beads (``scale_negative``), minus the support
     shortfall of merged beads, and for 2-2 beads at least the crossed-pair (swap) score;
-    skips score ``skip_penalty``. ``margin`` = cosine minus the mean of the two sides' kNN
-    hubness (or the cosine alone with margin="none").
+    skips score ``skip_penalty``. ``margin`` = cosine minus the mean of the two sides'
+    hubness (pipeline.margins; the cosine alone with margin="none").
     """
     rows = band.cell_rows()
     cols = band.cell_cols()
@@ -620,12 +397,9 @@ def cell_scores(
         sim = sims[t]
         ok = np.isfinite(sim)
         r, c = rows[ok], cols[ok]
-        if params.margin in ("knn", "mean") or (params.margin == "both11" and a + b > 2):
+        if params.margin in ("knn", "mean"):
             hub = np.float32(0.5) * (src_hub32[a - 1, r] + tgt_hub32[b - 1, c])
             marg = sim[ok] - hub
-        elif params.margin in ("both", "both11"):
-            hub = np.float32(0.5) * (src_hub32[a - 1, r] + tgt_hub32[b - 1, c])
-            marg = sim[ok] - np.maximum(hub, adjacent_hub(sims, band, types, a, b, r, c))
         elif params.margin == "adjacent":
             marg = sim[ok] - adjacent_hub(sims, band, types, a, b, r, c)
         else:
@@ -634,25 +408,15 @@ def cell_scores(
         ly = (tgt_cum[c] - tgt_cum[c - b]).astype(np.float32)
         score = (
             marg / np.float32(scale)
-            + params.length_weight
-            * (
-                gauss_length_term(lx, ly, ratio, sigma or params.length_sigma)
-                if params.length_model == "gauss"
-                else length_term(lx, ly, ratio)
-            )
+            + params.length_weight * length_term(lx, ly, ratio)
             - params.merge_penalty * max(0, a + b - 2)
         )
         if params.scale_negative and a + b > 2:
             score = np.where(score < 0, score * ((a + b) / 2), score)
         scores[t, ok] = score
         margins[t, ok] = marg
-    if params.support_weight > 0 and params.support_mode == "edge":
-        _subtract_edge_shortfall(scores, sims, band, types, rows, cols, scale, params)
-    elif params.support_weight > 0:
-        part_margins, part_scale = support_ctx if support_ctx is not None else (margins, scale)
-        _subtract_support_shortfall(
-            scores, part_margins, sims, band, types, rows, cols, part_scale, params
-        )
+    if params.support_weight > 0:
+        _subtract_support_shortfall(scores, margins, sims, band, types, rows, cols, scale, params)
     if params.swap_floor is not None and (2, 2) in types and (1, 1) in types:
         _score_swaps(scores, band, types, rows, cols, params.swap_floor)
     return scores, margins
@@ -688,54 +452,6 @@ def _score_swaps(
     crossed = np.where(np.minimum(first, second) > floor, 0.5 * (first + second), -np.inf)
     ok = np.isfinite(scores[t22])
     scores[t22] = np.where(ok, np.maximum(scores[t22], crossed), scores[t22])
-
-
-def _subtract_edge_shortfall(
-    scores: np.ndarray,
-    sims: np.ndarray,
-    band: Band,
-    types: Sequence[tuple[int, int]],
-    rows: np.ndarray,
-    cols: np.ndarray,
-    scale: float,
-    params: AlignParams,
-) -> None:
-    """Charge a merged bead for an edge sentence that does not add to its similarity.
-
-    For each side with two or more sentences, the first and the last sentence are taken
-    off in turn; the cosine of the smaller bead is read off the band (the (a-1, b) or
-    (a, b-1) bead ending at the same or the previous cell). A sentence that carries part
-    of the other side's meaning raises the cosine of the concatenation (on MAC-Dev's gold
-    one-to-many beads, by 0.10 median), an insertion glued on lowers it (by 0.05 median):
-    the test needs no calibration of the encoder's absolute similarities. Subtracts
-    support_weight * max(0, support_floor - smallest gain / scale) in place.
-    """
-    index = {ty: t for t, ty in enumerate(types)}
-    lo, width, offset, n = band.lo, band.width, band.offset, band.n
-
-    def at(t: int, rr: np.ndarray, cc: np.ndarray) -> np.ndarray:
-        rc = np.clip(rr, 0, n)
-        valid = (rr >= 0) & (cc >= lo[rc]) & (cc < lo[rc] + width[rc])
-        flat = offset[rc] + np.where(valid, cc - lo[rc], 0)
-        return np.where(valid, sims[t][flat], np.nan)
-
-    for t, (a, b) in enumerate(types):
-        if a == 0 or b == 0 or (a == 1 and b == 1):
-            continue
-        gains = []
-        if a >= 2 and (a - 1, b) in index:
-            smaller = index[(a - 1, b)]
-            gains += [sims[t] - at(smaller, rows, cols), sims[t] - at(smaller, rows - 1, cols)]
-        if b >= 2 and (a, b - 1) in index:
-            smaller = index[(a, b - 1)]
-            gains += [sims[t] - at(smaller, rows, cols), sims[t] - at(smaller, rows, cols - 1)]
-        if not gains:
-            continue
-        with np.errstate(all="ignore"):
-            weakest = np.nanmin(np.stack(gains), axis=0)
-        shortfall = params.support_floor - weakest / scale
-        shortfall = np.where(np.isfinite(shortfall), np.maximum(shortfall, 0.0), 0.0)
-        scores[t] -= (params.support_weight * shortfall).astype(np.float32)
 
 
 def _subtract_support_shortfall(
@@ -891,26 +607,6 @@ def _halve(emb: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return normalize_rows(summed), lens
 
 
-def _knn_margins(
-    sims: np.ndarray, band: Band, types: list[tuple[int, int]], K: int, params: AlignParams
-) -> tuple[np.ndarray, float]:
-    """kNN margins of every cell (for the support term) and their scale."""
-    src_hub, tgt_hub = knn_hubness(sims, band, types, K, params.knn, params.hub_window)
-    rows, cols = band.cell_rows(), band.cell_cols()
-    src_hub = np.nan_to_num(src_hub).astype(np.float32)
-    tgt_hub = np.nan_to_num(tgt_hub).astype(np.float32)
-    out = np.zeros(sims.shape, np.float32)
-    for t, (a, b) in enumerate(types):
-        if a and b:
-            out[t] = sims[t] - 0.5 * (src_hub[a - 1, rows] + tgt_hub[b - 1, cols])
-    t11 = types.index((1, 1))
-    ok = np.isfinite(out[t11])
-    row_best = np.full(band.n + 1, NEG_INF)
-    np.maximum.at(row_best, rows[ok], out[t11][ok])
-    finite = row_best[np.isfinite(row_best)]
-    return out, max(float(np.median(finite)) if len(finite) else 1.0, 1e-3)
-
-
 def _solve_level(
     level: _Level,
     band: Band,
@@ -923,7 +619,7 @@ def _solve_level(
     """DP on one level; returns path, cell scores, margins, and the scale and ratio used."""
     K = level.src_ov.shape[0]
     sims = band_similarities(level.src_ov, level.tgt_ov, band, types, params.block_rows)
-    if params.margin in ("knn", "mean", "both", "both11"):
+    if params.margin in ("knn", "mean"):
         src_hub, tgt_hub = knn_hubness(
             sims, band, types, K, hub_k(params), params.hub_window, params.hub_z
         )
@@ -942,7 +638,7 @@ def _solve_level(
     ok = np.isfinite(sim11)
     marg11 = sim11[ok] - (
         0.5 * (np.nan_to_num(src_hub[0, rows[ok]]) + np.nan_to_num(tgt_hub[0, cols[ok]]))
-        if params.margin in ("knn", "mean", "both", "both11")
+        if params.margin in ("knn", "mean")
         else 0.0
     )
     row_best = np.full(band.n + 1, NEG_INF)
@@ -952,10 +648,6 @@ def _solve_level(
     scale = max(scale, 1e-3)
     if calibration is not None:
         scale, ratio, passes = calibration.scale, calibration.ratio, 0
-    support_ctx = None
-    sigma: float | None = None
-    if params.support_margin == "knn" and params.margin != "knn":
-        support_ctx = _knn_margins(sims, band, types, K, params)
     path: list[tuple[int, int, int]] = []
     scores = margins = np.zeros((len(types), 0), np.float32)
     for p in range(passes + 1):
@@ -971,8 +663,6 @@ def _solve_level(
             ratio,
             scale,
             params,
-            support_ctx,
-            sigma,
         )
         path = dp_band(scores, band, types)
         if p == passes:
@@ -995,10 +685,6 @@ def _solve_level(
             scale = new_scale
         if new_ratio > 0:
             ratio = new_ratio
-            logs = np.log(
-                np.maximum(level.src_len[si], 1.0) / np.maximum(ratio * level.tgt_len[tj], 1.0)
-            )
-            sigma = max(1.4826 * float(np.median(np.abs(logs - np.median(logs)))), 0.1)
     return path, scores, margins, scale, ratio
 
 
@@ -1102,11 +788,6 @@ def _align_embeddings(
         half *= 2
         # re-project from the finer path itself: it already found where the edge is
         path = [(i // 2, j // 2, t) for i, j, t in fine_path]
-    if params.recheck_tolerance is not None or params.detach_tolerance is not None:
-        fine_path = recheck_path(
-            fine_path, types, src_ov, tgt_ov, band, params.recheck_tolerance,
-            params.detach_tolerance,
-        )
     beads = _path_to_beads(fine_path, types, scores, margins, band)
     timings["align"] = time.perf_counter() - t_start
     timings["band_cells"] = float(band.size)
@@ -1197,9 +878,9 @@ def align_texts(
     t0 = time.perf_counter()
     if params.embed_all_overlaps or not src_text or not tgt_text:
         src_ov, tgt_ov = embed_overlaps([src_text, tgt_text], encoder, params.max_overlap)
-        n_texts = len(
-            {t for side in (src_text, tgt_text) for lv in overlap_texts(side, params.max_overlap) for t in lv}
-        )
+        levels = [*overlap_texts(src_text, params.max_overlap)]
+        levels += overlap_texts(tgt_text, params.max_overlap)
+        n_texts = len({t for level in levels for t in level})
     else:
         (src_ov, tgt_ov), n_texts = embed_open_overlaps([src_text, tgt_text], encoder, params)
     t_embed = time.perf_counter() - t0

@@ -149,7 +149,8 @@ def pair_overlap_texts(pair, vectors: Callable[[list[str]], np.ndarray], params)
         for sents, of, blocks in ((en_sents, en_of, seg.en), (zh_sents, zh_of, seg.zh)):
             for b in blocks:
                 local = [sents[i].text for i in of.get(b, [])]
-                out += wanted_texts(local, open_runs(np.zeros(max(len(local) - 1, 0), bool), len(local), K))
+                none_closed = np.zeros(max(len(local) - 1, 0), dtype=bool)
+                out += wanted_texts(local, open_runs(none_closed, len(local), K))
     return out
 
 
@@ -196,10 +197,8 @@ def embed_open_overlaps(
     closed = closed_boundaries(links, len(src), len(tgt))
     K = params.max_overlap
     starts = [open_runs(c, len(s), K) for c, s in zip(closed, (src, tgt), strict=True)]
-    second = list(
-        dict.fromkeys(t for s, st in zip((src, tgt), starts, strict=True) for t in wanted_texts(s, st))
-    )
-    second = [t for t in second if t not in vec]
+    wanted = [t for s, st in zip((src, tgt), starts, strict=True) for t in wanted_texts(s, st)]
+    second = [t for t in dict.fromkeys(wanted) if t not in vec]
     if second:
         vec.update(zip(second, normalize_rows(encoder.encode(second)), strict=True))
 

@@ -99,9 +99,8 @@ def embed_chunk(
 
     if isinstance(params, int):
         params = AlignParams(max_overlap=params)
-    singles = list(
-        dict.fromkeys(t for pair, w in zip(pairs, needs_work, strict=True) if w for t in single_texts(pair))
-    )
+    todo = [pair for pair, work in zip(pairs, needs_work, strict=True) if work]
+    singles = list(dict.fromkeys(t for pair in todo for t in single_texts(pair)))
     if not singles:
         return [PrefetchedPair(pair) for pair in pairs]
     lookup = dict(zip(singles, normalize_rows(encoder.encode(singles)), strict=True))
