@@ -179,10 +179,13 @@ def first_pass_links(
 
 def embed_open_overlaps(
     sides: Sequence[Sequence[str]], encoder, params
-) -> tuple[list[np.ndarray], int]:
+) -> tuple[list[np.ndarray], int, float]:
     """Overlap arrays (K, n, d) of two sides for ``align_texts``: sentences first (one
     encoder call), then only the runs a first pass leaves open (a second call). Returns
-    the arrays and the number of distinct texts embedded."""
+    the arrays, the number of distinct texts embedded and the first pass's seconds (aligner
+    time, not encoder time)."""
+    import time
+
     from pipeline.align import normalize_rows
 
     src, tgt = (list(s) for s in sides)
@@ -193,7 +196,9 @@ def embed_open_overlaps(
         np.stack([vec[t] for t in s]) if s else np.zeros((0, dim), np.float32) for s in (src, tgt)
     ]
     lens = [np.array([len(t) for t in s], dtype=np.float64) for s in (src, tgt)]
+    started = time.perf_counter()
     links = first_pass_links(singles[0], singles[1], lens[0], lens[1], params)
+    first_pass_s = time.perf_counter() - started
     closed = closed_boundaries(links, len(src), len(tgt))
     K = params.max_overlap
     starts = [open_runs(c, len(s), K) for c, s in zip(closed, (src, tgt), strict=True)]
@@ -209,4 +214,4 @@ def embed_open_overlaps(
         mixed_overlaps(single, s, st, lookup)
         for single, s, st in zip(singles, (src, tgt), starts, strict=True)
     ]
-    return arrays, len(vec)
+    return arrays, len(vec), first_pass_s
