@@ -151,6 +151,19 @@ def error_classes(test: Sequence[BeadPair], gold: Sequence[BeadPair]) -> Counter
     return out
 
 
+def recovered_by_type(test: list[list[BeadPair]], gold: list[list[BeadPair]]) -> str:
+    """'1-2 245/279 ...': gold beads of each shape that we output exactly, most common first."""
+    total: Counter = Counter()
+    hit: Counter = Counter()
+    for t, g in zip(test, gold, strict=True):
+        ours = {(tuple(s), tuple(u)) for s, u in t}
+        for s, u in g:
+            shape = f"{len(s)}-{len(u)}"
+            total[shape] += 1
+            hit[shape] += (tuple(s), tuple(u)) in ours
+    return " ".join(f"{k} {hit[k]}/{n}" for k, n in total.most_common())
+
+
 def skips(beads: Sequence[BeadPair]) -> int:
     return sum(1 for s, t in beads if not s or not t)
 
@@ -237,6 +250,8 @@ def main() -> None:
             print(_row(d.name, [out[d.name]], [d.gold]))
         print(_row("stress", [out[d.name] for d in extra[2:]], [d.gold for d in extra[2:]]))
         print(_row("micro", [out[d.name] for d in docs], [d.gold for d in docs]))
+        mac = [out[d.name] for d in docs]
+        print("  recovered:", recovered_by_type(mac, [d.gold for d in docs]))
     if results:
         figure, picks = loco(docs, results)
         full = max(results, key=lambda k: f1(docs, results[k], [d.name for d in docs]))
