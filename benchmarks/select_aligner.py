@@ -48,7 +48,10 @@ GRID: dict[str, dict] = {
 }
 REFERENCE: dict[str, dict] = {
     "old-knn": {
-        "margin": "knn", "support_floor": -0.2, "length_weight": 0.3, "embed_all_overlaps": True
+        "margin": "knn",
+        "support_floor": -0.2,
+        "length_weight": 0.3,
+        "embed_all_overlaps": True,
     },
     "adjacent": {"margin": "adjacent", "hub_z": 0.0, "length_weight": 0.3},
     "embed-all": {"embed_all_overlaps": True},

@@ -28,28 +28,27 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from pipeline.align import (
     AlignParams,
-    Calibration,
     Encoder,
-    align_embeddings,
-    hub_k,
-    hubness_against,
     length_term,
-    normalize_rows,
-    overlap_texts,
 )
-from pipeline.data import Bead, Document, DocumentPair, Sentence
-from pipeline.overlaps import mixed_overlaps, open_runs, piece_closed, wanted_texts
+from pipeline.data import Bead, DocumentPair, Sentence
+from pipeline.docpieces import (  # noqa: F401  (re-exported for callers of docalign)
+    Embedder,
+    PairCalibration,
+    align_piece,
+    calibrate_pair,
+    span_of,
+)
+from pipeline.overlaps import open_runs, piece_closed, wanted_texts
 from pipeline.segment import segment_document
+from pipeline.structure import HEAD_KINDS, Segment, structural_segments  # noqa: F401
 
-#: Block kinds aligned among themselves, in document order.
-HEAD_KINDS = ("heading", "title")
 #: Closing groups up to this many sentences a side are matched by best assignment.
 MAX_ASSIGN_SENTENCES = 6
 
@@ -67,260 +66,7 @@ class PairAlignment:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-@dataclass
-class Segment:
-    """Blocks of both sides that the structure says belong together.
-
-    ``mode``: "dp" (paragraph DP inside), "fixed" (the blocks are one paragraph bead) or
-    "assign" (best sentence assignment, crossings allowed).
-    """
-
-    mode: str
-    en: list[int]
-    zh: list[int]
-    label: str = ""
-
-
-# ------------------------------------------------------------------ structure
-
-
-def _groups(doc: Document) -> dict[str, list[list[int]]]:
-    """Blocks of a document by section; operative paragraphs grouped with their
-    sub-paragraphs; sub-paragraphs elsewhere stay with the section they follow."""
-    sections: dict[str, list[list[int]]] = {
-        "head": [],
-        "preamble": [],
-        "operative": [],
-        "closing": [],
-        "footnote": [],
-        "other": [],
-    }
-    current = "head"
-    for index, block in enumerate(doc.blocks):
-        kind = block.kind
-        if kind in HEAD_KINDS:
-            current = "head"
-            sections["head"].append([index])
-        elif kind == "preamble":
-            current = "preamble"
-            sections["preamble"].append([index])
-        elif kind == "operative":
-            current = "operative"
-            sections["operative"].append([index])
-        elif kind == "subparagraph":
-            if current == "operative" and sections["operative"]:
-                sections["operative"][-1].append(index)
-            else:
-                sections[current].append([index])
-        elif kind == "closing":
-            sections["closing"].append([index])
-        elif kind == "footnote":
-            sections["footnote"].append([index])
-        else:
-            sections["other"].append([index])
-    return sections
-
-
-def _flat(groups: list[list[int]]) -> list[int]:
-    return [i for group in groups for i in group]
-
-
-def _numbered(doc: Document, groups: list[list[int]]) -> dict[str, list[int]] | None:
-    """Groups keyed by their first block's number; None if any is unnumbered or repeated."""
-    out: dict[str, list[int]] = {}
-    for group in groups:
-        number = (doc.blocks[group[0]].number or "").strip().rstrip(".")
-        if not number or number in out:
-            return None
-        out[number] = group
-    return out
-
-
-def structural_segments(en: Document, zh: Document) -> list[Segment]:
-    """Split a pair into segments that align independently (see module docstring)."""
-    ge, gz = _groups(en), _groups(zh)
-    segments: list[Segment] = []
-    leftover_en: list[int] = []
-    leftover_zh: list[int] = []
-    segments.append(Segment("dp", _flat(ge["head"]), _flat(gz["head"]), "head"))
-    segments.append(Segment("dp", _flat(ge["preamble"]), _flat(gz["preamble"]), "preamble"))
-
-    ops_en = _numbered(en, ge["operative"])
-    ops_zh = _numbered(zh, gz["operative"])
-    if ops_en is not None and ops_zh is not None and set(ops_en) == set(ops_zh) and ops_en:
-        for number, group in ops_en.items():
-            mode = "fixed" if len(group) == 1 and len(ops_zh[number]) == 1 else "dp"
-            segments.append(Segment(mode, group, ops_zh[number], f"op{number}"))
-    else:
-        segments.append(Segment("dp", _flat(ge["operative"]), _flat(gz["operative"]), "operative"))
-
-    segments.append(Segment("assign", _flat(ge["closing"]), _flat(gz["closing"]), "closing"))
-
-    fn_en = {}
-    for group in ge["footnote"]:
-        number = (en.blocks[group[0]].number or "").strip()
-        if number and number not in fn_en:
-            fn_en[number] = group
-        else:
-            leftover_en.extend(group)
-    fn_zh = {}
-    for group in gz["footnote"]:
-        number = (zh.blocks[group[0]].number or "").strip()
-        if number and number not in fn_zh:
-            fn_zh[number] = group
-        else:
-            leftover_zh.extend(group)
-    for number, group in fn_en.items():
-        if number in fn_zh:
-            segments.append(Segment("fixed", group, fn_zh[number], f"fn{number}"))
-        else:
-            leftover_en.extend(group)
-    leftover_zh.extend(i for number, g in fn_zh.items() if number not in fn_en for i in g)
-    leftover_en.extend(_flat(ge["other"]))
-    leftover_zh.extend(_flat(gz["other"]))
-    segments.append(Segment("dp", sorted(leftover_en), sorted(leftover_zh), "leftover"))
-    return [s for s in segments if s.en or s.zh]
-
-
 # ------------------------------------------------------------------- embedding
-
-
-class _Embedder:
-    """Memoised access to the encoder: every text is encoded once per pair, in batches."""
-
-    def __init__(self, encoder: Encoder) -> None:
-        self.encoder = encoder
-        self.vectors: dict[str, np.ndarray] = {}
-        self.seconds = 0.0
-        self.calls = 0
-
-    def prefetch(self, texts: list[str]) -> None:
-        new = list(dict.fromkeys(t for t in texts if t not in self.vectors))
-        if not new:
-            return
-        start = time.perf_counter()
-        vecs = normalize_rows(self.encoder.encode(new))
-        self.seconds += time.perf_counter() - start
-        self.calls += 1
-        self.vectors.update(zip(new, vecs, strict=True))
-
-    def matrix(self, texts: list[str]) -> np.ndarray:
-        self.prefetch(texts)
-        dim = self.encoder.dim
-        if not texts:
-            return np.zeros((0, dim), np.float32)
-        return np.stack([self.vectors[t] for t in texts]).astype(np.float32)
-
-    def overlaps(self, texts: list[str], max_overlap: int) -> np.ndarray:
-        levels = overlap_texts(texts, max_overlap)
-        out = np.zeros((max_overlap, len(texts), self.encoder.dim), np.float32)
-        for k, level in enumerate(levels):
-            if level:
-                out[k, : len(level)] = self.matrix(level)
-        return out
-
-
-def _calibrate(
-    en_vecs: np.ndarray,
-    zh_vecs: np.ndarray,
-    en_len: np.ndarray,
-    zh_len: np.ndarray,
-    k: int,
-    window: int | None,
-    z: float = 0.0,
-) -> tuple[float, float, np.ndarray, np.ndarray]:
-    """Document-wide scale (median best 1-1 margin), length ratio and single-item hubness.
-
-    Neighbourhoods are taken around the diagonal (``window`` positions), as in the core:
-    repeated boilerplate must not become its own nearest neighbour, and cost stays linear.
-    """
-    ratio = float(en_len.sum()) / float(zh_len.sum()) if zh_len.sum() > 0 else 1.0
-    n, m = len(en_vecs), len(zh_vecs)
-    en_centre = (np.arange(n) + 0.5) * (m / max(n, 1))
-    zh_centre = (np.arange(m) + 0.5) * (n / max(m, 1))
-    hub_en = hubness_against(en_vecs[None], zh_vecs, k, en_centre, window, z=z)[0, 1:]
-    hub_zh = hubness_against(zh_vecs[None], en_vecs, k, zh_centre, window, z=z)[0, 1:]
-    best = np.full(n, -np.inf)
-    w = window if window is not None else max(n, m)
-    for s0 in range(0, n, 256):
-        s1 = min(n, s0 + 256)
-        c0 = max(0, int(en_centre[s0]) - w)
-        c1 = min(m, int(en_centre[s1 - 1]) + w + 1)
-        if c1 <= c0:
-            continue
-        sims = en_vecs[s0:s1] @ zh_vecs[c0:c1].T
-        margin = sims - 0.5 * (hub_en[s0:s1, None] + hub_zh[None, c0:c1])
-        best[s0:s1] = margin.max(axis=1)
-    finite = best[np.isfinite(best)]
-    scale = float(np.median(finite)) if len(finite) else 1.0
-    return max(scale, 1e-3), ratio if ratio > 0 else 1.0, hub_en, hub_zh
-
-
-def _span(indices: list[int]) -> tuple[int, int]:
-    return (min(indices), max(indices) + 1) if indices else (0, 0)
-
-
-def _span_centre(length: int, span: tuple[int, int]) -> np.ndarray:
-    """Expected partner position of each item of a piece, spread evenly over ``span``."""
-    lo, hi = span
-    return lo + (np.arange(length) + 0.5) * ((hi - lo) / max(length, 1))
-
-
-def _align_piece(
-    en_texts: list[str],
-    zh_texts: list[str],
-    embedder: _Embedder,
-    params: AlignParams,
-    scale: float,
-    ratio: float,
-    en_all: np.ndarray,
-    zh_all: np.ndarray,
-    en_span: tuple[int, int],
-    zh_span: tuple[int, int],
-    closed: tuple[np.ndarray, ...] | None = None,
-) -> list[Bead]:
-    """Monotone DP over one piece with document-level calibration; local indices.
-
-    ``en_span`` / ``zh_span``: where the piece lies in the whole document on each side
-    (index range in ``en_all`` / ``zh_all``), the centre of each side's neighbourhood.
-    ``closed``: boundaries between confidently linked neighbours (pipeline.overlaps);
-    runs across them are not embedded but summed from their sentences."""
-    if not en_texts or not zh_texts:
-        return [Bead([i], [], params.skip_penalty) for i in range(len(en_texts))] + [
-            Bead([], [j], params.skip_penalty) for j in range(len(zh_texts))
-        ]
-    K = params.max_overlap
-    if closed is None:
-        en_ov = embedder.overlaps(en_texts, K)
-        zh_ov = embedder.overlaps(zh_texts, K)
-    else:
-        en_ov, zh_ov = (
-            mixed_overlaps(
-                embedder.matrix(texts), texts, open_runs(c, len(texts), K), embedder.matrix
-            )
-            for texts, c in ((en_texts, closed[0]), (zh_texts, closed[1]))
-        )
-    calibration = Calibration(
-        scale=scale,
-        ratio=ratio,
-        src_hub=hubness_against(
-            en_ov, zh_all, hub_k(params), _span_centre(len(en_texts), zh_span), params.hub_window,
-            z=params.hub_z,
-        ),
-        tgt_hub=hubness_against(
-            zh_ov, en_all, hub_k(params), _span_centre(len(zh_texts), en_span), params.hub_window,
-            z=params.hub_z,
-        ),
-    )
-    result = align_embeddings(
-        en_ov,
-        zh_ov,
-        [len(t) for t in en_texts],
-        [len(t) for t in zh_texts],
-        params,
-        calibration,
-    )
-    return result.beads
 
 
 def _assign(
@@ -441,40 +187,6 @@ def _paragraph_beads_from_sentences(
     return out
 
 
-@dataclass
-class PairCalibration:
-    """Document-level scoring context: (en vecs, zh vecs, en hub, zh hub, scale) for
-    sentences and for blocks, and the two length ratios."""
-
-    sentences: tuple
-    blocks: tuple
-    ratio: float
-    block_ratio: float
-
-
-def calibrate_pair(
-    pair: DocumentPair,
-    en_sents: list[Sentence],
-    zh_sents: list[Sentence],
-    vectors: Callable[[list[str]], np.ndarray],
-    params: AlignParams,
-) -> PairCalibration:
-    """Vectors (normalised, from ``vectors``), hubness and scale of sentences and blocks:
-    what align_pair and the build's prefetch (pipeline.overlaps) both decide from."""
-    k, w, z = hub_k(params), params.hub_window, params.hub_z
-    out = []
-    for en_texts, zh_texts in (
-        ([s.text for s in en_sents], [s.text for s in zh_sents]),
-        ([b.text for b in pair.en.blocks], [b.text for b in pair.zh.blocks]),
-    ):
-        en_v, zh_v = vectors(en_texts), vectors(zh_texts)
-        en_l = np.array([len(t) for t in en_texts], dtype=np.float64)
-        zh_l = np.array([len(t) for t in zh_texts], dtype=np.float64)
-        scale, ratio, en_h, zh_h = _calibrate(en_v, zh_v, en_l, zh_l, k, w, z)
-        out.append(((en_v, zh_v, en_h, zh_h, scale), ratio))
-    return PairCalibration(out[0][0], out[1][0], out[0][1], out[1][1])
-
-
 def align_pair(
     pair: DocumentPair, encoder: Encoder, params: AlignParams | None = None
 ) -> PairAlignment:
@@ -484,7 +196,7 @@ def align_pair(
     en_sents = segment_document(pair.en)
     zh_sents = segment_document(pair.zh)
     t_segment = time.perf_counter() - start
-    embedder = _Embedder(encoder)
+    embedder = Embedder(encoder)
     en_block_texts = [b.text for b in pair.en.blocks]
     zh_block_texts = [b.text for b in pair.zh.blocks]
     segments = structural_segments(pair.en, pair.zh)
@@ -541,7 +253,7 @@ def align_pair(
                 )
             ]
         else:
-            local = _align_piece(
+            local = align_piece(
                 [en_block_texts[i] for i in seg.en],
                 [zh_block_texts[j] for j in seg.zh],
                 embedder,
@@ -550,8 +262,8 @@ def align_pair(
                 p_ratio,
                 en_bvecs,
                 zh_bvecs,
-                _span(seg.en),
-                _span(seg.zh),
+                span_of(seg.en),
+                span_of(seg.zh),
                 block_closed.get(k_seg),
             )
         for b in local:
@@ -595,7 +307,7 @@ def align_pair(
                 )
             )
             continue
-        local = _align_piece(
+        local = align_piece(
             [en_sents[k].text for k in ei],
             [zh_sents[k].text for k in zj],
             embedder,
@@ -604,8 +316,8 @@ def align_pair(
             ratio,
             en_vecs,
             zh_vecs,
-            _span(ei),
-            _span(zj),
+            span_of(ei),
+            span_of(zj),
             closed,
         )
         beads.extend(

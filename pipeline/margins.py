@@ -147,14 +147,10 @@ def knn_hubness(
     col_pos[order] = np.arange(band.size) - col_first
     for a in range(1, max_overlap + 1):
         if (a, 1) in index:
-            src_hub[a - 1] = _padded_topk_mean(
-                rows, row_pos, sims[index[(a, 1)]], band.n + 1, k, z
-            )
+            src_hub[a - 1] = _padded_topk_mean(rows, row_pos, sims[index[(a, 1)]], band.n + 1, k, z)
     for b in range(1, max_overlap + 1):
         if (1, b) in index:
-            tgt_hub[b - 1] = _padded_topk_mean(
-                cols, col_pos, sims[index[(1, b)]], band.m + 1, k, z
-            )
+            tgt_hub[b - 1] = _padded_topk_mean(cols, col_pos, sims[index[(1, b)]], band.m + 1, k, z)
     return src_hub, tgt_hub
 
 

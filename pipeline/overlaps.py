@@ -118,8 +118,9 @@ def pair_overlap_texts(pair, vectors: Callable[[list[str]], np.ndarray], params)
     of numbered paragraphs and footnotes (one block a side: the piece is known), and every
     within-paragraph run elsewhere (the paragraph DP decides those pieces later; what it
     asks beyond this is a straggler, see ``pipeline.prefetch``)."""
-    from pipeline.docalign import calibrate_pair, structural_segments
+    from pipeline.docpieces import calibrate_pair
     from pipeline.segment import segment_document
+    from pipeline.structure import structural_segments
 
     K = params.max_overlap
     en_sents, zh_sents = segment_document(pair.en), segment_document(pair.zh)
@@ -167,7 +168,10 @@ def first_pass_links(
 
     K = params.max_overlap
     first = align_embeddings(
-        averaged_overlaps(src_singles, K), averaged_overlaps(tgt_singles, K), src_len, tgt_len,
+        averaged_overlaps(src_singles, K),
+        averaged_overlaps(tgt_singles, K),
+        src_len,
+        tgt_len,
         params,
     )
     return [

@@ -312,6 +312,7 @@ def test_repeated_text_does_not_cancel_the_margin() -> None:
         for c in range(copies)
         for s, t in gold1
     ]
+
     def correct(**kw) -> int:
         result = align(src, tgt, gold=gold, max_coarse_cells=10**9, **kw)
         assert result.timings["coarse_cells"] == 0  # one exhaustive DP over the whole matrix
