@@ -46,6 +46,7 @@ from pipeline.margins import (  # noqa: F401  (re-exported: docalign and tests u
     MARGINS,
     adjacent_hub,
     hub_k,
+    hub_z,
     hubness_against,
     knn_hubness,
 )
@@ -621,7 +622,7 @@ def _solve_level(
     sims = band_similarities(level.src_ov, level.tgt_ov, band, types, params.block_rows)
     if params.margin in ("knn", "mean"):
         src_hub, tgt_hub = knn_hubness(
-            sims, band, types, K, hub_k(params), params.hub_window, params.hub_z
+            sims, band, types, K, hub_k(params), params.hub_window, hub_z(params)
         )
         if calibration is not None and calibration.src_hub is not None:
             src_hub = calibration.src_hub[:K]

@@ -20,6 +20,7 @@ from pipeline.align import (
     Encoder,
     align_embeddings,
     hub_k,
+    hub_z,
     hubness_against,
     normalize_rows,
     overlap_texts,
@@ -152,7 +153,7 @@ def align_piece(
             hub_k(params),
             span_centre(len(en_texts), zh_span),
             params.hub_window,
-            z=params.hub_z,
+            z=hub_z(params),
         ),
         tgt_hub=hubness_against(
             zh_ov,
@@ -160,7 +161,7 @@ def align_piece(
             hub_k(params),
             span_centre(len(zh_texts), en_span),
             params.hub_window,
-            z=params.hub_z,
+            z=hub_z(params),
         ),
     )
     result = align_embeddings(
@@ -194,7 +195,7 @@ def calibrate_pair(
 ) -> PairCalibration:
     """Vectors (normalised, from ``vectors``), hubness and scale of sentences and blocks:
     what align_pair and the build's prefetch (pipeline.overlaps) both decide from."""
-    k, w, z = hub_k(params), params.hub_window, params.hub_z
+    k, w, z = hub_k(params), params.hub_window, hub_z(params)
     out = []
     for en_texts, zh_texts in (
         ([s.text for s in en_sents], [s.text for s in zh_sents]),

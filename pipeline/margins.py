@@ -34,6 +34,12 @@ if TYPE_CHECKING:  # Band lives in pipeline.align, which imports this module
 MARGINS = ("mean", "knn", "adjacent", "none")
 
 
+def hub_z(params: Any) -> float:
+    """Standard deviations added to the neighbourhood mean: ``hub_z`` for "mean", else 0
+    (the kNN margin is Artetxe & Schwenk's, unchanged)."""
+    return float(params.hub_z) if params.margin == "mean" else 0.0
+
+
 def hub_k(params: Any) -> int:
     """Neighbours averaged for the margin: ``knn``, or the whole window for "mean"."""
     if params.margin == "mean":

@@ -136,10 +136,9 @@ def test_translator_splits_are_one_to_many_and_an_insertion_stays_out(encoder) -
     sentence nothing on the other side carries is still left out (1-0)."""
     result = align_texts(SPLIT_ZH, SPLIT_EN, encoder)
     assert [(b.src, b.tgt) for b in result.beads] == SPLIT_GOLD
-    # the kNN margin (before issue 9) glued "Tomorrow.'" to the next sentence's bead
-    old = AlignParams(margin="knn", support_floor=-0.2, length_weight=0.3)
-    old_pairs = [(b.src, b.tgt) for b in align_texts(SPLIT_ZH, SPLIT_EN, encoder, old).beads]
-    assert ([7], [10, 11, 12]) not in old_pairs
+    # the same in the other direction: 2-1 / 3-1 beads and a 0-1
+    back = align_texts(SPLIT_EN, SPLIT_ZH, encoder)
+    assert [(b.tgt, b.src) for b in back.beads] == SPLIT_GOLD
 
 
 def test_only_useful_overlaps_are_embedded(encoder) -> None:
