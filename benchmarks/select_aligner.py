@@ -172,7 +172,7 @@ def skips(beads: Sequence[BeadPair]) -> int:
 
 
 def run_setting(
-    docs: list[Doc], encoder, params: AlignParams
+    docs: list[Doc], encoder, params: AlignParams, progress: bool = False
 ) -> tuple[dict[str, list[BeadPair]], dict[str, float]]:
     """Beads per document, and texts embedded per sentence per document."""
     out, per_sentence = {}, {}
@@ -180,6 +180,8 @@ def run_setting(
         result = align_texts(d.src, d.tgt, encoder, params)
         out[d.name] = bead_pairs(result.beads)
         per_sentence[d.name] = result.timings["texts_embedded"] / (len(d.src) + len(d.tgt))
+        if progress:  # slow encoders: a chapter's figures as soon as it is done
+            print(_row(d.name, [out[d.name]], [d.gold]), flush=True)
     return out, per_sentence
 
 
@@ -230,6 +232,7 @@ def main() -> None:
     parser.add_argument(
         "--mac-only", action="store_true", help="skip the project golds and stress cases"
     )
+    parser.add_argument("--progress", action="store_true", help="print each chapter when done")
     args = parser.parse_args()
     encoder = load_encoder(args.model, cache_dir=args.cache_dir)
     docs = mac_chapters(args.mac)
@@ -241,7 +244,7 @@ def main() -> None:
     for name in names:
         params = replace(AlignParams(), **settings[name])
         start = time.perf_counter()
-        out, tps = run_setting(docs + extra, encoder, params)
+        out, tps = run_setting(docs + extra, encoder, params, args.progress)
         if name in GRID:
             results[name] = {d.name: out[d.name] for d in docs}
         mac_tps = sum(tps[d.name] * (len(d.src) + len(d.tgt)) for d in docs) / sum(
