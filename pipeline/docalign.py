@@ -214,7 +214,7 @@ def align_pair(
     en_len = np.array([len(s.text) for s in en_sents], dtype=np.float64)
     zh_len = np.array([len(s.text) for s in zh_sents], dtype=np.float64)
     block_closed = {
-        k: piece_closed(seg.en, seg.zh, *cal.blocks)
+        k: piece_closed(seg.en, seg.zh, *cal.blocks, params.confident_score)
         for k, seg in enumerate(segments)
         if seg.mode == "dp"
     }
@@ -284,7 +284,7 @@ def align_pair(
     for mode, eb, zb in groups:
         ei = [i for blk in eb for i in en_of_block.get(blk, [])]
         zj = [j for blk in zb for j in zh_of_block.get(blk, [])]
-        closed = piece_closed(ei, zj, *cal.sentences) if ei and zj else None
+        closed = piece_closed(ei, zj, *cal.sentences, params.confident_score) if ei and zj else None
         pieces.append((mode, eb, zb, ei, zj, closed))
         if mode == "dp" and closed is not None:
             for sents, idx, c in ((en_sents, ei, closed[0]), (zh_sents, zj, closed[1])):

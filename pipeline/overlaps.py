@@ -19,8 +19,8 @@ from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
-#: A link is confident when its calibrated score (margin / scale) is at least this: the
-#: score of a typical correct 1-1 bead.
+#: A link is confident when its calibrated score (margin / scale) is at least this: half
+#: the score of a typical correct 1-1 bead (AlignParams.confident_score, which callers pass).
 CONFIDENT_LINK = 0.5
 
 
@@ -103,11 +103,12 @@ def piece_closed(
     src_hub: np.ndarray,
     tgt_hub: np.ndarray,
     scale: float,
+    threshold: float = CONFIDENT_LINK,
 ) -> tuple[np.ndarray, ...]:
     """Closed boundaries of a piece (items src_idx, tgt_idx of the whole document), from
-    document-level vectors, hubness and scale."""
+    document-level vectors, hubness and scale; ``threshold`` as in confident_links."""
     s, t = list(src_idx), list(tgt_idx)
-    links = confident_links(src_vecs[s], tgt_vecs[t], src_hub[s], tgt_hub[t], scale)
+    links = confident_links(src_vecs[s], tgt_vecs[t], src_hub[s], tgt_hub[t], scale, threshold)
     return closed_boundaries(links, len(s), len(t))
 
 
@@ -136,14 +137,14 @@ def pair_overlap_texts(pair, vectors: Callable[[list[str]], np.ndarray], params)
     out: list[str] = []
     for seg in structural_segments(pair.en, pair.zh):
         if seg.mode == "dp":
-            closed = piece_closed(seg.en, seg.zh, *cal.blocks)
+            closed = piece_closed(seg.en, seg.zh, *cal.blocks, params.confident_score)
             for texts, idx, c in ((en_blocks, seg.en, closed[0]), (zh_blocks, seg.zh, closed[1])):
                 local = [texts[i] for i in idx]
                 out += wanted_texts(local, open_runs(c, len(local), min(3, K)))
         ei = [i for b in seg.en for i in en_of.get(b, [])]
         zj = [j for b in seg.zh for j in zh_of.get(b, [])]
         if seg.mode == "fixed":
-            closed = piece_closed(ei, zj, *cal.sentences)
+            closed = piece_closed(ei, zj, *cal.sentences, params.confident_score)
             out += wanted_texts([en_sents[i].text for i in ei], open_runs(closed[0], len(ei), K))
             out += wanted_texts([zh_sents[j].text for j in zj], open_runs(closed[1], len(zj), K))
             continue
