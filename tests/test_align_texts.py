@@ -115,7 +115,7 @@ SPLIT_EN = [
     "He hurried home under a borrowed umbrella.",
     "His wife was waiting at the door and asked if he was hungry.",
     "'I'm not hungry,' he said.",
-    "'You go ahead and eat.'",
+    "'Eat without me.'",
     "That night they listened to the rain together.",
     "I wonder what the village beyond the mountain looks like.",
     "I really must go and see.",
