@@ -187,38 +187,39 @@ def _paragraph_beads_from_sentences(
     return out
 
 
-def align_pair(
-    pair: DocumentPair, encoder: Encoder, params: AlignParams | None = None
-) -> PairAlignment:
-    """Align an English-Chinese pair hierarchically (module docstring). en = src, zh = tgt."""
-    params = params or AlignParams()
-    start = time.perf_counter()
-    en_sents = segment_document(pair.en)
-    zh_sents = segment_document(pair.zh)
-    t_segment = time.perf_counter() - start
-    embedder = Embedder(encoder)
-    en_block_texts = [b.text for b in pair.en.blocks]
-    zh_block_texts = [b.text for b in pair.zh.blocks]
-    segments = structural_segments(pair.en, pair.zh)
+@dataclass
+class _Pair:
+    """What every level of align_pair reads: sentences, embedder, calibration."""
+
+    pair: DocumentPair
+    params: AlignParams
+    embedder: Embedder
+    en_sents: list[Sentence]
+    zh_sents: list[Sentence]
+    cal: PairCalibration
+
+    @property
+    def blocks(self) -> tuple[list[str], list[str]]:
+        return [b.text for b in self.pair.en.blocks], [b.text for b in self.pair.zh.blocks]
+
+
+def _paragraph_level(
+    ctx: _Pair, segments: list[Segment]
+) -> tuple[list[Bead], list[tuple[str, list[int], list[int]]]]:
+    """Paragraph beads and the groups (mode, en blocks, zh blocks) the sentence level
+    aligns inside; embeds the block overlaps the paragraph DP can use (one call)."""
+    params = ctx.params
     para_params = replace(
         params, max_overlap=min(3, params.max_overlap), max_bead_size=min(4, params.max_bead_size)
     )
-    # batch 1: every sentence and block; batch 2: block overlaps the paragraph DP can use
-    embedder.prefetch(
-        [s.text for s in en_sents] + [s.text for s in zh_sents] + en_block_texts + zh_block_texts
-    )
-    cal = calibrate_pair(pair, en_sents, zh_sents, embedder.matrix, params)
-    en_vecs, zh_vecs, en_hub, zh_hub, s_scale = cal.sentences
-    en_bvecs, zh_bvecs, en_bhub, zh_bhub, p_scale = cal.blocks
-    ratio, p_ratio = cal.ratio, cal.block_ratio
-    en_len = np.array([len(s.text) for s in en_sents], dtype=np.float64)
-    zh_len = np.array([len(s.text) for s in zh_sents], dtype=np.float64)
+    en_block_texts, zh_block_texts = ctx.blocks
+    en_bvecs, zh_bvecs, en_bhub, zh_bhub, p_scale = ctx.cal.blocks
     block_closed = {
-        k: piece_closed(seg.en, seg.zh, *cal.blocks, params.confident_score)
+        k: piece_closed(seg.en, seg.zh, *ctx.cal.blocks, params.confident_score)
         for k, seg in enumerate(segments)
         if seg.mode == "dp"
     }
-    embedder.prefetch(
+    ctx.embedder.prefetch(
         [
             text
             for k, closed in block_closed.items()
@@ -231,10 +232,8 @@ def align_pair(
             )
         ]
     )
-
-    # paragraph level
     paragraph_beads: list[Bead] = []
-    groups: list[tuple[str, list[int], list[int]]] = []  # (mode, en blocks, zh blocks)
+    groups: list[tuple[str, list[int], list[int]]] = []
     for k_seg, seg in enumerate(segments):
         if seg.mode == "assign":
             groups.append(("assign", seg.en, seg.zh))
@@ -256,10 +255,10 @@ def align_pair(
             local = align_piece(
                 [en_block_texts[i] for i in seg.en],
                 [zh_block_texts[j] for j in seg.zh],
-                embedder,
+                ctx.embedder,
                 para_params,
                 p_scale,
-                p_ratio,
+                ctx.cal.block_ratio,
                 en_bvecs,
                 zh_bvecs,
                 span_of(seg.en),
@@ -270,65 +269,99 @@ def align_pair(
             bead = Bead([seg.en[i] for i in b.src], [seg.zh[j] for j in b.tgt], b.score, b.margin)
             paragraph_beads.append(bead)
             groups.append(("dp", bead.src, bead.tgt))
-    t_paragraphs = time.perf_counter() - start
+    return paragraph_beads, groups
 
-    # sentence level: batch 2 = sentence overlaps of every paragraph group
+
+def _sentence_pieces(ctx: _Pair, groups: list[tuple[str, list[int], list[int]]]) -> list[tuple]:
+    """(mode, en blocks, zh blocks, en sentences, zh sentences, closed boundaries) per
+    group; embeds the sentence overlaps their DPs can use (one call)."""
     en_of_block: dict[int, list[int]] = {}
     zh_of_block: dict[int, list[int]] = {}
-    for i, s in enumerate(en_sents):
+    for i, s in enumerate(ctx.en_sents):
         en_of_block.setdefault(s.block, []).append(i)
-    for j, s in enumerate(zh_sents):
+    for j, s in enumerate(ctx.zh_sents):
         zh_of_block.setdefault(s.block, []).append(j)
     pieces = []
-    second_batch: list[str] = []
+    batch: list[str] = []
+    threshold, K = ctx.params.confident_score, ctx.params.max_overlap
     for mode, eb, zb in groups:
         ei = [i for blk in eb for i in en_of_block.get(blk, [])]
         zj = [j for blk in zb for j in zh_of_block.get(blk, [])]
-        closed = piece_closed(ei, zj, *cal.sentences, params.confident_score) if ei and zj else None
+        closed = piece_closed(ei, zj, *ctx.cal.sentences, threshold) if ei and zj else None
         pieces.append((mode, eb, zb, ei, zj, closed))
         if mode == "dp" and closed is not None:
-            for sents, idx, c in ((en_sents, ei, closed[0]), (zh_sents, zj, closed[1])):
-                local = [sents[k].text for k in idx]
-                second_batch += wanted_texts(local, open_runs(c, len(idx), params.max_overlap))
-    embedder.prefetch(second_batch)
+            for sents, idx, c in ((ctx.en_sents, ei, closed[0]), (ctx.zh_sents, zj, closed[1])):
+                batch += wanted_texts([sents[k].text for k in idx], open_runs(c, len(idx), K))
+    ctx.embedder.prefetch(batch)
+    return pieces
 
+
+def _sentence_level(ctx: _Pair, pieces: list[tuple], paragraph_beads: list[Bead]) -> list[Bead]:
+    """Sentence beads of every piece; an "assign" piece adds its paragraph beads too."""
+    params = ctx.params
+    en_vecs, zh_vecs, en_hub, zh_hub, s_scale = ctx.cal.sentences
+    en_len = np.array([len(s.text) for s in ctx.en_sents], dtype=np.float64)
+    zh_len = np.array([len(s.text) for s in ctx.zh_sents], dtype=np.float64)
+    en_block_of = [s.block for s in ctx.en_sents]
+    zh_block_of = [s.block for s in ctx.zh_sents]
     beads: list[Bead] = []
-    en_block_of = [s.block for s in en_sents]
-    zh_block_of = [s.block for s in zh_sents]
     for mode, eb, zb, ei, zj, closed in pieces:
         if mode == "assign" and len(ei) <= MAX_ASSIGN_SENTENCES and len(zj) <= MAX_ASSIGN_SENTENCES:
-            local_beads = _assign(
-                ei, zj, en_vecs, zh_vecs, en_hub, zh_hub, en_len, zh_len, s_scale, ratio, params
-            )
-            beads.extend(local_beads)
+            local = _assign(
+                ei, zj, en_vecs, zh_vecs, en_hub, zh_hub, en_len, zh_len, s_scale, ctx.cal.ratio,
+                params,
+            )  # fmt: skip
+        else:
+            local = [
+                Bead([ei[i] for i in b.src], [zj[j] for j in b.tgt], b.score, b.margin)
+                for b in align_piece(
+                    [ctx.en_sents[k].text for k in ei],
+                    [ctx.zh_sents[k].text for k in zj],
+                    ctx.embedder,
+                    params,
+                    s_scale,
+                    ctx.cal.ratio,
+                    en_vecs,
+                    zh_vecs,
+                    span_of(ei),
+                    span_of(zj),
+                    closed,
+                )
+            ]
+        beads.extend(local)
+        if mode == "assign":  # paragraph beads follow the sentence beads here
             paragraph_beads.extend(
                 _paragraph_beads_from_sentences(
-                    local_beads, en_block_of, zh_block_of, eb, zb, params.skip_penalty
+                    local, en_block_of, zh_block_of, eb, zb, params.skip_penalty
                 )
             )
-            continue
-        local = align_piece(
-            [en_sents[k].text for k in ei],
-            [zh_sents[k].text for k in zj],
-            embedder,
-            params,
-            s_scale,
-            ratio,
-            en_vecs,
-            zh_vecs,
-            span_of(ei),
-            span_of(zj),
-            closed,
-        )
-        beads.extend(
-            Bead([ei[i] for i in b.src], [zj[j] for j in b.tgt], b.score, b.margin) for b in local
-        )
-        if mode == "assign":  # too big to assign: DP, and its paragraph beads follow
-            paragraph_beads.extend(
-                _paragraph_beads_from_sentences(
-                    beads[-len(local) :], en_block_of, zh_block_of, eb, zb, params.skip_penalty
-                )
-            )
+    return beads
+
+
+def align_pair(
+    pair: DocumentPair, encoder: Encoder, params: AlignParams | None = None
+) -> PairAlignment:
+    """Align an English-Chinese pair hierarchically (module docstring). en = src, zh = tgt.
+
+    At most three encoder calls: every sentence and block; the block overlaps the
+    paragraph DP can use; the sentence overlaps the groups' DPs can use (pipeline.overlaps)."""
+    params = params or AlignParams()
+    start = time.perf_counter()
+    en_sents = segment_document(pair.en)
+    zh_sents = segment_document(pair.zh)
+    t_segment = time.perf_counter() - start
+    embedder = Embedder(encoder)
+    embedder.prefetch(
+        [s.text for s in en_sents]
+        + [s.text for s in zh_sents]
+        + [b.text for b in pair.en.blocks]
+        + [b.text for b in pair.zh.blocks]
+    )
+    cal = calibrate_pair(pair, en_sents, zh_sents, embedder.matrix, params)
+    ctx = _Pair(pair, params, embedder, en_sents, zh_sents, cal)
+    paragraph_beads, groups = _paragraph_level(ctx, structural_segments(pair.en, pair.zh))
+    t_paragraphs = time.perf_counter() - start
+    beads = _sentence_level(ctx, _sentence_pieces(ctx, groups), paragraph_beads)
     timings = {
         "segment": t_segment,
         "embed": embedder.seconds,
@@ -342,7 +375,7 @@ def align_pair(
         zh_sentences=zh_sents,
         beads=_order(beads),
         paragraph_beads=_order(paragraph_beads),
-        en_embeddings=en_vecs,
-        zh_embeddings=zh_vecs,
+        en_embeddings=cal.sentences[0],
+        zh_embeddings=cal.sentences[1],
         timings=timings,
     )
