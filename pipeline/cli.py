@@ -102,6 +102,13 @@ def _read_sentence_file(path: Path) -> list[str]:
     help="Score of a 1-0/0-1 bead, <= 0 (default -0.25; closer to 0 leaves more unaligned).",
 )
 @click.option(
+    "--hub-z",
+    type=float,
+    default=None,
+    help="Evidence a pair needs, in standard deviations above unrelated text (default 0.5; "
+    "0 suits e5-small better on MAC-Dev, docs/aligner.md).",
+)
+@click.option(
     "--cache-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
@@ -115,6 +122,7 @@ def align_text_command(
     scores: bool,
     max_overlap: int | None,
     skip_penalty: float | None,
+    hub_z: float | None,
     cache_dir: Path | None,
     device: str | None,
 ) -> None:
@@ -133,6 +141,8 @@ def align_text_command(
             params = replace(params, max_overlap=max_overlap)
         if skip_penalty is not None:
             params = replace(params, skip_penalty=skip_penalty)
+        if hub_z is not None:
+            params = replace(params, hub_z=hub_z)
     except ValueError as err:  # AlignParams' own validation, e.g. a NaN skip penalty
         raise click.ClickException(str(err)) from err
     try:
