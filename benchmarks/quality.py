@@ -202,7 +202,7 @@ def _ok(good: bool) -> str:
     return "OK" if good else "MISSED"
 
 
-def print_targets(label: str, totals: dict, loco: float | None, echo: Echo) -> None:
+def print_targets(label: str, totals: dict, loco: float, echo: Echo) -> None:
     """Issue 9's "Done when" lines for MAC-Dev."""
     ours, peer = totals[OURS], totals.get(BERTALIGN)
     if peer is not None:
@@ -219,23 +219,13 @@ def print_targets(label: str, totals: dict, loco: float | None, echo: Echo) -> N
             line += f": <= {TARGET_NULL_FACTOR} x {s['gold_null']} = {limit} "
             line += _ok(s["wrong_null"] <= limit)
         echo(line)
-    figure = (
-        "n/a (benchmarks/select_aligner.py: loco_f1 not present)"
-        if loco is None
-        else (f"{loco:.3f}")
-    )
-    echo(f"{label}: leave-one-chapter-out AE strict F1 of ours: {figure}")
+    echo(f"{label}: leave-one-chapter-out AE strict F1 of ours: {loco:.3f}")
 
 
-def loco_figure(mac_dir: Path, encoder: Encoder) -> float | None:
-    """Leave-one-chapter-out AE strict F1 of ours on MAC-Dev, when the selection exists.
-
-    ``benchmarks/select_aligner.py`` (issue 9, item 3) chooses settings by
-    leave-one-chapter-out; it exposes ``loco_f1(mac_dir, encoder) -> float``.
+def loco_figure(mac_dir: Path, encoder: Encoder) -> float:
+    """Leave-one-chapter-out AE strict F1 of ours on MAC-Dev: settings chosen on five
+    chapters from ``benchmarks.select_aligner.GRID``, scored on the sixth (issue 9, item 3).
     """
-    try:
-        from benchmarks import select_aligner  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    fn = getattr(select_aligner, "loco_f1", None)
-    return float(fn(mac_dir, encoder)) if callable(fn) else None
+    from benchmarks.select_aligner import loco_f1
+
+    return loco_f1(mac_dir, encoder)

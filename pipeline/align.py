@@ -5,19 +5,22 @@ Why this design (see README "Aligner" for the long form):
 * **Overlap embeddings** (Vecalign, Bertalign): every run of 1..``max_overlap`` consecutive
   sentences is embedded as one text, so a bead that merges sentences is scored by comparing
   the meaning of the merged text with its counterpart, not by averaging vectors.
-* **Local kNN margin** (Artetxe & Schwenk): plain cosine favours "hub" sentences that are
-  similar to everything (short formulaic lines, numbers). Subtracting the mean similarity of
-  each side's k best neighbours inside the search window removes that bias.
+* **Margin against the neighbourhood** (pipeline.margins): plain cosine favours "hub"
+  sentences that are similar to everything (short formulaic lines, numbers). Subtracting
+  the mean similarity of each side's neighbours inside the search window (plus half a
+  standard deviation) removes that bias and puts 0 where unrelated text scores.
 * **Self-calibration**: margins of correct beads differ a lot between encoders (USE, E5,
   LaBSE). All scores are divided by the typical margin of the best 1-1 candidates, so the
   skip and merge penalties mean the same thing whatever encoder supplied the vectors. A second
   pass re-estimates that scale and the length ratio from the first pass's confident 1-1 beads.
 * **Length term** on character lengths relative to the document's own length ratio, so
   zh-en, en-zh, de-fr and any other order work without a language table.
-* **Merged beads must earn it**: each sentence of a merged side must also match the other
-  side on its own (support), a mismatching merge costs in proportion to its size, and a
-  2-2 bead can be carried by its two crossed pairs (a swap), which the order-sensitive
-  embedding of the concatenations sees poorly.
+* **Merged beads must earn it**: each sentence of a merged side must match the other side
+  at least as well as unrelated text (support), a mismatching merge costs in proportion to
+  its size, and a 2-2 bead can be carried by its two crossed pairs (a swap), which the
+  order-sensitive embedding of the concatenations sees poorly.
+* **Only useful overlaps are embedded** (pipeline.overlaps): runs of sentences that cross
+  no boundary between two confidently linked neighbours; the encoder is the cost.
 * **Search** (Vecalign): halve both documents until the DP is small, solve it exhaustively,
   then at each finer level search only a band around the projected path, widening the band
   where the path touches its edge. Time and memory grow linearly with the number of
@@ -39,6 +42,15 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from pipeline.data import Bead
+from pipeline.margins import (  # noqa: F401  (re-exported: docalign and tests use them)
+    MARGINS,
+    adjacent_hub,
+    hub_k,
+    hub_z,
+    hubness_against,
+    knn_hubness,
+)
+from pipeline.overlaps import embed_open_overlaps
 
 NEG_INF = -np.inf
 
@@ -78,16 +90,20 @@ class AlignParams:
     merge_penalty: float = 0.0
     #: Weight of the length term w * (log2(1 + rho) - 1), rho = min/max of the two character
     #: lengths after scaling by the document's length ratio; 0 for equal lengths, -w at worst.
-    length_weight: float = 0.3
+    #: 0.6: chosen by leave-one-chapter-out on MAC-Dev from {0.3, 0.6} (docs/aligner.md);
+    #: length is what tells a translator's split (the partial 1-1 is too short) from an
+    #: insertion glued on (the merged side too long) when the embeddings cannot.
+    length_weight: float = 0.6
     #: Weight of the support term: a merged bead loses support_weight * (support_floor -
     #: s) when its weakest sentence s (calibrated margin of that sentence alone against the
     #: other side's text) is below support_floor. Stops insertions being glued onto merges.
-    #: A sentence that is one part of a real merge matches the whole only partly, so the
-    #: floor sits below 0; on our stress cases weights 0.5-1 and floors -0.3..-0.1 form a
-    #: plateau (strict F1 0.933 -> 0.955), we take its middle.
+    #: With the "mean" margin, 0 is what an unrelated sentence scores, so the floor 0 asks
+    #: each sentence of a merge to match the other side at least as well as unrelated text
+    #: does; anything stricter leaves the short second halves of real splits unaligned
+    #: ("Tomorrow.'" matches nothing on its own; tests/test_align_texts.py).
     support_weight: float = 0.5
-    support_floor: float = -0.2
-    #: Neighbours averaged for the margin (Artetxe & Schwenk use 4).
+    support_floor: float = 0.0
+    #: Neighbours averaged for the margin="knn" (Artetxe & Schwenk use 4).
     knn: int = 4
     #: A bead that does not match (negative score) costs in proportion to its size,
     #: (a+b)/2 times, as skips do per sentence; otherwise one bad 3-1 bead is cheaper than
@@ -99,8 +115,21 @@ class AlignParams:
     #: The kNN neighbourhood: sentences within this many positions of the expected
     #: position (band centre or diagonal); None = the whole band.
     hub_window: int | None = 20
-    #: Subtract the kNN mean from the cosine ("knn") or use the plain cosine ("none").
-    margin: str = "knn"
+    #: What the cosine is measured against (pipeline.margins): "mean" = the mean similarity
+    #: of the neighbourhood (hub_window) plus ``hub_z`` standard deviations, i.e. how far
+    #: above unrelated text a pair is; "knn" = the mean of the k best neighbours (Artetxe &
+    #: Schwenk: the true partner is among them, so every partial match goes negative and
+    #: one-to-many beads of real translators lose to "1-1 plus a skip": MAC-Dev 0.765 vs
+    #: 0.890); "adjacent" = Bertalign's (the sentences next to the bead); "none".
+    margin: str = "mean"
+    #: Standard deviations above the neighbourhood mean where the "mean" margin puts 0:
+    #: the evidence a pair needs before it counts for a bead. Chosen by leave-one-chapter-
+    #: out from {0, 0.5, 1}; higher values leave more sentences unaligned.
+    hub_z: float = 0.5
+    #: ``align_texts``: embed every run of up to max_overlap sentences (True), or only
+    #: runs that cross no boundary between two confidently linked neighbours (False,
+    #: pipeline.overlaps; the rest are summed from sentence vectors).
+    embed_all_overlaps: bool = False
     #: Half-width (in sentences) of the band searched around the projected coarse path.
     band_width: int = 8
     #: The band doubles where the path touches its edge, up to this half-width.
@@ -119,8 +148,8 @@ class AlignParams:
             raise ValueError("max_overlap must be >= 1")
         if self.max_bead_size < 2:
             raise ValueError("max_bead_size must be >= 2")
-        if self.margin not in ("knn", "none"):
-            raise ValueError(f"margin must be 'knn' or 'none', not {self.margin!r}")
+        if self.margin not in MARGINS:
+            raise ValueError(f"margin must be one of {MARGINS}, not {self.margin!r}")
         if self.knn < 1 or self.band_width < 1:
             raise ValueError("knn and band_width must be >= 1")
         if self.hub_window is not None and self.hub_window < 1:
@@ -131,7 +160,7 @@ class AlignParams:
         # from the cause ("alignment band does not connect start and end").
         for name in (
             "skip_penalty", "merge_penalty", "length_weight", "support_weight",
-            "support_floor", "swap_floor", "confident_score",
+            "support_floor", "swap_floor", "confident_score", "hub_z",
         ):  # fmt: skip
             value = getattr(self, name)
             if value is not None and not math.isfinite(value):
@@ -323,140 +352,6 @@ def band_similarities(
     return sims
 
 
-def _topk_mean(groups: np.ndarray, values: np.ndarray, n_groups: int, k: int) -> np.ndarray:
-    """Mean of the k largest finite values in each group (NaN where a group has none)."""
-    ok = np.isfinite(values)
-    groups, values = groups[ok], values[ok]
-    out = np.full(n_groups, np.nan, dtype=np.float64)
-    if len(values) == 0:
-        return out
-    order = np.lexsort((-values, groups))
-    g = groups[order]
-    v = values[order]
-    first = np.searchsorted(g, g, side="left")
-    rank = np.arange(len(g)) - first
-    keep = rank < k
-    total = np.bincount(g[keep], weights=v[keep], minlength=n_groups)
-    count = np.bincount(g[keep], minlength=n_groups)
-    has = count > 0
-    out[has] = total[has] / count[has]
-    return out
-
-
-def knn_hubness(
-    sims: np.ndarray,
-    band: Band,
-    types: Sequence[tuple[int, int]],
-    max_overlap: int,
-    k: int,
-    window: int | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Mean similarity of each overlap embedding to its k nearest single sentences on the
-    other side, inside the search window (the margin's "neighbourhood").
-
-    Returns (src_hub (K, n+1), tgt_hub (K, m+1)) indexed by bead *end* position: src_hub[a-1, i]
-    belongs to the src overlap covering sentences i-a..i-1. Read off the (a, 1) and (1, b)
-    similarities already computed for the band, so it costs no extra products.
-
-    ``window``: only cells within this many columns of the row's centre count (the band's
-    middle, or the diagonal when the band is the full matrix). A document that repeats a
-    sentence (boilerplate, a long text built of similar parts) would otherwise find its
-    copies among the k nearest, and the margin of every correct pair would drop to zero.
-    """
-    rows = band.cell_rows()
-    cols = band.cell_cols()
-    if window is not None:
-        if np.all(band.width == band.m + 1):
-            centre = np.arange(band.n + 1) * (band.m / max(band.n, 1))
-        else:
-            centre = band.lo + (band.width - 1) / 2.0
-        far = np.abs(cols - centre[rows]) > window
-        if far.any():
-            sims = np.where(far[None, :], np.nan, sims)
-    src_hub = np.full((max_overlap, band.n + 1), np.nan)
-    tgt_hub = np.full((max_overlap, band.m + 1), np.nan)
-    index = {ty: t for t, ty in enumerate(types)}
-    # position of each cell inside its row and inside its column (the band is contiguous
-    # in both directions), for the padded top-k below
-    row_pos = np.arange(band.size) - band.offset[rows]
-    order = np.lexsort((rows, cols))
-    col_sorted = cols[order]
-    col_first = np.searchsorted(col_sorted, col_sorted, side="left")
-    col_pos = np.empty(band.size, dtype=np.int64)
-    col_pos[order] = np.arange(band.size) - col_first
-    for a in range(1, max_overlap + 1):
-        if (a, 1) in index:
-            src_hub[a - 1] = _padded_topk_mean(rows, row_pos, sims[index[(a, 1)]], band.n + 1, k)
-    for b in range(1, max_overlap + 1):
-        if (1, b) in index:
-            tgt_hub[b - 1] = _padded_topk_mean(cols, col_pos, sims[index[(1, b)]], band.m + 1, k)
-    return src_hub, tgt_hub
-
-
-def _padded_topk_mean(
-    groups: np.ndarray, pos: np.ndarray, values: np.ndarray, n_groups: int, k: int
-) -> np.ndarray:
-    """:func:`_topk_mean` via a padded (groups x widest) matrix and np.partition: much
-    faster when groups are of similar size; falls back to sorting when one group is so wide
-    that padding would cost more than 4x the cells."""
-    width = int(pos.max()) + 1 if len(pos) else 0
-    if width * n_groups > 4 * len(values) + 1024:
-        return _topk_mean(groups, values, n_groups, k)
-    pad = np.full((n_groups, max(width, k)), -np.inf, dtype=np.float32)
-    finite = np.isfinite(values)
-    pad[groups[finite], pos[finite]] = values[finite]
-    top = -np.partition(-pad, k - 1, axis=1)[:, :k]
-    valid = np.isfinite(top)
-    count = valid.sum(axis=1)
-    total = np.where(valid, top, 0.0).sum(axis=1)
-    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
-
-
-def hubness_against(
-    overlaps: np.ndarray,
-    other: np.ndarray,
-    k: int,
-    centre: np.ndarray | None = None,
-    window: int | None = None,
-    block_rows: int = 256,
-) -> np.ndarray:
-    """kNN hubness of overlap embeddings against single sentences of a wider other side.
-
-    overlaps: (K, n, d); other: (M, d). Returns (K, n+1) indexed by bead end position, like
-    :func:`knn_hubness`. Used where the neighbourhood must be wider than the piece being
-    aligned (a paragraph group inside a document). With ``centre`` (n,) — where on the other
-    side each overlap's partner is expected — and ``window``, only other sentences within
-    ``window`` positions count (see ``AlignParams.hub_window``) and the cost is
-    O(n * (block_rows + window)); without, all M count.
-    """
-    K, n, _ = overlaps.shape
-    out = np.full((K, n + 1), np.nan)
-    m = len(other)
-    if n == 0 or m == 0:
-        return out
-    for a in range(1, K + 1):
-        for s0 in range(0, n - a + 1, block_rows):
-            s1 = min(n - a + 1, s0 + block_rows)
-            if centre is None or window is None:
-                c0, c1 = 0, m
-            else:
-                c0 = max(0, int(np.floor(centre[s0:s1].min())) - window)
-                c1 = min(m, int(np.ceil(centre[s0:s1].max())) + window + 1)
-                c0 = min(c0, max(0, c1 - 1))
-            sims = overlaps[a - 1, s0:s1] @ other[c0:c1].T
-            if centre is not None and window is not None:
-                cols = np.arange(c0, c1)[None, :]
-                far = np.abs(cols - centre[s0:s1, None]) > window
-                far[np.all(far, axis=1)] = False  # a row with no neighbour keeps them all
-                sims = np.where(far, -np.inf, sims)
-            kk = min(k, sims.shape[1])
-            top = np.partition(sims, sims.shape[1] - kk, axis=1)[:, -kk:]
-            valid = np.isfinite(top)
-            total = np.where(valid, top, 0.0).sum(axis=1)
-            out[a - 1, s0 + a : s1 + a] = total / np.maximum(valid.sum(axis=1), 1)
-    return out
-
-
 def length_term(src_len: np.ndarray, tgt_len: np.ndarray, ratio: float) -> np.ndarray:
     """log2(1 + rho) - 1 with rho = min/max of src length and ratio * tgt length: 0 for a
     perfect length match, -1 when one side is empty. Bertalign's length penalty, shifted so
@@ -485,8 +380,8 @@ def cell_scores(
     score = margin / scale + length_weight * length_term - merge_penalty * (a + b - 2),
     times (a+b)/2 where negative for merged beads (``scale_negative``), minus the support
     shortfall of merged beads, and for 2-2 beads at least the crossed-pair (swap) score;
-    skips score ``skip_penalty``. ``margin`` = cosine minus the mean of the two sides' kNN
-    hubness (or the cosine alone with margin="none").
+    skips score ``skip_penalty``. ``margin`` = cosine minus the mean of the two sides'
+    hubness (pipeline.margins; the cosine alone with margin="none").
     """
     rows = band.cell_rows()
     cols = band.cell_cols()
@@ -503,9 +398,11 @@ def cell_scores(
         sim = sims[t]
         ok = np.isfinite(sim)
         r, c = rows[ok], cols[ok]
-        if params.margin == "knn":
+        if params.margin in ("knn", "mean"):
             hub = np.float32(0.5) * (src_hub32[a - 1, r] + tgt_hub32[b - 1, c])
             marg = sim[ok] - hub
+        elif params.margin == "adjacent":
+            marg = sim[ok] - adjacent_hub(sims, band, types, a, b, r, c)
         else:
             marg = sim[ok]
         lx = (src_cum[r] - src_cum[r - a]).astype(np.float32)
@@ -723,8 +620,10 @@ def _solve_level(
     """DP on one level; returns path, cell scores, margins, and the scale and ratio used."""
     K = level.src_ov.shape[0]
     sims = band_similarities(level.src_ov, level.tgt_ov, band, types, params.block_rows)
-    if params.margin == "knn":
-        src_hub, tgt_hub = knn_hubness(sims, band, types, K, params.knn, params.hub_window)
+    if params.margin in ("knn", "mean"):
+        src_hub, tgt_hub = knn_hubness(
+            sims, band, types, K, hub_k(params), params.hub_window, hub_z(params)
+        )
         if calibration is not None and calibration.src_hub is not None:
             src_hub = calibration.src_hub[:K]
         if calibration is not None and calibration.tgt_hub is not None:
@@ -740,7 +639,7 @@ def _solve_level(
     ok = np.isfinite(sim11)
     marg11 = sim11[ok] - (
         0.5 * (np.nan_to_num(src_hub[0, rows[ok]]) + np.nan_to_num(tgt_hub[0, cols[ok]]))
-        if params.margin == "knn"
+        if params.margin in ("knn", "mean")
         else 0.0
     )
     row_best = np.full(band.n + 1, NEG_INF)
@@ -978,8 +877,17 @@ def align_texts(
     src_text = [src[i].strip() for i in src_keep]
     tgt_text = [tgt[j].strip() for j in tgt_keep]
     t0 = time.perf_counter()
-    src_ov, tgt_ov = embed_overlaps([src_text, tgt_text], encoder, params.max_overlap)
-    t_embed = time.perf_counter() - t0
+    first_pass_s = 0.0
+    if params.embed_all_overlaps or not src_text or not tgt_text:
+        src_ov, tgt_ov = embed_overlaps([src_text, tgt_text], encoder, params.max_overlap)
+        levels = [*overlap_texts(src_text, params.max_overlap)]
+        levels += overlap_texts(tgt_text, params.max_overlap)
+        n_texts = len({t for level in levels for t in level})
+    else:
+        (src_ov, tgt_ov), n_texts, first_pass_s = embed_open_overlaps(
+            [src_text, tgt_text], encoder, params
+        )
+    t_embed = time.perf_counter() - t0 - first_pass_s
     result = align_embeddings(
         src_ov,
         tgt_ov,
@@ -997,7 +905,9 @@ def align_texts(
         for b in result.beads
     ]
     beads = insert_blank_lines(beads, len(src), len(tgt))
-    timings = {"embed": t_embed, **result.timings}
+    timings = {"embed": t_embed, **result.timings, "texts_embedded": float(n_texts)}
+    timings["first_pass"] = first_pass_s  # aligner time spent choosing the overlaps
+    timings["align"] = timings.get("align", 0.0) + first_pass_s
     return AlignResult(beads, timings)
 
 

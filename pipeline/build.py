@@ -655,7 +655,7 @@ class EmbedStage(Stage[PairChunk, PrefetchedPair]):
     def __init__(self, options: BuildOptions) -> None:
         super().__init__()
         self.options = options
-        self.max_overlap = _align_params(options).max_overlap
+        self.align_params = _align_params(options)
         self.encoder: Any | None = None
 
     def label(self, item: PairChunk) -> str:
@@ -687,7 +687,7 @@ class EmbedStage(Stage[PairChunk, PrefetchedPair]):
         encoder = self._encoder()  # a bad --model is the user's error: it stops the build
         before = encoder.texts_embedded
         started = time.perf_counter()
-        out = embed_chunk(item.pairs, item.needs_work, encoder, self.max_overlap)
+        out = embed_chunk(item.pairs, item.needs_work, encoder, self.align_params)
         self.stats.add_time("embed", time.perf_counter() - started)
         self.stats.counters["texts_encoded"] += sum(len(p.texts or ()) for p in out)
         self.stats.counters["texts_embedded_by_model"] += encoder.texts_embedded - before

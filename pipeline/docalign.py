@@ -34,19 +34,21 @@ import numpy as np
 
 from pipeline.align import (
     AlignParams,
-    Calibration,
     Encoder,
-    align_embeddings,
-    hubness_against,
     length_term,
-    normalize_rows,
-    overlap_texts,
 )
-from pipeline.data import Bead, Document, DocumentPair, Sentence
+from pipeline.data import Bead, DocumentPair, Sentence
+from pipeline.docpieces import (  # noqa: F401  (re-exported for callers of docalign)
+    Embedder,
+    PairCalibration,
+    align_piece,
+    calibrate_pair,
+    span_of,
+)
+from pipeline.overlaps import open_runs, piece_closed, wanted_texts
 from pipeline.segment import segment_document
+from pipeline.structure import HEAD_KINDS, Segment, structural_segments  # noqa: F401
 
-#: Block kinds aligned among themselves, in document order.
-HEAD_KINDS = ("heading", "title")
 #: Closing groups up to this many sentences a side are matched by best assignment.
 MAX_ASSIGN_SENTENCES = 6
 
@@ -64,246 +66,7 @@ class PairAlignment:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-@dataclass
-class Segment:
-    """Blocks of both sides that the structure says belong together.
-
-    ``mode``: "dp" (paragraph DP inside), "fixed" (the blocks are one paragraph bead) or
-    "assign" (best sentence assignment, crossings allowed).
-    """
-
-    mode: str
-    en: list[int]
-    zh: list[int]
-    label: str = ""
-
-
-# ------------------------------------------------------------------ structure
-
-
-def _groups(doc: Document) -> dict[str, list[list[int]]]:
-    """Blocks of a document by section; operative paragraphs grouped with their
-    sub-paragraphs; sub-paragraphs elsewhere stay with the section they follow."""
-    sections: dict[str, list[list[int]]] = {
-        "head": [],
-        "preamble": [],
-        "operative": [],
-        "closing": [],
-        "footnote": [],
-        "other": [],
-    }
-    current = "head"
-    for index, block in enumerate(doc.blocks):
-        kind = block.kind
-        if kind in HEAD_KINDS:
-            current = "head"
-            sections["head"].append([index])
-        elif kind == "preamble":
-            current = "preamble"
-            sections["preamble"].append([index])
-        elif kind == "operative":
-            current = "operative"
-            sections["operative"].append([index])
-        elif kind == "subparagraph":
-            if current == "operative" and sections["operative"]:
-                sections["operative"][-1].append(index)
-            else:
-                sections[current].append([index])
-        elif kind == "closing":
-            sections["closing"].append([index])
-        elif kind == "footnote":
-            sections["footnote"].append([index])
-        else:
-            sections["other"].append([index])
-    return sections
-
-
-def _flat(groups: list[list[int]]) -> list[int]:
-    return [i for group in groups for i in group]
-
-
-def _numbered(doc: Document, groups: list[list[int]]) -> dict[str, list[int]] | None:
-    """Groups keyed by their first block's number; None if any is unnumbered or repeated."""
-    out: dict[str, list[int]] = {}
-    for group in groups:
-        number = (doc.blocks[group[0]].number or "").strip().rstrip(".")
-        if not number or number in out:
-            return None
-        out[number] = group
-    return out
-
-
-def structural_segments(en: Document, zh: Document) -> list[Segment]:
-    """Split a pair into segments that align independently (see module docstring)."""
-    ge, gz = _groups(en), _groups(zh)
-    segments: list[Segment] = []
-    leftover_en: list[int] = []
-    leftover_zh: list[int] = []
-    segments.append(Segment("dp", _flat(ge["head"]), _flat(gz["head"]), "head"))
-    segments.append(Segment("dp", _flat(ge["preamble"]), _flat(gz["preamble"]), "preamble"))
-
-    ops_en = _numbered(en, ge["operative"])
-    ops_zh = _numbered(zh, gz["operative"])
-    if ops_en is not None and ops_zh is not None and set(ops_en) == set(ops_zh) and ops_en:
-        for number, group in ops_en.items():
-            mode = "fixed" if len(group) == 1 and len(ops_zh[number]) == 1 else "dp"
-            segments.append(Segment(mode, group, ops_zh[number], f"op{number}"))
-    else:
-        segments.append(Segment("dp", _flat(ge["operative"]), _flat(gz["operative"]), "operative"))
-
-    segments.append(Segment("assign", _flat(ge["closing"]), _flat(gz["closing"]), "closing"))
-
-    fn_en = {}
-    for group in ge["footnote"]:
-        number = (en.blocks[group[0]].number or "").strip()
-        if number and number not in fn_en:
-            fn_en[number] = group
-        else:
-            leftover_en.extend(group)
-    fn_zh = {}
-    for group in gz["footnote"]:
-        number = (zh.blocks[group[0]].number or "").strip()
-        if number and number not in fn_zh:
-            fn_zh[number] = group
-        else:
-            leftover_zh.extend(group)
-    for number, group in fn_en.items():
-        if number in fn_zh:
-            segments.append(Segment("fixed", group, fn_zh[number], f"fn{number}"))
-        else:
-            leftover_en.extend(group)
-    leftover_zh.extend(i for number, g in fn_zh.items() if number not in fn_en for i in g)
-    leftover_en.extend(_flat(ge["other"]))
-    leftover_zh.extend(_flat(gz["other"]))
-    segments.append(Segment("dp", sorted(leftover_en), sorted(leftover_zh), "leftover"))
-    return [s for s in segments if s.en or s.zh]
-
-
 # ------------------------------------------------------------------- embedding
-
-
-class _Embedder:
-    """Memoised access to the encoder: every text is encoded once per pair, in batches."""
-
-    def __init__(self, encoder: Encoder) -> None:
-        self.encoder = encoder
-        self.vectors: dict[str, np.ndarray] = {}
-        self.seconds = 0.0
-        self.calls = 0
-
-    def prefetch(self, texts: list[str]) -> None:
-        new = list(dict.fromkeys(t for t in texts if t not in self.vectors))
-        if not new:
-            return
-        start = time.perf_counter()
-        vecs = normalize_rows(self.encoder.encode(new))
-        self.seconds += time.perf_counter() - start
-        self.calls += 1
-        self.vectors.update(zip(new, vecs, strict=True))
-
-    def matrix(self, texts: list[str]) -> np.ndarray:
-        self.prefetch(texts)
-        dim = self.encoder.dim
-        if not texts:
-            return np.zeros((0, dim), np.float32)
-        return np.stack([self.vectors[t] for t in texts]).astype(np.float32)
-
-    def overlaps(self, texts: list[str], max_overlap: int) -> np.ndarray:
-        levels = overlap_texts(texts, max_overlap)
-        out = np.zeros((max_overlap, len(texts), self.encoder.dim), np.float32)
-        for k, level in enumerate(levels):
-            if level:
-                out[k, : len(level)] = self.matrix(level)
-        return out
-
-
-def _calibrate(
-    en_vecs: np.ndarray,
-    zh_vecs: np.ndarray,
-    en_len: np.ndarray,
-    zh_len: np.ndarray,
-    k: int,
-    window: int | None,
-) -> tuple[float, float, np.ndarray, np.ndarray]:
-    """Document-wide scale (median best 1-1 margin), length ratio and single-item hubness.
-
-    Neighbourhoods are taken around the diagonal (``window`` positions), as in the core:
-    repeated boilerplate must not become its own nearest neighbour, and cost stays linear.
-    """
-    ratio = float(en_len.sum()) / float(zh_len.sum()) if zh_len.sum() > 0 else 1.0
-    n, m = len(en_vecs), len(zh_vecs)
-    en_centre = (np.arange(n) + 0.5) * (m / max(n, 1))
-    zh_centre = (np.arange(m) + 0.5) * (n / max(m, 1))
-    hub_en = hubness_against(en_vecs[None], zh_vecs, k, en_centre, window)[0, 1:]
-    hub_zh = hubness_against(zh_vecs[None], en_vecs, k, zh_centre, window)[0, 1:]
-    best = np.full(n, -np.inf)
-    w = window if window is not None else max(n, m)
-    for s0 in range(0, n, 256):
-        s1 = min(n, s0 + 256)
-        c0 = max(0, int(en_centre[s0]) - w)
-        c1 = min(m, int(en_centre[s1 - 1]) + w + 1)
-        if c1 <= c0:
-            continue
-        sims = en_vecs[s0:s1] @ zh_vecs[c0:c1].T
-        margin = sims - 0.5 * (hub_en[s0:s1, None] + hub_zh[None, c0:c1])
-        best[s0:s1] = margin.max(axis=1)
-    finite = best[np.isfinite(best)]
-    scale = float(np.median(finite)) if len(finite) else 1.0
-    return max(scale, 1e-3), ratio if ratio > 0 else 1.0, hub_en, hub_zh
-
-
-def _span(indices: list[int]) -> tuple[int, int]:
-    return (min(indices), max(indices) + 1) if indices else (0, 0)
-
-
-def _span_centre(length: int, span: tuple[int, int]) -> np.ndarray:
-    """Expected partner position of each item of a piece, spread evenly over ``span``."""
-    lo, hi = span
-    return lo + (np.arange(length) + 0.5) * ((hi - lo) / max(length, 1))
-
-
-def _align_piece(
-    en_texts: list[str],
-    zh_texts: list[str],
-    embedder: _Embedder,
-    params: AlignParams,
-    scale: float,
-    ratio: float,
-    en_all: np.ndarray,
-    zh_all: np.ndarray,
-    en_span: tuple[int, int],
-    zh_span: tuple[int, int],
-) -> list[Bead]:
-    """Monotone DP over one piece with document-level calibration; local indices.
-
-    ``en_span`` / ``zh_span``: where the piece lies in the whole document on each side
-    (index range in ``en_all`` / ``zh_all``), the centre of each side's neighbourhood."""
-    if not en_texts or not zh_texts:
-        return [Bead([i], [], params.skip_penalty) for i in range(len(en_texts))] + [
-            Bead([], [j], params.skip_penalty) for j in range(len(zh_texts))
-        ]
-    K = params.max_overlap
-    en_ov = embedder.overlaps(en_texts, K)
-    zh_ov = embedder.overlaps(zh_texts, K)
-    calibration = Calibration(
-        scale=scale,
-        ratio=ratio,
-        src_hub=hubness_against(
-            en_ov, zh_all, params.knn, _span_centre(len(en_texts), zh_span), params.hub_window
-        ),
-        tgt_hub=hubness_against(
-            zh_ov, en_all, params.knn, _span_centre(len(zh_texts), en_span), params.hub_window
-        ),
-    )
-    result = align_embeddings(
-        en_ov,
-        zh_ov,
-        [len(t) for t in en_texts],
-        [len(t) for t in zh_texts],
-        params,
-        calibration,
-    )
-    return result.beads
 
 
 def _assign(
@@ -424,53 +187,54 @@ def _paragraph_beads_from_sentences(
     return out
 
 
-def align_pair(
-    pair: DocumentPair, encoder: Encoder, params: AlignParams | None = None
-) -> PairAlignment:
-    """Align an English-Chinese pair hierarchically (module docstring). en = src, zh = tgt."""
-    params = params or AlignParams()
-    start = time.perf_counter()
-    en_sents = segment_document(pair.en)
-    zh_sents = segment_document(pair.zh)
-    t_segment = time.perf_counter() - start
-    embedder = _Embedder(encoder)
-    en_block_texts = [b.text for b in pair.en.blocks]
-    zh_block_texts = [b.text for b in pair.zh.blocks]
-    segments = structural_segments(pair.en, pair.zh)
+@dataclass
+class _Pair:
+    """What every level of align_pair reads: sentences, embedder, calibration."""
+
+    pair: DocumentPair
+    params: AlignParams
+    embedder: Embedder
+    en_sents: list[Sentence]
+    zh_sents: list[Sentence]
+    cal: PairCalibration
+
+    @property
+    def blocks(self) -> tuple[list[str], list[str]]:
+        return [b.text for b in self.pair.en.blocks], [b.text for b in self.pair.zh.blocks]
+
+
+def _paragraph_level(
+    ctx: _Pair, segments: list[Segment]
+) -> tuple[list[Bead], list[tuple[str, list[int], list[int]]]]:
+    """Paragraph beads and the groups (mode, en blocks, zh blocks) the sentence level
+    aligns inside; embeds the block overlaps the paragraph DP can use (one call)."""
+    params = ctx.params
     para_params = replace(
         params, max_overlap=min(3, params.max_overlap), max_bead_size=min(4, params.max_bead_size)
     )
-    # batch 1: every sentence, every block, and the block overlaps inside DP segments
-    first_batch = [s.text for s in en_sents] + [s.text for s in zh_sents]
-    first_batch += en_block_texts + zh_block_texts
-    for seg in segments:
-        if seg.mode == "dp":
-            for texts, idx in ((en_block_texts, seg.en), (zh_block_texts, seg.zh)):
-                for level in overlap_texts([texts[i] for i in idx], para_params.max_overlap):
-                    first_batch.extend(level)
-    embedder.prefetch(first_batch)
-    en_vecs = embedder.matrix([s.text for s in en_sents])
-    zh_vecs = embedder.matrix([s.text for s in zh_sents])
-    en_len = np.array([len(s.text) for s in en_sents], dtype=np.float64)
-    zh_len = np.array([len(s.text) for s in zh_sents], dtype=np.float64)
-    s_scale, ratio, en_hub, zh_hub = _calibrate(
-        en_vecs, zh_vecs, en_len, zh_len, params.knn, params.hub_window
+    en_block_texts, zh_block_texts = ctx.blocks
+    en_bvecs, zh_bvecs, en_bhub, zh_bhub, p_scale = ctx.cal.blocks
+    block_closed = {
+        k: piece_closed(seg.en, seg.zh, *ctx.cal.blocks, params.confident_score)
+        for k, seg in enumerate(segments)
+        if seg.mode == "dp"
+    }
+    ctx.embedder.prefetch(
+        [
+            text
+            for k, closed in block_closed.items()
+            for texts, idx, c in (
+                (en_block_texts, segments[k].en, closed[0]),
+                (zh_block_texts, segments[k].zh, closed[1]),
+            )
+            for text in wanted_texts(
+                [texts[i] for i in idx], open_runs(c, len(idx), para_params.max_overlap)
+            )
+        ]
     )
-    en_bvecs = embedder.matrix(en_block_texts)
-    zh_bvecs = embedder.matrix(zh_block_texts)
-    p_scale, p_ratio, en_bhub, zh_bhub = _calibrate(
-        en_bvecs,
-        zh_bvecs,
-        np.array([len(t) for t in en_block_texts], float),
-        np.array([len(t) for t in zh_block_texts], float),
-        params.knn,
-        params.hub_window,
-    )
-
-    # paragraph level
     paragraph_beads: list[Bead] = []
-    groups: list[tuple[str, list[int], list[int]]] = []  # (mode, en blocks, zh blocks)
-    for seg in segments:
+    groups: list[tuple[str, list[int], list[int]]] = []
+    for k_seg, seg in enumerate(segments):
         if seg.mode == "assign":
             groups.append(("assign", seg.en, seg.zh))
             continue
@@ -488,79 +252,116 @@ def align_pair(
                 )
             ]
         else:
-            local = _align_piece(
+            local = align_piece(
                 [en_block_texts[i] for i in seg.en],
                 [zh_block_texts[j] for j in seg.zh],
-                embedder,
+                ctx.embedder,
                 para_params,
                 p_scale,
-                p_ratio,
+                ctx.cal.block_ratio,
                 en_bvecs,
                 zh_bvecs,
-                _span(seg.en),
-                _span(seg.zh),
+                span_of(seg.en),
+                span_of(seg.zh),
+                block_closed.get(k_seg),
             )
         for b in local:
             bead = Bead([seg.en[i] for i in b.src], [seg.zh[j] for j in b.tgt], b.score, b.margin)
             paragraph_beads.append(bead)
             groups.append(("dp", bead.src, bead.tgt))
-    t_paragraphs = time.perf_counter() - start
+    return paragraph_beads, groups
 
-    # sentence level: batch 2 = sentence overlaps of every paragraph group
+
+def _sentence_pieces(ctx: _Pair, groups: list[tuple[str, list[int], list[int]]]) -> list[tuple]:
+    """(mode, en blocks, zh blocks, en sentences, zh sentences, closed boundaries) per
+    group; embeds the sentence overlaps their DPs can use (one call)."""
     en_of_block: dict[int, list[int]] = {}
     zh_of_block: dict[int, list[int]] = {}
-    for i, s in enumerate(en_sents):
+    for i, s in enumerate(ctx.en_sents):
         en_of_block.setdefault(s.block, []).append(i)
-    for j, s in enumerate(zh_sents):
+    for j, s in enumerate(ctx.zh_sents):
         zh_of_block.setdefault(s.block, []).append(j)
     pieces = []
-    second_batch: list[str] = []
+    batch: list[str] = []
+    threshold, K = ctx.params.confident_score, ctx.params.max_overlap
     for mode, eb, zb in groups:
         ei = [i for blk in eb for i in en_of_block.get(blk, [])]
         zj = [j for blk in zb for j in zh_of_block.get(blk, [])]
-        pieces.append((mode, eb, zb, ei, zj))
-        if mode == "dp" and ei and zj:
-            for sents, idx in ((en_sents, ei), (zh_sents, zj)):
-                for level in overlap_texts([sents[k].text for k in idx], params.max_overlap):
-                    second_batch.extend(level)
-    embedder.prefetch(second_batch)
+        closed = piece_closed(ei, zj, *ctx.cal.sentences, threshold) if ei and zj else None
+        pieces.append((mode, eb, zb, ei, zj, closed))
+        if mode == "dp" and closed is not None:
+            for sents, idx, c in ((ctx.en_sents, ei, closed[0]), (ctx.zh_sents, zj, closed[1])):
+                batch += wanted_texts([sents[k].text for k in idx], open_runs(c, len(idx), K))
+    ctx.embedder.prefetch(batch)
+    return pieces
 
+
+def _sentence_level(ctx: _Pair, pieces: list[tuple], paragraph_beads: list[Bead]) -> list[Bead]:
+    """Sentence beads of every piece; an "assign" piece adds its paragraph beads too."""
+    params = ctx.params
+    en_vecs, zh_vecs, en_hub, zh_hub, s_scale = ctx.cal.sentences
+    en_len = np.array([len(s.text) for s in ctx.en_sents], dtype=np.float64)
+    zh_len = np.array([len(s.text) for s in ctx.zh_sents], dtype=np.float64)
+    en_block_of = [s.block for s in ctx.en_sents]
+    zh_block_of = [s.block for s in ctx.zh_sents]
     beads: list[Bead] = []
-    en_block_of = [s.block for s in en_sents]
-    zh_block_of = [s.block for s in zh_sents]
-    for mode, eb, zb, ei, zj in pieces:
+    for mode, eb, zb, ei, zj, closed in pieces:
         if mode == "assign" and len(ei) <= MAX_ASSIGN_SENTENCES and len(zj) <= MAX_ASSIGN_SENTENCES:
-            local_beads = _assign(
-                ei, zj, en_vecs, zh_vecs, en_hub, zh_hub, en_len, zh_len, s_scale, ratio, params
-            )
-            beads.extend(local_beads)
+            local = _assign(
+                ei, zj, en_vecs, zh_vecs, en_hub, zh_hub, en_len, zh_len, s_scale, ctx.cal.ratio,
+                params,
+            )  # fmt: skip
+        else:
+            local = [
+                Bead([ei[i] for i in b.src], [zj[j] for j in b.tgt], b.score, b.margin)
+                for b in align_piece(
+                    [ctx.en_sents[k].text for k in ei],
+                    [ctx.zh_sents[k].text for k in zj],
+                    ctx.embedder,
+                    params,
+                    s_scale,
+                    ctx.cal.ratio,
+                    en_vecs,
+                    zh_vecs,
+                    span_of(ei),
+                    span_of(zj),
+                    closed,
+                )
+            ]
+        beads.extend(local)
+        if mode == "assign":  # paragraph beads follow the sentence beads here
             paragraph_beads.extend(
                 _paragraph_beads_from_sentences(
-                    local_beads, en_block_of, zh_block_of, eb, zb, params.skip_penalty
+                    local, en_block_of, zh_block_of, eb, zb, params.skip_penalty
                 )
             )
-            continue
-        local = _align_piece(
-            [en_sents[k].text for k in ei],
-            [zh_sents[k].text for k in zj],
-            embedder,
-            params,
-            s_scale,
-            ratio,
-            en_vecs,
-            zh_vecs,
-            _span(ei),
-            _span(zj),
-        )
-        beads.extend(
-            Bead([ei[i] for i in b.src], [zj[j] for j in b.tgt], b.score, b.margin) for b in local
-        )
-        if mode == "assign":  # too big to assign: DP, and its paragraph beads follow
-            paragraph_beads.extend(
-                _paragraph_beads_from_sentences(
-                    beads[-len(local) :], en_block_of, zh_block_of, eb, zb, params.skip_penalty
-                )
-            )
+    return beads
+
+
+def align_pair(
+    pair: DocumentPair, encoder: Encoder, params: AlignParams | None = None
+) -> PairAlignment:
+    """Align an English-Chinese pair hierarchically (module docstring). en = src, zh = tgt.
+
+    At most three encoder calls: every sentence and block; the block overlaps the
+    paragraph DP can use; the sentence overlaps the groups' DPs can use (pipeline.overlaps)."""
+    params = params or AlignParams()
+    start = time.perf_counter()
+    en_sents = segment_document(pair.en)
+    zh_sents = segment_document(pair.zh)
+    t_segment = time.perf_counter() - start
+    embedder = Embedder(encoder)
+    embedder.prefetch(
+        [s.text for s in en_sents]
+        + [s.text for s in zh_sents]
+        + [b.text for b in pair.en.blocks]
+        + [b.text for b in pair.zh.blocks]
+    )
+    cal = calibrate_pair(pair, en_sents, zh_sents, embedder.matrix, params)
+    ctx = _Pair(pair, params, embedder, en_sents, zh_sents, cal)
+    paragraph_beads, groups = _paragraph_level(ctx, structural_segments(pair.en, pair.zh))
+    t_paragraphs = time.perf_counter() - start
+    beads = _sentence_level(ctx, _sentence_pieces(ctx, groups), paragraph_beads)
     timings = {
         "segment": t_segment,
         "embed": embedder.seconds,
@@ -574,7 +375,7 @@ def align_pair(
         zh_sentences=zh_sents,
         beads=_order(beads),
         paragraph_beads=_order(paragraph_beads),
-        en_embeddings=en_vecs,
-        zh_embeddings=zh_vecs,
+        en_embeddings=cal.sentences[0],
+        zh_embeddings=cal.sentences[1],
         timings=timings,
     )

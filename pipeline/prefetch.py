@@ -11,10 +11,11 @@ only align. The result is the same for 1 worker, N workers or Ray, and for a bui
 was interrupted and resumed.
 
 What a pair needs (:func:`prefetch_texts`) mirrors what ``docalign.align_pair`` asks
-for: sentences, blocks, block overlaps, and sentence overlaps over the whole document
-(a small superset of the overlaps inside paragraph groups). A text outside that set (a
-"straggler": an overlap across a crossed paragraph group) is embedded alone, in a batch
-of one, which is again independent of everything else; it is counted, never hidden.
+for: sentences, blocks, block overlaps inside the segments the paragraph DP searches,
+and sentence overlaps inside each paragraph. A text outside that set (a "straggler": an
+overlap across two paragraphs that the paragraph DP merged) is embedded alone, in a
+batch of one, which is again independent of everything else; it is counted, never
+hidden.
 """
 
 from __future__ import annotations
@@ -34,22 +35,28 @@ from pipeline.data import DocumentPair
 DEFAULT_CHUNK_PAIRS = 16
 
 
-def prefetch_texts(pair: DocumentPair, max_overlap: int) -> list[str]:
-    """Distinct texts ``align_pair`` will embed for ``pair``, in a fixed order."""
-    from pipeline.align import overlap_texts
+def single_texts(pair: DocumentPair) -> list[str]:
+    """Every sentence and block of both sides: the first embedding call."""
     from pipeline.segment import segment_document
 
     texts: list[str] = []
     for doc in (pair.en, pair.zh):
-        sentences = [s.text for s in segment_document(doc)]
-        blocks = [b.text for b in doc.blocks]
-        texts.extend(sentences)
-        texts.extend(blocks)
-        for level in overlap_texts(blocks, min(3, max_overlap)):
-            texts.extend(level)
-        for level in overlap_texts(sentences, max_overlap):
-            texts.extend(level)
+        texts.extend(s.text for s in segment_document(doc))
+        texts.extend(b.text for b in doc.blocks)
     return list(dict.fromkeys(texts))
+
+
+def prefetch_texts(
+    pair: DocumentPair, params: Any, vectors: Callable[[list[str]], np.ndarray]
+) -> list[str]:
+    """Distinct texts ``align_pair`` will embed for ``pair``, in a fixed order: the single
+    texts, then the overlaps a bead can use (pipeline.overlaps.pair_overlap_texts: only
+    runs that cross no boundary between two confidently linked neighbours, inside the
+    pieces the structure fixes). ``vectors`` gives the normalised vectors of single texts
+    (already embedded by the first call)."""
+    from pipeline.overlaps import pair_overlap_texts
+
+    return list(dict.fromkeys(single_texts(pair) + pair_overlap_texts(pair, vectors, params)))
 
 
 @dataclass
@@ -76,21 +83,38 @@ def embed_chunk(
     pairs: Sequence[DocumentPair],
     needs_work: Sequence[bool],
     encoder: Any,
-    max_overlap: int,
+    params: Any,
 ) -> list[PrefetchedPair]:
-    """Embed the texts of a chunk's pairs that still need aligning, in ONE encoder call.
+    """Embed the texts of a chunk's pairs that still need aligning, in TWO encoder calls:
+    every single sentence and block first, then the overlaps those vectors say a bead can
+    use (:func:`prefetch_texts`). Both calls depend only on the chunk, so the corpus does
+    not depend on workers or engines.
 
     ``encoder`` is the cached encoder (``pipeline.embed.CachedEncoder``): texts already
     in the cache cost a lookup, the rest go to the model together and are stored.
-    Pairs that need no work pass through without texts.
+    ``params``: the AlignParams the pairs will be aligned with (an int is taken as
+    max_overlap with default settings). Pairs that need no work pass through without texts.
     """
+    from pipeline.align import AlignParams, normalize_rows
+
+    if isinstance(params, int):
+        params = AlignParams(max_overlap=params)
+    todo = [pair for pair, work in zip(pairs, needs_work, strict=True) if work]
+    singles = list(dict.fromkeys(t for pair in todo for t in single_texts(pair)))
+    if not singles:
+        return [PrefetchedPair(pair) for pair in pairs]
+    lookup = dict(zip(singles, normalize_rows(encoder.encode(singles)), strict=True))
+
+    def vectors(texts: list[str]) -> np.ndarray:
+        return np.stack([lookup[t] for t in texts]) if texts else np.zeros((0, 1), np.float32)
+
     wanted: list[list[str] | None] = [
-        prefetch_texts(pair, max_overlap) if work else None
+        prefetch_texts(pair, params, vectors) if work else None
         for pair, work in zip(pairs, needs_work, strict=True)
     ]
-    all_texts = list(dict.fromkeys(t for texts in wanted if texts for t in texts))
-    if all_texts:
-        encoder.encode(all_texts)
+    second = list(dict.fromkeys(t for texts in wanted if texts for t in texts if t not in lookup))
+    if second:
+        encoder.encode(second)
     return [
         PrefetchedPair(pair)
         if texts is None

@@ -90,3 +90,63 @@ def test_blank_sentences_are_covered(encoder) -> None:
     pairs = [(b.src, b.tgt) for b in result.beads]
     assert ([1], [0]) in pairs and ([2], [1]) in pairs and ([3], [2]) in pairs
     assert all(isinstance(b, Bead) for b in result.beads)
+
+
+# Written for this test (not from any corpus): Chinese sentences a translator split into
+# two or three English ones, one of them with halves that carry little on their own
+# ("'Too late." / "Tomorrow.'"), and one Chinese sentence from another text.
+SPLIT_ZH = [
+    "老人慢慢地走到市场。",
+    "他买了三条鱼和一袋米，离开时天已经开始下雨了。",
+    "他撑着借来的伞匆匆赶回家。",
+    "妻子在门口等着他，问他饿不饿。",
+    "“我不饿，你自己先吃吧。”他说。",
+    "那天晚上，他们一起听着雨声。",
+    "不知道山那边的村子是什么样子，总得去看一看才行。",
+    "海伦摇摇头：“太晚了，明天再说吧。”",
+    "第三季度物价急剧上涨。",
+    "第二天早上，太阳又出来了。",
+    "老人把伞还给了邻居。",
+]
+SPLIT_EN = [
+    "The old man walked slowly to the market.",
+    "He bought three fish and a bag of rice.",
+    "It had started to rain by the time he left.",
+    "He hurried home under a borrowed umbrella.",
+    "His wife was waiting at the door and asked if he was hungry.",
+    "'I'm not hungry,' he said.",
+    "'Eat without me.'",
+    "That night they listened to the rain together.",
+    "I wonder what the village beyond the mountain looks like.",
+    "I really must go and see.",
+    "Helen shook her head.",
+    "'Too late.",
+    "Tomorrow.'",
+    "The next morning the sun came out again.",
+    "The old man returned the umbrella to his neighbour.",
+]
+SPLIT_GOLD = [
+    ([0], [0]), ([1], [1, 2]), ([2], [3]), ([3], [4]), ([4], [5, 6]), ([5], [7]),
+    ([6], [8, 9]), ([7], [10, 11, 12]), ([8], []), ([9], [13]), ([10], [14]),
+]  # fmt: skip
+
+
+def test_translator_splits_are_one_to_many_and_an_insertion_stays_out(encoder) -> None:
+    """A one-to-many bead of a real translator wins over "1-1 plus a skip", and a
+    sentence nothing on the other side carries is still left out (1-0)."""
+    result = align_texts(SPLIT_ZH, SPLIT_EN, encoder)
+    assert [(b.src, b.tgt) for b in result.beads] == SPLIT_GOLD
+    # the same in the other direction: 2-1 / 3-1 beads and a 0-1
+    back = align_texts(SPLIT_EN, SPLIT_ZH, encoder)
+    assert [(b.tgt, b.src) for b in back.beads] == SPLIT_GOLD
+
+
+def test_only_useful_overlaps_are_embedded(encoder) -> None:
+    """Runs across a boundary between two confidently linked neighbours are not embedded
+    (pipeline.overlaps); here that changes no bead."""
+    lean = align_texts(SPLIT_ZH, SPLIT_EN, encoder)
+    full = align_texts(SPLIT_ZH, SPLIT_EN, encoder, AlignParams(embed_all_overlaps=True))
+    assert [(b.src, b.tgt) for b in lean.beads] == [(b.src, b.tgt) for b in full.beads]
+    n = len(SPLIT_ZH) + len(SPLIT_EN)
+    assert full.timings["texts_embedded"] / n > 3.5  # runs of 1-4 sentences, both sides
+    assert lean.timings["texts_embedded"] < 0.8 * full.timings["texts_embedded"]

@@ -106,3 +106,9 @@ def test_bad_skip_penalty_is_a_usage_error(files: tuple[Path, Path], value: str)
     assert result.exit_code == 2, result.output
     assert "--skip-penalty" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_bad_hub_z_is_a_clean_error(files: tuple[Path, Path]) -> None:
+    result = CliRunner().invoke(main, ["align-text", *map(str, files), "--hub-z", "nan"])
+    assert result.exit_code != 0
+    assert "hub_z" in result.output

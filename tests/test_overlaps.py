@@ -1,0 +1,120 @@
+"""Which overlaps are embedded (pipeline.overlaps), and that the build's prefetch asks for
+exactly what the aligner then uses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.align import AlignParams, normalize_rows, overlap_texts
+from pipeline.data import DocumentPair
+from pipeline.docalign import align_pair
+from pipeline.embed import load_encoder
+from pipeline.extract import extract_file
+from pipeline.overlaps import (
+    closed_boundaries,
+    confident_links,
+    mixed_overlaps,
+    open_runs,
+    wanted_texts,
+)
+from pipeline.prefetch import prefetch_texts, single_texts
+
+RAW = Path(__file__).parent.parent / "data" / "raw"
+
+
+def test_confident_links_are_mutual_best_and_strong() -> None:
+    rng = np.random.default_rng(0)
+    base = normalize_rows(rng.normal(size=(4, 32)))
+    src = base.copy()
+    # tgt 0..2 copy src 0..2; tgt 3 is weak evidence for src 3 only (margin below 1)
+    tgt = normalize_rows(np.concatenate([base[:3], base[3:] + 3.0 * rng.normal(size=(1, 32))]))
+    hub = np.zeros(4)
+    links = confident_links(src, tgt, hub, hub, scale=0.9, threshold=0.5)
+    assert links == [(0, 0), (1, 1), (2, 2)]
+    # a target two sources match equally well links to one of them only (mutual best)
+    twin = normalize_rows(np.concatenate([base[:1], base[:1]]))
+    assert confident_links(twin, base[:1], np.zeros(2), np.zeros(1), 1.0) == [(0, 0)]
+
+
+def test_runs_cross_no_closed_boundary() -> None:
+    src_closed, tgt_closed = closed_boundaries([(0, 0), (1, 1), (3, 4)], 5, 5)
+    assert src_closed.tolist() == [True, False, False, False]  # only 0|1 are both linked
+    assert tgt_closed.tolist() == [True, False, False, False]
+    starts = open_runs(src_closed, 5, 3)
+    assert starts[0].tolist() == [0, 1, 2, 3, 4]  # single sentences are always there
+    assert starts[1].tolist() == [1, 2, 3]  # 0+1 crosses the closed boundary
+    assert starts[2].tolist() == [1, 2]
+    texts = ["a", "b", "c", "d", "e"]
+    assert wanted_texts(texts, starts) == ["b c", "c d", "d e", "b c d", "c d e"]
+    none_closed = open_runs(np.zeros(4, dtype=bool), 5, 4)
+    assert [len(level) for level in none_closed] == [5, 4, 3, 2]
+
+
+def test_mixed_overlaps_embed_open_runs_and_sum_the_rest() -> None:
+    rng = np.random.default_rng(1)
+    singles = normalize_rows(rng.normal(size=(3, 8)))
+    texts = ["x", "y", "z"]
+    embedded = {"y z": normalize_rows(rng.normal(size=(1, 8)))[0]}
+    starts = open_runs(np.array([True, False]), 3, 2)  # only "y z" is open
+
+    def embed(batch: list[str]) -> np.ndarray:
+        return np.stack([embedded[t] for t in batch])
+
+    out = mixed_overlaps(singles, texts, starts, embed)
+    assert np.allclose(out[0], singles)
+    assert np.allclose(out[1, 1], embedded["y z"])
+    assert np.allclose(out[1, 0], normalize_rows(singles[0] + singles[1]))  # summed
+    assert not out[1, 2].any()  # runs past the end stay zero
+
+
+@pytest.fixture(scope="module")
+def pair_7558() -> DocumentPair:
+    en = extract_file(RAW / "002_69ed3383ef6f2041.txt")
+    zh = extract_file(RAW / "003_df19238bedd244e2.txt")
+    return DocumentPair(en.symbol, en, zh)
+
+
+class _Recording:
+    """The real encoder, recording every text it is asked for."""
+
+    def __init__(self) -> None:
+        self.inner = load_encoder("use-m")
+        self.name, self.dim = self.inner.name, self.inner.dim
+        self.asked: set[str] = set()
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        self.asked.update(texts)
+        return self.inner.encode(texts)
+
+
+def test_prefetch_asks_for_exactly_what_align_pair_embeds(pair_7558) -> None:
+    """The build embeds prefetch_texts in two calls; align_pair must then find every text
+    it needs among them (no straggler), and that is far less than every run of 1-4."""
+    params = AlignParams()
+    recording = _Recording()
+    result = align_pair(pair_7558, recording, params)
+    prefetched = prefetch_texts(
+        pair_7558, params, lambda texts: normalize_rows(recording.inner.encode(texts))
+    )
+    assert recording.asked == set(prefetched)
+    assert set(single_texts(pair_7558)) <= set(prefetched)
+    every_run = {
+        text
+        for doc in (pair_7558.en, pair_7558.zh)
+        for texts in ([s.text for s in _sentences(doc)], [b.text for b in doc.blocks])
+        for level in overlap_texts(texts, params.max_overlap)
+        for text in level
+    }
+    n_sentences = len(result.en_sentences) + len(result.zh_sentences)
+    assert len(every_run) / n_sentences > 3.5
+    assert len(prefetched) < 0.5 * len(every_run)
+    assert result.timings["encoder_calls"] <= 3
+
+
+def _sentences(doc):
+    from pipeline.segment import segment_document
+
+    return segment_document(doc)
