@@ -62,7 +62,15 @@ from pipeline.report import (
     block_mean,
     downsample_factors,
 )
-from pipeline.runner import BarrierStage, Engine, LocalEngine, Stage, StageStats, run_stages
+from pipeline.runner import (
+    BarrierStage,
+    Engine,
+    LocalEngine,
+    Stage,
+    StageStats,
+    busy_overlap,
+    run_stages,
+)
 from pipeline.write import (
     PAIR,
     PARAGRAPH_REJECT_SCHEMA,
@@ -94,8 +102,9 @@ class BuildError(Exception):
 class BuildOptions:
     """Everything a build depends on. ``cache`` defaults to ``.cache/`` beside ``out``."""
 
-    raw: Path
-    out: Path
+    #: A folder, or (Ray engine) any pyarrow/fsspec URI (``s3://``, ``gs://``, ``file://``).
+    raw: Path | str
+    out: Path | str
     model: str = "use-m"
     filters: FilterOptions = field(default_factory=FilterOptions)
     cache: Path | None = None
@@ -114,8 +123,11 @@ class BuildOptions:
     #: Ray: embedding actors, and GPUs per actor (0: CPU).
     embed_actors: int = 1
     num_gpus: float = 0.0
-    #: Ray: items per Ray dataset; bounds the driver's memory (see ``RayEngine._results``).
-    ray_window_items: int = 512
+    #: Ray: CPUs each embedding actor reserves (its model's threads).
+    embed_cpus: float = 1.0
+    #: Ray: keep an embedding cache (``cache_dir/embed``, SQLite: one file per node, on
+    #: node-local disk). Off: vectors only travel in the dataset.
+    embed_cache: bool = True
     #: Device for st: models ("cpu", "cuda"); None lets the encoder choose.
     device: str | None = None
     #: Texts per forward pass of st: models (a GPU wants 128-512; the bundled models
@@ -124,7 +136,13 @@ class BuildOptions:
 
     @property
     def cache_dir(self) -> Path:
-        return self.cache if self.cache is not None else self.out.parent / ".cache"
+        if self.cache is not None:
+            return Path(self.cache)
+        from pipeline.storage import location
+
+        out = location(self.out).local
+        # A remote --out has no local "beside": the cache is then this machine's.
+        return out.parent / ".cache" if out is not None else Path(".cache").resolve()
 
 
 @dataclass
@@ -703,7 +721,9 @@ class EmbedStage(Stage[PairChunk, PrefetchedPair]):
         encoder = self._encoder()  # a bad --model is the user's error: it stops the build
         before = encoder.texts_embedded
         started = time.perf_counter()
+        wall = time.time()
         out = embed_chunk(item.pairs, item.needs_work, encoder, self.max_overlap)
+        self.record("busy", (wall, time.time()))
         self.stats.add_time("embed", time.perf_counter() - started)
         self.stats.counters["texts_encoded"] += sum(len(p.texts or ()) for p in out)
         self.stats.counters["texts_embedded_by_model"] += encoder.texts_embedded - before
@@ -775,8 +795,16 @@ class AlignStage(Stage[PrefetchedPair, AlignedDocument]):
             self.record("models", cached.model)
             yield cached
             return
+        yield from self.align_item(item)
+
+    def align_item(
+        self, item: PrefetchedPair, vectors: np.ndarray | None = None
+    ) -> Iterator[AlignedDocument]:
+        """Align one pair needing work; ``vectors`` (rows of ``item.texts``) when they
+        travelled with it (Ray), else they are read from the embedding cache."""
+        started = time.time()
         try:
-            aligned = self._align(item)
+            aligned = self._align(item, vectors)
         except Exception as error:  # one pair failing must not stop the build
             from pipeline.embed import EncoderError
 
@@ -790,19 +818,21 @@ class AlignStage(Stage[PrefetchedPair, AlignedDocument]):
         self.cache.store(aligned)
         self.stats.counters["aligned_pairs"] += 1
         self.record("models", aligned.model)
+        self.record("busy", (started, time.time()))
         yield aligned
 
-    def _align(self, item: PrefetchedPair) -> AlignedDocument:
+    def _align(self, item: PrefetchedPair, vectors: np.ndarray | None = None) -> AlignedDocument:
         from pipeline.docalign import align_pair
         from pipeline.embed import EncoderError
 
         pair = item.pair
         started = time.perf_counter()
-        try:
-            vectors = read_vectors(item)
-        except RuntimeError as error:
-            raise EncoderError(self.options.model, str(error)) from error
-        self.stats.add_time("read_vectors", time.perf_counter() - started)
+        if vectors is None:
+            try:
+                vectors = read_vectors(item)
+            except RuntimeError as error:
+                raise EncoderError(self.options.model, str(error)) from error
+            self.stats.add_time("read_vectors", time.perf_counter() - started)
         model_name = _model_name(self.options.model)
         encoder = PrefetchedEncoder(
             name=model_name,
@@ -1089,6 +1119,17 @@ def swap_in(tmp: Path, out: Path) -> None:
 # --------------------------------------------------------------------------- build
 
 
+def local_folder(spec: Path | str, flag: str) -> Path:
+    """A local path from a path or ``file://`` URI; the local engine reads and writes
+    only local folders (other URIs need ``--engine ray``, whose workers use them)."""
+    from pipeline.storage import location
+
+    folder = location(spec).local
+    if folder is None:
+        raise BuildError(f"{spec}: {flag} is not a local folder; use --engine ray for URIs")
+    return folder
+
+
 def resolve_workers(options: BuildOptions) -> int:
     from pipeline.embed import available_cores
 
@@ -1102,8 +1143,9 @@ def resolve_workers(options: BuildOptions) -> int:
 def make_engine(
     options: BuildOptions, *, read: Stage[Any, Any], embed: Stage[Any, Any], align: Stage[Any, Any]
 ) -> Engine:
-    """The engine the options ask for. Pooled/remote: read and align per document,
-    embedding in the driver (local) or on an actor pool (Ray)."""
+    """The local engine the options ask for: in-process, or read and align on a process
+    pool with embedding in the driver. (``--engine ray`` is its own streaming build:
+    ``pipeline.ray_build``.)"""
     if options.engine == "local":
         workers = resolve_workers(options)
         if workers == 1:
@@ -1111,17 +1153,6 @@ def make_engine(
         from pipeline.pool_engine import PoolEngine
 
         return PoolEngine(workers, [read, align])
-    if options.engine == "ray":
-        from pipeline.ray_engine import RayEngine
-
-        return RayEngine(
-            tasks=[read, align],
-            actors=[embed],
-            address=options.ray_address,
-            num_actors=options.embed_actors,
-            num_gpus=options.num_gpus,
-            window_items=options.ray_window_items,
-        )
     raise BuildError(f"engine {options.engine!r} is not available; use 'local' or 'ray'")
 
 
@@ -1129,12 +1160,16 @@ def build_corpus(options: BuildOptions) -> BuildResult:
     """Run the whole build; the corpus appears at ``options.out`` only if it succeeds."""
     if options.engine not in ("local", "ray"):
         raise BuildError(f"engine {options.engine!r} is not available; use 'local' or 'ray'")
-    resolve_workers(options)
     if options.chunk_pairs < 1:
         raise BuildError(f"chunk size must be at least 1 pair, got {options.chunk_pairs}")
+    if options.engine == "ray":
+        from pipeline.ray_build import build_with_ray
+
+        return build_with_ray(options)
+    resolve_workers(options)
     started = time.perf_counter()
-    raw = options.raw.resolve()
-    out = options.out.resolve()
+    raw = local_folder(options.raw, "--raw")
+    out = local_folder(options.out, "--out")
     if out == raw or raw.is_relative_to(out):
         raise BuildError(f"{out}: output folder must not contain the raw folder {raw}")
     files = list_sources(raw)
@@ -1162,7 +1197,7 @@ def build_corpus(options: BuildOptions) -> BuildResult:
         stats = run_stages(files, stages, engine=engine, show_bar=show_bar)
         context.failed.extend(aligner.records.get("failed", []))
         context.models.update(aligner.records.get("models", []))
-        manifest = build_manifest(options, context, writer, stats)
+        manifest = build_manifest(options, context, writer, stats, local_output_files(writer))
         write_json(tmp / "manifest.json", manifest)
         (tmp / "README.md").write_text(dataset_card(manifest), encoding="utf-8")
         align_counters = aligner.stats.counters
@@ -1178,6 +1213,9 @@ def build_corpus(options: BuildOptions) -> BuildResult:
             "stragglers": align_counters["stragglers"],
             "sentences": align_counters["sentences_en"] + align_counters["sentences_zh"],
             "stages": [s.to_dict() for s in stats],
+            "overlap": busy_overlap(
+                embedder.records.get("busy", []), aligner.records.get("busy", [])
+            ),
         }
         write_json(tmp / "stats.json", run_stats)
         swap_in(tmp, out)
@@ -1193,14 +1231,8 @@ def build_corpus(options: BuildOptions) -> BuildResult:
     return BuildResult(out=out, manifest=manifest, stats=run_stats)
 
 
-def build_manifest(
-    options: BuildOptions,
-    context: BuildContext,
-    writer: WriteStage,
-    stats: list[StageStats],
-) -> dict[str, Any]:
-    """manifest.json: what went in, what came out, and how (no timings: a rebuild of
-    the same input with the same settings gives the same manifest)."""
+def local_output_files(writer: WriteStage) -> dict[str, Any]:
+    """The manifest's ``files`` section for a corpus the driver wrote itself."""
     files: dict[str, Any] = {}
     outputs = {
         "sentences": writer.sentences,
@@ -1233,6 +1265,19 @@ def build_manifest(
         "rows": writer.report.documents,
         "files": [{"path": "report.html", "sha256": file_sha256(writer.report.path)}],
     }
+    return files
+
+
+def build_manifest(
+    options: BuildOptions,
+    context: BuildContext,
+    writer: Any,
+    stats: list[StageStats],
+    files: dict[str, Any],
+) -> dict[str, Any]:
+    """manifest.json: what went in, what came out, and how (no timings: a rebuild of
+    the same input with the same settings gives the same manifest). ``writer`` has the
+    totals of what was written (``WriteStage`` or the Ray build's assembler)."""
     models = sorted(context.models)
     return {
         "tool": TOOL_NAME,

@@ -165,18 +165,17 @@ def eval_command(test: Path, gold: Path) -> None:
 @click.option(
     "--raw",
     "raw_dir",
-    default=Path("data/raw"),
+    default="data/raw",
     show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder of raw documents (.txt, .md, .html, .docx, .pdf).",
+    help="Folder of raw documents (.txt, .md, .html, .docx, .pdf); with --engine ray also "
+    "a URI (s3://..., gs://..., file://...).",
 )
 @click.option(
     "--out",
     "out_dir",
-    default=Path("data/aligned"),
+    default="data/aligned",
     show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Corpus folder; replaced atomically when the build succeeds.",
+    help="Corpus folder (or, with --engine ray, a URI); replaced when the build succeeds.",
 )
 @click.option("--model", default="use-m", show_default=True, help="use-m | e5-small | st:<name>")
 @click.option(
@@ -234,6 +233,19 @@ def eval_command(test: Path, gold: Path) -> None:
     help="Ray: GPUs per embedding actor (st: models).",
 )
 @click.option(
+    "--embed-cpus",
+    type=click.FloatRange(min=0.0),
+    default=1.0,
+    show_default=True,
+    help="Ray: CPUs each embedding actor reserves.",
+)
+@click.option(
+    "--embed-cache/--no-embed-cache",
+    default=True,
+    show_default=True,
+    help="Ray: keep the SQLite embedding cache under --cache (node-local disk only).",
+)
+@click.option(
     "--chunk-pairs",
     type=click.IntRange(min=1),
     default=16,
@@ -249,8 +261,8 @@ def eval_command(test: Path, gold: Path) -> None:
     help="Texts per forward pass of st: models (128-512 on a GPU).",
 )
 def build_command(
-    raw_dir: Path,
-    out_dir: Path,
+    raw_dir: str,
+    out_dir: str,
     model: str,
     min_score: float | None,
     max_len_ratio: float | None,
@@ -261,6 +273,8 @@ def build_command(
     address: str | None,
     embed_actors: int,
     num_gpus: float,
+    embed_cpus: float,
+    embed_cache: bool,
     chunk_pairs: int,
     device: str | None,
     batch_size: int,
@@ -299,6 +313,8 @@ def build_command(
         ray_address=address,
         embed_actors=embed_actors,
         num_gpus=num_gpus,
+        embed_cpus=embed_cpus,
+        embed_cache=embed_cache,
         chunk_pairs=chunk_pairs,
         device=device,
         batch_size=batch_size,

@@ -284,11 +284,11 @@ def render_foot() -> str:
 class ReportWriter:
     """Streams report.html: head and problem lists first, then a section per document."""
 
-    def __init__(self, path: Path, *, low_score: float) -> None:
+    def __init__(self, path: Path, *, low_score: float, handle: TextIO | None = None) -> None:
         self.path = path
         self.low_score = low_score
         self.documents = 0
-        self._handle: TextIO = path.open("w", encoding="utf-8")
+        self._handle: TextIO = handle if handle is not None else path.open("w", encoding="utf-8")
 
     def start(
         self,
@@ -304,6 +304,11 @@ class ReportWriter:
     def add_document(self, doc: ReportDocument) -> None:
         self._handle.write(render_document(doc, low_score=self.low_score))
         self.documents += 1
+
+    def add_rendered(self, html: str, documents: int) -> None:
+        """Append sections ``render_document`` made elsewhere (a Ray worker's part)."""
+        self._handle.write(html)
+        self.documents += documents
 
     def close(self, *, failed: Sequence[tuple[str, str]] = ()) -> Path:
         """Finish the page; ``failed`` lists (symbol, reason) of pairs whose alignment

@@ -125,7 +125,6 @@ def test_ray_engine_writes_the_same_corpus_row_for_row(
         cache=tmp_path / "cache",
         engine="ray",
         chunk_pairs=CHUNK,
-        ray_window_items=3,
     )
     result = build_corpus(options)
     failed = result.manifest["documents"]["failed_pairs"]
