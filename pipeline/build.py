@@ -857,7 +857,8 @@ class AlignStage(Stage[PrefetchedPair, AlignedDocument]):
             self.stats.add_time(f"align_pair.{name}", float(seconds))
         en_emb = np.asarray(result.en_embeddings, dtype=np.float32)
         zh_emb = np.asarray(result.zh_embeddings, dtype=np.float32)
-        similarity = similarity_matrix(en_emb, zh_emb)
+        with threadpool_limits(limits=1, user_api="blas"):  # the picture too (same reason)
+            similarity = similarity_matrix(en_emb, zh_emb)
         return AlignedDocument(
             pair=pair,
             en_sentences=list(result.en_sentences),

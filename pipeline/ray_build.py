@@ -276,7 +276,10 @@ def empty_shards(tmp: Location, assembler: Assembler) -> None:
 
 
 def run_pipeline(
-    chunks: list[dict[str, Any]], options: BuildOptions, spool: Location, tmp: Location,
+    chunks: list[dict[str, Any]],
+    options: BuildOptions,
+    spool: Location,
+    tmp: Location,
     assembler: Assembler,
 ) -> None:
     """prepare -> embed (actor pool) -> align/decide/write, streamed into the assembler."""
@@ -359,6 +362,8 @@ def build_with_ray(options: BuildOptions) -> BuildResult:
         tmp.child("README.md").write_bytes(dataset_card(manifest).encode("utf-8"))
         tmp.child("manifest.json").write_bytes(_json_bytes(manifest))  # last: complete
         if out.local is not None and tmp.local is not None:
+            for leftover in tmp.local.rglob(".*.tmp"):  # a killed worker's half file
+                leftover.unlink()
             swap_in(tmp.local, out.local)
         else:
             move_tree(tmp, out)
@@ -396,4 +401,3 @@ def _run_stats(
         "stages": [s.to_dict() for s in stages],
         "overlap": busy_overlap(assembler.busy["embed"], assembler.busy["align"]),
     }
-

@@ -209,9 +209,7 @@ TABLES = (
 )
 
 
-def write_shards(
-    decided: list[Any], out: str, chunk: int, shards: int
-) -> dict[str, list[Any]]:
+def write_shards(decided: list[Any], out: str, chunk: int, shards: int) -> dict[str, list[Any]]:
     """The chunk's four Parquet shards, written to ``out``; (path, sha256, rows) each."""
     from pipeline import write
 
@@ -230,9 +228,7 @@ def write_shards(
     return files
 
 
-def _align_all(
-    row: dict[str, Any], pairs: list[Any], aligner: Any, decider: Any
-) -> list[Any]:
+def _align_all(row: dict[str, Any], pairs: list[Any], aligner: Any, decider: Any) -> list[Any]:
     from pipeline.prefetch import PrefetchedPair
 
     texts = [str(t) for t in row["texts"]]
@@ -293,13 +289,14 @@ def align_chunk(
         "files": json.dumps(files),
         "totals": json.dumps(totals),
         "records": json.dumps(records),
-        "stats": json.dumps(
-            {"align": aligner.stats.to_dict(), "decide": decider.stats.to_dict()}
-        ),
+        "stats": json.dumps({"align": aligner.stats.to_dict(), "decide": decider.stats.to_dict()}),
         "embed_stats": str(row["embed_stats"]),
         "busy": json.dumps(
-            {"prepare": list(row["prepare_busy"]), "align": [started, aligned_at],
-             "write": [aligned_at, time.time()]}
+            {
+                "prepare": list(row["prepare_busy"]),
+                "align": [started, aligned_at],
+                "write": [aligned_at, time.time()],
+            }
         ),
         "documents": len(decided),
         "tmx": tmx_units(exported),

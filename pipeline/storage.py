@@ -153,6 +153,7 @@ def move_tree(source: Location, target: Location) -> None:
     """Replace ``target`` by ``source`` on an object store (copy each file, then delete):
     not atomic there, which is why the manifest is written last."""
     target.delete()
-    pafs.copy_files(source.path, target.path, source_filesystem=source.fs,
-                    destination_filesystem=target.fs)
+    pafs.copy_files(
+        source.path, target.path, source_filesystem=source.fs, destination_filesystem=target.fs
+    )
     source.delete()
