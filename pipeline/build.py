@@ -56,6 +56,7 @@ from pipeline.prefetch import (
 )
 from pipeline.report import (
     MAX_PICTURE_PX,
+    PAGES_FOLDER,
     ReportDocument,
     ReportRow,
     ReportWriter,
@@ -1265,6 +1266,7 @@ def local_output_files(writer: WriteStage) -> dict[str, Any]:
     files["report"] = {
         "rows": writer.report.documents,
         "files": [{"path": "report.html", "sha256": file_sha256(writer.report.path)}],
+        "pages": f"{PAGES_FOLDER}/",
     }
     return files
 

@@ -47,7 +47,7 @@ from pipeline.ray_engine import (
     read_file,
     spool_key,
 )
-from pipeline.report import ReportWriter
+from pipeline.report import PAGES_FOLDER, ReportWriter
 from pipeline.runner import StageStats, busy_overlap
 from pipeline.storage import Location, StorageError, location, move_tree
 from pipeline.write import PAIR, MosesWriter, TmxWriter, dataset_card
@@ -248,6 +248,7 @@ class Assembler:
         files["report"] = {
             "rows": self.report.documents,
             "files": [{"path": "report.html", "sha256": digests["report.html"]}],
+            "pages": f"{PAGES_FOLDER}/",
         }
         w = self.stages["write"]
         w.counters["sentence_rows"] = self.tables["sentences"]["rows"]

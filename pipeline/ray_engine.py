@@ -257,7 +257,7 @@ def align_chunk(
     from threadpoolctl import threadpool_limits
 
     from pipeline.build import AlignStage, DecideStage, report_document
-    from pipeline.report import render_document
+    from pipeline.report import PAGES_FOLDER, page_name, render_index_row, render_page
     from pipeline.write import is_translation_pair, moses_lines, tmx_units
 
     started = time.time()
@@ -283,7 +283,12 @@ def align_chunk(
         "failed": [[r.source_file, r.reason] for r in aligner.records.get("failed", [])],
         "models": sorted(set(aligner.records.get("models", []))),
     }
-    report = "".join(render_document(report_document(d), low_score=low_score) for d in decided)
+    report = []
+    for document in decided:
+        page = report_document(document)
+        target = Location(out).child(PAGES_FOLDER, page_name(page.symbol))
+        target.write_bytes(render_page(page, low_score=low_score).encode("utf-8"))
+        report.append(render_index_row(page, low_score=low_score))
     return {
         "chunk": chunk,
         "files": json.dumps(files),
@@ -302,5 +307,5 @@ def align_chunk(
         "tmx": tmx_units(exported),
         "moses_en": en,
         "moses_zh": zh,
-        "report": report,
+        "report": "".join(report),
     }
