@@ -129,6 +129,8 @@ class BuildOptions:
     #: Ray: keep an embedding cache (``cache_dir/embed``, SQLite: one file per node, on
     #: node-local disk). Off: vectors only travel in the dataset.
     embed_cache: bool = True
+    #: Ray: the embedding cache's folder (default ``cache_dir/embed``); node-local disk.
+    embed_cache_dir: Path | None = None
     #: Device for st: models ("cpu", "cuda"); None lets the encoder choose.
     device: str | None = None
     #: Texts per forward pass of st: models (a GPU wants 128-512; the bundled models

@@ -243,7 +243,14 @@ def eval_command(test: Path, gold: Path) -> None:
     "--embed-cache/--no-embed-cache",
     default=True,
     show_default=True,
-    help="Ray: keep the SQLite embedding cache under --cache (node-local disk only).",
+    help="Ray: keep an embedding cache (SQLite, one per node).",
+)
+@click.option(
+    "--embed-cache-dir",
+    default=None,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Ray: embedding cache folder on node-local disk (default: CACHE/embed; a network "
+    "file system is refused).",
 )
 @click.option(
     "--chunk-pairs",
@@ -275,6 +282,7 @@ def build_command(
     num_gpus: float,
     embed_cpus: float,
     embed_cache: bool,
+    embed_cache_dir: Path | None,
     chunk_pairs: int,
     device: str | None,
     batch_size: int,
@@ -315,6 +323,7 @@ def build_command(
         num_gpus=num_gpus,
         embed_cpus=embed_cpus,
         embed_cache=embed_cache,
+        embed_cache_dir=embed_cache_dir,
         chunk_pairs=chunk_pairs,
         device=device,
         batch_size=batch_size,

@@ -129,6 +129,30 @@ def prepare_chunk(row: dict[str, Any], *, options: Any, spool: str) -> dict[str,
     }
 
 
+def embed_cache_dir(options: Any) -> Path | None:
+    """The actor's embedding cache folder, or None (``--no-embed-cache``).
+
+    SQLite on a network file system corrupts or deadlocks under several writers, and
+    on a cluster every node's actors would write it: refused, with what to do instead.
+    """
+    if not options.embed_cache:
+        return None
+    from pipeline.build import BuildError
+    from pipeline.storage import mount_type, on_network_fs
+
+    folder = Path(options.embed_cache_dir or options.cache_dir / "embed")
+    probe = folder if folder.exists() else folder.parent
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if on_network_fs(probe):
+        raise BuildError(
+            f"{folder}: the embedding cache (SQLite) would be on a network file system "
+            f"({mount_type(probe)}); give --embed-cache-dir a node-local folder "
+            "or use --no-embed-cache"
+        )
+    return folder
+
+
 class EmbedActor:
     """Ray Data callable class: the encoder loaded once, then one chunk per call."""
 
@@ -142,7 +166,7 @@ class EmbedActor:
             from pipeline.embed import load_encoder
 
             started = time.perf_counter()
-            cache = self.options.cache_dir / "embed" if self.options.embed_cache else None
+            cache = embed_cache_dir(self.options)
             self.encoder = load_encoder(
                 self.options.model,
                 cache_dir=cache,

@@ -18,6 +18,7 @@ import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.fs as pafs
 
 
@@ -31,7 +32,7 @@ def _resolve(uri: str) -> tuple[pafs.FileSystem, str]:
         return pafs.LocalFileSystem(), str(Path(uri).expanduser().resolve())
     try:
         fs, path = pafs.FileSystem.from_uri(uri)
-    except (pafs.ArrowInvalid, ValueError) as arrow_error:  # type: ignore[attr-defined]
+    except (pa.ArrowInvalid, ValueError) as arrow_error:
         try:
             import fsspec
             from pyarrow.fs import FSSpecHandler, PyFileSystem
@@ -157,3 +158,49 @@ def move_tree(source: Location, target: Location) -> None:
         source.path, target.path, source_filesystem=source.fs, destination_filesystem=target.fs
     )
     source.delete()
+
+
+#: File system types on which SQLite's locking and WAL mode are not safe.
+NETWORK_FS_TYPES = (
+    "nfs",
+    "nfs4",
+    "cifs",
+    "smb3",
+    "smbfs",
+    "lustre",
+    "gpfs",
+    "ceph",
+    "glusterfs",
+    "fuse.sshfs",
+    "fuse.s3fs",
+    "fuse.gcsfuse",
+    "fuse.juicefs",
+    "9p",
+    "afs",
+)
+
+
+def mount_type(path: Path, mounts: str | None = None) -> str:
+    """The file system type of the mount holding ``path`` (Linux ``/proc/mounts``;
+    "" where unknown). ``mounts`` is the table's text (tests pass their own)."""
+    if mounts is None:
+        try:
+            mounts = Path("/proc/mounts").read_text(encoding="utf-8")
+        except OSError:
+            return ""
+    target = str(Path(path).resolve())
+    best, kind = "", ""
+    for line in mounts.splitlines():
+        fields = line.split()
+        if len(fields) < 3:
+            continue
+        point = fields[1].replace("\\040", " ")
+        inside = target == point or target.startswith(point.rstrip("/") + "/")
+        if inside and len(point) >= len(best):
+            best, kind = point, fields[2]
+    return kind
+
+
+def on_network_fs(path: Path, mounts: str | None = None) -> bool:
+    """Whether ``path`` is on a network file system (where SQLite must not live)."""
+    return mount_type(path, mounts) in NETWORK_FS_TYPES
