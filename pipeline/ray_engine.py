@@ -268,9 +268,11 @@ def _align_all(row: dict[str, Any], pairs: list[Any], aligner: Any, decider: Any
             outputs = list(aligner.process(PrefetchedPair(pair)))
         aligner.stats.items_out += len(outputs)
         for aligned in outputs:
+            started = time.perf_counter()
             decider.stats.items_in += 1
             decided.extend(decider.process(aligned))
             decider.stats.items_out += 1
+            decider.stats.seconds += time.perf_counter() - started
     return decided
 
 
@@ -291,7 +293,7 @@ def align_chunk(
     with threadpool_limits(limits=1):
         decided = _align_all(row, pairs, aligner, decider)
         aligned_at = time.time()
-        aligner.stats.seconds = aligned_at - started
+        aligner.stats.seconds = aligned_at - started - decider.stats.seconds
         chunk = int(row["chunk"])
         files = write_shards(decided, out, chunk, shards)
     rows = [r for d in decided for r in d.sentences]
