@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -17,7 +19,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import SEEDS, BuiltCorpus
+from conftest import REPO, SEEDS, BuiltCorpus
+from test_build_scaleout import finished_entries
 
 from benchmarks.archive import write_archive
 from pipeline.build import BuildOptions, build_corpus
@@ -55,6 +58,10 @@ def assert_same_corpus(ours: Path, reference: Path) -> None:
         pd.testing.assert_frame_equal(mine, theirs, check_exact=True)
     for name in SAME_BYTES:
         assert (ours / name).read_bytes() == (reference / name).read_bytes(), name
+    pages = sorted(p.name for p in (reference / "report").iterdir())
+    assert pages and sorted(p.name for p in (ours / "report").iterdir()) == pages
+    for name in pages:  # one report page per document, byte for byte
+        assert (ours / "report" / name).read_bytes() == (reference / "report" / name).read_bytes()
     mine_m = json.loads((ours / "manifest.json").read_text(encoding="utf-8"))
     theirs_m = json.loads((reference / "manifest.json").read_text(encoding="utf-8"))
     for name in ("sentences", "paragraphs", "sentence_rejects", "paragraph_rejects"):
@@ -178,4 +185,34 @@ def test_a_worker_killed_mid_build_is_retried_and_the_build_completes(
         watcher.join()
     assert killed, "no align task was running to kill"
     assert result.stats["aligned_pairs"] + result.stats["cached_pairs"] == N_PAIRS
+    assert_same_corpus(out, reference)
+
+
+def test_a_killed_ray_build_resumes_where_it_stopped(
+    cluster: object, archive: Path, reference: Path, tmp_path: Path
+) -> None:
+    """The CLI, joined to the cluster, killed (SIGKILL) once pairs are finished: the
+    corpus is untouched, and the same command again aligns only what was left."""
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    command = [sys.executable, "-m", "pipeline", "build", "--raw", str(archive)]
+    command += ["--out", f"file://{out}", "--cache", str(cache), "--engine", "ray"]
+    command += ["--address", cluster.address, "--chunk-pairs", str(CHUNK)]  # type: ignore[attr-defined]
+    proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    work = cache / "work"
+    deadline = time.monotonic() + 300
+    try:
+        while finished_entries(work) < 2:
+            assert proc.poll() is None, "the build ended before it could be interrupted"
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait()
+    done = finished_entries(work)
+    assert 2 <= done and not out.exists()
+    resumed = build_corpus(
+        BuildOptions(raw=archive, out=out, cache=cache, engine="ray", chunk_pairs=CHUNK)
+    )
+    assert resumed.stats["cached_pairs"] >= done
+    assert resumed.stats["aligned_pairs"] + resumed.stats["cached_pairs"] == N_PAIRS
     assert_same_corpus(out, reference)
