@@ -46,6 +46,8 @@ import numpy as np
 from pipeline import __version__
 from pipeline.data import Bead, Block, Document, DocumentPair, Rejected, RejectedInput, Sentence
 from pipeline.filters import FilterOptions, length_ratio, reject_reason
+from pipeline.manifest import build_manifest, local_output_files
+from pipeline.output import BuildError, prepare_output, recover_output, swap_in
 from pipeline.prefetch import (
     DEFAULT_CHUNK_PAIRS,
     PrefetchedEncoder,
@@ -56,7 +58,6 @@ from pipeline.prefetch import (
 )
 from pipeline.report import (
     MAX_PICTURE_PX,
-    PAGES_FOLDER,
     ReportDocument,
     ReportRow,
     ReportWriter,
@@ -68,7 +69,6 @@ from pipeline.runner import (
     Engine,
     LocalEngine,
     Stage,
-    StageStats,
     busy_overlap,
     run_stages,
 )
@@ -78,25 +78,21 @@ from pipeline.write import (
     PARAGRAPH_SCHEMA,
     SENTENCE_REJECT_SCHEMA,
     SENTENCE_SCHEMA,
-    TOOL_NAME,
     MosesWriter,
     ParquetTableWriter,
     TmxWriter,
     dataset_card,
-    file_sha256,
     is_translation_pair,
     write_json,
 )
 
 log = logging.getLogger("pipeline.build")
 
+__all__ = ["BuildError", "build_manifest", "prepare_output", "recover_output", "swap_in"]
+
 #: Report rows with a score below this are highlighted when no --min-score is given.
 #: Aligner scores are calibrated so a typical correct 1-1 bead scores about 1.0.
 DEFAULT_REVIEW_SCORE = 0.5
-
-
-class BuildError(Exception):
-    """A build that cannot start or finish (bad --raw/--out, unknown engine)."""
 
 
 @dataclass
@@ -1047,79 +1043,6 @@ def report_document(item: DecidedDocument) -> ReportDocument:
     )
 
 
-# --------------------------------------------------------------------------- atomic output
-
-
-def _is_corpus_folder(path: Path) -> bool:
-    manifest = path / "manifest.json"
-    if not manifest.exists():
-        return False
-    try:
-        return json.loads(manifest.read_text(encoding="utf-8")).get("tool") == TOOL_NAME
-    except (OSError, ValueError):
-        return False
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def recover_output(out: Path) -> None:
-    """Undo what a build killed at the worst moment may have left beside ``out``.
-
-    A swap is two renames (out -> old, tmp -> out); a kill between them leaves no
-    ``out`` but an ``old``: it is renamed back. Temporary folders of builds that are
-    no longer running are deleted.
-    """
-    parent = out.parent
-    if not parent.exists():
-        return
-    olds = sorted(parent.glob(f".{out.name}.old-*"))
-    if not out.exists() and olds:
-        os.rename(olds[-1], out)
-        log.warning("restored %s from an interrupted swap", out)
-        olds = olds[:-1]
-    for leftover in olds + sorted(parent.glob(f".{out.name}.tmp-*")):
-        pid_text = leftover.name.rsplit("-", 1)[-1]
-        if pid_text.isdigit() and _pid_alive(int(pid_text)) and int(pid_text) != os.getpid():
-            continue
-        shutil.rmtree(leftover, ignore_errors=True)
-
-
-def prepare_output(out: Path) -> Path:
-    """Check ``out`` may be replaced and return a fresh temporary folder beside it."""
-    if out.exists() and not out.is_dir():
-        raise BuildError(f"{out}: output path exists and is not a folder")
-    if out.exists() and any(out.iterdir()) and not _is_corpus_folder(out):
-        raise BuildError(
-            f"{out}: folder is not empty and holds no corpus built by {TOOL_NAME}; "
-            "refusing to replace it"
-        )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    recover_output(out)
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
-    return tmp
-
-
-def swap_in(tmp: Path, out: Path) -> None:
-    """Replace ``out`` by ``tmp`` with renames (atomic on one file system)."""
-    old = out.parent / f".{out.name}.old-{os.getpid()}"
-    if out.exists():
-        os.rename(out, old)
-    os.rename(tmp, out)
-    if old.exists():
-        shutil.rmtree(old)
-
-
 # --------------------------------------------------------------------------- build
 
 
@@ -1233,115 +1156,3 @@ def build_corpus(options: BuildOptions) -> BuildResult:
         shutil.rmtree(spool.folder, ignore_errors=True)
     log.info("build: done in %.2f s", run_stats["seconds"])
     return BuildResult(out=out, manifest=manifest, stats=run_stats)
-
-
-def local_output_files(writer: WriteStage) -> dict[str, Any]:
-    """The manifest's ``files`` section for a corpus the driver wrote itself."""
-    files: dict[str, Any] = {}
-    outputs = {
-        "sentences": writer.sentences,
-        "paragraphs": writer.paragraphs,
-        "sentence_rejects": writer.sentence_rejects,
-        "paragraph_rejects": writer.paragraph_rejects,
-    }
-    out_dir = writer.folder
-    for name, table in outputs.items():
-        files[name] = {
-            "rows": table.rows,
-            "files": [
-                {
-                    "path": p.relative_to(out_dir).as_posix(),
-                    "sha256": file_sha256(p),
-                    "rows": table.rows if len(table.files) == 1 else None,
-                }
-                for p in table.files
-            ],
-        }
-    files["tmx"] = {
-        "rows": writer.tmx.units,
-        "files": [{"path": writer.tmx.path.name, "sha256": file_sha256(writer.tmx.path)}],
-    }
-    files["moses"] = {
-        "rows": writer.moses.lines,
-        "files": [{"path": p.name, "sha256": file_sha256(p)} for p in writer.moses.paths],
-    }
-    files["report"] = {
-        "rows": writer.report.documents,
-        "files": [{"path": "report.html", "sha256": file_sha256(writer.report.path)}],
-        "pages": f"{PAGES_FOLDER}/",
-    }
-    return files
-
-
-def build_manifest(
-    options: BuildOptions,
-    context: BuildContext,
-    writer: Any,
-    stats: list[StageStats],
-    files: dict[str, Any],
-) -> dict[str, Any]:
-    """manifest.json: what went in, what came out, and how (no timings: a rebuild of
-    the same input with the same settings gives the same manifest). ``writer`` has the
-    totals of what was written (``WriteStage`` or the Ray build's assembler)."""
-    models = sorted(context.models)
-    return {
-        "tool": TOOL_NAME,
-        "version": __version__,
-        "pair": PAIR,
-        "raw": str(options.raw),
-        "model": {
-            "spec": options.model,
-            "name": models[0] if len(models) == 1 else models,
-            "batch_size": options.batch_size,
-        },
-        "align_params": _align_params_dict(options.align_params),
-        "filters": options.filters.to_dict(),
-        "documents": {
-            "files": len(context.files),
-            "read": len(context.documents),
-            "paired_symbols": len(context.pairs),
-            "parsed": [
-                {"symbol": s, "language": lang, "source_file": f}
-                for s, lang, f in context.documents
-            ],
-            "paired": [
-                {
-                    "symbol": s,
-                    "source_en": en,
-                    "source_zh": zh,
-                }
-                for s, en, zh in context.pairs
-            ],
-            "unpaired": [
-                {
-                    "symbol": d.symbol,
-                    "language": d.language,
-                    "source_file": d.source_file,
-                    "reason": f"no {'zh' if d.language == 'en' else 'en'} document "
-                    f"with symbol {d.symbol}",
-                }
-                for d in context.unpaired
-            ],
-            "rejected": [
-                {"source_file": r.source_file, "reason": r.reason} for r in context.rejected
-            ],
-            "failed_pairs": [{"symbol": r.source_file, "reason": r.reason} for r in context.failed],
-        },
-        "stages": [
-            {
-                "name": s.name,
-                "items_in": s.items_in,
-                "items_out": s.items_out,
-                "dropped": dict(sorted(s.dropped.items())),
-                "rejected_rows": {k: v for k, v in sorted(s.counters.items()) if "_rejects." in k},
-            }
-            for s in stats
-        ],
-        "beads_by_type": dict(sorted(writer.beads_by_type.items())),
-        "mean_score": round(writer.score_sum / writer.scored, 6) if writer.scored else None,
-        "exports": {
-            "translation_pairs": writer.scored,
-            "not_exported_one_sided_beads": writer.not_exported,
-        },
-        "files": files,
-    }
