@@ -193,6 +193,8 @@ class Assembler:
         self.not_exported = 0
         self.stages = {n: StageStats(n) for n in ("embed", "align", "decide", "write")}
         self.busy: dict[str, list[tuple[float, float]]] = {"embed": [], "align": []}
+        #: Seconds the driver spent appending parts (its only per-pair work).
+        self.driver_seconds = 0.0
 
     def add(self, row: dict[str, Any]) -> None:
         """Fold in one chunk's summary (in chunk order)."""
@@ -326,7 +328,9 @@ def run_pipeline(
         if int(row["chunk"]) != expected:  # preserve_order is what makes this hold
             raise BuildError(f"ray returned chunk {row['chunk']}, expected {expected}")
         log.info("stage write: chunk %d of %d", expected + 1, len(chunks))
+        began = time.perf_counter()
         assembler.add(row)
+        assembler.driver_seconds += time.perf_counter() - began
         expected += 1
 
 
@@ -401,4 +405,5 @@ def _run_stats(
         "sentences": align["sentences_en"] + align["sentences_zh"],
         "stages": [s.to_dict() for s in stages],
         "overlap": busy_overlap(assembler.busy["embed"], assembler.busy["align"]),
+        "driver_assemble_s": round(assembler.driver_seconds, 4),
     }
