@@ -68,7 +68,14 @@ def read_file(row: dict[str, Any], *, spool: str) -> dict[str, Any]:
     from pipeline.extract import extract_file
 
     source = Location(str(row["uri"]))
-    out: dict[str, Any] = {"name": source.name, "kind": "document", "reason": "", "stub": ""}
+    # Every row has every column (a block mixing rejected and read files keeps one schema).
+    out: dict[str, Any] = {
+        "name": source.name,
+        "kind": "document",
+        "reason": "",
+        "stub": "",
+        "seconds": 0.0,
+    }
     started = time.perf_counter()
     try:
         with _local_copy(source) as path:
