@@ -195,6 +195,7 @@ class Assembler:
         self.busy: dict[str, list[tuple[float, float]]] = {"embed": [], "align": []}
         #: Seconds the driver spent appending parts (its only per-pair work).
         self.driver_seconds = 0.0
+        self.prepare_seconds = 0.0
 
     def add(self, row: dict[str, Any]) -> None:
         """Fold in one chunk's summary (in chunk order)."""
@@ -225,6 +226,8 @@ class Assembler:
             self.busy["embed"].append(tuple(embed["busy"]))
             stage.seconds += embed["busy"][1] - embed["busy"][0]
         self.busy["align"].append(tuple(busy["align"]))
+        # The chunk stage's work (work-cache check, texts to embed) runs in prepare tasks.
+        self.prepare_seconds += busy["prepare"][1] - busy["prepare"][0]
         write = self.stages["write"]
         write.items_in += int(row["documents"])
         write.items_out += int(row["documents"])
@@ -358,6 +361,7 @@ def build_with_ray(options: BuildOptions) -> BuildResult:
         assembler = Assembler(tmp, context, options)
         run_pipeline(chunks, options, spool, tmp, assembler)
         files_section = assembler.close()
+        chunker.seconds = assembler.prepare_seconds
         stages = [reader.stats, pairer.stats, chunker, *assembler.stages.values()]
         assembler.stages["embed"].items_out = assembler.stages["align"].items_in
         manifest = build_manifest(options, context, assembler, stages, files_section)
