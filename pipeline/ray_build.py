@@ -117,7 +117,11 @@ def read_documents(files: list[Location], spool: Location) -> tuple[ReadStage, l
     if not files:
         return reader, stubs
     items = [{"uri": f.uri} for f in files]
-    ds = ray.data.from_items(items, override_num_blocks=min(len(items), 1000))
+    # About 64 files a task (a task per file spent more on Ray than on reading), but at
+    # least two tasks per CPU of the cluster, so every core reads.
+    cpus = int(ray.cluster_resources().get("CPU", 1))
+    blocks = min(len(items), max(2 * cpus, -(-len(items) // 64)))
+    ds = ray.data.from_items(items, override_num_blocks=blocks)
     ds = ds.map(read_file, fn_kwargs={"spool": spool.uri}, num_cpus=1, max_retries=TASK_RETRIES)
     for row in ds.iter_rows():
         name, kind = str(row["name"]), str(row["kind"])
