@@ -107,7 +107,7 @@ class Location:
             os.replace(tmp, local)
             return
         # Object stores publish an object only when its upload completes.
-        with self.fs.open_output_stream(self.path) as handle:
+        with self.open_output() as handle:
             handle.write(data)
 
     def open_output(self) -> pafs.NativeFile:  # type: ignore[name-defined]

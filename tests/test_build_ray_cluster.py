@@ -216,3 +216,22 @@ def test_a_killed_ray_build_resumes_where_it_stopped(
     assert resumed.stats["cached_pairs"] >= done
     assert resumed.stats["aligned_pairs"] + resumed.stats["cached_pairs"] == N_PAIRS
     assert_same_corpus(out, reference)
+
+
+def test_fsspec_uris_take_the_object_store_path(
+    cluster: object, seed_corpus: BuiltCorpus, tmp_path: Path
+) -> None:
+    """``simplecache::file://`` is a URI pyarrow does not know, so fsspec serves it, as it
+    would ``gs://`` or ``abfs://``, with object-store semantics (a file is published when
+    its upload closes): raw files are copied to the workers, shards, pages and assembled
+    files are written through streams, and the output is copied into place. All nodes
+    see it, as they would see a bucket."""
+    from pipeline.storage import location
+
+    out = tmp_path / "out"
+    raw_uri = f"simplecache::file://{seed_corpus.raw}"
+    out_uri = f"simplecache::file://{out}"
+    assert location(raw_uri).local is None and location(out_uri).local is None
+    build_corpus(BuildOptions(raw=raw_uri, out=out_uri, cache=tmp_path / "cache", engine="ray"))
+    assert_same_corpus(out, seed_corpus.out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "out"]  # no temporary
