@@ -47,7 +47,9 @@ from pipeline import __version__
 from pipeline.atomic import atomic_path, atomic_write_text
 from pipeline.data import Bead, Block, Document, DocumentPair, Rejected, RejectedInput, Sentence
 from pipeline.filters import FilterOptions, length_ratio, reject_reason
-from pipeline.locking import OutputLocked, output_lock, pid_alive, remove_dead_spools
+from pipeline.locking import OutputLocked, output_lock, remove_dead_spools
+from pipeline.manifest import build_manifest, local_output_files
+from pipeline.output import BuildError, prepare_output, recover_output, swap_in
 from pipeline.prefetch import (
     DEFAULT_CHUNK_PAIRS,
     PrefetchedEncoder,
@@ -64,40 +66,44 @@ from pipeline.report import (
     block_mean,
     downsample_factors,
 )
-from pipeline.runner import BarrierStage, Engine, LocalEngine, Stage, StageStats, run_stages
+from pipeline.runner import (
+    BarrierStage,
+    Engine,
+    LocalEngine,
+    Stage,
+    busy_overlap,
+    run_stages,
+)
 from pipeline.write import (
     PAIR,
     PARAGRAPH_REJECT_SCHEMA,
     PARAGRAPH_SCHEMA,
     SENTENCE_REJECT_SCHEMA,
     SENTENCE_SCHEMA,
-    TOOL_NAME,
     MosesWriter,
     ParquetTableWriter,
     TmxWriter,
     dataset_card,
-    file_sha256,
     is_translation_pair,
     write_json,
 )
 
 log = logging.getLogger("pipeline.build")
 
+__all__ = ["BuildError", "build_manifest", "prepare_output", "recover_output", "swap_in"]
+
 #: Report rows with a score below this are highlighted when no --min-score is given.
 #: Aligner scores are calibrated so a typical correct 1-1 bead scores about 1.0.
 DEFAULT_REVIEW_SCORE = 0.5
-
-
-class BuildError(Exception):
-    """A build that cannot start or finish (bad --raw/--out, unknown engine)."""
 
 
 @dataclass
 class BuildOptions:
     """Everything a build depends on. ``cache`` defaults to ``.cache/`` beside ``out``."""
 
-    raw: Path
-    out: Path
+    #: A folder, or (Ray engine) any pyarrow/fsspec URI (``s3://``, ``gs://``, ``file://``).
+    raw: Path | str
+    out: Path | str
     model: str = "use-m"
     filters: FilterOptions = field(default_factory=FilterOptions)
     cache: Path | None = None
@@ -116,8 +122,13 @@ class BuildOptions:
     #: Ray: embedding actors, and GPUs per actor (0: CPU).
     embed_actors: int = 1
     num_gpus: float = 0.0
-    #: Ray: items per Ray dataset; bounds the driver's memory (see ``RayEngine._results``).
-    ray_window_items: int = 512
+    #: Ray: CPUs each embedding actor reserves (its model's threads).
+    embed_cpus: float = 1.0
+    #: Ray: keep an embedding cache (``cache_dir/embed``, SQLite: one file per node, on
+    #: node-local disk). Off: vectors only travel in the dataset.
+    embed_cache: bool = True
+    #: Ray: the embedding cache's folder (default ``cache_dir/embed``); node-local disk.
+    embed_cache_dir: Path | None = None
     #: Device for st: models ("cpu", "cuda"); None lets the encoder choose.
     device: str | None = None
     #: Texts per forward pass of st: models (a GPU wants 128-512; the bundled models
@@ -126,7 +137,13 @@ class BuildOptions:
 
     @property
     def cache_dir(self) -> Path:
-        return self.cache if self.cache is not None else self.out.parent / ".cache"
+        if self.cache is not None:
+            return Path(self.cache)
+        from pipeline.storage import location
+
+        out = location(self.out).local
+        # A remote --out has no local "beside": the cache is then this machine's.
+        return out.parent / ".cache" if out is not None else Path(".cache").resolve()
 
 
 @dataclass
@@ -687,7 +704,9 @@ class EmbedStage(Stage[PairChunk, PrefetchedPair]):
         encoder = self._encoder()  # a bad --model is the user's error: it stops the build
         before = encoder.texts_embedded
         started = time.perf_counter()
+        wall = time.time()
         out = embed_chunk(item.pairs, item.needs_work, encoder, self.align_params)
+        self.record("busy", (wall, time.time()))
         self.stats.add_time("embed", time.perf_counter() - started)
         self.stats.counters["texts_encoded"] += sum(len(p.texts or ()) for p in out)
         self.stats.counters["texts_embedded_by_model"] += encoder.texts_embedded - before
@@ -759,8 +778,16 @@ class AlignStage(Stage[PrefetchedPair, AlignedDocument]):
             self.record("models", cached.model)
             yield cached
             return
+        yield from self.align_item(item)
+
+    def align_item(
+        self, item: PrefetchedPair, vectors: np.ndarray | None = None
+    ) -> Iterator[AlignedDocument]:
+        """Align one pair needing work; ``vectors`` (rows of ``item.texts``) when they
+        travelled with it (Ray), else they are read from the embedding cache."""
+        started = time.time()
         try:
-            aligned = self._align(item)
+            aligned = self._align(item, vectors)
         except Exception as error:  # one pair failing must not stop the build
             from pipeline.embed import EncoderError
 
@@ -774,19 +801,21 @@ class AlignStage(Stage[PrefetchedPair, AlignedDocument]):
         self.cache.store(aligned)
         self.stats.counters["aligned_pairs"] += 1
         self.record("models", aligned.model)
+        self.record("busy", (started, time.time()))
         yield aligned
 
-    def _align(self, item: PrefetchedPair) -> AlignedDocument:
+    def _align(self, item: PrefetchedPair, vectors: np.ndarray | None = None) -> AlignedDocument:
         from pipeline.docalign import align_pair
         from pipeline.embed import EncoderError
 
         pair = item.pair
         started = time.perf_counter()
-        try:
-            vectors = read_vectors(item)
-        except RuntimeError as error:
-            raise EncoderError(self.options.model, str(error)) from error
-        self.stats.add_time("read_vectors", time.perf_counter() - started)
+        if vectors is None:
+            try:
+                vectors = read_vectors(item)
+            except RuntimeError as error:
+                raise EncoderError(self.options.model, str(error)) from error
+            self.stats.add_time("read_vectors", time.perf_counter() - started)
         model_name = _model_name(self.options.model)
         encoder = PrefetchedEncoder(
             name=model_name,
@@ -811,7 +840,8 @@ class AlignStage(Stage[PrefetchedPair, AlignedDocument]):
             self.stats.add_time(f"align_pair.{name}", float(seconds))
         en_emb = np.asarray(result.en_embeddings, dtype=np.float32)
         zh_emb = np.asarray(result.zh_embeddings, dtype=np.float32)
-        similarity = similarity_matrix(en_emb, zh_emb)
+        with threadpool_limits(limits=1, user_api="blas"):  # the picture too (same reason)
+            similarity = similarity_matrix(en_emb, zh_emb)
         return AlignedDocument(
             pair=pair,
             en_sentences=list(result.en_sentences),
@@ -997,70 +1027,18 @@ def report_document(item: DecidedDocument) -> ReportDocument:
     )
 
 
-# --------------------------------------------------------------------------- atomic output
-
-
-def _is_corpus_folder(path: Path) -> bool:
-    manifest = path / "manifest.json"
-    if not manifest.exists():
-        return False
-    try:
-        return json.loads(manifest.read_text(encoding="utf-8")).get("tool") == TOOL_NAME
-    except (OSError, ValueError):
-        return False
-
-
-def recover_output(out: Path) -> None:
-    """Undo what a build killed at the worst moment may have left beside ``out``.
-
-    A swap is two renames (out -> old, tmp -> out); a kill between them leaves no
-    ``out`` but an ``old``: it is renamed back. Temporary folders of builds that are
-    no longer running are deleted.
-    """
-    parent = out.parent
-    if not parent.exists():
-        return
-    olds = sorted(parent.glob(f".{out.name}.old-*"))
-    if not out.exists() and olds:
-        os.rename(olds[-1], out)
-        log.warning("restored %s from an interrupted swap", out)
-        olds = olds[:-1]
-    for leftover in olds + sorted(parent.glob(f".{out.name}.tmp-*")):
-        pid_text = leftover.name.rsplit("-", 1)[-1]
-        if pid_text.isdigit() and pid_alive(int(pid_text)) and int(pid_text) != os.getpid():
-            continue
-        shutil.rmtree(leftover, ignore_errors=True)
-
-
-def prepare_output(out: Path) -> Path:
-    """Check ``out`` may be replaced and return a fresh temporary folder beside it."""
-    if out.exists() and not out.is_dir():
-        raise BuildError(f"{out}: output path exists and is not a folder")
-    if out.exists() and any(out.iterdir()) and not _is_corpus_folder(out):
-        raise BuildError(
-            f"{out}: folder is not empty and holds no corpus built by {TOOL_NAME}; "
-            "refusing to replace it"
-        )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    recover_output(out)
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
-    return tmp
-
-
-def swap_in(tmp: Path, out: Path) -> None:
-    """Replace ``out`` by ``tmp`` with renames (atomic on one file system)."""
-    old = out.parent / f".{out.name}.old-{os.getpid()}"
-    if out.exists():
-        os.rename(out, old)
-    os.rename(tmp, out)
-    if old.exists():
-        shutil.rmtree(old)
-
-
 # --------------------------------------------------------------------------- build
+
+
+def local_folder(spec: Path | str, flag: str) -> Path:
+    """A local path from a path or ``file://`` URI; the local engine reads and writes
+    only local folders (other URIs need ``--engine ray``, whose workers use them)."""
+    from pipeline.storage import location
+
+    folder = location(spec).local
+    if folder is None:
+        raise BuildError(f"{spec}: {flag} is not a local folder; use --engine ray for URIs")
+    return folder
 
 
 def resolve_workers(options: BuildOptions) -> int:
@@ -1076,8 +1054,9 @@ def resolve_workers(options: BuildOptions) -> int:
 def make_engine(
     options: BuildOptions, *, read: Stage[Any, Any], embed: Stage[Any, Any], align: Stage[Any, Any]
 ) -> Engine:
-    """The engine the options ask for. Pooled/remote: read and align per document,
-    embedding in the driver (local) or on an actor pool (Ray)."""
+    """The local engine the options ask for: in-process, or read and align on a process
+    pool with embedding in the driver. (``--engine ray`` is its own streaming build:
+    ``pipeline.ray_build``.)"""
     if options.engine == "local":
         workers = resolve_workers(options)
         if workers == 1:
@@ -1085,28 +1064,22 @@ def make_engine(
         from pipeline.pool_engine import PoolEngine
 
         return PoolEngine(workers, [read, align])
-    if options.engine == "ray":
-        from pipeline.ray_engine import RayEngine
-
-        return RayEngine(
-            tasks=[read, align],
-            actors=[embed],
-            address=options.ray_address,
-            num_actors=options.embed_actors,
-            num_gpus=options.num_gpus,
-            window_items=options.ray_window_items,
-        )
     raise BuildError(f"engine {options.engine!r} is not available; use 'local' or 'ray'")
 
 
 def build_corpus(options: BuildOptions) -> BuildResult:
     """Run the whole build; the corpus appears at ``options.out`` only if it succeeds.
 
-    One build at a time per output folder: a second one refuses with a clear message
-    (``pipeline.locking``). Spools of killed builds are removed first."""
-    out = options.out.resolve()
+    One build at a time per local output folder: a second one refuses with a clear
+    message (``pipeline.locking``; an object store has no lock to take). Spools of
+    killed builds are removed first."""
+    from pipeline.storage import location
+
+    out = location(options.out).local
+    if out is None:
+        return _build_locked(options)
     try:
-        with output_lock(out):
+        with output_lock(out.resolve()):
             for folder in remove_dead_spools(options.cache_dir.resolve() / "spool"):
                 log.info("removed %s, left by a build that was killed", folder)
             return _build_locked(options)
@@ -1117,12 +1090,16 @@ def build_corpus(options: BuildOptions) -> BuildResult:
 def _build_locked(options: BuildOptions) -> BuildResult:
     if options.engine not in ("local", "ray"):
         raise BuildError(f"engine {options.engine!r} is not available; use 'local' or 'ray'")
-    resolve_workers(options)
     if options.chunk_pairs < 1:
         raise BuildError(f"chunk size must be at least 1 pair, got {options.chunk_pairs}")
+    if options.engine == "ray":
+        from pipeline.ray_build import build_with_ray
+
+        return build_with_ray(options)
+    resolve_workers(options)
     started = time.perf_counter()
-    raw = options.raw.resolve()
-    out = options.out.resolve()
+    raw = local_folder(options.raw, "--raw")
+    out = local_folder(options.out, "--out")
     if out == raw or raw.is_relative_to(out):
         raise BuildError(f"{out}: output folder must not contain the raw folder {raw}")
     files = list_sources(raw)
@@ -1150,7 +1127,7 @@ def _build_locked(options: BuildOptions) -> BuildResult:
         stats = run_stages(files, stages, engine=engine, show_bar=show_bar)
         context.failed.extend(aligner.records.get("failed", []))
         context.models.update(aligner.records.get("models", []))
-        manifest = build_manifest(options, context, writer, stats)
+        manifest = build_manifest(options, context, writer, stats, local_output_files(writer))
         write_json(tmp / "manifest.json", manifest)
         (tmp / "README.md").write_text(dataset_card(manifest), encoding="utf-8")
         align_counters = aligner.stats.counters
@@ -1166,6 +1143,9 @@ def _build_locked(options: BuildOptions) -> BuildResult:
             "stragglers": align_counters["stragglers"],
             "sentences": align_counters["sentences_en"] + align_counters["sentences_zh"],
             "stages": [s.to_dict() for s in stats],
+            "overlap": busy_overlap(
+                embedder.records.get("busy", []), aligner.records.get("busy", [])
+            ),
         }
         write_json(tmp / "stats.json", run_stats)
         swap_in(tmp, out)
@@ -1179,107 +1159,3 @@ def _build_locked(options: BuildOptions) -> BuildResult:
         shutil.rmtree(spool.folder, ignore_errors=True)
     log.info("build: done in %.2f s", run_stats["seconds"])
     return BuildResult(out=out, manifest=manifest, stats=run_stats)
-
-
-def build_manifest(
-    options: BuildOptions,
-    context: BuildContext,
-    writer: WriteStage,
-    stats: list[StageStats],
-) -> dict[str, Any]:
-    """manifest.json: what went in, what came out, and how (no timings: a rebuild of
-    the same input with the same settings gives the same manifest)."""
-    files: dict[str, Any] = {}
-    outputs = {
-        "sentences": writer.sentences,
-        "paragraphs": writer.paragraphs,
-        "sentence_rejects": writer.sentence_rejects,
-        "paragraph_rejects": writer.paragraph_rejects,
-    }
-    out_dir = writer.folder
-    for name, table in outputs.items():
-        files[name] = {
-            "rows": table.rows,
-            "files": [
-                {
-                    "path": p.relative_to(out_dir).as_posix(),
-                    "sha256": file_sha256(p),
-                    "rows": table.rows if len(table.files) == 1 else None,
-                }
-                for p in table.files
-            ],
-        }
-    files["tmx"] = {
-        "rows": writer.tmx.units,
-        "files": [{"path": writer.tmx.path.name, "sha256": file_sha256(writer.tmx.path)}],
-    }
-    files["moses"] = {
-        "rows": writer.moses.lines,
-        "files": [{"path": p.name, "sha256": file_sha256(p)} for p in writer.moses.paths],
-    }
-    files["report"] = {
-        "rows": writer.report.documents,
-        "files": [{"path": "report.html", "sha256": file_sha256(writer.report.path)}],
-    }
-    models = sorted(context.models)
-    return {
-        "tool": TOOL_NAME,
-        "version": __version__,
-        "pair": PAIR,
-        "raw": str(options.raw),
-        "model": {
-            "spec": options.model,
-            "name": models[0] if len(models) == 1 else models,
-            "batch_size": options.batch_size,
-        },
-        "align_params": _align_params_dict(options.align_params),
-        "filters": options.filters.to_dict(),
-        "documents": {
-            "files": len(context.files),
-            "read": len(context.documents),
-            "paired_symbols": len(context.pairs),
-            "parsed": [
-                {"symbol": s, "language": lang, "source_file": f}
-                for s, lang, f in context.documents
-            ],
-            "paired": [
-                {
-                    "symbol": s,
-                    "source_en": en,
-                    "source_zh": zh,
-                }
-                for s, en, zh in context.pairs
-            ],
-            "unpaired": [
-                {
-                    "symbol": d.symbol,
-                    "language": d.language,
-                    "source_file": d.source_file,
-                    "reason": f"no {'zh' if d.language == 'en' else 'en'} document "
-                    f"with symbol {d.symbol}",
-                }
-                for d in context.unpaired
-            ],
-            "rejected": [
-                {"source_file": r.source_file, "reason": r.reason} for r in context.rejected
-            ],
-            "failed_pairs": [{"symbol": r.source_file, "reason": r.reason} for r in context.failed],
-        },
-        "stages": [
-            {
-                "name": s.name,
-                "items_in": s.items_in,
-                "items_out": s.items_out,
-                "dropped": dict(sorted(s.dropped.items())),
-                "rejected_rows": {k: v for k, v in sorted(s.counters.items()) if "_rejects." in k},
-            }
-            for s in stats
-        ],
-        "beads_by_type": dict(sorted(writer.beads_by_type.items())),
-        "mean_score": round(writer.score_sum / writer.scored, 6) if writer.scored else None,
-        "exports": {
-            "translation_pairs": writer.scored,
-            "not_exported_one_sided_beads": writer.not_exported,
-        },
-        "files": files,
-    }

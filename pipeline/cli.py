@@ -73,7 +73,8 @@ _RAW_OPTION = click.option(
     default=Path("data/raw"),
     show_default=True,
     type=RawFolder(),
-    help="Folder of raw documents (.txt, .md, .html, .docx, .pdf).",
+    help="Folder of raw documents (.txt, .md, .html, .docx, .pdf); for build with "
+    "--engine ray also a URI (s3://..., gs://..., file://...).",
 )
 
 
@@ -232,10 +233,9 @@ def eval_command(test: Path, gold: Path) -> None:
 @click.option(
     "--out",
     "out_dir",
-    default=Path("data/aligned"),
+    default="data/aligned",
     show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Corpus folder; replaced atomically when the build succeeds.",
+    help="Corpus folder (or, with --engine ray, a URI); replaced when the build succeeds.",
 )
 @click.option("--model", default="use-m", show_default=True, help="use-m | e5-small | st:<name>")
 @click.option(
@@ -293,6 +293,26 @@ def eval_command(test: Path, gold: Path) -> None:
     help="Ray: GPUs per embedding actor (st: models).",
 )
 @click.option(
+    "--embed-cpus",
+    type=click.FloatRange(min=0.0),
+    default=1.0,
+    show_default=True,
+    help="Ray: CPUs each embedding actor reserves.",
+)
+@click.option(
+    "--embed-cache/--no-embed-cache",
+    default=True,
+    show_default=True,
+    help="Ray: keep an embedding cache (SQLite, one per node).",
+)
+@click.option(
+    "--embed-cache-dir",
+    default=None,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Ray: embedding cache folder on node-local disk (default: CACHE/embed; a network "
+    "file system is refused).",
+)
+@click.option(
     "--chunk-pairs",
     type=click.IntRange(min=1),
     default=16,
@@ -308,8 +328,8 @@ def eval_command(test: Path, gold: Path) -> None:
     help="Texts per forward pass of st: models (128-512 on a GPU).",
 )
 def build_command(
-    raw_dir: Path,
-    out_dir: Path,
+    raw_dir: str,
+    out_dir: str,
     model: str,
     min_score: float | None,
     max_len_ratio: float | None,
@@ -320,6 +340,9 @@ def build_command(
     address: str | None,
     embed_actors: int,
     num_gpus: float,
+    embed_cpus: float,
+    embed_cache: bool,
+    embed_cache_dir: Path | None,
     chunk_pairs: int,
     device: str | None,
     batch_size: int,
@@ -349,6 +372,9 @@ def build_command(
         ray_address=address,
         embed_actors=embed_actors,
         num_gpus=num_gpus,
+        embed_cpus=embed_cpus,
+        embed_cache=embed_cache,
+        embed_cache_dir=embed_cache_dir,
         chunk_pairs=chunk_pairs,
         device=device,
         batch_size=batch_size,

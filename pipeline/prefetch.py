@@ -79,31 +79,25 @@ def chunk_index(position: int, chunk_pairs: int) -> int:
     return position // chunk_pairs
 
 
-def embed_chunk(
+def chunk_texts(
     pairs: Sequence[DocumentPair],
     needs_work: Sequence[bool],
-    encoder: Any,
+    embed: Callable[[list[str]], np.ndarray],
     params: Any,
-) -> list[PrefetchedPair]:
-    """Embed the texts of a chunk's pairs that still need aligning, in TWO encoder calls:
-    every single sentence and block first, then the overlaps those vectors say a bead can
-    use (:func:`prefetch_texts`). Both calls depend only on the chunk, so the corpus does
-    not depend on workers or engines.
+) -> tuple[list[list[str] | None], dict[str, np.ndarray]]:
+    """The texts each pair of a chunk needs, found with TWO calls of ``embed``: every
+    single sentence and block of the pairs that need work first, then the overlaps those
+    vectors say a bead can use (:func:`prefetch_texts`). Both calls depend only on the
+    chunk, so every engine embeds the same texts in the same batches and the corpus does
+    not depend on workers or engines. Returns the texts per pair (None: no work) and the
+    normalised vector of every text embedded."""
+    from pipeline.align import normalize_rows
 
-    ``encoder`` is the cached encoder (``pipeline.embed.CachedEncoder``): texts already
-    in the cache cost a lookup, the rest go to the model together and are stored.
-    ``params``: the AlignParams the pairs will be aligned with (an int is taken as
-    max_overlap with default settings). Pairs that need no work pass through without texts.
-    """
-    from pipeline.align import AlignParams, normalize_rows
-
-    if isinstance(params, int):
-        params = AlignParams(max_overlap=params)
     todo = [pair for pair, work in zip(pairs, needs_work, strict=True) if work]
     singles = list(dict.fromkeys(t for pair in todo for t in single_texts(pair)))
     if not singles:
-        return [PrefetchedPair(pair) for pair in pairs]
-    lookup = dict(zip(singles, normalize_rows(encoder.encode(singles)), strict=True))
+        return [None] * len(pairs), {}
+    lookup = dict(zip(singles, normalize_rows(embed(singles)), strict=True))
 
     def vectors(texts: list[str]) -> np.ndarray:
         return np.stack([lookup[t] for t in texts]) if texts else np.zeros((0, 1), np.float32)
@@ -114,7 +108,29 @@ def embed_chunk(
     ]
     second = list(dict.fromkeys(t for texts in wanted if texts for t in texts if t not in lookup))
     if second:
-        encoder.encode(second)
+        lookup.update(zip(second, normalize_rows(embed(second)), strict=True))
+    return wanted, lookup
+
+
+def embed_chunk(
+    pairs: Sequence[DocumentPair],
+    needs_work: Sequence[bool],
+    encoder: Any,
+    params: Any,
+) -> list[PrefetchedPair]:
+    """Embed the texts of a chunk's pairs that still need aligning (:func:`chunk_texts`)
+    into the embedding cache; pairs that need no work pass through without texts.
+
+    ``encoder`` is the cached encoder (``pipeline.embed.CachedEncoder``): texts already
+    in the cache cost a lookup, the rest go to the model together and are stored.
+    ``params``: the AlignParams the pairs will be aligned with (an int is taken as
+    max_overlap with default settings).
+    """
+    from pipeline.align import AlignParams
+
+    if isinstance(params, int):
+        params = AlignParams(max_overlap=params)
+    wanted, _ = chunk_texts(pairs, needs_work, encoder.encode, params)
     return [
         PrefetchedPair(pair)
         if texts is None

@@ -1,162 +1,368 @@
-"""Ray Data engine (``--engine ray``): the build on a cluster, or on one machine.
+"""What runs on Ray workers in the streaming build (``--engine ray``; driver: ``ray_build``).
 
-Stages map onto Ray Data the way the build's cost is split:
+The build is one Ray Data pipeline over chunks of pairs (``pipeline.prefetch`` says why
+chunks have fixed boundaries)::
 
-* read and align are per-document **tasks** (``map`` with ``num_cpus``): stateless,
-  any node, retried by Ray if a node dies;
-* embed is a **stateful actor pool** (``map_batches`` with a class): each actor loads
-  the encoder once, on a GPU when ``num_gpus`` > 0, and embeds one chunk of pairs per
-  call (the embedding batch, see ``pipeline.prefetch``);
-* pair, decide and write stay in the driver (a barrier and the sinks).
+    prepare (task) -> embed (actor pool) -> align + decide + write (task) -> driver
 
-Items and results travel as pickled bytes in one column: the build's records are
-dataclasses, not tables, and this keeps Ray's schema inference out of the way. Rows
-come back in input order (``preserve_order``), so the corpus is the one the local
-engine writes. With one embedding actor the vectors are too, bit for bit; with several,
-chunks may be embedded concurrently and a text shared by two chunks may take its vector
-from either (the shared cache keeps the first), a difference in the 7th decimal.
+* :func:`read_file`: one raw file -> its document spooled to storage and a stub row
+  (symbol, language, metadata; no text) for the driver's pairing barrier.
+* :func:`prepare_chunk`: a chunk's documents back from the spool, which pairs the work
+  cache already holds, and the distinct texts the rest need (``prefetch_texts``).
+* :class:`EmbedActor`: the texts of a chunk in ONE encoder call; the model is loaded
+  once per actor for the whole build (on a GPU with ``num_gpus``). Vectors leave as a
+  numpy (variable-shaped tensor) column: they travel in the dataset, which Ray sizes,
+  spills and backpressures, never through a shared file.
+* :func:`align_chunk`: align each pair with those vectors, decide its rows, write the
+  chunk's Parquet shards (``train-00007-of-00032.parquet``) straight to ``--out`` and
+  hand the driver only a summary plus the chunk's TMX, Moses and report parts (text
+  columns) to append.
+
+Everything a function needs arrives as arguments (options, locations as URIs), so any
+node can run it; outputs are deterministic, so a task Ray retries after its worker died
+writes the same bytes again.
 """
 
 from __future__ import annotations
 
-import pickle
-from collections.abc import Iterable, Iterator
+import contextlib
+import dataclasses
+import hashlib
+import json
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
-from pipeline.runner import ItemResult, LocalEngine, Stage, process_item, run_remote_stage
+import numpy as np
+
+from pipeline.storage import Location
+
+#: Task retries after a worker or node dies (Ray re-runs the task elsewhere).
+TASK_RETRIES = 3
 
 
-class _StageActor:
-    """Ray Data callable class: one stage copy per actor, its model loaded once."""
-
-    def __init__(self, stage_blob: bytes) -> None:
-        self.stage = pickle.loads(stage_blob)
-
-    def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
-        blobs = [
-            pickle.dumps(process_item(self.stage, pickle.loads(bytes(item))))
-            for item in batch["item"]
-        ]
-        return {"index": batch["index"], "result": blobs}
+def spool_key(source_file: str, sha256: str) -> str:
+    """File name of an extracted document in the spool (same key as ``DocumentSpool``)."""
+    return hashlib.sha256(f"{source_file}\0{sha256}".encode()).hexdigest() + ".json"
 
 
-def _task(stage_blob: bytes) -> Any:
-    """A per-row function for ``Dataset.map``: the stage is unpickled per task."""
+@contextlib.contextmanager
+def _local_copy(source: Location) -> Iterator[Path]:
+    """The file as a local path: itself when local, else a temporary copy under its own
+    name (readers name documents by the file's base name)."""
+    if source.local is not None:
+        yield source.local
+        return
+    with tempfile.TemporaryDirectory(prefix="un-raw-") as folder:
+        path = Path(folder) / source.name
+        path.write_bytes(source.read_bytes())
+        yield path
 
-    def run(row: dict[str, Any]) -> dict[str, Any]:
-        from threadpoolctl import threadpool_limits
 
-        stage = pickle.loads(stage_blob)
-        with threadpool_limits(limits=1):
-            result = process_item(stage, pickle.loads(bytes(row["item"])))
-        return {"index": row["index"], "result": pickle.dumps(result)}
+def read_file(row: dict[str, Any], *, spool: str) -> dict[str, Any]:
+    """Extract one raw file; the document goes to the spool, its stub to the driver."""
+    from pipeline.data import RejectedInput
+    from pipeline.extract import extract_file
 
-    return run
+    source = Location(str(row["uri"]))
+    # Every row has every column (a block mixing rejected and read files keeps one schema).
+    out: dict[str, Any] = {
+        "name": source.name,
+        "kind": "document",
+        "reason": "",
+        "stub": "",
+        "seconds": 0.0,
+    }
+    started = time.perf_counter()
+    try:
+        with _local_copy(source) as path:
+            document = extract_file(path)
+    except RejectedInput as error:
+        return {**out, "kind": "rejected", "reason": error.reason}
+    except Exception as error:  # noqa: BLE001 - a bad document must never stop the build
+        reason = f"unexpected error while reading: {type(error).__name__}: {error}"
+        return {**out, "kind": "error", "reason": reason}
+    payload = json.dumps(document.to_dict(), ensure_ascii=False).encode("utf-8")
+    Location(spool).child(spool_key(document.source_file, document.sha256)).write_bytes(payload)
+    stub = dataclasses.replace(document, blocks=[])
+    out["stub"] = json.dumps(stub.to_dict(), ensure_ascii=False)
+    out["seconds"] = time.perf_counter() - started
+    return out
 
 
-class RayEngine:
-    """Runs ``tasks`` stages as Ray tasks and ``actors`` stages on a Ray actor pool."""
+def _load_pairs(row: dict[str, Any], spool: str) -> list[Any]:
+    from pipeline.data import Document, DocumentPair
 
-    name = "ray"
+    folder = Location(spool)
 
-    def __init__(
-        self,
-        *,
-        tasks: Iterable[Stage[Any, Any]],
-        actors: Iterable[Stage[Any, Any]],
-        address: str | None = None,
-        num_actors: int = 1,
-        num_gpus: float = 0.0,
-        cpus_per_task: float = 1.0,
-        window_items: int = 512,
-    ) -> None:
-        self.tasks = {s.name for s in tasks}
-        self.actors = {s.name for s in actors}
-        self.address = address
-        self.num_actors = max(1, num_actors)
-        self.num_gpus = num_gpus
-        self.cpus_per_task = cpus_per_task
-        #: Items per Ray dataset (see ``_results``); an actor pool starts once per window,
-        #: so the embed stage's windows of chunks (16 pairs each) span 8,192 pairs.
-        self.window_items = max(1, window_items)
-        self._local = LocalEngine()
-        self._started_ray = False
+    def load(key: str) -> Document:
+        return Document.from_dict(json.loads(folder.child(key).read_bytes()))
 
-    def _ray(self) -> Any:
-        try:
-            import ray
-        except ImportError as err:
-            raise RuntimeError(
-                "--engine ray needs Ray Data: pip install 'un-parallel-pipeline[ray]'"
-            ) from err
-        if not ray.is_initialized():
-            ray.init(address=self.address, include_dashboard=False, log_to_driver=False)
-            self._started_ray = True
-        ctx = ray.data.DataContext.get_current()
-        ctx.execution_options.preserve_order = True
-        ctx.enable_progress_bars = False
-        return ray
+    return [
+        DocumentPair(str(symbol), load(str(en)), load(str(zh)))
+        for symbol, en, zh in zip(row["symbols"], row["en_keys"], row["zh_keys"], strict=True)
+    ]
 
-    def run_stage(
-        self, stage: Stage[Any, Any], items: Iterable[Any], *, show_bar: bool
-    ) -> Iterator[Any]:
-        if stage.name not in self.tasks and stage.name not in self.actors:
-            return self._local.run_stage(stage, items, show_bar=show_bar)
-        return run_remote_stage(stage, self._results(stage, items), show_bar=show_bar)
 
-    def _results(self, stage: Stage[Any, Any], items: Iterable[Any]) -> Iterator[ItemResult]:
-        """The stage's results in input order, one dataset per window of items.
+def prepare_chunk(row: dict[str, Any], *, options: Any, spool: str) -> dict[str, Any]:
+    """Which pairs of the chunk need work (the work cache); the embed actor then finds
+    the texts they need, with the same two encoder calls as the local engine."""
+    from pipeline.build import WorkCache, _align_params_dict
 
-        Windows bound the item lists the driver holds: a dataset is made from a list,
-        and one list of every item would hold a whole archive's pickled documents. (They
-        did not remove the growth of the Ray driver's peak RSS measured by the benchmark,
-        366 MB at 200 pairs and 1,016 MB at 2,000, whose cause is still open.) Each
-        window's dataset runs to completion before its results are handed on, so no
-        dataset sits half-consumed holding CPUs (or an actor pool) that the next stage's
-        dataset needs.
-        """
-        window: list[Any] = []
-        start = 0
-        for item in items:
-            window.append(item)
-            if len(window) >= self.window_items:
-                yield from self._window(stage, window, start)
-                start += len(window)
-                window = []
-        if window:
-            yield from self._window(stage, window, start)
+    started = time.time()
+    pairs = _load_pairs(row, spool)
+    cache = WorkCache(
+        options.cache_dir / "work",
+        model=options.model,
+        params=_align_params_dict(options.align_params),
+    )
+    return {
+        **row,
+        "needs_work": [not cache.has(pair) for pair in pairs],
+        "prepare_busy": [started, time.time()],
+    }
 
-    def _window(self, stage: Stage[Any, Any], items: list[Any], start: int) -> list[ItemResult]:
-        rows = [{"index": start + k, "item": pickle.dumps(item)} for k, item in enumerate(items)]
-        ray = self._ray()
-        blob = pickle.dumps(stage)
-        ds = ray.data.from_items(rows, override_num_blocks=min(len(rows), 200))
-        if stage.name in self.actors:
-            ds = ds.map_batches(
-                _StageActor,
-                fn_constructor_args=(blob,),
-                batch_size=1,
-                # One chunk in flight per actor: chunks then reach the shared embedding
-                # cache in order, so what each one finds already embedded is fixed.
-                compute=ray.data.ActorPoolStrategy(
-                    size=self.num_actors, max_tasks_in_flight_per_actor=1
-                ),
-                num_gpus=self.num_gpus or None,
-                batch_format="numpy",
+
+def embed_cache_dir(options: Any) -> Path | None:
+    """The actor's embedding cache folder, or None (``--no-embed-cache``).
+
+    SQLite on a network file system corrupts or deadlocks under several writers, and
+    on a cluster every node's actors would write it: refused, with what to do instead.
+    """
+    if not options.embed_cache:
+        return None
+    from pipeline.build import BuildError
+    from pipeline.storage import mount_type, on_network_fs
+
+    folder = Path(options.embed_cache_dir or options.cache_dir / "embed")
+    probe = folder if folder.exists() else folder.parent
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if on_network_fs(probe):
+        raise BuildError(
+            f"{folder}: the embedding cache (SQLite) would be on a network file system "
+            f"({mount_type(probe)}); give --embed-cache-dir a node-local folder "
+            "or use --no-embed-cache"
+        )
+    return folder
+
+
+class EmbedActor:
+    """Ray Data callable class: the encoder loaded once, then one chunk per call."""
+
+    def __init__(self, options: Any, spool: str) -> None:
+        self.options = options
+        self.spool = spool
+        self.encoder: Any | None = None
+        self.load_seconds = 0.0
+
+    def _encoder(self) -> Any:
+        if self.encoder is None:
+            from pipeline.embed import load_encoder
+
+            started = time.perf_counter()
+            cache = embed_cache_dir(self.options)
+            self.encoder = load_encoder(
+                self.options.model,
+                cache_dir=cache,
+                device=self.options.device,
+                batch_size=self.options.batch_size,
             )
+            inner = getattr(self.encoder, "inner", self.encoder)
+            if isinstance(getattr(inner, "threads", None), int):
+                # As EmbedStage: use-m splits a call into 64-text pieces only with >= 2
+                # threads, and the pieces change the last float bits.
+                inner.threads = max(2, inner.threads)
+            self.load_seconds = time.perf_counter() - started
+        return self.encoder
+
+    def _embed(self, texts: list[str]) -> tuple[np.ndarray, int]:
+        """Vectors of ``texts`` (L2-normalised, as the cache stores them) and how many
+        the model computed (the rest came from the embedding cache)."""
+        from pipeline.embed import CachedEncoder, l2_normalise
+
+        encoder = self._encoder()
+        if isinstance(encoder, CachedEncoder):
+            before = encoder.texts_embedded
+            vectors = encoder.encode(texts)
+            return vectors, encoder.texts_embedded - before
+        return l2_normalise(encoder.encode(texts)).astype(np.float32), len(texts)
+
+    def _chunk(self, row: dict[str, Any]) -> tuple[list[str], list[list[int]], np.ndarray, dict]:
+        """One chunk: its distinct texts, each pair's indices into them, their vectors and
+        the stats (:func:`pipeline.prefetch.chunk_texts` makes the two encoder calls)."""
+        from pipeline.build import _align_params
+        from pipeline.prefetch import chunk_texts
+
+        started = time.time()
+        load_before = self.load_seconds
+        embedded = 0
+
+        def embed(texts: list[str]) -> np.ndarray:
+            nonlocal embedded
+            matrix, count = self._embed(texts)
+            embedded += count
+            return matrix
+
+        pairs = _load_pairs(row, self.spool)
+        needs = [bool(n) for n in row["needs_work"]]
+        wanted, lookup = chunk_texts(pairs, needs, embed, _align_params(self.options))
+        groups = [w or [] for w in wanted]
+        texts = list(dict.fromkeys(t for group in groups for t in group))
+        position = {text: k for k, text in enumerate(texts)}
+        idx = [[position[t] for t in group] for group in groups]
+        matrix = (
+            np.stack([lookup[t] for t in texts]).astype(np.float32)
+            if texts
+            else np.zeros((0, 0), dtype=np.float32)
+        )
+        stats = {
+            "texts_encoded": int(sum(len(i) for i in idx)),
+            "texts_embedded_by_model": int(embedded),
+            "chunks_embedded": int(bool(texts)),
+            "load_encoder": self.load_seconds - load_before,
+            "busy": [started, time.time()] if texts else None,
+        }
+        return texts, idx, matrix, stats
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        columns: dict[str, list[Any]] = {"texts": [], "text_idx": [], "vectors": [], "stats": []}
+        for k in range(len(batch["needs_work"])):
+            texts, idx, matrix, stats = self._chunk({key: batch[key][k] for key in batch})
+            columns["texts"].append(texts)
+            columns["text_idx"].append(idx)
+            columns["vectors"].append(matrix)
+            columns["stats"].append(json.dumps(stats))
+
+        def objects(values: list[Any]) -> np.ndarray:
+            column = np.empty(len(values), dtype=object)
+            column[:] = values
+            return column
+
+        return {
+            **batch,
+            "texts": objects(columns["texts"]),
+            "text_idx": objects(columns["text_idx"]),
+            "vectors": objects(columns["vectors"]),
+            "embed_stats": np.array(columns["stats"], dtype=object),
+        }
+
+
+def _shard_name(chunk: int, shards: int) -> str:
+    return f"train-{chunk:05d}-of-{shards:05d}.parquet"
+
+
+#: (manifest name, folder below --out, schema attribute in ``pipeline.write``).
+TABLES = (
+    ("sentences", "en-zh", "SENTENCE_SCHEMA"),
+    ("paragraphs", "en-zh-paragraphs", "PARAGRAPH_SCHEMA"),
+    ("sentence_rejects", "rejects/en-zh", "SENTENCE_REJECT_SCHEMA"),
+    ("paragraph_rejects", "rejects/en-zh-paragraphs", "PARAGRAPH_REJECT_SCHEMA"),
+)
+
+
+def write_shards(decided: list[Any], out: str, chunk: int, shards: int) -> dict[str, list[Any]]:
+    """The chunk's four Parquet shards, written to ``out``; (path, sha256, rows) each."""
+    from pipeline import write
+
+    columns = {
+        "sentences": [r for d in decided for r in d.sentences],
+        "paragraphs": [r for d in decided for r in d.paragraphs],
+        "sentence_rejects": [r for d in decided for r in d.sentence_rejects],
+        "paragraph_rejects": [r for d in decided for r in d.paragraph_rejects],
+    }
+    files: dict[str, list[Any]] = {}
+    for name, folder, schema in TABLES:
+        data = write.parquet_bytes(columns[name], getattr(write, schema))
+        path = f"{folder}/{_shard_name(chunk, shards)}"
+        Location(out).child(*path.split("/")).write_bytes(data)
+        files[name] = [path, hashlib.sha256(data).hexdigest(), len(columns[name])]
+    return files
+
+
+def _align_all(row: dict[str, Any], pairs: list[Any], aligner: Any, decider: Any) -> list[Any]:
+    from pipeline.prefetch import PrefetchedPair
+
+    texts = [str(t) for t in row["texts"]]
+    vectors = np.asarray(row["vectors"], dtype=np.float32)
+    decided = []
+    for pair, needs, idx in zip(pairs, row["needs_work"], row["text_idx"], strict=True):
+        aligner.stats.items_in += 1
+        if needs:
+            idx = [int(i) for i in idx]
+            item = PrefetchedPair(pair, [texts[i] for i in idx], "", "", int(vectors.shape[1]))
+            outputs = list(aligner.align_item(item, vectors[idx]))
         else:
-            ds = ds.map(_task(blob), num_cpus=self.cpus_per_task)
-        results = []
-        for row in ds.iter_rows():
-            expected = start + len(results)
-            if int(row["index"]) != expected:  # preserve_order is what makes this hold
-                raise RuntimeError(f"ray returned item {row['index']}, expected {expected}")
-            results.append(pickle.loads(bytes(row["result"])))
-        return results
+            outputs = list(aligner.process(PrefetchedPair(pair)))
+        aligner.stats.items_out += len(outputs)
+        for aligned in outputs:
+            started = time.perf_counter()
+            decider.stats.items_in += 1
+            decided.extend(decider.process(aligned))
+            decider.stats.items_out += 1
+            decider.stats.seconds += time.perf_counter() - started
+    return decided
 
-    def close(self) -> None:
-        if self._started_ray:
-            import ray
 
-            ray.shutdown()
-            self._started_ray = False
+def align_chunk(
+    row: dict[str, Any], *, options: Any, spool: str, out: str, shards: int, low_score: float
+) -> dict[str, Any]:
+    """Align, decide and write one chunk; return its summary and text parts."""
+    from threadpoolctl import threadpool_limits
+
+    from pipeline.build import AlignStage, DecideStage, report_document
+    from pipeline.report import PAGES_FOLDER, page_name, render_index_row, render_page
+    from pipeline.write import is_translation_pair, moses_lines, tmx_units
+
+    started = time.time()
+    pairs = _load_pairs(row, spool)
+    aligner, decider = AlignStage(options), DecideStage(options.filters)
+    # One BLAS thread, as everywhere: the corpus must not depend on the engine.
+    with threadpool_limits(limits=1):
+        decided = _align_all(row, pairs, aligner, decider)
+        aligned_at = time.time()
+        aligner.stats.seconds = aligned_at - started - decider.stats.seconds
+        chunk = int(row["chunk"])
+        files = write_shards(decided, out, chunk, shards)
+    rows = [r for d in decided for r in d.sentences]
+    exported = [r for r in rows if is_translation_pair(r)]
+    en, zh = moses_lines(exported)
+    totals = {
+        "beads_by_type": dict(Counter(r["align_type"] for r in rows)),
+        "score_sum": sum(r["score"] for r in exported),
+        "scored": len(exported),
+        "not_exported": len(rows) - len(exported),
+    }
+    records = {
+        "failed": [[r.source_file, r.reason] for r in aligner.records.get("failed", [])],
+        "models": sorted(set(aligner.records.get("models", []))),
+    }
+    report = []
+    for document in decided:
+        page = report_document(document)
+        target = Location(out).child(PAGES_FOLDER, page_name(page.symbol))
+        target.write_bytes(render_page(page, low_score=low_score).encode("utf-8"))
+        report.append(render_index_row(page, low_score=low_score))
+    return {
+        "chunk": chunk,
+        "files": json.dumps(files),
+        "totals": json.dumps(totals),
+        "records": json.dumps(records),
+        "stats": json.dumps({"align": aligner.stats.to_dict(), "decide": decider.stats.to_dict()}),
+        "embed_stats": str(row["embed_stats"]),
+        "busy": json.dumps(
+            {
+                "prepare": list(row["prepare_busy"]),
+                "align": [started, aligned_at],
+                "write": [aligned_at, time.time()],
+            }
+        ),
+        "documents": len(decided),
+        "tmx": tmx_units(exported),
+        "moses_en": en,
+        "moses_zh": zh,
+        "report": "".join(report),
+    }

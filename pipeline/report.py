@@ -218,14 +218,20 @@ def render_problems(
     return "".join(parts)
 
 
-def render_document(doc: ReportDocument, *, low_score: float) -> str:
-    """One document's section: header, similarity picture, side-by-side table."""
-    picture = similarity_picture(doc.similarity, doc.shape, doc.path)
-    png = base64.b64encode(encode_png(picture)).decode("ascii")
+def _numbers(doc: ReportDocument, low_score: float) -> tuple[float, int, int]:
+    """(mean score of translation pairs, how many below ``low_score``, rejected rows)."""
     scored = [r.score for r in doc.rows if r.en and r.zh]
     mean = sum(scored) / len(scored) if scored else float("nan")
     low = sum(1 for r in doc.rows if r.en and r.zh and r.score < low_score)
     rejected = sum(1 for r in doc.rows if r.reject_reason)
+    return mean, low, rejected
+
+
+def render_document(doc: ReportDocument, *, low_score: float) -> str:
+    """One document's section: header, similarity picture, side-by-side table."""
+    picture = similarity_picture(doc.similarity, doc.shape, doc.path)
+    png = base64.b64encode(encode_png(picture)).decode("ascii")
+    mean, low, rejected = _numbers(doc, low_score)
     anchor = escape("doc-" + symbol_slug(doc.symbol))  # an HTML id: no spaces
     parts = [
         f"<section class='document' id='{anchor}'>",
@@ -276,14 +282,50 @@ def render_foot() -> str:
     return "</body></html>\n"
 
 
-class ReportWriter:
-    """Streams report.html: head and problem lists first, then a section per document."""
+#: Folder (beside report.html) of the one-page-per-document part of the report.
+PAGES_FOLDER = "report"
 
-    def __init__(self, path: Path, *, low_score: float) -> None:
+
+def page_name(symbol: str) -> str:
+    """File name of a document's page in ``PAGES_FOLDER`` (the symbol, slugged)."""
+    return f"{symbol_slug(symbol)}.html"
+
+
+def render_page(doc: ReportDocument, *, low_score: float) -> str:
+    """A document's own page: its section, and a link back to the index."""
+    return (
+        render_head(doc.symbol, {"English": doc.source_en, "Chinese": doc.source_zh})
+        + "<p class='meta'><a href='../report.html'>all documents</a></p>\n"
+        + render_document(doc, low_score=low_score)
+        + render_foot()
+    )
+
+
+def render_index_row(doc: ReportDocument, *, low_score: float) -> str:
+    """The index's line for a document: a link to its page and its numbers."""
+    mean, low, rejected = _numbers(doc, low_score)
+    href = escape(f"{PAGES_FOLDER}/{page_name(doc.symbol)}")
+    cls = " class='low'" if low else ""
+    return (
+        f"<tr{cls}><td><a href='{href}'>{escape(doc.symbol)}</a></td>"
+        f"<td>{len(doc.rows)}</td><td class='score'>{mean:.3f}</td><td>{low}</td>"
+        f"<td>{rejected}</td></tr>\n"
+    )
+
+
+class ReportWriter:
+    """Streams the report: ``report.html`` is an index (summary, problem lists, one line
+    per document) and each document gets its own page in ``report/``. One page for an
+    archive of 95,000 documents would be gigabytes no browser opens; the index stays
+    about 150 bytes a document, and pages are written (by whichever process rendered
+    them) as documents stream through."""
+
+    def __init__(self, path: Path, *, low_score: float, handle: TextIO | None = None) -> None:
         self.path = path
         self.low_score = low_score
         self.documents = 0
-        self._handle: TextIO = path.open("w", encoding="utf-8")
+        self.pages = path.parent / PAGES_FOLDER
+        self._handle: TextIO = handle if handle is not None else path.open("w", encoding="utf-8")
 
     def start(
         self,
@@ -294,15 +336,28 @@ class ReportWriter:
     ) -> None:
         self._handle.write(render_head(title, summary))
         self._handle.write(render_problems(unpaired, rejected))
-        self._handle.write("<section id='documents'><h2>Aligned documents</h2></section>\n")
+        self._handle.write(
+            "<section id='documents'><h2>Aligned documents</h2>\n<table class='index'>"
+            "<tr><th>document</th><th>beads</th><th>mean score</th>"
+            f"<th>below {escape(str(self.low_score))}</th><th>rejected</th></tr>\n"
+        )
 
     def add_document(self, doc: ReportDocument) -> None:
-        self._handle.write(render_document(doc, low_score=self.low_score))
-        self.documents += 1
+        """Write the document's page and its index line."""
+        self.pages.mkdir(parents=True, exist_ok=True)
+        page = self.pages / page_name(doc.symbol)
+        page.write_text(render_page(doc, low_score=self.low_score), encoding="utf-8")
+        self.add_rendered(render_index_row(doc, low_score=self.low_score), 1)
+
+    def add_rendered(self, html: str, documents: int) -> None:
+        """Append index lines rendered elsewhere (a Ray worker, which wrote the pages)."""
+        self._handle.write(html)
+        self.documents += documents
 
     def close(self, *, failed: Sequence[tuple[str, str]] = ()) -> Path:
         """Finish the page; ``failed`` lists (symbol, reason) of pairs whose alignment
         failed (known only at the end of a streamed build)."""
+        self._handle.write("</table></section>\n")
         if self.documents == 0:
             self._handle.write("<p>No document pairs were aligned.</p>\n")
         if failed:

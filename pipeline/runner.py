@@ -309,3 +309,42 @@ def run_remote_stage(
         progress = Progress(stage.name, show_bar=False)
     yield from stage._timed(stage.finish())
     progress.close(stage.stats)
+
+
+# --------------------------------------------------------------------------- stage overlap
+
+
+def _union(intervals: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
+    merged: list[tuple[float, float]] = []
+    for start, end in sorted(intervals):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def busy_overlap(
+    embed: Iterable[tuple[float, float]], align: Iterable[tuple[float, float]]
+) -> dict[str, float]:
+    """Wall-clock seconds the embed stage was busy, the align stage was busy, and both
+    at once (``embed_and_align_s``): how much a streaming engine overlaps its stages.
+
+    Intervals are (start, end) of ``time.time()`` from any process of one machine or a
+    cluster with synchronised clocks; each stage's intervals are merged first, so
+    parallel workers are not counted twice.
+    """
+    a, b = _union(embed), _union(align)
+    both, i, j = 0.0, 0, 0
+    while i < len(a) and j < len(b):
+        low, high = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
+        both += max(0.0, high - low)
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return {
+        "embed_s": round(sum(e - s for s, e in a), 3),
+        "align_s": round(sum(e - s for s, e in b), 3),
+        "embed_and_align_s": round(both, 3),
+    }

@@ -10,6 +10,7 @@ that notebooks, DuckDB, polars and ``datasets`` rely on.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from pathlib import Path
 from typing import Any, TextIO
@@ -181,10 +182,12 @@ class TmxWriter:
     before the ``<tuv>``s, as the TMX 1.4b DTD orders them.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, handle: TextIO | None = None) -> None:
         self.path = path
         self.units = 0
-        self._handle: TextIO = path.open("w", encoding="utf-8", newline="\n")
+        self._handle: TextIO = (
+            handle if handle is not None else path.open("w", encoding="utf-8", newline="\n")
+        )
         self._xml = XMLGenerator(self._handle, encoding="utf-8", short_empty_elements=True)
         self._xml.startDocument()
         self._handle.write('\n<!DOCTYPE tmx SYSTEM "tmx14.dtd">\n')
@@ -226,6 +229,17 @@ class TmxWriter:
         self._handle.write("\n")
         self.units += 1
 
+    def write_units(self, text: str, units: int) -> None:
+        """Append ``<tu>`` elements rendered elsewhere by :func:`tmx_units` (a worker's part).
+
+        The generator may hold an unfinished start tag (``<body``); it is closed first,
+        exactly as ``write_row``'s first element would, so the bytes equal a streamed file.
+        """
+        if units:
+            self._xml._finish_pending_start_element()  # type: ignore[attr-defined]
+            self._handle.write(text)
+            self.units += units
+
     def close(self) -> Path:
         self._xml.endElement("body")
         self._handle.write("\n")
@@ -236,14 +250,38 @@ class TmxWriter:
         return self.path
 
 
+def tmx_units(rows: list[dict[str, Any]]) -> str:
+    """The ``<tu>`` elements of ``rows`` as :class:`TmxWriter` writes them (a worker renders
+    its shard's units; the driver appends them with ``TmxWriter.write_units``)."""
+    buffer = io.StringIO()
+    writer = TmxWriter.__new__(TmxWriter)
+    writer.units = 0
+    writer._handle = buffer
+    writer._xml = XMLGenerator(buffer, encoding="utf-8", short_empty_elements=True)
+    for row in rows:
+        writer.write_row(row)
+    return buffer.getvalue()
+
+
 class MosesWriter:
     """Line-aligned plain text: line i of ``.en`` translates line i of ``.zh``."""
 
-    def __init__(self, path_en: Path, path_zh: Path) -> None:
+    def __init__(
+        self, path_en: Path, path_zh: Path, handles: tuple[TextIO, TextIO] | None = None
+    ) -> None:
         self.paths = (path_en, path_zh)
         self.lines = 0
+        if handles is not None:
+            self._en, self._zh = handles
+            return
         self._en = path_en.open("w", encoding="utf-8", newline="\n")
         self._zh = path_zh.open("w", encoding="utf-8", newline="\n")
+
+    def write_lines(self, en: str, zh: str, lines: int) -> None:
+        """Append ``lines`` lines rendered elsewhere (a worker's part, checked there)."""
+        self._en.write(en)
+        self._zh.write(zh)
+        self.lines += lines
 
     def write_row(self, row: dict[str, Any]) -> None:
         en, zh = row["en"], row["zh"]
@@ -260,6 +298,28 @@ class MosesWriter:
         self._en.close()
         self._zh.close()
         return self.paths
+
+
+def moses_lines(rows: list[dict[str, Any]]) -> tuple[str, str]:
+    """The ``.en`` and ``.zh`` lines of ``rows`` (translation pairs only), as
+    :class:`MosesWriter` writes them, with its line-break check."""
+    en_lines, zh_lines = [], []
+    for row in rows:
+        for text in (row["en"], row["zh"]):
+            if "\n" in text or "\r" in text:
+                raise ValueError(f"line break in Moses text of row {row['id']}")
+        en_lines.append(row["en"] + "\n")
+        zh_lines.append(row["zh"] + "\n")
+    return "".join(en_lines), "".join(zh_lines)
+
+
+def parquet_bytes(rows: list[dict[str, Any]], schema: pa.Schema) -> bytes:
+    """One shard as bytes (one row group, the writers' compression): a worker writes it
+    to any file system with one call."""
+    table = pa.Table.from_pylist(rows, schema=schema)
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression=COMPRESSION, row_group_size=max(1, len(rows)))
+    return sink.getvalue().to_pybytes()
 
 
 def is_translation_pair(row: dict[str, Any]) -> bool:

@@ -165,8 +165,11 @@ def test_seed_report_renders_in_chromium(tmp_path: Path, seed_corpus: BuiltCorpu
 
     import pandas as pd
 
-    report = seed_corpus.out / "report.html"
-    # the whole page: the low-scoring rows of 75/58 (op6, fn2) are far below the top
+    index = (seed_corpus.out / "report.html").read_text(encoding="utf-8")
+    links = re.findall(r"<a href='([^']+)'>([^<]+)</a>", index)
+    assert links == [("report/A-RES-75-58.html", "A/RES/75/58")]  # one line per document
+    report = seed_corpus.out / links[0][0]
+    # the document's page: the low-scoring rows of 75/58 (op6, fn2) are far below the top
     dom, shot = chromium(report, tmp_path, screenshot=True, height=12000)
     assert "<script" not in dom.lower()
     sections = re.findall(r"<section class=\"document\" id=\"([^\"]+)\"", dom)
@@ -181,9 +184,9 @@ def test_seed_report_renders_in_chromium(tmp_path: Path, seed_corpus: BuiltCorpu
     # side-by-side text, escaped and complete
     op1 = kept[kept["id"] == "A/RES/75/58:op1:s1"].iloc[0]
     assert f'<td lang="en">{op1["en"]}</td><td lang="zh">{op1["zh"]}</td>' in dom
-    unpaired = dom[dom.index('id="unpaired"') : dom.index('id="rejected"')]
+    unpaired = index[index.index("id='unpaired'") : index.index("id='rejected'")]
     assert "A/RES/76/28" in unpaired and "A/RES/78/43" in unpaired
-    problems = dom[dom.index('id="rejected"') : dom.index('id="documents"')]
+    problems = index[index.index("id='rejected'") : index.index("id='documents'")]
     assert "empty.txt" in problems and "no-symbol.txt" in problems
     # the similarity picture: a real PNG of the document, the path drawn on it
     data = re.search(r"<img class=\"matrix\"[^>]*src=\"data:image/png;base64,([^\"]+)\"", dom)
@@ -199,20 +202,24 @@ def test_seed_report_renders_in_chromium(tmp_path: Path, seed_corpus: BuiltCorpu
 
 
 def test_streamed_report_lists_failed_pairs(tmp_path: Path) -> None:
-    from pipeline.report import ReportWriter
+    from pipeline.report import ReportWriter, page_name, render_document, render_page
 
+    doc = hand_made_document()
     writer = ReportWriter(tmp_path / "r.html", low_score=0.5)
     writer.start("t", {}, [], [])
-    writer.add_document(hand_made_document())
+    writer.add_document(doc)
     writer.close(failed=[("A/RES/3/3", "alignment failed: ValueError: <bad>")])
     html = (tmp_path / "r.html").read_text(encoding="utf-8")
-    assert html == render_report(
-        [hand_made_document()], low_score=0.5, title="t", summary={}
-    ).replace(
-        "</body>",
-        render_failures([("A/RES/3/3", "alignment failed: ValueError: <bad>")]) + "</body>",
+    assert html.endswith(
+        render_failures([("A/RES/3/3", "alignment failed: ValueError: <bad>")]) + "</body></html>\n"
     )
     assert "alignment failed: ValueError: &lt;bad&gt;" in html
+    # the index links the document's page, which holds its whole section
+    page = tmp_path / "report" / page_name(doc.symbol)
+    assert f"<a href='report/{page_name(doc.symbol)}'>" in html
+    assert page.read_text(encoding="utf-8") == render_page(doc, low_score=0.5)
+    assert render_document(doc, low_score=0.5) in page.read_text(encoding="utf-8")
+    assert "<section class='document'" not in html
 
 
 def test_document_anchor_is_a_valid_html_id() -> None:

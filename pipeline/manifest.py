@@ -1,0 +1,130 @@
+"""manifest.json: what went in, what came out, and how; shared by every engine.
+
+(Moved out of ``pipeline.build``, which re-exports ``build_manifest``.)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pipeline import __version__
+from pipeline.report import PAGES_FOLDER
+from pipeline.write import PAIR, TOOL_NAME, file_sha256
+
+if TYPE_CHECKING:
+    from pipeline.build import BuildContext, BuildOptions, WriteStage
+    from pipeline.runner import StageStats
+
+
+def local_output_files(writer: WriteStage) -> dict[str, Any]:
+    """The manifest's ``files`` section for a corpus the driver wrote itself."""
+    files: dict[str, Any] = {}
+    outputs = {
+        "sentences": writer.sentences,
+        "paragraphs": writer.paragraphs,
+        "sentence_rejects": writer.sentence_rejects,
+        "paragraph_rejects": writer.paragraph_rejects,
+    }
+    out_dir = writer.folder
+    for name, table in outputs.items():
+        files[name] = {
+            "rows": table.rows,
+            "files": [
+                {
+                    "path": p.relative_to(out_dir).as_posix(),
+                    "sha256": file_sha256(p),
+                    "rows": table.rows if len(table.files) == 1 else None,
+                }
+                for p in table.files
+            ],
+        }
+    files["tmx"] = {
+        "rows": writer.tmx.units,
+        "files": [{"path": writer.tmx.path.name, "sha256": file_sha256(writer.tmx.path)}],
+    }
+    files["moses"] = {
+        "rows": writer.moses.lines,
+        "files": [{"path": p.name, "sha256": file_sha256(p)} for p in writer.moses.paths],
+    }
+    files["report"] = {
+        "rows": writer.report.documents,
+        "files": [{"path": "report.html", "sha256": file_sha256(writer.report.path)}],
+        "pages": f"{PAGES_FOLDER}/",
+    }
+    return files
+
+
+def build_manifest(
+    options: BuildOptions,
+    context: BuildContext,
+    writer: Any,
+    stats: list[StageStats],
+    files: dict[str, Any],
+) -> dict[str, Any]:
+    """manifest.json: what went in, what came out, and how (no timings: a rebuild of
+    the same input with the same settings gives the same manifest). ``writer`` has the
+    totals of what was written (``WriteStage`` or the Ray build's assembler)."""
+    from pipeline.build import _align_params_dict
+
+    models = sorted(context.models)
+    return {
+        "tool": TOOL_NAME,
+        "version": __version__,
+        "pair": PAIR,
+        "raw": str(options.raw),
+        "model": {
+            "spec": options.model,
+            "name": models[0] if len(models) == 1 else models,
+            "batch_size": options.batch_size,
+        },
+        "align_params": _align_params_dict(options.align_params),
+        "filters": options.filters.to_dict(),
+        "documents": {
+            "files": len(context.files),
+            "read": len(context.documents),
+            "paired_symbols": len(context.pairs),
+            "parsed": [
+                {"symbol": s, "language": lang, "source_file": f}
+                for s, lang, f in context.documents
+            ],
+            "paired": [
+                {
+                    "symbol": s,
+                    "source_en": en,
+                    "source_zh": zh,
+                }
+                for s, en, zh in context.pairs
+            ],
+            "unpaired": [
+                {
+                    "symbol": d.symbol,
+                    "language": d.language,
+                    "source_file": d.source_file,
+                    "reason": f"no {'zh' if d.language == 'en' else 'en'} document "
+                    f"with symbol {d.symbol}",
+                }
+                for d in context.unpaired
+            ],
+            "rejected": [
+                {"source_file": r.source_file, "reason": r.reason} for r in context.rejected
+            ],
+            "failed_pairs": [{"symbol": r.source_file, "reason": r.reason} for r in context.failed],
+        },
+        "stages": [
+            {
+                "name": s.name,
+                "items_in": s.items_in,
+                "items_out": s.items_out,
+                "dropped": dict(sorted(s.dropped.items())),
+                "rejected_rows": {k: v for k, v in sorted(s.counters.items()) if "_rejects." in k},
+            }
+            for s in stats
+        ],
+        "beads_by_type": dict(sorted(writer.beads_by_type.items())),
+        "mean_score": round(writer.score_sum / writer.scored, 6) if writer.scored else None,
+        "exports": {
+            "translation_pairs": writer.scored,
+            "not_exported_one_sided_beads": writer.not_exported,
+        },
+        "files": files,
+    }

@@ -1,0 +1,417 @@
+"""The driver of the streaming Ray Data build (``--engine ray``; workers: ``ray_engine``).
+
+What the driver holds, and why it stays small: the list of raw file names, one stub per
+document (symbol, language, file; pairing is a barrier and needs them all), the chunk
+list (symbols and spool keys), and one chunk's summary at a time. Documents, vectors and
+rows stay on the workers and in Ray's object store, where backpressure bounds them; the
+Parquet shards are written by the workers; TMX, Moses and report.html are appended from
+each chunk's parts as the summaries stream in, in chunk order (``preserve_order``).
+
+Output is built in a temporary location beside ``--out`` and swapped in at the end, as
+the local engine does (atomic for local folders; on an object store it is a copy, and
+``manifest.json``, the completion marker, is written last). Finished pairs stay in the
+work cache, so a killed build resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import os
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from pipeline.build import (
+    DEFAULT_REVIEW_SCORE,
+    BuildContext,
+    BuildError,
+    BuildOptions,
+    BuildResult,
+    PairStage,
+    ReadStage,
+    build_manifest,
+    prepare_output,
+    swap_in,
+)
+from pipeline.data import Document, Rejected
+from pipeline.ray_engine import (
+    TABLES,
+    TASK_RETRIES,
+    EmbedActor,
+    align_chunk,
+    prepare_chunk,
+    read_file,
+    spool_key,
+)
+from pipeline.report import PAGES_FOLDER, ReportWriter
+from pipeline.runner import StageStats, busy_overlap
+from pipeline.storage import Location, StorageError, location, move_tree
+from pipeline.write import PAIR, MosesWriter, TmxWriter, dataset_card
+
+log = logging.getLogger("pipeline.build")
+
+
+class HashingSink(io.TextIOBase):
+    """A text stream over a binary one that hashes what passes (the manifest's sha256
+    of an assembled file, without reading it back from remote storage)."""
+
+    def __init__(self, binary: Any) -> None:
+        self.binary = binary
+        self.digest = hashlib.sha256()
+
+    def write(self, text: str) -> int:  # type: ignore[override]
+        data = text.encode("utf-8")
+        self.digest.update(data)
+        self.binary.write(data)
+        return len(text)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.binary.close()
+        super().close()
+
+
+def init_ray(address: str | None) -> bool:
+    """Connect to (or start) Ray; True when this call started it (the build stops it)."""
+    try:
+        import ray
+    except ImportError as err:
+        raise BuildError(
+            "--engine ray needs Ray Data: pip install 'un-parallel-pipeline[ray]'"
+        ) from err
+    started = False
+    if not ray.is_initialized():
+        ray.init(address=address, include_dashboard=False, log_to_driver=False)
+        started = True
+    ctx = ray.data.DataContext.get_current()
+    ctx.execution_options.preserve_order = True  # parts are appended in chunk order
+    ctx.enable_progress_bars = False
+    return started
+
+
+def _output_locations(options: BuildOptions) -> tuple[Location, Location, Location]:
+    """(raw, out, temporary output) with the checks the local engine makes."""
+    raw, out = location(options.raw), location(options.out)
+    if raw.local is not None and out.local is not None:
+        if out.local == raw.local or raw.local.is_relative_to(out.local):
+            raise BuildError(f"{out.local}: output folder must not contain the raw folder")
+    if out.local is not None:
+        return raw, out, Location(str(prepare_output(out.local)))
+    tmp = out.sibling(f".{out.name}.tmp-{os.getpid()}")
+    tmp.delete()
+    return raw, out, tmp
+
+
+def read_documents(files: list[Location], spool: Location) -> tuple[ReadStage, list[Document]]:
+    """Read every file in Ray tasks; only stubs come back. The returned ReadStage holds
+    the records and numbers the local read stage would have."""
+    import ray
+
+    reader = ReadStage()
+    reader.stats.items_in = len(files)
+    stubs: list[Document] = []
+    if not files:
+        return reader, stubs
+    items = [{"uri": f.uri} for f in files]
+    # About 64 files a task (a task per file spent more on Ray than on reading), but at
+    # least two tasks per CPU of the cluster, so every core reads.
+    cpus = int(ray.cluster_resources().get("CPU", 1))
+    blocks = min(len(items), max(2 * cpus, -(-len(items) // 64)))
+    ds = ray.data.from_items(items, override_num_blocks=blocks)
+    ds = ds.map(read_file, fn_kwargs={"spool": spool.uri}, num_cpus=1, max_retries=TASK_RETRIES)
+    for row in ds.iter_rows():
+        name, kind = str(row["name"]), str(row["kind"])
+        if kind != "document":
+            reader.drop(kind)
+            reader.record("rejected", Rejected(name, str(row["reason"])))
+            log.warning("rejected %s: %s", name, row["reason"])
+            continue
+        stub = Document.from_dict(json.loads(str(row["stub"])))
+        reader.stats.items_out += 1
+        reader.stats.seconds += float(row["seconds"])
+        reader.record("documents", (stub.symbol, stub.language, name))
+        stubs.append(stub)
+    return reader, stubs
+
+
+def chunk_rows(pairs: list[Any], size: int) -> list[dict[str, Any]]:
+    """Fixed chunk boundaries (n-th pair in symbol order in chunk n // size)."""
+    rows = []
+    for index, start in enumerate(range(0, len(pairs), size)):
+        group = pairs[start : start + size]
+        rows.append(
+            {
+                "chunk": index,
+                "symbols": [p.symbol for p in group],
+                "en_keys": [spool_key(p.en.source_file, p.en.sha256) for p in group],
+                "zh_keys": [spool_key(p.zh.source_file, p.zh.sha256) for p in group],
+            }
+        )
+    return rows
+
+
+class Assembler:
+    """Appends each chunk's parts to the corpus files and keeps the manifest's totals."""
+
+    def __init__(self, tmp: Location, context: BuildContext, options: BuildOptions) -> None:
+        self.tmp = tmp
+        self.context = context
+        self.options = options
+        low = options.filters.min_score
+        self.low_score = low if low is not None else DEFAULT_REVIEW_SCORE
+        self.sinks = {
+            name: HashingSink(tmp.child(name).open_output())
+            for name in (f"{PAIR}.tmx", f"{PAIR}.en", f"{PAIR}.zh", "report.html")
+        }
+        self.tmx = TmxWriter(Path(f"{PAIR}.tmx"), handle=self.sinks[f"{PAIR}.tmx"])
+        self.moses = MosesWriter(
+            Path(f"{PAIR}.en"),
+            Path(f"{PAIR}.zh"),
+            handles=(self.sinks[f"{PAIR}.en"], self.sinks[f"{PAIR}.zh"]),
+        )
+        self.report = ReportWriter(
+            Path("report.html"), low_score=self.low_score, handle=self.sinks["report.html"]
+        )
+        self.report.start(
+            "UN resolutions en-zh: alignment report",
+            {
+                "files read": len(context.files),
+                "document pairs": len(context.pairs),
+                "unpaired documents": len(context.unpaired),
+                "rejected files": len(context.rejected),
+                "model": options.model,
+                "filters": json.dumps(options.filters.to_dict()),
+                "highlighted": f"score below {self.report.low_score}",
+            },
+            [(d.symbol, d.language, d.source_file) for d in context.unpaired],
+            [(r.source_file, r.reason) for r in context.rejected],
+        )
+        self.tables: dict[str, dict[str, Any]] = {n: {"rows": 0, "files": []} for n, *_ in TABLES}
+        self.beads_by_type: Counter[str] = Counter()
+        self.score_sum = 0.0
+        self.scored = 0
+        self.not_exported = 0
+        self.stages = {n: StageStats(n) for n in ("embed", "align", "decide", "write")}
+        self.busy: dict[str, list[tuple[float, float]]] = {"embed": [], "align": []}
+        #: Seconds the driver spent appending parts (its only per-pair work).
+        self.driver_seconds = 0.0
+        self.prepare_seconds = 0.0
+
+    def add(self, row: dict[str, Any]) -> None:
+        """Fold in one chunk's summary (in chunk order)."""
+        for name, (path, sha, rows) in json.loads(row["files"]).items():
+            self.tables[name]["rows"] += rows
+            self.tables[name]["files"].append({"path": path, "sha256": sha, "rows": rows})
+        totals = json.loads(row["totals"])
+        self.beads_by_type.update(totals["beads_by_type"])
+        self.score_sum += totals["score_sum"]
+        self.scored += totals["scored"]
+        self.not_exported += totals["not_exported"]
+        self.tmx.write_units(str(row["tmx"]), totals["scored"])
+        self.moses.write_lines(str(row["moses_en"]), str(row["moses_zh"]), totals["scored"])
+        self.report.add_rendered(str(row["report"]), int(row["documents"]))
+        records = json.loads(row["records"])
+        self.context.failed.extend(Rejected(s, r) for s, r in records["failed"])
+        self.context.models.update(records["models"])
+        for name, data in json.loads(row["stats"]).items():
+            self.stages[name].merge(_stage_stats(name, data))
+        embed = json.loads(str(row["embed_stats"]))
+        stage = self.stages["embed"]
+        stage.items_in += 1
+        for key in ("texts_encoded", "texts_embedded_by_model", "chunks_embedded"):
+            stage.counters[key] += embed[key]
+        stage.add_time("load_encoder", embed["load_encoder"])
+        busy = json.loads(row["busy"])
+        if embed["busy"]:
+            self.busy["embed"].append(tuple(embed["busy"]))
+            stage.seconds += embed["busy"][1] - embed["busy"][0]
+        self.busy["align"].append(tuple(busy["align"]))
+        # The chunk stage's work (work-cache check, texts to embed) runs in prepare tasks.
+        self.prepare_seconds += busy["prepare"][1] - busy["prepare"][0]
+        write = self.stages["write"]
+        write.items_in += int(row["documents"])
+        write.items_out += int(row["documents"])
+        write.seconds += busy["write"][1] - busy["write"][0]
+
+    def close(self) -> dict[str, Any]:
+        """Finish the assembled files; the manifest's ``files`` section."""
+        self.tmx.close()
+        self.moses.close()
+        self.report.close(failed=[(r.source_file, r.reason) for r in self.context.failed])
+        files: dict[str, Any] = {}
+        for name, table in self.tables.items():
+            files[name] = table
+        digests = {name: sink.digest.hexdigest() for name, sink in self.sinks.items()}
+        files["tmx"] = {
+            "rows": self.tmx.units,
+            "files": [{"path": f"{PAIR}.tmx", "sha256": digests[f"{PAIR}.tmx"]}],
+        }
+        files["moses"] = {
+            "rows": self.moses.lines,
+            "files": [{"path": n, "sha256": digests[n]} for n in (f"{PAIR}.en", f"{PAIR}.zh")],
+        }
+        files["report"] = {
+            "rows": self.report.documents,
+            "files": [{"path": "report.html", "sha256": digests["report.html"]}],
+            "pages": f"{PAGES_FOLDER}/",
+        }
+        w = self.stages["write"]
+        w.counters["sentence_rows"] = self.tables["sentences"]["rows"]
+        w.counters["paragraph_rows"] = self.tables["paragraphs"]["rows"]
+        return files
+
+
+def _stage_stats(name: str, data: dict[str, Any]) -> StageStats:
+    return StageStats(
+        name=name,
+        items_in=data["items_in"],
+        items_out=data["items_out"],
+        dropped=Counter(data["dropped"]),
+        seconds=data["seconds"],
+        counters=Counter(data["counters"]),
+        timings=dict(data["timings"]),
+    )
+
+
+def empty_shards(tmp: Location, assembler: Assembler) -> None:
+    """A build with no pair still gets one (empty) file per table, as the local one."""
+    from pipeline.ray_engine import write_shards
+
+    for name, (path, sha, rows) in write_shards([], tmp.uri, 0, 1).items():
+        assembler.tables[name]["files"].append({"path": path, "sha256": sha, "rows": rows})
+
+
+def run_pipeline(
+    chunks: list[dict[str, Any]],
+    options: BuildOptions,
+    spool: Location,
+    tmp: Location,
+    assembler: Assembler,
+) -> None:
+    """prepare -> embed (actor pool) -> align/decide/write, streamed into the assembler."""
+    import ray
+
+    if not chunks:
+        empty_shards(tmp, assembler)
+        return
+    ds = ray.data.from_items(chunks, override_num_blocks=len(chunks))
+    ds = ds.map(
+        prepare_chunk,
+        fn_kwargs={"options": options, "spool": spool.uri},
+        num_cpus=1,
+        max_retries=TASK_RETRIES,
+    )
+    ds = ds.map_batches(
+        EmbedActor,
+        fn_constructor_args=(options, spool.uri),
+        batch_size=1,
+        # One chunk in flight per actor: with one actor, chunks meet the embedding cache
+        # in order, so each finds what the local engine's would (same vectors).
+        compute=ray.data.ActorPoolStrategy(
+            size=max(1, options.embed_actors), max_tasks_in_flight_per_actor=1
+        ),
+        num_cpus=options.embed_cpus,
+        num_gpus=options.num_gpus or None,
+        batch_format="numpy",
+    )
+    ds = ds.map(
+        align_chunk,
+        fn_kwargs={
+            "options": options,
+            "spool": spool.uri,
+            "out": tmp.uri,
+            "shards": len(chunks),
+            "low_score": assembler.low_score,
+        },
+        num_cpus=1,
+        max_retries=TASK_RETRIES,
+    )
+    expected = 0
+    for row in ds.iter_rows():
+        if int(row["chunk"]) != expected:  # preserve_order is what makes this hold
+            raise BuildError(f"ray returned chunk {row['chunk']}, expected {expected}")
+        log.info("stage write: chunk %d of %d", expected + 1, len(chunks))
+        began = time.perf_counter()
+        assembler.add(row)
+        assembler.driver_seconds += time.perf_counter() - began
+        expected += 1
+
+
+def build_with_ray(options: BuildOptions) -> BuildResult:
+    """The whole build as one streaming Ray Data pipeline (see module docstring)."""
+    started = time.perf_counter()
+    raw, out, tmp = _output_locations(options)
+    started_ray = False
+    try:
+        try:
+            files = raw.list_files()
+        except StorageError as error:
+            raise BuildError(str(error)) from error
+        log.info("build (ray): %d files in %s -> %s", len(files), raw.uri, out.uri)
+        started_ray = init_ray(options.ray_address)
+        spool = tmp.child("_spool")
+        reader, stubs = read_documents(files, spool)
+        context = BuildContext(raw=Path(raw.path), files=[Path(f.path) for f in files])
+        pairer = PairStage(context, reader)
+        pairs = list(pairer.run(stubs))
+        del stubs
+        chunks = chunk_rows(pairs, max(1, options.chunk_pairs))
+        chunker = StageStats("chunk", items_in=len(pairs), items_out=len(chunks))
+        del pairs
+        assembler = Assembler(tmp, context, options)
+        run_pipeline(chunks, options, spool, tmp, assembler)
+        files_section = assembler.close()
+        chunker.seconds = assembler.prepare_seconds
+        stages = [reader.stats, pairer.stats, chunker, *assembler.stages.values()]
+        assembler.stages["embed"].items_out = assembler.stages["align"].items_in
+        manifest = build_manifest(options, context, assembler, stages, files_section)
+        spool.delete()
+        run_stats = _run_stats(options, stages, assembler, time.perf_counter() - started)
+        tmp.child("stats.json").write_bytes(_json_bytes(run_stats))
+        tmp.child("README.md").write_bytes(dataset_card(manifest).encode("utf-8"))
+        tmp.child("manifest.json").write_bytes(_json_bytes(manifest))  # last: complete
+        if out.local is not None and tmp.local is not None:
+            for leftover in tmp.local.rglob(".*.tmp"):  # a killed worker's half file
+                leftover.unlink()
+            swap_in(tmp.local, out.local)
+        else:
+            move_tree(tmp, out)
+    except BaseException:
+        tmp.delete()
+        raise
+    finally:
+        if started_ray:
+            import ray
+
+            ray.shutdown()
+    log.info("build: done in %.2f s", run_stats["seconds"])
+    return BuildResult(out=out.local or Path(out.path), manifest=manifest, stats=run_stats)
+
+
+def _json_bytes(data: dict[str, Any]) -> bytes:
+    return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def _run_stats(
+    options: BuildOptions, stages: list[StageStats], assembler: Assembler, seconds: float
+) -> dict[str, Any]:
+    align = assembler.stages["align"].counters
+    embed = assembler.stages["embed"].counters
+    return {
+        "seconds": round(seconds, 4),
+        "engine": "ray",
+        "workers": None,
+        "aligned_pairs": align["aligned_pairs"],
+        "cached_pairs": align["cached_pairs"],
+        "texts_encoded": embed["texts_encoded"],
+        "texts_embedded_by_model": embed["texts_embedded_by_model"],
+        "stragglers": align["stragglers"],
+        "sentences": align["sentences_en"] + align["sentences_zh"],
+        "stages": [s.to_dict() for s in stages],
+        "overlap": busy_overlap(assembler.busy["embed"], assembler.busy["align"]),
+        "driver_assemble_s": round(assembler.driver_seconds, 4),
+    }
