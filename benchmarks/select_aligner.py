@@ -46,6 +46,16 @@ GRID: dict[str, dict] = {
     "z1-l3": {"hub_z": 1.0, "length_weight": 0.3},
     "z1-l6": {"hub_z": 1.0, "length_weight": 0.6},
 }
+#: The lexical knob (pipeline.lexical): lexical_weight per merged sentence without a
+#: translated word, number or name shared with the other side of its bead.
+GRID.update(
+    {
+        f"{name}-x{int(w * 10)}": {**setting, "lexical_weight": w}
+        for name, setting in list(GRID.items())
+        if name in ("z05-l6", "z1-l6")
+        for w in (0.5, 1.0)
+    }
+)
 REFERENCE: dict[str, dict] = {
     "old-knn": {
         "margin": "knn",
@@ -113,7 +123,7 @@ FOREIGN_ZH = ["委员会星期二再次开会。", "第三季度物价急剧上�
 def stress_docs(golds: list[Doc]) -> list[Doc]:
     """tests/test_quality.py's stress cases: the two project golds perturbed (merges,
     splits, swaps, deletions, foreign insertions; 3 seeds each) and a 600-sentence mix."""
-    from pipeline import synth
+    from benchmarks import synth
 
     general, un = golds
     units_g = synth.units_from_gold(general.src, general.tgt, general.gold)

@@ -35,13 +35,20 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
 from pipeline.data import Bead
+from pipeline.lexical import (
+    SentenceEvidence,
+    Unlinked,
+    reliability,
+    sentence_evidence,
+    unlinked_flags,
+)
 from pipeline.margins import (  # noqa: F401  (re-exported: docalign and tests use them)
     MARGINS,
     adjacent_hub,
@@ -103,6 +110,14 @@ class AlignParams:
     #: ("Tomorrow.'" matches nothing on its own; tests/test_align_texts.py).
     support_weight: float = 0.5
     support_floor: float = 0.0
+    #: Lexical support (pipeline.lexical): a sentence of a merged side that shares no
+    #: translated word (CC-CEDICT, zh-en only), number or name with the other side of the
+    #: bead counts lexical_weight (calibrated) weaker in the support term, i.e. it must
+    #: match the other side by that much more than unrelated text does. Words are what
+    #: tell a translator's split (its halves share words with the source) from a related
+    #: insertion glued on (it shares none) when the embeddings cannot; the embedding can
+    #: still carry a half the lexicon misses. Only ``align_texts`` has the texts; 0: off.
+    lexical_weight: float = 0.0
     #: Neighbours averaged for the margin="knn" (Artetxe & Schwenk use 4).
     knn: int = 4
     #: A bead that does not match (negative score) costs in proportion to its size,
@@ -154,13 +169,13 @@ class AlignParams:
             raise ValueError("knn and band_width must be >= 1")
         if self.hub_window is not None and self.hub_window < 1:
             raise ValueError("hub_window must be >= 1 or None")
-        if self.support_weight < 0 or self.length_weight < 0:
-            raise ValueError("support_weight and length_weight must be >= 0")
+        if self.support_weight < 0 or self.length_weight < 0 or self.lexical_weight < 0:
+            raise ValueError("support_weight, length_weight and lexical_weight must be >= 0")
         # A NaN or infinite term makes every path score NaN/inf, and the DP then fails far
         # from the cause ("alignment band does not connect start and end").
         for name in (
             "skip_penalty", "merge_penalty", "length_weight", "support_weight",
-            "support_floor", "swap_floor", "confident_score", "hub_z",
+            "support_floor", "swap_floor", "confident_score", "hub_z", "lexical_weight",
         ):  # fmt: skip
             value = getattr(self, name)
             if value is not None and not math.isfinite(value):
@@ -374,12 +389,15 @@ def cell_scores(
     ratio: float,
     scale: float,
     params: AlignParams,
+    unlinked: Unlinked | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Calibrated score of each bead type at each band cell, and its raw margin.
 
     score = margin / scale + length_weight * length_term - merge_penalty * (a + b - 2),
     times (a+b)/2 where negative for merged beads (``scale_negative``), minus the support
-    shortfall of merged beads, and for 2-2 beads at least the crossed-pair (swap) score;
+    shortfall of merged beads (where a sentence without a lexical link to the other side,
+    ``unlinked``, counts lexical_weight weaker), and for 2-2 beads at least the
+    crossed-pair (swap) score;
     skips score ``skip_penalty``. ``margin`` = cosine minus the mean of the two sides'
     hubness (pipeline.margins; the cosine alone with margin="none").
     """
@@ -417,7 +435,9 @@ def cell_scores(
         scores[t, ok] = score
         margins[t, ok] = marg
     if params.support_weight > 0:
-        _subtract_support_shortfall(scores, margins, sims, band, types, rows, cols, scale, params)
+        _subtract_support_shortfall(
+            scores, margins, sims, band, types, rows, cols, scale, params, unlinked
+        )
     if params.swap_floor is not None and (2, 2) in types and (1, 1) in types:
         _score_swaps(scores, band, types, rows, cols, params.swap_floor)
     return scores, margins
@@ -465,6 +485,7 @@ def _subtract_support_shortfall(
     cols: np.ndarray,
     scale: float,
     params: AlignParams,
+    unlinked: Unlinked | None = None,
 ) -> None:
     """How far the weakest sentence of a merged bead falls below ``floor``.
 
@@ -473,8 +494,11 @@ def _subtract_support_shortfall(
     merged side must therefore also match the other side's whole text on its own: its
     calibrated margin against that text is read off the (a, 1) / (1, b) cells of the band.
     Subtracts support_weight * max(0, support_floor - weakest) from ``scores`` in place
-    (nothing for 1-1 beads, skips and sentences outside the band).
+    (nothing for 1-1 beads, skips and sentences outside the band). A sentence flagged in
+    ``unlinked`` (no shared word, number or name) counts lexical_weight weaker.
     """
+    shift = np.float32(params.lexical_weight * scale)
+    no_flags: tuple[list[np.ndarray], list[np.ndarray]] = ([], [])
     index = {ty: t for t, ty in enumerate(types)}
     floor = params.support_floor
     lo, width, offset = band.lo, band.width, band.offset
@@ -482,6 +506,7 @@ def _subtract_support_shortfall(
         if a == 0 or b == 0 or (a == 1 and b == 1):
             continue
         weakest = np.full(band.size, np.inf, dtype=np.float32)
+        src_flags, tgt_flags = (unlinked or {}).get(t, no_flags)
         if b >= 2 and (a, 1) in index:
             part = margins[index[(a, 1)]]
             ok_part = np.isfinite(sims[index[(a, 1)]])
@@ -490,7 +515,8 @@ def _subtract_support_shortfall(
                 valid = (c >= lo[rows]) & (c < lo[rows] + width[rows])
                 flat = offset[rows] + np.where(valid, c - lo[rows], 0)
                 use = valid & ok_part[flat]
-                weakest = np.where(use, np.minimum(weakest, part[flat]), weakest)
+                value = part[flat] - shift * tgt_flags[k] if tgt_flags else part[flat]
+                weakest = np.where(use, np.minimum(weakest, value), weakest)
         if a >= 2 and (1, b) in index:
             part = margins[index[(1, b)]]
             ok_part = np.isfinite(sims[index[(1, b)]])
@@ -499,7 +525,8 @@ def _subtract_support_shortfall(
                 valid = (rows - k >= 0) & (cols >= lo[r]) & (cols < lo[r] + width[r])
                 flat = offset[r] + np.where(valid, cols - lo[r], 0)
                 use = valid & ok_part[flat]
-                weakest = np.where(use, np.minimum(weakest, part[flat]), weakest)
+                value = part[flat] - shift * src_flags[k] if src_flags else part[flat]
+                weakest = np.where(use, np.minimum(weakest, value), weakest)
         shortfall = floor - weakest / scale
         shortfall = np.where(np.isfinite(shortfall), np.maximum(shortfall, 0.0), 0.0)
         scores[t] -= (params.support_weight * shortfall).astype(np.float32)
@@ -616,9 +643,15 @@ def _solve_level(
     params: AlignParams,
     passes: int,
     calibration: Calibration | None = None,
+    evidence: SentenceEvidence | None = None,
 ) -> tuple[list[tuple[int, int, int]], np.ndarray, np.ndarray, float, float]:
     """DP on one level; returns path, cell scores, margins, and the scale and ratio used."""
     K = level.src_ov.shape[0]
+    unlinked = None
+    if evidence is not None and params.lexical_weight > 0:
+        unlinked = unlinked_flags(
+            evidence, band.lo, band.width, band.offset, band.cell_rows(), band.cell_cols(), types
+        )
     sims = band_similarities(level.src_ov, level.tgt_ov, band, types, params.block_rows)
     if params.margin in ("knn", "mean"):
         src_hub, tgt_hub = knn_hubness(
@@ -651,6 +684,8 @@ def _solve_level(
         scale, ratio, passes = calibration.scale, calibration.ratio, 0
     path: list[tuple[int, int, int]] = []
     scores = margins = np.zeros((len(types), 0), np.float32)
+    # the lexicon joins once a pass has shown how reliable it is here (lexical.reliability)
+    pass_params = replace(params, lexical_weight=0.0) if unlinked is not None else params
     for p in range(passes + 1):
         del scores, margins  # free the previous pass's arrays before building new ones
         scores, margins = cell_scores(
@@ -663,7 +698,8 @@ def _solve_level(
             level.tgt_len,
             ratio,
             scale,
-            params,
+            pass_params,
+            unlinked,
         )
         path = dp_band(scores, band, types)
         if p == passes:
@@ -676,6 +712,9 @@ def _solve_level(
         ]
         if len(sel) < 3:
             break
+        if evidence is not None and unlinked is not None:
+            factor = reliability(evidence, [(i - 1, j - 1) for i, j in sel])
+            pass_params = replace(params, lexical_weight=params.lexical_weight * factor)
         idx = np.array([band.offset[i] + j - band.lo[i] for i, j in sel])
         new_scale = float(np.median(margins[t11, idx]))
         si = np.array([i for i, _ in sel]) - 1
@@ -696,6 +735,7 @@ def align_embeddings(
     tgt_len: Sequence[float] | np.ndarray,
     params: AlignParams | None = None,
     calibration: Calibration | None = None,
+    evidence: SentenceEvidence | None = None,
 ) -> AlignResult:
     """Align two documents given their overlap embeddings.
 
@@ -705,11 +745,12 @@ def align_embeddings(
     of both sides exactly once, in order, with ``score`` (calibrated, about 1 for a typical
     correct bead) and ``margin`` (raw cosine minus neighbourhood mean). ``calibration``
     fixes scale, length ratio and hubness instead of estimating them from these sentences.
+    ``evidence`` (pipeline.lexical.sentence_evidence of the texts) adds the lexical term.
     """
     # The products here are small and many: BLAS threads cost more in start-up and
     # contention than they give (3x slower with 2 threads on a busy 2-core machine).
     with threadpool_limits(limits=1, user_api="blas"):
-        return _align_embeddings(src_ov, tgt_ov, src_len, tgt_len, params, calibration)
+        return _align_embeddings(src_ov, tgt_ov, src_len, tgt_len, params, calibration, evidence)
 
 
 def _align_embeddings(
@@ -719,6 +760,7 @@ def _align_embeddings(
     tgt_len: Sequence[float] | np.ndarray,
     params: AlignParams | None,
     calibration: Calibration | None,
+    evidence: SentenceEvidence | None = None,
 ) -> AlignResult:
     params = params or AlignParams()
     t_start = time.perf_counter()
@@ -780,7 +822,7 @@ def _align_embeddings(
         else:
             band = band_around_path([(0, 0)] + [(i, j) for i, j, _ in path], n, m, half, 2)
         fine_path, scores, margins, scale, ratio_used = _solve_level(
-            fine, band, types, ratio, params, params.refine_passes, calibration
+            fine, band, types, ratio, params, params.refine_passes, calibration, evidence
         )
         if prev_level is None or not _touches_edge(fine_path, band):
             break
@@ -894,6 +936,7 @@ def align_texts(
         [len(s) for s in src_text],
         [len(s) for s in tgt_text],
         params,
+        evidence=sentence_evidence(src_text, tgt_text) if params.lexical_weight > 0 else None,
     )
     beads = [
         Bead(
