@@ -39,15 +39,16 @@ GOLD = ROOT / "tests" / "gold"
 #: evidence; ``length_weight``: how much the length ratio may overrule the embeddings.
 #: Plus, for comparison only (never picked by LOCO), the old kNN margin and Bertalign's.
 GRID: dict[str, dict] = {
-    "z0-l3": {"hub_z": 0.0, "length_weight": 0.3},
-    "z0-l6": {"hub_z": 0.0, "length_weight": 0.6},
-    "z05-l3": {"hub_z": 0.5, "length_weight": 0.3},
-    "z05-l6": {"hub_z": 0.5, "length_weight": 0.6},
-    "z1-l3": {"hub_z": 1.0, "length_weight": 0.3},
-    "z1-l6": {"hub_z": 1.0, "length_weight": 0.6},
+    "z0-l3": {"hub_z": 0.0, "length_weight": 0.3, "lexical_weight": 0.0},
+    "z0-l6": {"hub_z": 0.0, "length_weight": 0.6, "lexical_weight": 0.0},
+    "z05-l3": {"hub_z": 0.5, "length_weight": 0.3, "lexical_weight": 0.0},
+    "z05-l6": {"hub_z": 0.5, "length_weight": 0.6, "lexical_weight": 0.0},
+    "z1-l3": {"hub_z": 1.0, "length_weight": 0.3, "lexical_weight": 0.0},
+    "z1-l6": {"hub_z": 1.0, "length_weight": 0.6, "lexical_weight": 0.0},
 }
-#: The lexical knob (pipeline.lexical): lexical_weight per merged sentence without a
-#: translated word, number or name shared with the other side of its bead.
+#: The lexical knob (pipeline.lexical), on the two length-0.6 settings: how much weaker
+#: a merged sentence counts in the support term when it shares no translated word,
+#: number or symbol with the other side of its bead ("-x5": 0.5, "-x10": 1.0).
 GRID.update(
     {
         f"{name}-x{int(w * 10)}": {**setting, "lexical_weight": w}
@@ -62,8 +63,9 @@ REFERENCE: dict[str, dict] = {
         "support_floor": -0.2,
         "length_weight": 0.3,
         "embed_all_overlaps": True,
+        "lexical_weight": 0.0,
     },
-    "adjacent": {"margin": "adjacent", "hub_z": 0.0, "length_weight": 0.3},
+    "adjacent": {"margin": "adjacent", "hub_z": 0.0, "length_weight": 0.3, "lexical_weight": 0.0},
     "embed-all": {"embed_all_overlaps": True},
 }
 

@@ -63,17 +63,51 @@ MAX_GLOSS_WORDS = 2
 MIN_WORDS = 3
 
 
+#: Irregular English forms -> base form (CC-CEDICT glosses use base forms: "to bring").
+IRREGULAR = {
+    form: base
+    for base, forms in {
+        "be": "was were been", "bring": "brought", "buy": "bought", "catch": "caught",
+        "come": "came", "do": "did done", "drink": "drank drunk", "drive": "drove driven",
+        "eat": "ate eaten", "fall": "fell fallen", "feel": "felt", "fight": "fought",
+        "find": "found", "fly": "flew flown", "forget": "forgot forgotten", "get": "got gotten",
+        "give": "gave given", "go": "went gone", "grow": "grew grown", "have": "had",
+        "hear": "heard", "hold": "held", "keep": "kept", "know": "knew known", "lay": "laid",
+        "lead": "led", "leave": "left", "lie": "lay lain", "lose": "lost", "make": "made",
+        "mean": "meant", "meet": "met", "pay": "paid", "ride": "rode ridden", "ring": "rang",
+        "rise": "rose risen", "run": "ran", "say": "said", "see": "saw seen", "seek": "sought",
+        "sell": "sold", "send": "sent", "shake": "shook shaken", "shoot": "shot",
+        "sing": "sang sung", "sit": "sat", "sleep": "slept", "speak": "spoke spoken",
+        "stand": "stood", "steal": "stole stolen", "strike": "struck", "swim": "swam",
+        "take": "took taken", "teach": "taught", "tell": "told", "think": "thought",
+        "throw": "threw thrown", "wake": "woke woken", "wear": "wore worn", "win": "won",
+        "write": "wrote written", "child": "children", "man": "men", "woman": "women",
+        "foot": "feet", "tooth": "teeth", "mouse": "mice", "person": "people",
+    }.items()
+    for form in forms.split()
+}  # fmt: skip
+
+
 def stem(word: str) -> str:
     """Lower-case, crude English stem, applied alike to the lexicon and to the text, so
-    'boots' meets 'boot' and 'sucked' meets 'suck' (precision matters less than being
-    consistent on both sides)."""
+    'boots' meets 'boot', 'sucked' 'suck', 'amazed' 'amaze', 'stopped' 'stop' and
+    'brought' 'bring' (precision matters less than being consistent on both sides)."""
     w = word.lower().strip("'-")
     if w.endswith("'s"):
         w = w[:-2]
-    for suffix, repl, min_len in (("ies", "y", 5), ("ing", "", 6), ("ed", "", 5), ("es", "", 5),
-                                  ("s", "", 4), ("ly", "", 6)):  # fmt: skip
+    if w in IRREGULAR:
+        w = IRREGULAR[w]
+    sibilant_es = w.endswith(("ses", "xes", "zes", "ches", "shes"))
+    for suffix, repl, min_len in (("ies", "y", 5), ("ing", "", 6), ("ed", "", 5),
+                                  ("es", "", 5 if sibilant_es else 99), ("s", "", 4),
+                                  ("ily", "y", 6), ("ly", "", 6)):  # fmt: skip
         if w.endswith(suffix) and len(w) >= min_len and not w.endswith("ss"):
-            return w[: len(w) - len(suffix)] + repl
+            w = w[: len(w) - len(suffix)] + repl
+            if len(w) > 3 and w[-1] == w[-2] and w[-1] not in "lsaeiou":
+                w = w[:-1]  # stopped -> stopp -> stop
+            break
+    if len(w) > 3 and w.endswith("e") and not w.endswith("ee"):
+        w = w[:-1]  # amaze / amazed / amazing all -> amaz
     return w
 
 
