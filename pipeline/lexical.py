@@ -67,8 +67,8 @@ MAX_GLOSS_WORDS = 2
 #: A sentence without an anchor is evidence only when it has at least this many content
 #: words the lexicon knows (Chinese: non-stop characters / 2): a short line ("Joy?",
 #: "他说。") often shares no word with its own translation, so missing a link means
-#: nothing there. On MAC-Dev's gold, 46% of the halves of real splits with 0-2 such words
-#: share none with the other side of their bead, 8% with 3 or more.
+#: nothing there. On MAC-Dev's gold, 44% of the halves of real splits with 0-2 such words
+#: share none with the other side of their bead, 6% with 3 or more.
 MIN_WORDS = 3
 
 
