@@ -9,12 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pipeline import lexical
 from pipeline.align import AlignParams, align_texts, full_band
 from pipeline.embed import load_encoder
 from pipeline.lexical import (
     anchors,
     en_to_zh,
     is_chinese,
+    lexicon_cache_path,
     reliability,
     sentence_evidence,
     stem,
@@ -167,3 +169,18 @@ def test_lexicon_keeps_related_insertions_out_of_real_splits(general) -> None:
     assert ((), (stopped,)) in beads
     merged = [b for b in with_lexicon.beads if len(b.src) + len(b.tgt) > 2]
     assert len(merged) >= len([b for b in without.beads if len(b.src) + len(b.tgt) > 2]) - 2
+
+
+def test_lexicon_table_is_cached_per_dictionary_and_rules(tmp_path, monkeypatch) -> None:
+    """The table is built once per machine, kept in the user's cache folder, and a cache
+    that cannot be read is rebuilt rather than an error."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    path = lexicon_cache_path()
+    assert path.parent == tmp_path / "un-parallel-pipeline"
+    built = en_to_zh.__wrapped__()  # the uncached function: builds and writes
+    assert path.is_file()
+    assert en_to_zh.__wrapped__() == built  # read back from the file
+    path.write_text("{not json", encoding="utf-8")
+    assert en_to_zh.__wrapped__() == built  # rebuilt
+    monkeypatch.setattr(lexical, "LEXICON_FORMAT", "other rules")
+    assert lexicon_cache_path() != path
