@@ -550,6 +550,43 @@ def _halve(emb: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return normalize_rows(summed), lens
 
 
+def _hubness_and_scale(
+    sims: np.ndarray,
+    band: Band,
+    types: list[tuple[int, int]],
+    K: int,
+    params: AlignParams,
+    calibration: Calibration | None,
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Hubness of each overlap (or the calibration's), and the initial scale: the median
+    over rows of the best 1-1 margin (most rows have a true partner)."""
+    if params.margin in ("knn", "mean"):
+        src_hub, tgt_hub = knn_hubness(
+            sims, band, types, K, hub_k(params), params.hub_window, hub_z(params)
+        )
+        if calibration is not None and calibration.src_hub is not None:
+            src_hub = calibration.src_hub[:K]
+        if calibration is not None and calibration.tgt_hub is not None:
+            tgt_hub = calibration.tgt_hub[:K]
+    else:
+        src_hub = np.zeros((K, band.n + 1))
+        tgt_hub = np.zeros((K, band.m + 1))
+    rows = band.cell_rows()
+    cols = band.cell_cols()
+    sim11 = sims[types.index((1, 1))]
+    ok = np.isfinite(sim11)
+    marg11 = sim11[ok] - (
+        0.5 * (np.nan_to_num(src_hub[0, rows[ok]]) + np.nan_to_num(tgt_hub[0, cols[ok]]))
+        if params.margin in ("knn", "mean")
+        else 0.0
+    )
+    row_best = np.full(band.n + 1, NEG_INF)
+    np.maximum.at(row_best, rows[ok], marg11)
+    finite = row_best[np.isfinite(row_best)]
+    scale = float(np.median(finite)) if len(finite) else 1.0
+    return src_hub, tgt_hub, max(scale, 1e-3)
+
+
 def _solve_level(
     level: _Level,
     band: Band,
@@ -568,33 +605,8 @@ def _solve_level(
             evidence, band.lo, band.width, band.offset, band.cell_rows(), band.cell_cols(), types
         )
     sims = band_similarities(level.src_ov, level.tgt_ov, band, types, params.block_rows)
-    if params.margin in ("knn", "mean"):
-        src_hub, tgt_hub = knn_hubness(
-            sims, band, types, K, hub_k(params), params.hub_window, hub_z(params)
-        )
-        if calibration is not None and calibration.src_hub is not None:
-            src_hub = calibration.src_hub[:K]
-        if calibration is not None and calibration.tgt_hub is not None:
-            tgt_hub = calibration.tgt_hub[:K]
-    else:
-        src_hub = np.zeros((K, band.n + 1))
-        tgt_hub = np.zeros((K, band.m + 1))
-    # initial scale: median over rows of the best 1-1 margin (most rows have a true partner)
+    src_hub, tgt_hub, scale = _hubness_and_scale(sims, band, types, K, params, calibration)
     t11 = types.index((1, 1))
-    rows = band.cell_rows()
-    cols = band.cell_cols()
-    sim11 = sims[t11]
-    ok = np.isfinite(sim11)
-    marg11 = sim11[ok] - (
-        0.5 * (np.nan_to_num(src_hub[0, rows[ok]]) + np.nan_to_num(tgt_hub[0, cols[ok]]))
-        if params.margin in ("knn", "mean")
-        else 0.0
-    )
-    row_best = np.full(band.n + 1, NEG_INF)
-    np.maximum.at(row_best, rows[ok], marg11)
-    finite = row_best[np.isfinite(row_best)]
-    scale = float(np.median(finite)) if len(finite) else 1.0
-    scale = max(scale, 1e-3)
     if calibration is not None:
         scale, ratio, passes = calibration.scale, calibration.ratio, 0
     path: list[tuple[int, int, int]] = []
