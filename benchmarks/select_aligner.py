@@ -39,21 +39,33 @@ GOLD = ROOT / "tests" / "gold"
 #: evidence; ``length_weight``: how much the length ratio may overrule the embeddings.
 #: Plus, for comparison only (never picked by LOCO), the old kNN margin and Bertalign's.
 GRID: dict[str, dict] = {
-    "z0-l3": {"hub_z": 0.0, "length_weight": 0.3},
-    "z0-l6": {"hub_z": 0.0, "length_weight": 0.6},
-    "z05-l3": {"hub_z": 0.5, "length_weight": 0.3},
-    "z05-l6": {"hub_z": 0.5, "length_weight": 0.6},
-    "z1-l3": {"hub_z": 1.0, "length_weight": 0.3},
-    "z1-l6": {"hub_z": 1.0, "length_weight": 0.6},
+    "z0-l3": {"hub_z": 0.0, "length_weight": 0.3, "lexical_weight": 0.0},
+    "z0-l6": {"hub_z": 0.0, "length_weight": 0.6, "lexical_weight": 0.0},
+    "z05-l3": {"hub_z": 0.5, "length_weight": 0.3, "lexical_weight": 0.0},
+    "z05-l6": {"hub_z": 0.5, "length_weight": 0.6, "lexical_weight": 0.0},
+    "z1-l3": {"hub_z": 1.0, "length_weight": 0.3, "lexical_weight": 0.0},
+    "z1-l6": {"hub_z": 1.0, "length_weight": 0.6, "lexical_weight": 0.0},
 }
+#: The lexical knob (pipeline.lexical), on the two length-0.6 settings: how much weaker
+#: a merged sentence counts in the support term when it shares no translated word,
+#: number or symbol with the other side of its bead ("-x5": 0.5, "-x10": 1.0).
+GRID.update(
+    {
+        f"{name}-x{int(w * 10)}": {**setting, "lexical_weight": w}
+        for name, setting in list(GRID.items())
+        if name in ("z05-l6", "z1-l6")
+        for w in (0.5, 1.0)
+    }
+)
 REFERENCE: dict[str, dict] = {
     "old-knn": {
         "margin": "knn",
         "support_floor": -0.2,
         "length_weight": 0.3,
         "embed_all_overlaps": True,
+        "lexical_weight": 0.0,
     },
-    "adjacent": {"margin": "adjacent", "hub_z": 0.0, "length_weight": 0.3},
+    "adjacent": {"margin": "adjacent", "hub_z": 0.0, "length_weight": 0.3, "lexical_weight": 0.0},
     "embed-all": {"embed_all_overlaps": True},
 }
 
@@ -113,7 +125,7 @@ FOREIGN_ZH = ["委员会星期二再次开会。", "第三季度物价急剧上�
 def stress_docs(golds: list[Doc]) -> list[Doc]:
     """tests/test_quality.py's stress cases: the two project golds perturbed (merges,
     splits, swaps, deletions, foreign insertions; 3 seeds each) and a 600-sentence mix."""
-    from pipeline import synth
+    from benchmarks import synth
 
     general, un = golds
     units_g = synth.units_from_gold(general.src, general.tgt, general.gold)

@@ -35,13 +35,20 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
 from pipeline.data import Bead
+from pipeline.lexical import (
+    SentenceEvidence,
+    Unlinked,
+    reliability,
+    sentence_evidence,
+    unlinked_flags,
+)
 from pipeline.margins import (  # noqa: F401  (re-exported: docalign and tests use them)
     MARGINS,
     adjacent_hub,
@@ -51,6 +58,7 @@ from pipeline.margins import (  # noqa: F401  (re-exported: docalign and tests u
     knn_hubness,
 )
 from pipeline.overlaps import embed_open_overlaps
+from pipeline.support import score_swaps, subtract_support_shortfall
 
 NEG_INF = -np.inf
 
@@ -103,6 +111,17 @@ class AlignParams:
     #: ("Tomorrow.'" matches nothing on its own; tests/test_align_texts.py).
     support_weight: float = 0.5
     support_floor: float = 0.0
+    #: Lexical support (pipeline.lexical): a sentence of a merged side that shares no
+    #: translated word (CC-CEDICT, zh-en only), number or name with the other side of the
+    #: bead counts lexical_weight (calibrated) weaker in the support term, i.e. it must
+    #: match the other side by that much more than unrelated text does. Words are what
+    #: tell a translator's split (its halves share words with the source) from a related
+    #: insertion glued on (it shares none) when the embeddings cannot; the embedding can
+    #: still carry a half the lexicon misses. Scaled per document by how reliable a
+    #: missing link is there (lexical.reliability). 0.5: chosen by leave-one-chapter-out
+    #: on MAC-Dev from {0, 0.5, 1} (docs/aligner.md); it takes tests/gold/general from
+    #: 0.910 back to 0.963. Only ``align_texts`` has the texts; 0 turns it off.
+    lexical_weight: float = 0.5
     #: Neighbours averaged for the margin="knn" (Artetxe & Schwenk use 4).
     knn: int = 4
     #: A bead that does not match (negative score) costs in proportion to its size,
@@ -154,13 +173,13 @@ class AlignParams:
             raise ValueError("knn and band_width must be >= 1")
         if self.hub_window is not None and self.hub_window < 1:
             raise ValueError("hub_window must be >= 1 or None")
-        if self.support_weight < 0 or self.length_weight < 0:
-            raise ValueError("support_weight and length_weight must be >= 0")
+        if self.support_weight < 0 or self.length_weight < 0 or self.lexical_weight < 0:
+            raise ValueError("support_weight, length_weight and lexical_weight must be >= 0")
         # A NaN or infinite term makes every path score NaN/inf, and the DP then fails far
         # from the cause ("alignment band does not connect start and end").
         for name in (
             "skip_penalty", "merge_penalty", "length_weight", "support_weight",
-            "support_floor", "swap_floor", "confident_score", "hub_z",
+            "support_floor", "swap_floor", "confident_score", "hub_z", "lexical_weight",
         ):  # fmt: skip
             value = getattr(self, name)
             if value is not None and not math.isfinite(value):
@@ -374,12 +393,15 @@ def cell_scores(
     ratio: float,
     scale: float,
     params: AlignParams,
+    unlinked: Unlinked | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Calibrated score of each bead type at each band cell, and its raw margin.
 
     score = margin / scale + length_weight * length_term - merge_penalty * (a + b - 2),
     times (a+b)/2 where negative for merged beads (``scale_negative``), minus the support
-    shortfall of merged beads, and for 2-2 beads at least the crossed-pair (swap) score;
+    shortfall of merged beads (where a sentence without a lexical link to the other side,
+    ``unlinked``, counts lexical_weight weaker), and for 2-2 beads at least the
+    crossed-pair (swap) score;
     skips score ``skip_penalty``. ``margin`` = cosine minus the mean of the two sides'
     hubness (pipeline.margins; the cosine alone with margin="none").
     """
@@ -417,92 +439,12 @@ def cell_scores(
         scores[t, ok] = score
         margins[t, ok] = marg
     if params.support_weight > 0:
-        _subtract_support_shortfall(scores, margins, sims, band, types, rows, cols, scale, params)
+        subtract_support_shortfall(
+            scores, margins, sims, band, types, rows, cols, scale, params, unlinked
+        )
     if params.swap_floor is not None and (2, 2) in types and (1, 1) in types:
-        _score_swaps(scores, band, types, rows, cols, params.swap_floor)
+        score_swaps(scores, band, types, rows, cols, params.swap_floor)
     return scores, margins
-
-
-def _score_swaps(
-    scores: np.ndarray,
-    band: Band,
-    types: Sequence[tuple[int, int]],
-    rows: np.ndarray,
-    cols: np.ndarray,
-    floor: float,
-) -> None:
-    """A 2-2 bead also scores as two *crossed* pairs (x1-y2, x2-y1) when both match.
-
-    Translators reorder clauses across a sentence boundary; a monotone aligner can only
-    express that as a 2-2 bead, and the embedding of the two concatenations is a weak
-    witness (encoders are order-sensitive). The crossed 1-1 scores are the direct
-    evidence: where both are above ``floor`` the 2-2 bead scores at least their mean.
-    """
-    t22, t11 = types.index((2, 2)), types.index((1, 1))
-    lo, width, offset = band.lo, band.width, band.offset
-    one = scores[t11]
-
-    def score_at(r: np.ndarray, c: np.ndarray) -> np.ndarray:
-        rr = np.clip(r, 0, band.n)
-        valid = (r >= 0) & (c >= lo[rr]) & (c < lo[rr] + width[rr])
-        flat = offset[rr] + np.where(valid, c - lo[rr], 0)
-        return np.where(valid, one[flat], -np.inf)
-
-    first = score_at(rows - 1, cols)  # src i-2 with tgt j-1
-    second = score_at(rows, cols - 1)  # src i-1 with tgt j-2
-    crossed = np.where(np.minimum(first, second) > floor, 0.5 * (first + second), -np.inf)
-    ok = np.isfinite(scores[t22])
-    scores[t22] = np.where(ok, np.maximum(scores[t22], crossed), scores[t22])
-
-
-def _subtract_support_shortfall(
-    scores: np.ndarray,
-    margins: np.ndarray,
-    sims: np.ndarray,
-    band: Band,
-    types: Sequence[tuple[int, int]],
-    rows: np.ndarray,
-    cols: np.ndarray,
-    scale: float,
-    params: AlignParams,
-) -> None:
-    """How far the weakest sentence of a merged bead falls below ``floor``.
-
-    A merged bead is scored by one embedding of the concatenation, which hardly changes
-    when an unrelated sentence (a translator's insertion) is glued on. Each sentence of the
-    merged side must therefore also match the other side's whole text on its own: its
-    calibrated margin against that text is read off the (a, 1) / (1, b) cells of the band.
-    Subtracts support_weight * max(0, support_floor - weakest) from ``scores`` in place
-    (nothing for 1-1 beads, skips and sentences outside the band).
-    """
-    index = {ty: t for t, ty in enumerate(types)}
-    floor = params.support_floor
-    lo, width, offset = band.lo, band.width, band.offset
-    for t, (a, b) in enumerate(types):
-        if a == 0 or b == 0 or (a == 1 and b == 1):
-            continue
-        weakest = np.full(band.size, np.inf, dtype=np.float32)
-        if b >= 2 and (a, 1) in index:
-            part = margins[index[(a, 1)]]
-            ok_part = np.isfinite(sims[index[(a, 1)]])
-            for k in range(b):
-                c = cols - k
-                valid = (c >= lo[rows]) & (c < lo[rows] + width[rows])
-                flat = offset[rows] + np.where(valid, c - lo[rows], 0)
-                use = valid & ok_part[flat]
-                weakest = np.where(use, np.minimum(weakest, part[flat]), weakest)
-        if a >= 2 and (1, b) in index:
-            part = margins[index[(1, b)]]
-            ok_part = np.isfinite(sims[index[(1, b)]])
-            for k in range(a):
-                r = np.maximum(rows - k, 0)
-                valid = (rows - k >= 0) & (cols >= lo[r]) & (cols < lo[r] + width[r])
-                flat = offset[r] + np.where(valid, cols - lo[r], 0)
-                use = valid & ok_part[flat]
-                weakest = np.where(use, np.minimum(weakest, part[flat]), weakest)
-        shortfall = floor - weakest / scale
-        shortfall = np.where(np.isfinite(shortfall), np.maximum(shortfall, 0.0), 0.0)
-        scores[t] -= (params.support_weight * shortfall).astype(np.float32)
 
 
 # ---------------------------------------------------------------------------- DP
@@ -608,18 +550,16 @@ def _halve(emb: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return normalize_rows(summed), lens
 
 
-def _solve_level(
-    level: _Level,
+def _hubness_and_scale(
+    sims: np.ndarray,
     band: Band,
     types: list[tuple[int, int]],
-    ratio: float,
+    K: int,
     params: AlignParams,
-    passes: int,
-    calibration: Calibration | None = None,
-) -> tuple[list[tuple[int, int, int]], np.ndarray, np.ndarray, float, float]:
-    """DP on one level; returns path, cell scores, margins, and the scale and ratio used."""
-    K = level.src_ov.shape[0]
-    sims = band_similarities(level.src_ov, level.tgt_ov, band, types, params.block_rows)
+    calibration: Calibration | None,
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Hubness of each overlap (or the calibration's), and the initial scale: the median
+    over rows of the best 1-1 margin (most rows have a true partner)."""
     if params.margin in ("knn", "mean"):
         src_hub, tgt_hub = knn_hubness(
             sims, band, types, K, hub_k(params), params.hub_window, hub_z(params)
@@ -631,11 +571,9 @@ def _solve_level(
     else:
         src_hub = np.zeros((K, band.n + 1))
         tgt_hub = np.zeros((K, band.m + 1))
-    # initial scale: median over rows of the best 1-1 margin (most rows have a true partner)
-    t11 = types.index((1, 1))
     rows = band.cell_rows()
     cols = band.cell_cols()
-    sim11 = sims[t11]
+    sim11 = sims[types.index((1, 1))]
     ok = np.isfinite(sim11)
     marg11 = sim11[ok] - (
         0.5 * (np.nan_to_num(src_hub[0, rows[ok]]) + np.nan_to_num(tgt_hub[0, cols[ok]]))
@@ -646,11 +584,35 @@ def _solve_level(
     np.maximum.at(row_best, rows[ok], marg11)
     finite = row_best[np.isfinite(row_best)]
     scale = float(np.median(finite)) if len(finite) else 1.0
-    scale = max(scale, 1e-3)
+    return src_hub, tgt_hub, max(scale, 1e-3)
+
+
+def _solve_level(
+    level: _Level,
+    band: Band,
+    types: list[tuple[int, int]],
+    ratio: float,
+    params: AlignParams,
+    passes: int,
+    calibration: Calibration | None = None,
+    evidence: SentenceEvidence | None = None,
+) -> tuple[list[tuple[int, int, int]], np.ndarray, np.ndarray, float, float]:
+    """DP on one level; returns path, cell scores, margins, and the scale and ratio used."""
+    K = level.src_ov.shape[0]
+    unlinked = None
+    if evidence is not None and params.lexical_weight > 0:
+        unlinked = unlinked_flags(
+            evidence, band.lo, band.width, band.offset, band.cell_rows(), band.cell_cols(), types
+        )
+    sims = band_similarities(level.src_ov, level.tgt_ov, band, types, params.block_rows)
+    src_hub, tgt_hub, scale = _hubness_and_scale(sims, band, types, K, params, calibration)
+    t11 = types.index((1, 1))
     if calibration is not None:
         scale, ratio, passes = calibration.scale, calibration.ratio, 0
     path: list[tuple[int, int, int]] = []
     scores = margins = np.zeros((len(types), 0), np.float32)
+    # the lexicon joins once a pass has shown how reliable it is here (lexical.reliability)
+    pass_params = replace(params, lexical_weight=0.0) if unlinked is not None else params
     for p in range(passes + 1):
         del scores, margins  # free the previous pass's arrays before building new ones
         scores, margins = cell_scores(
@@ -663,7 +625,8 @@ def _solve_level(
             level.tgt_len,
             ratio,
             scale,
-            params,
+            pass_params,
+            unlinked,
         )
         path = dp_band(scores, band, types)
         if p == passes:
@@ -676,6 +639,9 @@ def _solve_level(
         ]
         if len(sel) < 3:
             break
+        if evidence is not None and unlinked is not None:
+            factor = reliability(evidence, [(i - 1, j - 1) for i, j in sel])
+            pass_params = replace(params, lexical_weight=params.lexical_weight * factor)
         idx = np.array([band.offset[i] + j - band.lo[i] for i, j in sel])
         new_scale = float(np.median(margins[t11, idx]))
         si = np.array([i for i, _ in sel]) - 1
@@ -696,6 +662,7 @@ def align_embeddings(
     tgt_len: Sequence[float] | np.ndarray,
     params: AlignParams | None = None,
     calibration: Calibration | None = None,
+    evidence: SentenceEvidence | None = None,
 ) -> AlignResult:
     """Align two documents given their overlap embeddings.
 
@@ -705,11 +672,12 @@ def align_embeddings(
     of both sides exactly once, in order, with ``score`` (calibrated, about 1 for a typical
     correct bead) and ``margin`` (raw cosine minus neighbourhood mean). ``calibration``
     fixes scale, length ratio and hubness instead of estimating them from these sentences.
+    ``evidence`` (pipeline.lexical.sentence_evidence of the texts) adds the lexical term.
     """
     # The products here are small and many: BLAS threads cost more in start-up and
     # contention than they give (3x slower with 2 threads on a busy 2-core machine).
     with threadpool_limits(limits=1, user_api="blas"):
-        return _align_embeddings(src_ov, tgt_ov, src_len, tgt_len, params, calibration)
+        return _align_embeddings(src_ov, tgt_ov, src_len, tgt_len, params, calibration, evidence)
 
 
 def _align_embeddings(
@@ -719,6 +687,7 @@ def _align_embeddings(
     tgt_len: Sequence[float] | np.ndarray,
     params: AlignParams | None,
     calibration: Calibration | None,
+    evidence: SentenceEvidence | None = None,
 ) -> AlignResult:
     params = params or AlignParams()
     t_start = time.perf_counter()
@@ -780,7 +749,7 @@ def _align_embeddings(
         else:
             band = band_around_path([(0, 0)] + [(i, j) for i, j, _ in path], n, m, half, 2)
         fine_path, scores, margins, scale, ratio_used = _solve_level(
-            fine, band, types, ratio, params, params.refine_passes, calibration
+            fine, band, types, ratio, params, params.refine_passes, calibration, evidence
         )
         if prev_level is None or not _touches_edge(fine_path, band):
             break
@@ -894,6 +863,7 @@ def align_texts(
         [len(s) for s in src_text],
         [len(s) for s in tgt_text],
         params,
+        evidence=sentence_evidence(src_text, tgt_text) if params.lexical_weight > 0 else None,
     )
     beads = [
         Bead(
