@@ -28,6 +28,7 @@ each row with numpy (never a full N×M matrix once a band is known).
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -51,12 +52,16 @@ class MemoEncoder:
         self._cache: dict[str, np.ndarray] = {}
         self.calls = 0
         self.encoded = 0
+        #: Seconds spent in the inner encoder (the rest of a run is the aligner's).
+        self.seconds = 0.0
 
     def encode(self, texts: list[str]) -> np.ndarray:
         self.calls += 1
         missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
         if missing:
+            started = time.perf_counter()
             vectors = np.asarray(self.inner.encode(missing), dtype=np.float32)
+            self.seconds += time.perf_counter() - started
             self.encoded += len(missing)
             for text, vec in zip(missing, vectors, strict=True):
                 self._cache[text] = vec

@@ -380,7 +380,7 @@ def _text_sections(options: BenchOptions, results: dict, echo: Echo) -> None:
     if options.fraction_sentences:
         long_case = next(c for c in cases if c.name.startswith("long"))
         echo("")
-        echo(f"== aligner vs encoding, default encoder use-m, real text ({long_case.name}) ==")
+        echo(f"== aligner vs encoding, use-m, stress text with repeats ({long_case.name}) ==")
         echo(f"{'sentences':>9} {'embed_s':>8} {'align_s':>8} {'align/embed':>11} target")
         f = results["fraction"] = bench_fraction(long_case, encoder)
         echo(

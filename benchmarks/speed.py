@@ -21,6 +21,10 @@ from pipeline.embed import Encoder
 
 #: Issue 9: align-text at least 2x Bertalign's end-to-end speed.
 TARGET_SPEEDUP = 2.0
+#: Issue 9: the aligner's own time at most 5% of the encoding time, here on real text
+#: (the "aligner vs encoding" section's stress document repeats its sentences, so its
+#: encoding is mostly deduplicated away and the fraction there overstates it).
+TARGET_FRACTION = 0.05
 
 
 def concat_docs(docs: Sequence[Doc], min_sentences: int) -> Doc:
@@ -51,6 +55,7 @@ def bench_speed(doc: Doc, systems: dict[str, Aligner], model: Encoder) -> dict:
         seconds = time.perf_counter() - t0
         rows[name] = {
             "seconds": seconds,
+            "encode_s": memo.seconds,
             "embedded": memo.encoded,
             "f1": aligner_eval_strict([(beads, doc.gold)])["f1"],
         }
@@ -72,3 +77,12 @@ def print_speed(result: dict, encoder_name: str, echo: Echo) -> None:
         ratio = rows[BERTALIGN]["seconds"] / max(rows[OURS]["seconds"], 1e-9)
         verdict = "OK" if ratio >= TARGET_SPEEDUP else "MISSED"
         echo(f"speed-up of ours: {ratio:.2f}x (target >= {TARGET_SPEEDUP:.0f}x) {verdict}")
+    if OURS in rows:
+        encode_s = rows[OURS]["encode_s"]
+        align_s = rows[OURS]["seconds"] - encode_s
+        fraction = align_s / max(encode_s, 1e-9)
+        verdict = "OK" if fraction <= TARGET_FRACTION else "MISSED"
+        echo(
+            f"ours on real text: aligner {align_s:.2f} s, encoding {encode_s:.2f} s: "
+            f"{fraction:.1%} (target <= {TARGET_FRACTION:.0%}) {verdict}"
+        )

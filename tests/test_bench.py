@@ -169,6 +169,13 @@ def test_speed_rows_side_by_side(output: str) -> None:
         assert float(seconds) > 0 and float(rate) > 0 and int(texts) > 0
         assert 0.0 <= float(f1) <= 1.0
     assert re.fullmatch(rf"speed-up of ours: {NUMBER}x \(target >= 2x\) (OK|MISSED)", rows[2])
+    fraction = re.fullmatch(
+        rf"ours on real text: aligner ({NUMBER}) s, encoding ({NUMBER}) s: ({NUMBER})% "
+        r"\(target <= 5%\) (OK|MISSED)",
+        rows[3],
+    )
+    assert fraction, rows[3]
+    assert float(fraction.group(2)) > 0
 
 
 def test_e2e_rows_per_run(output: str) -> None:
