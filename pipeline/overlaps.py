@@ -172,9 +172,7 @@ def weighted_overlaps(singles: np.ndarray, lens: np.ndarray, max_overlap: int) -
     return out
 
 
-def first_pass(
-    singles: Sequence[np.ndarray], lens: Sequence[np.ndarray], params
-) -> list:
+def first_pass(singles: Sequence[np.ndarray], lens: Sequence[np.ndarray], params) -> list:
     """Beads of a first alignment over length-weighted summed overlaps (no encoding)."""
     from pipeline.align import align_embeddings
 
@@ -200,7 +198,8 @@ def groups_met(lo: np.ndarray, hi: np.ndarray, n: int, k: int) -> np.ndarray:
     sentences on this side (spans lo..hi, in path order) it meets; skips of the other side
     (empty spans) are not counted."""
     rank = np.full(n, -1, dtype=np.int64)
-    for r, (a, b) in enumerate((a, b) for a, b in zip(lo.tolist(), hi.tolist()) if b > a):
+    filled = [(a, b) for a, b in zip(lo.tolist(), hi.tolist(), strict=True) if b > a]
+    for r, (a, b) in enumerate(filled):
         rank[a:b] = r
     if n < k:
         return np.zeros(0, dtype=np.int64)
