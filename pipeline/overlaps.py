@@ -11,6 +11,11 @@ levels of the DP use), so every bead shape stays searchable.
 
 The decision uses single-text vectors only, so the build can make it between its two
 embedding calls (``pipeline.prefetch``) exactly as ``docalign`` makes it while aligning.
+
+``align_texts`` (no document structure) takes the links from a first DP pass over
+length-weighted sums, and also leaves out the runs of 3-4 sentences that meet more than
+two beads of that pass (``grouped_runs``): the encoder's cost grows with text length, so
+those long runs were most of its time, and their beads are rare.
 """
 
 from __future__ import annotations
