@@ -179,11 +179,14 @@ def weighted_overlaps(singles: np.ndarray, lens: np.ndarray, max_overlap: int) -
 
 def first_pass(singles: Sequence[np.ndarray], lens: Sequence[np.ndarray], params) -> list:
     """Beads of a first alignment over length-weighted summed overlaps (no encoding)."""
+    from dataclasses import replace
+
     from pipeline.align import align_embeddings
 
     K = params.max_overlap
     src, tgt = (weighted_overlaps(v, ln, K) for v, ln in zip(singles, lens, strict=True))
-    return align_embeddings(src, tgt, lens[0], lens[1], params).beads
+    # no refinement passes: this path only decides which runs to embed (same F1, cheaper)
+    return align_embeddings(src, tgt, lens[0], lens[1], replace(params, refine_passes=0)).beads
 
 
 def bead_spans(beads: Sequence) -> np.ndarray:
