@@ -149,6 +149,10 @@ class AlignParams:
     #: runs that cross no boundary between two confidently linked neighbours (False,
     #: pipeline.overlaps; the rest are summed from sentence vectors).
     embed_all_overlaps: bool = False
+    #: ``align_texts`` with embed_all_overlaps False: a run of 3+ sentences is embedded
+    #: only if it meets at most this many beads of the first pass (pipeline.overlaps.
+    #: grouped_runs); None embeds every open run (the earlier rule, 1.6x the encoding).
+    overlap_groups: int | None = 2
     #: Half-width (in sentences) of the band searched around the projected coarse path.
     band_width: int = 8
     #: The band doubles where the path touches its edge, up to this half-width.
@@ -171,6 +175,8 @@ class AlignParams:
             raise ValueError(f"margin must be one of {MARGINS}, not {self.margin!r}")
         if self.knn < 1 or self.band_width < 1:
             raise ValueError("knn and band_width must be >= 1")
+        if self.overlap_groups is not None and self.overlap_groups < 1:
+            raise ValueError("overlap_groups must be >= 1 or None")
         if self.hub_window is not None and self.hub_window < 1:
             raise ValueError("hub_window must be >= 1 or None")
         if self.support_weight < 0 or self.length_weight < 0 or self.lexical_weight < 0:

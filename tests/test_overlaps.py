@@ -8,17 +8,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.align import AlignParams, normalize_rows, overlap_texts
-from pipeline.data import DocumentPair
+from pipeline.align import AlignParams, align_texts, normalize_rows, overlap_texts
+from pipeline.data import Bead, DocumentPair
 from pipeline.docalign import align_pair
 from pipeline.embed import load_encoder
 from pipeline.extract import extract_file
 from pipeline.overlaps import (
+    bead_spans,
     closed_boundaries,
     confident_links,
+    grouped_runs,
+    groups_met,
     mixed_overlaps,
     open_runs,
     wanted_texts,
+    weighted_overlaps,
 )
 from pipeline.prefetch import prefetch_texts, single_texts
 
@@ -68,6 +72,74 @@ def test_mixed_overlaps_embed_open_runs_and_sum_the_rest() -> None:
     assert np.allclose(out[1, 1], embedded["y z"])
     assert np.allclose(out[1, 0], normalize_rows(singles[0] + singles[1]))  # summed
     assert not out[1, 2].any()  # runs past the end stay zero
+
+
+def test_weighted_overlaps_weigh_each_sentence_by_its_length() -> None:
+    """A run's stand-in vector leans towards its longer sentence, as the encoder's pooling
+    over tokens does; single rows stay the sentence vectors."""
+    singles = np.eye(3, 4, dtype=np.float32)
+    out = weighted_overlaps(singles, np.array([30.0, 10.0, 10.0]), 2)
+    assert np.allclose(out[0], singles)
+    assert np.allclose(out[1, 0], normalize_rows(np.array([[3.0, 1.0, 0.0, 0.0]]))[0])
+    assert np.allclose(out[1, 1], normalize_rows(np.array([[0.0, 1.0, 1.0, 0.0]]))[0])
+    assert not out[1, 2].any()  # past the end
+    mixed = mixed_overlaps(singles, ["a", "b", "c"], [np.arange(3), np.zeros(0, int)], None,
+                           np.array([30.0, 10.0, 10.0]))  # fmt: skip
+    assert np.allclose(mixed, out)  # nothing embedded: all weighted sums
+
+
+def test_bead_spans_place_empty_sides_where_they_sit() -> None:
+    beads = [Bead([0], [0]), Bead([1], []), Bead([], [1]), Bead([2, 3], [2, 3, 4])]
+    assert bead_spans(beads).tolist() == [[0, 1, 0, 1], [1, 2, 1, 1], [2, 2, 1, 2], [2, 4, 2, 5]]
+
+
+def test_groups_met_counts_first_pass_beads_with_sentences_on_the_side() -> None:
+    # side of 6 sentences: beads 0 | 1 2 | (skip of the other side) | 3 | 4 5
+    lo, hi = np.array([0, 1, 3, 3, 4]), np.array([1, 3, 3, 4, 6])
+    assert groups_met(lo, hi, 6, 3).tolist() == [2, 2, 3, 2]
+    assert groups_met(lo, hi, 6, 2).tolist() == [2, 1, 2, 2, 1]
+    assert groups_met(lo, hi, 6, 4).tolist() == [3, 3, 3]
+    # a sentence the first pass left unaligned (a 1-0) belongs to its own bead
+    assert groups_met(np.array([0, 1, 2]), np.array([1, 2, 4]), 4, 3).tolist() == [3, 2]
+    assert groups_met(lo, hi, 2, 3).tolist() == []
+
+
+def test_grouped_runs_drop_long_runs_across_more_than_two_beads() -> None:
+    """Runs of 2 stay open; runs of 3-4 only where they meet at most two first-pass
+    beads; closed boundaries still close."""
+    # first pass on this side: 1 | 1 | 1 | 3 (sentences 3..5) | 1
+    lo, hi = np.array([0, 1, 2, 3, 6]), np.array([1, 2, 3, 6, 7])
+    none_closed = np.zeros(6, dtype=bool)
+    starts = grouped_runs(none_closed, lo, hi, 7, 4, groups=2)
+    assert starts[0].tolist() == list(range(7))
+    assert starts[1].tolist() == list(range(6))
+    assert starts[2].tolist() == [2, 3, 4]  # 0..2 and 1..3 meet three beads
+    assert starts[3].tolist() == [2, 3]  # 0..3 and 1..4 meet three or four
+    assert [a.tolist() for a in grouped_runs(none_closed, lo, hi, 7, 4, groups=4)] == [
+        a.tolist() for a in open_runs(none_closed, 7, 4)
+    ]
+    closed = none_closed.copy()
+    closed[3] = True  # between sentences 3 and 4
+    starts = grouped_runs(closed, lo, hi, 7, 4, groups=2)
+    assert starts[2].tolist() == [4] and starts[3].tolist() == []
+
+
+def test_fewer_overlaps_embedded_same_beads(encoder) -> None:
+    """On a text with translator splits, the long-run rule embeds fewer texts than every
+    open run and finds the same beads (use-m)."""
+    from test_align_texts import SPLIT_EN, SPLIT_ZH  # tests/ is on sys.path (rootdir)
+
+    lean = align_texts(SPLIT_ZH, SPLIT_EN, encoder)
+    every_open = align_texts(SPLIT_ZH, SPLIT_EN, encoder, AlignParams(overlap_groups=None))
+    assert [(b.src, b.tgt) for b in lean.beads] == [(b.src, b.tgt) for b in every_open.beads]
+    assert lean.timings["texts_embedded"] < every_open.timings["texts_embedded"]
+    with pytest.raises(ValueError, match="overlap_groups"):
+        AlignParams(overlap_groups=0)
+
+
+@pytest.fixture(scope="module")
+def encoder():
+    return load_encoder("use-m")
 
 
 @pytest.fixture(scope="module")
