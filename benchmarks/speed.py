@@ -50,11 +50,12 @@ def bench_speed(doc: Doc, systems: dict[str, Aligner], model: Encoder) -> dict:
     rows = {}
     for name, align in systems.items():
         memo = MemoEncoder(model)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         beads = align(doc.src, doc.tgt, memo)
         seconds = time.perf_counter() - t0
         rows[name] = {
             "seconds": seconds,
+            "cpu_s": time.process_time() - c0,
             "encode_s": memo.seconds,
             "embedded": memo.encoded,
             "f1": aligner_eval_strict([(beads, doc.gold)])["f1"],
@@ -67,16 +68,28 @@ def print_speed(result: dict, encoder_name: str, echo: Echo) -> None:
         f"== end to end: align-text vs bertalign, {encoder_name}, cold memo each, "
         f"{result['sentences']} sentences (MAC-Dev {result['pair']}) =="
     )
-    echo(f"{'system':<10} {'seconds':>8} {'sentences/s':>11} {'texts':>7} {'AE-F1':>6}")
+    echo(
+        f"{'system':<10} {'seconds':>8} {'cpu_s':>8} {'sentences/s':>11} {'texts':>7} "
+        f"{'AE-F1':>6}"
+    )
     n = result["sentences"]
     for name, r in result["systems"].items():
         rate = n / r["seconds"] if r["seconds"] else float("inf")
-        echo(f"{name:<10} {r['seconds']:>8.2f} {rate:>11.1f} {r['embedded']:>7d} {r['f1']:>6.3f}")
+        echo(
+            f"{name:<10} {r['seconds']:>8.2f} {r['cpu_s']:>8.2f} {rate:>11.1f} "
+            f"{r['embedded']:>7d} {r['f1']:>6.3f}"
+        )
     rows = result["systems"]
     if OURS in rows and BERTALIGN in rows:
+        # Wall time on a shared machine swings with other jobs; CPU seconds (all threads
+        # of this process) measure the work each system does, so both are printed.
         ratio = rows[BERTALIGN]["seconds"] / max(rows[OURS]["seconds"], 1e-9)
-        verdict = "OK" if ratio >= TARGET_SPEEDUP else "MISSED"
-        echo(f"speed-up of ours: {ratio:.2f}x (target >= {TARGET_SPEEDUP:.0f}x) {verdict}")
+        cpu = rows[BERTALIGN]["cpu_s"] / max(rows[OURS]["cpu_s"], 1e-9)
+        verdict = "OK" if min(ratio, cpu) >= TARGET_SPEEDUP else "MISSED"
+        echo(
+            f"speed-up of ours: {ratio:.2f}x wall, {cpu:.2f}x CPU "
+            f"(target >= {TARGET_SPEEDUP:.0f}x on both) {verdict}"
+        )
     if OURS in rows:
         encode_s = rows[OURS]["encode_s"]
         align_s = rows[OURS]["seconds"] - encode_s
