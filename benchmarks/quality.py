@@ -107,7 +107,7 @@ def load_seed_pair(raw: Path, gold_dir: Path) -> Doc:
     from pipeline.docalign import align_pair
     from pipeline.evaluate import bead_pairs
     from pipeline.extract import extract_file
-    from pipeline.segment import segment_document
+    from pipeline.text.segment import segment_document
 
     en, zh = extract_file(raw / EN_7558), extract_file(raw / ZH_7558)
     pair = DocumentPair(en.symbol, en, zh)

@@ -46,8 +46,8 @@ from pipeline.docpieces import (  # noqa: F401  (re-exported for callers of doca
     span_of,
 )
 from pipeline.overlaps import open_runs, piece_closed, wanted_texts
-from pipeline.segment import segment_document
 from pipeline.structure import HEAD_KINDS, Segment, structural_segments  # noqa: F401
+from pipeline.text.segment import segment_document
 
 #: Closing groups up to this many sentences a side are matched by best assignment.
 MAX_ASSIGN_SENTENCES = 6

@@ -11,7 +11,7 @@ from pipeline.data import Bead
 from pipeline.embed import load_encoder
 from pipeline.evaluate import read_beads, score_alignments
 from pipeline.extract import extract_file
-from pipeline.segment import segment_document
+from pipeline.text.segment import segment_document
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLD = ROOT / "tests" / "gold" / "general"

@@ -66,7 +66,7 @@ def test_editing_aligning_code_realigns_the_pair(
     assert (edited["aligned_pairs"], edited["cached_pairs"]) == (1, 0)
 
     # ... and so does a change to code it only reaches through imports (the segmenter).
-    _edit(package_copy / "pipeline" / "segment.py", "\nimport ", "\nEDITED = 2\nimport ")
+    _edit(package_copy / "pipeline" / "text" / "segment.py", "\nimport ", "\nEDITED = 2\nimport ")
     segmenter = _build_with_code(package_copy, seed_corpus.raw, out, cache)
     assert (segmenter["aligned_pairs"], segmenter["cached_pairs"]) == (1, 0)
 
@@ -79,7 +79,7 @@ def test_code_fingerprint_covers_the_modules_the_aligner_imports() -> None:
     assert whole == code_fingerprint(("pipeline.docalign",))
     assert len(whole) == 64
     # docalign imports align, segment and data: its fingerprint is not any one of theirs.
-    for part in ("pipeline.align", "pipeline.segment", "pipeline.data"):
+    for part in ("pipeline.align", "pipeline.text.segment", "pipeline.data"):
         assert code_fingerprint((part,)) != whole
 
 

@@ -115,6 +115,6 @@ def test_prefetch_asks_for_exactly_what_align_pair_embeds(pair_7558) -> None:
 
 
 def _sentences(doc):
-    from pipeline.segment import segment_document
+    from pipeline.text.segment import segment_document
 
     return segment_document(doc)

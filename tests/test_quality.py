@@ -23,7 +23,7 @@ from pipeline.docalign import align_pair
 from pipeline.embed import load_encoder
 from pipeline.evaluate import BeadPair, bead_pairs, read_beads, score_alignments
 from pipeline.extract import extract_file
-from pipeline.segment import segment_document
+from pipeline.text.segment import segment_document
 
 GOLD = Path(__file__).parent / "gold"
 RAW = Path(__file__).parent.parent / "data" / "raw"
