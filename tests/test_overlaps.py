@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from pipeline.align import AlignParams, normalize_rows, overlap_texts
+from pipeline.align.document import align_pair
 from pipeline.data import DocumentPair
-from pipeline.docalign import align_pair
 from pipeline.embed import load_encoder
 from pipeline.extract import extract_file
 from pipeline.overlaps import (

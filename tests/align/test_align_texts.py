@@ -13,7 +13,7 @@ from pipeline.evaluate import read_beads, score_alignments
 from pipeline.extract import extract_file
 from pipeline.text.segment import segment_document
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 GOLD = ROOT / "tests" / "gold" / "general"
 
 
