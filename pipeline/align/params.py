@@ -53,7 +53,7 @@ class AlignParams:
     #: With the "mean" margin, 0 is what an unrelated sentence scores, so the floor 0 asks
     #: each sentence of a merge to match the other side at least as well as unrelated text
     #: does; anything stricter leaves the short second halves of real splits unaligned
-    #: ("Tomorrow.'" matches nothing on its own; tests/test_align_texts.py).
+    #: ("Tomorrow.'" matches nothing on its own; tests/align/test_align_texts.py).
     support_weight: float = 0.5
     support_floor: float = 0.0
     #: Lexical support (pipeline.align.lexical): a sentence of a merged side that shares no

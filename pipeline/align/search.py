@@ -298,7 +298,36 @@ def _align_embeddings(
     if ratio <= 0:
         ratio = 1.0
 
-    # coarse levels: halve single-sentence vectors until the DP is small
+    timings: dict[str, float] = {}
+    path, coarse_cells = _coarse_path(src_ov, tgt_ov, src_len, tgt_len, ratio, params)
+    timings["coarse"] = time.perf_counter() - t_start
+    fine = _Level(src_ov, tgt_ov, src_len, tgt_len)
+    beads, band, half, scale, ratio_used = _refine(
+        fine, path, types, ratio, params, calibration, evidence
+    )
+    timings["align"] = time.perf_counter() - t_start
+    timings["band_cells"] = float(band.size)
+    timings["band_half_width"] = float(half)
+    timings["coarse_cells"] = float(coarse_cells)
+    timings["scale"] = scale
+    timings["length_ratio"] = ratio_used
+    return AlignResult(beads, timings)
+
+
+def _coarse_path(
+    src_ov: np.ndarray,
+    tgt_ov: np.ndarray,
+    src_len: np.ndarray,
+    tgt_len: np.ndarray,
+    ratio: float,
+    params: AlignParams,
+) -> tuple[list[tuple[int, int, int]] | None, int]:
+    """The path on the coarsest-to-finest halved levels, and the largest band searched.
+
+    Halves single-sentence vectors until the DP is small, solves that exhaustively, then
+    each finer coarse level in a band around the projected path. None when the document
+    is small enough to search in full at the finest level."""
+    K = src_ov.shape[0]
     levels: list[_Level] = []
     x1, y1, lx, ly = src_ov[0], tgt_ov[0], src_len, tgt_len
     while (x1.shape[0] + 1) * (y1.shape[0] + 1) > params.max_coarse_cells and min(
@@ -308,34 +337,42 @@ def _align_embeddings(
         y1, ly = _halve(y1, ly)
         kc = min(2, K)
         levels.append(_Level(averaged_overlaps(x1, kc), averaged_overlaps(y1, kc), lx, ly))
-    timings: dict[str, float] = {}
     path: list[tuple[int, int, int]] = []
     coarse_cells = 0
-    prev_level: _Level | None = None
-    for level in reversed(levels):
+    for index, level in enumerate(reversed(levels)):
         ln, lm = level.src_ov.shape[1], level.tgt_ov.shape[1]
         ctypes = bead_types(level.src_ov.shape[0], params.max_bead_size)
-        if prev_level is None:
+        if index == 0:
             band = full_band(ln, lm)
         else:
             band = band_around_path([(i, j) for i, j, _ in path], ln, lm, params.band_width, 2)
         path, *_ = _solve_level(level, band, ctypes, ratio, params, passes=0)
         coarse_cells = max(coarse_cells, band.size)
-        prev_level = level
-    timings["coarse"] = time.perf_counter() - t_start
+    return (path if levels else None), coarse_cells
 
-    # finest level, widening the band while the path hugs its edge
-    fine = _Level(src_ov, tgt_ov, src_len, tgt_len)
+
+def _refine(
+    fine: _Level,
+    path: list[tuple[int, int, int]] | None,
+    types: list[tuple[int, int]],
+    ratio: float,
+    params: AlignParams,
+    calibration: Calibration | None,
+    evidence: SentenceEvidence | None,
+) -> tuple[list[Bead], Band, int, float, float]:
+    """The finest level in a band around the coarse ``path`` (in full when None), widening
+    the band while the path hugs its edge. Returns (beads, band, half width, scale, ratio)."""
+    n, m = fine.src_ov.shape[1], fine.tgt_ov.shape[1]
     half = params.band_width
     while True:
-        if prev_level is None:
+        if path is None:
             band = full_band(n, m)
         else:
             band = band_around_path([(0, 0)] + [(i, j) for i, j, _ in path], n, m, half, 2)
         fine_path, scores, margins, scale, ratio_used = _solve_level(
             fine, band, types, ratio, params, params.refine_passes, calibration, evidence
         )
-        if prev_level is None or not _touches_edge(fine_path, band):
+        if path is None or not _touches_edge(fine_path, band):
             break
         if half >= params.max_band_width:
             break
@@ -343,13 +380,7 @@ def _align_embeddings(
         # re-project from the finer path itself: it already found where the edge is
         path = [(i // 2, j // 2, t) for i, j, t in fine_path]
     beads = _path_to_beads(fine_path, types, scores, margins, band)
-    timings["align"] = time.perf_counter() - t_start
-    timings["band_cells"] = float(band.size)
-    timings["band_half_width"] = float(half)
-    timings["coarse_cells"] = float(coarse_cells)
-    timings["scale"] = scale
-    timings["length_ratio"] = ratio_used
-    return AlignResult(beads, timings)
+    return beads, band, half, scale, ratio_used
 
 
 def _path_to_beads(
