@@ -83,7 +83,7 @@ class BenchOptions:
 def seed_sentences(raw: Path, count: int) -> list[str]:
     """Real sentences (English and Chinese) from the seed documents, cycled to ``count``."""
     from pipeline.extract import extract_folder
-    from pipeline.segment import segment_document
+    from pipeline.text.segment import segment_document
 
     result = extract_folder(raw)
     sentences = [s.text for doc in result.documents for s in segment_document(doc)]

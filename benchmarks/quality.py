@@ -6,7 +6,7 @@ Sets, each read at run time and never copied into the repository:
   ``zh/00N`` and ``en/00N`` one sentence a line, ``gold/00N`` Vecalign beads with Chinese
   first, so every system aligns zh (source) to en (target); per chapter and micro-averaged;
 * **A/RES/75/58**: the seed pair ``data/raw`` 002 (en) + 003 (zh) through
-  ``pipeline.docalign.align_pair`` as the build runs it; the peers get the same
+  ``pipeline.align.document.align_pair`` as the build runs it; the peers get the same
   sentences as flat lists (they know nothing of document structure);
 * **general**: ``tests/gold/general`` (en source, zh target).
 
@@ -103,11 +103,11 @@ def load_general(gold_dir: Path) -> Doc:
 def load_seed_pair(raw: Path, gold_dir: Path) -> Doc:
     """A/RES/75/58: sentences as the build's segmenter gives them; ours = align_pair."""
     from benchmarks.bench import EN_7558, ZH_7558
+    from pipeline.align.document import align_pair
     from pipeline.data import DocumentPair
-    from pipeline.docalign import align_pair
     from pipeline.evaluate import bead_pairs
     from pipeline.extract import extract_file
-    from pipeline.segment import segment_document
+    from pipeline.text.segment import segment_document
 
     en, zh = extract_file(raw / EN_7558), extract_file(raw / ZH_7558)
     pair = DocumentPair(en.symbol, en, zh)

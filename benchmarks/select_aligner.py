@@ -46,7 +46,7 @@ GRID: dict[str, dict] = {
     "z1-l3": {"hub_z": 1.0, "length_weight": 0.3, "lexical_weight": 0.0},
     "z1-l6": {"hub_z": 1.0, "length_weight": 0.6, "lexical_weight": 0.0},
 }
-#: The lexical knob (pipeline.lexical), on the two length-0.6 settings: how much weaker
+#: The lexical knob (pipeline.align.lexical), on the two length-0.6 settings: how much weaker
 #: a merged sentence counts in the support term when it shares no translated word,
 #: number or symbol with the other side of its bead ("-x5": 0.5, "-x10": 1.0).
 GRID.update(

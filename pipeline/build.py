@@ -805,7 +805,7 @@ class AlignStage(Stage[PrefetchedPair, AlignedDocument]):
         yield aligned
 
     def _align(self, item: PrefetchedPair, vectors: np.ndarray | None = None) -> AlignedDocument:
-        from pipeline.docalign import align_pair
+        from pipeline.align.document import align_pair
         from pipeline.embed import EncoderError
 
         pair = item.pair

@@ -127,9 +127,9 @@ def pair_overlap_texts(pair, vectors: Callable[[list[str]], np.ndarray], params)
     of numbered paragraphs and footnotes (one block a side: the piece is known), and every
     within-paragraph run elsewhere (the paragraph DP decides those pieces later; what it
     asks beyond this is a straggler, see ``pipeline.prefetch``)."""
-    from pipeline.docpieces import calibrate_pair
-    from pipeline.segment import segment_document
-    from pipeline.structure import structural_segments
+    from pipeline.align.document.pieces import calibrate_pair
+    from pipeline.align.document.structure import structural_segments
+    from pipeline.text.segment import segment_document
 
     K = params.max_overlap
     en_sents, zh_sents = segment_document(pair.en), segment_document(pair.zh)

@@ -37,7 +37,7 @@ DEFAULT_CHUNK_PAIRS = 16
 
 def single_texts(pair: DocumentPair) -> list[str]:
     """Every sentence and block of both sides: the first embedding call."""
-    from pipeline.segment import segment_document
+    from pipeline.text.segment import segment_document
 
     texts: list[str] = []
     for doc in (pair.en, pair.zh):

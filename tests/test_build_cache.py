@@ -56,17 +56,18 @@ def test_editing_aligning_code_realigns_the_pair(
     assert (same["aligned_pairs"], same["cached_pairs"]) == (0, 1)  # identical code: cached
 
     # A comment is not a change of behaviour: the key hashes the syntax tree.
-    _edit(package_copy / "pipeline" / "docalign.py", "\nimport ", "\n# reviewed\nimport ")
+    pair_code = package_copy / "pipeline" / "align" / "document" / "pair.py"
+    _edit(pair_code, "\nimport ", "\n# reviewed\nimport ")
     comment = _build_with_code(package_copy, seed_corpus.raw, out, cache)
     assert (comment["aligned_pairs"], comment["cached_pairs"]) == (0, 1)
 
     # A change to the code that aligns: the pair is aligned again, by the new code.
-    _edit(package_copy / "pipeline" / "docalign.py", "\nimport ", "\nEDITED = 1\nimport ")
+    _edit(pair_code, "\nimport ", "\nEDITED = 1\nimport ")
     edited = _build_with_code(package_copy, seed_corpus.raw, out, cache)
     assert (edited["aligned_pairs"], edited["cached_pairs"]) == (1, 0)
 
     # ... and so does a change to code it only reaches through imports (the segmenter).
-    _edit(package_copy / "pipeline" / "segment.py", "\nimport ", "\nEDITED = 2\nimport ")
+    _edit(package_copy / "pipeline" / "text" / "segment.py", "\nimport ", "\nEDITED = 2\nimport ")
     segmenter = _build_with_code(package_copy, seed_corpus.raw, out, cache)
     assert (segmenter["aligned_pairs"], segmenter["cached_pairs"]) == (1, 0)
 
@@ -75,11 +76,11 @@ def test_editing_aligning_code_realigns_the_pair(
 
 
 def test_code_fingerprint_covers_the_modules_the_aligner_imports() -> None:
-    whole = code_fingerprint(("pipeline.docalign",))
-    assert whole == code_fingerprint(("pipeline.docalign",))
+    whole = code_fingerprint(("pipeline.align.document.pair",))
+    assert whole == code_fingerprint(("pipeline.align.document.pair",))
     assert len(whole) == 64
     # docalign imports align, segment and data: its fingerprint is not any one of theirs.
-    for part in ("pipeline.align", "pipeline.segment", "pipeline.data"):
+    for part in ("pipeline.align", "pipeline.text.segment", "pipeline.data"):
         assert code_fingerprint((part,)) != whole
 
 

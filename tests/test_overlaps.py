@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from pipeline.align import AlignParams, align_texts, normalize_rows, overlap_texts
+from pipeline.align.document import align_pair
 from pipeline.data import Bead, DocumentPair
-from pipeline.docalign import align_pair
 from pipeline.embed import load_encoder
 from pipeline.extract import extract_file
 from pipeline.overlaps import (
@@ -187,6 +187,6 @@ def test_prefetch_asks_for_exactly_what_align_pair_embeds(pair_7558) -> None:
 
 
 def _sentences(doc):
-    from pipeline.segment import segment_document
+    from pipeline.text.segment import segment_document
 
     return segment_document(doc)

@@ -18,12 +18,12 @@ import pytest
 from benchmarks import synth
 from benchmarks.baselines import MemoEncoder, bertalign_align, vecalign_align
 from pipeline.align import align_texts
+from pipeline.align.document import align_pair
 from pipeline.data import DocumentPair
-from pipeline.docalign import align_pair
 from pipeline.embed import load_encoder
 from pipeline.evaluate import BeadPair, bead_pairs, read_beads, score_alignments
 from pipeline.extract import extract_file
-from pipeline.segment import segment_document
+from pipeline.text.segment import segment_document
 
 GOLD = Path(__file__).parent / "gold"
 RAW = Path(__file__).parent.parent / "data" / "raw"
@@ -172,7 +172,7 @@ def test_general_gold(general_units, encoder) -> None:
         for name, align in ALIGNERS.items()
     }
     # measured 0.9629 (41 beads: one bead is ~0.024), as before issue 9: the lexical
-    # term (pipeline.lexical) keeps the scene-related insertion "时间仿佛停住了。" and
+    # term (pipeline.align.lexical) keeps the scene-related insertion "时间仿佛停住了。" and
     # the deletion "The mud sucked at her boots." out of their neighbours' beads (0.910
     # without it, docs/aligner.md)
     assert scores["ours"] >= 0.962

@@ -3,5 +3,5 @@
 ``script`` is the one definition of Han and CJK characters (language recognition, the
 language filter, sentence splitting and line joining all ask it); ``normalize`` turns
 converted text (markup, invisible characters, footnote markers) into clean sentence text.
-Sentence segmentation (``pipeline.segment``) belongs here too and moves in later.
+``segment`` splits documents into sentences.
 """

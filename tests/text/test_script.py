@@ -7,8 +7,8 @@ import re
 import pytest
 
 from pipeline.filters import han_share
-from pipeline.segment import split_sentences
 from pipeline.text.script import CJK_CLASS, HAN_CLASS, is_cjk, is_cjk_punctuation, is_han
+from pipeline.text.segment import split_sentences
 
 EXT_B = "\U00020bb7"  # 𠮷, CJK Extension B: outside the basic block
 

@@ -28,7 +28,7 @@ from pipeline.embed import (
     load_encoder,
 )
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 EN_SEED = REPO / "data" / "raw" / "002_69ed3383ef6f2041.txt"  # A/RES/75/58, English
 ZH_SEED = REPO / "data" / "raw" / "003_df19238bedd244e2.txt"  # A/RES/75/58, Chinese
 

@@ -1,6 +1,6 @@
 """Aligning one piece of a document pair with document-level calibration.
 
-Split out of pipeline.docalign: the memoised embedder, the document-wide calibration
+Split out of pipeline.align.document: the memoised embedder, the document-wide calibration
 (scale, length ratio, hubness of sentences and blocks) that both ``align_pair`` and the
 build's prefetch (pipeline.overlaps) decide from, and the DP over one piece (a paragraph
 segment or a paragraph group) with only the useful overlaps embedded.

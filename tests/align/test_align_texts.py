@@ -11,9 +11,9 @@ from pipeline.data import Bead
 from pipeline.embed import load_encoder
 from pipeline.evaluate import read_beads, score_alignments
 from pipeline.extract import extract_file
-from pipeline.segment import segment_document
+from pipeline.text.segment import segment_document
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 GOLD = ROOT / "tests" / "gold" / "general"
 
 

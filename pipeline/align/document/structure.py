@@ -1,6 +1,6 @@
 """The structure of a UN resolution pair: which blocks of the two sides align together.
 
-Why (see pipeline.docalign): footnotes and operative paragraphs carry numbers, and
+Why (see pipeline.align.document): footnotes and operative paragraphs carry numbers, and
 headings, preamble, operative part and closing lines come in the same order in every
 language version, so an embedding error can only move a sentence inside its own group.
 Pure functions of the two documents: no embeddings, so the build's prefetch can use them

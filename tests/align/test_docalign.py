@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pipeline.align.document import PairAlignment, align_pair, structural_segments
 from pipeline.data import Block, Document, DocumentPair
-from pipeline.docalign import PairAlignment, align_pair, structural_segments
 from pipeline.embed import load_encoder
 from pipeline.extract import extract_file
 
-RAW = Path(__file__).resolve().parent.parent / "data" / "raw"
+RAW = Path(__file__).resolve().parents[2] / "data" / "raw"
 
 
 @pytest.fixture(scope="module")
@@ -171,7 +171,7 @@ def test_strict_f1_on_the_hand_checked_gold(aligned: PairAlignment) -> None:
     """tests/gold/A-RES-75-58 indexes the same sentence ids (id<TAB>text lines)."""
     from pipeline.evaluate import read_beads, score_alignments
 
-    gold_dir = Path(__file__).resolve().parent / "gold" / "A-RES-75-58"
+    gold_dir = Path(__file__).resolve().parents[1] / "gold" / "A-RES-75-58"
     en_ids = [line.split("\t")[0] for line in (gold_dir / "en.txt").read_text("utf-8").split("\n")]
     zh_ids = [line.split("\t")[0] for line in (gold_dir / "zh.txt").read_text("utf-8").split("\n")]
     assert [s.id for s in aligned.en_sentences] == [i for i in en_ids if i]

@@ -9,10 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline import lexical
-from pipeline.align import AlignParams, align_texts, full_band
-from pipeline.embed import load_encoder
-from pipeline.lexical import (
+from pipeline.align import AlignParams, align_texts, full_band, lexical
+from pipeline.align.lexical import (
     anchors,
     en_to_zh,
     is_chinese,
@@ -22,8 +20,9 @@ from pipeline.lexical import (
     stem,
     unlinked_flags,
 )
+from pipeline.embed import load_encoder
 
-GOLD = Path(__file__).resolve().parent / "gold" / "general"
+GOLD = Path(__file__).resolve().parents[1] / "gold" / "general"
 
 
 def test_stem_is_the_same_for_the_forms_of_a_word() -> None:

@@ -6,16 +6,17 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import SEEDS
 
 from pipeline.data import Block, Document
-from pipeline.segment import (
+from pipeline.text.segment import (
     count_tokens,
     mask_abbreviations,
     segment_document,
     split_sentences,
 )
 
-RAW = Path(__file__).resolve().parent.parent / "data" / "raw"
+RAW = SEEDS
 EN_SEED = RAW / "002_69ed3383ef6f2041.txt"  # A/RES/75/58, English
 ZH_SEED = RAW / "003_df19238bedd244e2.txt"  # A/RES/75/58, Chinese
 

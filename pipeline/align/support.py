@@ -2,7 +2,7 @@
 
 Pure functions over the band's flat cell arrays, kept out of align.py so that module does
 not keep growing: the *support* term (each sentence of a merged side must match the other
-side on its own, and, with pipeline.lexical, share a word, number or symbol with it) and
+side on its own, and, with pipeline.align.lexical, share a word, number or symbol with it) and
 the *swap* score of 2-2 beads (two crossed 1-1 pairs).
 """
 
@@ -15,7 +15,7 @@ import numpy as np
 
 if TYPE_CHECKING:  # Band lives in pipeline.align, which imports this module
     from pipeline.align import Band
-    from pipeline.lexical import Unlinked
+    from pipeline.align.lexical import Unlinked
 
 
 def score_swaps(

@@ -37,17 +37,17 @@ from pipeline.align import (
     Encoder,
     length_term,
 )
-from pipeline.data import Bead, DocumentPair, Sentence
-from pipeline.docpieces import (  # noqa: F401  (re-exported for callers of docalign)
+from pipeline.align.document.pieces import (  # noqa: F401  (re-exported for callers of docalign)
     Embedder,
     PairCalibration,
     align_piece,
     calibrate_pair,
     span_of,
 )
+from pipeline.align.document.structure import HEAD_KINDS, Segment, structural_segments  # noqa: F401
+from pipeline.data import Bead, DocumentPair, Sentence
 from pipeline.overlaps import open_runs, piece_closed, wanted_texts
-from pipeline.segment import segment_document
-from pipeline.structure import HEAD_KINDS, Segment, structural_segments  # noqa: F401
+from pipeline.text.segment import segment_document
 
 #: Closing groups up to this many sentences a side are matched by best assignment.
 MAX_ASSIGN_SENTENCES = 6

@@ -1,0 +1,202 @@
+"""The aligner's settings and result types: AlignParams (every knob, with the reason for
+its default), Calibration, AlignResult, the bead shapes searched, and the averaged overlap
+embeddings used where only sentence vectors exist."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from pipeline.align.margins import (
+    MARGINS,
+)
+from pipeline.data import Bead
+
+NEG_INF = -np.inf
+
+
+@dataclass(frozen=True)
+class AlignParams:
+    """Every setting of the aligner, with the reason for its default.
+
+    Scores are in *calibrated units*: 1.0 is the typical score of a correct 1-1 bead in the
+    document at hand (see ``scale`` in :func:`align_embeddings`), so the penalties below do not
+    depend on the encoder.
+    """
+
+    #: Longest run of sentences on one side of a bead. 4 covers the 1-4/4-1 splits that
+    #: literary and legal translation produce (Bertalign uses 4 as well).
+    max_overlap: int = 4
+    #: Largest a+b of an a-b bead (Bertalign's x+y <= 5): allows 1-4, 2-3, 3-2, 4-1 but not
+    #: 3-3, which is almost always two smaller beads.
+    max_bead_size: int = 5
+    #: Score of a 1-0 or 0-1 bead. Negative so that a sentence is left unaligned only when
+    #: pairing or merging it costs more than this: a true deletion stays out of a merge
+    #: unless the merge loses less than a quarter of a typical bead's score. -0.2..-0.3 is a
+    #: plateau on our stress cases with both use-m and e5-small.
+    skip_penalty: float = -0.25
+    #: Penalty per sentence beyond two in a bead. 0: merges already score below the 1-1
+    #: beads they replace when those are right, and the support term below keeps unrelated
+    #: sentences out; a penalty only cost F1 (kept as a knob for noisier encoders).
+    merge_penalty: float = 0.0
+    #: Weight of the length term w * (log2(1 + rho) - 1), rho = min/max of the two character
+    #: lengths after scaling by the document's length ratio; 0 for equal lengths, -w at worst.
+    #: 0.6: chosen by leave-one-chapter-out on MAC-Dev from {0.3, 0.6} (docs/aligner.md);
+    #: length is what tells a translator's split (the partial 1-1 is too short) from an
+    #: insertion glued on (the merged side too long) when the embeddings cannot.
+    length_weight: float = 0.6
+    #: Weight of the support term: a merged bead loses support_weight * (support_floor -
+    #: s) when its weakest sentence s (calibrated margin of that sentence alone against the
+    #: other side's text) is below support_floor. Stops insertions being glued onto merges.
+    #: With the "mean" margin, 0 is what an unrelated sentence scores, so the floor 0 asks
+    #: each sentence of a merge to match the other side at least as well as unrelated text
+    #: does; anything stricter leaves the short second halves of real splits unaligned
+    #: ("Tomorrow.'" matches nothing on its own; tests/align/test_align_texts.py).
+    support_weight: float = 0.5
+    support_floor: float = 0.0
+    #: Lexical support (pipeline.align.lexical): a sentence of a merged side that shares no
+    #: translated word (CC-CEDICT, zh-en only), number or name with the other side of the
+    #: bead counts lexical_weight (calibrated) weaker in the support term, i.e. it must
+    #: match the other side by that much more than unrelated text does. Words are what
+    #: tell a translator's split (its halves share words with the source) from a related
+    #: insertion glued on (it shares none) when the embeddings cannot; the embedding can
+    #: still carry a half the lexicon misses. Scaled per document by how reliable a
+    #: missing link is there (lexical.reliability). 0.5: chosen by leave-one-chapter-out
+    #: on MAC-Dev from {0, 0.5, 1} (docs/aligner.md); it takes tests/gold/general from
+    #: 0.910 back to 0.963. Only ``align_texts`` has the texts; 0 turns it off.
+    lexical_weight: float = 0.5
+    #: Neighbours averaged for the margin="knn" (Artetxe & Schwenk use 4).
+    knn: int = 4
+    #: A bead that does not match (negative score) costs in proportion to its size,
+    #: (a+b)/2 times, as skips do per sentence; otherwise one bad 3-1 bead is cheaper than
+    #: the four skips it replaces and unrelated neighbours get glued together.
+    scale_negative: bool = True
+    #: A 2-2 bead whose crossed pairs both score above this counts as a swap and scores
+    #: their mean (see _score_swaps); None turns swap scoring off.
+    swap_floor: float | None = 0.3
+    #: The kNN neighbourhood: sentences within this many positions of the expected
+    #: position (band centre or diagonal); None = the whole band.
+    hub_window: int | None = 20
+    #: What the cosine is measured against (pipeline.align.margins): "mean" = the mean similarity
+    #: of the neighbourhood (hub_window) plus ``hub_z`` standard deviations, i.e. how far
+    #: above unrelated text a pair is; "knn" = the mean of the k best neighbours (Artetxe &
+    #: Schwenk: the true partner is among them, so every partial match goes negative and
+    #: one-to-many beads of real translators lose to "1-1 plus a skip": MAC-Dev 0.765 vs
+    #: 0.890); "adjacent" = Bertalign's (the sentences next to the bead); "none".
+    margin: str = "mean"
+    #: Standard deviations above the neighbourhood mean where the "mean" margin puts 0:
+    #: the evidence a pair needs before it counts for a bead. Chosen by leave-one-chapter-
+    #: out from {0, 0.5, 1}; higher values leave more sentences unaligned.
+    hub_z: float = 0.5
+    #: ``align_texts``: embed every run of up to max_overlap sentences (True), or only
+    #: runs that cross no boundary between two confidently linked neighbours (False,
+    #: pipeline.overlaps; the rest are summed from sentence vectors).
+    embed_all_overlaps: bool = False
+    #: ``align_texts`` with embed_all_overlaps False: a run of 3+ sentences is embedded
+    #: only if it meets at most this many beads of the first pass (pipeline.overlaps.
+    #: grouped_runs); None embeds every open run (the earlier rule, 1.6x the encoding).
+    overlap_groups: int | None = 2
+    #: Half-width (in sentences) of the band searched around the projected coarse path.
+    band_width: int = 8
+    #: The band doubles where the path touches its edge, up to this half-width.
+    max_band_width: int = 256
+    #: Stop halving when the coarse DP has at most this many cells (Vecalign: 300^2).
+    max_coarse_cells: int = 90_000
+    #: Extra passes that re-estimate scale and length ratio from confident 1-1 beads.
+    refine_passes: int = 1
+    #: A 1-1 bead is "confident" for re-estimation when its calibrated score is above this.
+    confident_score: float = 0.5
+    #: Rows per block when computing band similarities (memory/speed trade-off only).
+    block_rows: int = 64
+
+    def __post_init__(self) -> None:
+        if self.max_overlap < 1:
+            raise ValueError("max_overlap must be >= 1")
+        if self.max_bead_size < 2:
+            raise ValueError("max_bead_size must be >= 2")
+        if self.margin not in MARGINS:
+            raise ValueError(f"margin must be one of {MARGINS}, not {self.margin!r}")
+        if self.knn < 1 or self.band_width < 1:
+            raise ValueError("knn and band_width must be >= 1")
+        if self.overlap_groups is not None and self.overlap_groups < 1:
+            raise ValueError("overlap_groups must be >= 1 or None")
+        if self.hub_window is not None and self.hub_window < 1:
+            raise ValueError("hub_window must be >= 1 or None")
+        if self.support_weight < 0 or self.length_weight < 0 or self.lexical_weight < 0:
+            raise ValueError("support_weight, length_weight and lexical_weight must be >= 0")
+        # A NaN or infinite term makes every path score NaN/inf, and the DP then fails far
+        # from the cause ("alignment band does not connect start and end").
+        for name in (
+            "skip_penalty", "merge_penalty", "length_weight", "support_weight",
+            "support_floor", "swap_floor", "confident_score", "hub_z", "lexical_weight",
+        ):  # fmt: skip
+            value = getattr(self, name)
+            if value is not None and not math.isfinite(value):
+                raise ValueError(f"{name} must be a finite number, not {value!r}")
+        # A positive "penalty" pays the DP for leaving sentences out: pairs that a 1-1
+        # bead scores below 2 * skip_penalty are then split into 1-0 + 0-1, and at 0.5 or
+        # more nothing aligns. It is always a sign flipped by mistake.
+        if self.skip_penalty > 0:
+            raise ValueError(
+                f"skip_penalty must be <= 0 (a cost), not {self.skip_penalty!r}: a positive "
+                "value rewards leaving sentences unaligned"
+            )
+
+
+@dataclass
+class AlignResult:
+    beads: list[Bead]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Calibration:
+    """Fixed scoring context for aligning a small piece of a larger document.
+
+    A paragraph group of two sentences has no neighbourhood to estimate a margin or a scale
+    from; the document-level aligner (docalign) computes them once over the whole document
+    and passes them in. ``src_hub[a-1, i]`` is the hubness of the src overlap ending at i
+    (sentences i-a..i-1), ``tgt_hub`` likewise; either may be None to estimate locally.
+    """
+
+    scale: float
+    ratio: float
+    src_hub: np.ndarray | None = None
+    tgt_hub: np.ndarray | None = None
+
+
+def bead_types(max_overlap: int, max_bead_size: int) -> list[tuple[int, int]]:
+    """All (a, b) bead shapes searched: a, b in 1..max_overlap with a+b <= max_bead_size,
+    then the skips (1, 0) and (0, 1). The skip (0, 1) must stay last (handled in-row)."""
+    types = [
+        (a, b)
+        for a in range(1, max_overlap + 1)
+        for b in range(1, max_overlap + 1)
+        if a + b <= max_bead_size
+    ]
+    return [*types, (1, 0), (0, 1)]
+
+
+def normalize_rows(x: np.ndarray) -> np.ndarray:
+    """L2-normalise rows; zero rows stay zero (they then have cosine 0 with everything)."""
+    x = np.asarray(x, dtype=np.float32)
+    norms = np.linalg.norm(x, axis=-1, keepdims=True)
+    return x / np.where(norms > 0, norms, 1.0)
+
+
+def averaged_overlaps(emb: np.ndarray, max_overlap: int) -> np.ndarray:
+    """Overlap embeddings made by summing sentence vectors: (max_overlap, n, d).
+
+    Used on coarse levels and when only single-sentence vectors exist; ``align_texts`` embeds
+    the concatenated texts instead, which is more faithful. Row s of slice k-1 covers
+    sentences s..s+k-1; rows past the end are zero.
+    """
+    n, d = emb.shape
+    out = np.zeros((max_overlap, n, d), dtype=np.float32)
+    csum = np.concatenate([np.zeros((1, d), np.float32), np.cumsum(emb, axis=0, dtype=np.float32)])
+    for k in range(1, max_overlap + 1):
+        if n - k + 1 > 0:
+            out[k - 1, : n - k + 1] = normalize_rows(csum[k:] - csum[: n - k + 1])
+    return out

@@ -1,0 +1,406 @@
+"""The search (Vecalign): halve both documents until the DP is small, solve it exhaustively,
+then at each finer level search only a band around the projected path."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from pipeline.align.band import Band, band_around_path, full_band
+from pipeline.align.lexical import (
+    SentenceEvidence,
+    reliability,
+    unlinked_flags,
+)
+from pipeline.align.margins import (
+    hub_k,
+    hub_z,
+    knn_hubness,
+)
+from pipeline.align.params import (
+    NEG_INF,
+    AlignParams,
+    AlignResult,
+    Calibration,
+    averaged_overlaps,
+    bead_types,
+    normalize_rows,
+)
+from pipeline.align.scoring import band_similarities, cell_scores
+from pipeline.data import Bead
+
+
+def dp_band(
+    scores: np.ndarray, band: Band, types: Sequence[tuple[int, int]]
+) -> list[tuple[int, int, int]]:
+    """Best monotone path through the band: list of (row, col, type index) bead ends, in order.
+
+    Row by row; inside a row every bead type that comes from an earlier row is gathered at
+    once (one fancy-index per row), and the in-row 0-1 skips are a running maximum, so the
+    Python loop runs n+1 times whatever the number of bead types.
+    """
+    n, m = band.n, band.m
+    n_types = len(types)
+    skip01 = n_types - 1
+    assert types[skip01] == (0, 1)
+    skip_score = float(scores[skip01, 0]) if band.size else 0.0
+    from_above = [t for t in range(n_types) if types[t][0] > 0]
+    a_arr = np.array([types[t][0] for t in from_above], dtype=np.int64)
+    b_arr = np.array([types[t][1] for t in from_above], dtype=np.int64)
+    ta = np.array(from_above, dtype=np.int64)
+    # one extra cell at the end holds -inf: out-of-band predecessors point there
+    best = np.full(band.size + 1, NEG_INF, dtype=np.float64)
+    sentinel = band.size
+    back = np.full(band.size, -1, dtype=np.int8)
+    lo, width, offset = band.lo, band.width, band.offset
+    contiguous = from_above == list(range(len(from_above)))
+    max_w = int(width.max())
+    ar = np.arange(max_w)
+    steps_all = ar * skip_score
+    for i in range(n + 1):
+        w = int(width[i])
+        start = int(offset[i])
+        if i == 0:
+            cand = np.where(lo[0] + ar[:w] == 0, 0.0, NEG_INF)
+            arg = np.full(w, -1, dtype=np.int64)
+        else:
+            prev = i - a_arr
+            usable = prev >= 0
+            pr = np.where(usable, prev, 0)
+            pos = (lo[i] - lo[pr] - b_arr)[:, None] + ar[None, :w]
+            valid = usable[:, None] & (pos >= 0) & (pos < width[pr][:, None])
+            flat = np.where(valid, offset[pr][:, None] + pos, sentinel)
+            if contiguous:
+                cell = scores[: len(from_above), start : start + w]
+            else:
+                cell = scores[ta[:, None], start + ar[None, :w]]
+            vals = best[flat] + cell
+            k = np.argmax(vals, axis=0)
+            cand = vals[k, ar[:w]]
+            arg = ta[k]
+        # in-row 0-1 skips: best[j] = max_{j' <= j} cand[j'] + (j - j') * skip
+        steps = steps_all[:w]
+        row_best = np.maximum.accumulate(cand - steps) + steps
+        best[start : start + w] = row_best
+        back[start : start + w] = np.where(row_best > cand + 1e-12, skip01, arg)
+    # trace back from (n, m)
+    path: list[tuple[int, int, int]] = []
+    i, j = n, m
+    if not np.isfinite(best[offset[n] + (m - lo[n])]):
+        raise RuntimeError("alignment band does not connect start and end")
+    while i > 0 or j > 0:
+        t = int(back[offset[i] + (j - lo[i])])
+        if t < 0:
+            raise RuntimeError(f"broken back-pointer at ({i}, {j})")
+        path.append((i, j, t))
+        a, b = types[t]
+        i, j = i - a, j - b
+    path.reverse()
+    return path
+
+
+def _touches_edge(path: Sequence[tuple[int, int, int]], band: Band) -> bool:
+    for i, j, _ in path:
+        lo = band.lo[i]
+        hi = lo + band.width[i] - 1
+        if (j == lo and lo > 0) or (j == hi and hi < band.m):
+            return True
+    return False
+
+
+# ------------------------------------------------------------------- the aligner
+
+
+@dataclass
+class _Level:
+    src_ov: np.ndarray
+    tgt_ov: np.ndarray
+    src_len: np.ndarray
+    tgt_len: np.ndarray
+
+
+def _halve(emb: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    n = emb.shape[0]
+    pairs = n // 2
+    summed = emb[: 2 * pairs : 2] + emb[1 : 2 * pairs : 2]
+    lens = lengths[: 2 * pairs : 2] + lengths[1 : 2 * pairs : 2]
+    if n % 2:
+        summed = np.concatenate([summed, emb[-1:]])
+        lens = np.concatenate([lens, lengths[-1:]])
+    return normalize_rows(summed), lens
+
+
+def _hubness_and_scale(
+    sims: np.ndarray,
+    band: Band,
+    types: list[tuple[int, int]],
+    K: int,
+    params: AlignParams,
+    calibration: Calibration | None,
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Hubness of each overlap (or the calibration's), and the initial scale: the median
+    over rows of the best 1-1 margin (most rows have a true partner)."""
+    if params.margin in ("knn", "mean"):
+        src_hub, tgt_hub = knn_hubness(
+            sims, band, types, K, hub_k(params), params.hub_window, hub_z(params)
+        )
+        if calibration is not None and calibration.src_hub is not None:
+            src_hub = calibration.src_hub[:K]
+        if calibration is not None and calibration.tgt_hub is not None:
+            tgt_hub = calibration.tgt_hub[:K]
+    else:
+        src_hub = np.zeros((K, band.n + 1))
+        tgt_hub = np.zeros((K, band.m + 1))
+    rows = band.cell_rows()
+    cols = band.cell_cols()
+    sim11 = sims[types.index((1, 1))]
+    ok = np.isfinite(sim11)
+    marg11 = sim11[ok] - (
+        0.5 * (np.nan_to_num(src_hub[0, rows[ok]]) + np.nan_to_num(tgt_hub[0, cols[ok]]))
+        if params.margin in ("knn", "mean")
+        else 0.0
+    )
+    row_best = np.full(band.n + 1, NEG_INF)
+    np.maximum.at(row_best, rows[ok], marg11)
+    finite = row_best[np.isfinite(row_best)]
+    scale = float(np.median(finite)) if len(finite) else 1.0
+    return src_hub, tgt_hub, max(scale, 1e-3)
+
+
+def _solve_level(
+    level: _Level,
+    band: Band,
+    types: list[tuple[int, int]],
+    ratio: float,
+    params: AlignParams,
+    passes: int,
+    calibration: Calibration | None = None,
+    evidence: SentenceEvidence | None = None,
+) -> tuple[list[tuple[int, int, int]], np.ndarray, np.ndarray, float, float]:
+    """DP on one level; returns path, cell scores, margins, and the scale and ratio used."""
+    K = level.src_ov.shape[0]
+    unlinked = None
+    if evidence is not None and params.lexical_weight > 0:
+        unlinked = unlinked_flags(
+            evidence, band.lo, band.width, band.offset, band.cell_rows(), band.cell_cols(), types
+        )
+    sims = band_similarities(level.src_ov, level.tgt_ov, band, types, params.block_rows)
+    src_hub, tgt_hub, scale = _hubness_and_scale(sims, band, types, K, params, calibration)
+    t11 = types.index((1, 1))
+    if calibration is not None:
+        scale, ratio, passes = calibration.scale, calibration.ratio, 0
+    path: list[tuple[int, int, int]] = []
+    scores = margins = np.zeros((len(types), 0), np.float32)
+    # the lexicon joins once a pass has shown how reliable it is here (lexical.reliability)
+    pass_params = replace(params, lexical_weight=0.0) if unlinked is not None else params
+    for p in range(passes + 1):
+        del scores, margins  # free the previous pass's arrays before building new ones
+        scores, margins = cell_scores(
+            sims,
+            band,
+            types,
+            src_hub,
+            tgt_hub,
+            level.src_len,
+            level.tgt_len,
+            ratio,
+            scale,
+            pass_params,
+            unlinked,
+        )
+        path = dp_band(scores, band, types)
+        if p == passes:
+            break
+        # re-estimate scale and ratio from confident 1-1 beads of this pass
+        sel = [
+            (i, j)
+            for i, j, t in path
+            if t == t11 and scores[t11, band.offset[i] + j - band.lo[i]] > params.confident_score
+        ]
+        if len(sel) < 3:
+            break
+        if evidence is not None and unlinked is not None:
+            factor = reliability(evidence, [(i - 1, j - 1) for i, j in sel])
+            pass_params = replace(params, lexical_weight=params.lexical_weight * factor)
+        idx = np.array([band.offset[i] + j - band.lo[i] for i, j in sel])
+        new_scale = float(np.median(margins[t11, idx]))
+        si = np.array([i for i, _ in sel]) - 1
+        tj = np.array([j for _, j in sel]) - 1
+        ly = float(level.tgt_len[tj].sum())
+        new_ratio = float(level.src_len[si].sum()) / ly if ly > 0 else ratio
+        if new_scale > 1e-3:
+            scale = new_scale
+        if new_ratio > 0:
+            ratio = new_ratio
+    return path, scores, margins, scale, ratio
+
+
+def align_embeddings(
+    src_ov: np.ndarray,
+    tgt_ov: np.ndarray,
+    src_len: Sequence[float] | np.ndarray,
+    tgt_len: Sequence[float] | np.ndarray,
+    params: AlignParams | None = None,
+    calibration: Calibration | None = None,
+    evidence: SentenceEvidence | None = None,
+) -> AlignResult:
+    """Align two documents given their overlap embeddings.
+
+    src_ov: (K, n, d) with src_ov[k-1, s] = L2-normalised embedding of sentences s..s+k-1
+    (K >= 1; rows that run past the end are ignored). tgt_ov likewise (K, m, d).
+    src_len / tgt_len: character length of each sentence. Returns beads covering every index
+    of both sides exactly once, in order, with ``score`` (calibrated, about 1 for a typical
+    correct bead) and ``margin`` (raw cosine minus neighbourhood mean). ``calibration``
+    fixes scale, length ratio and hubness instead of estimating them from these sentences.
+    ``evidence`` (pipeline.align.lexical.sentence_evidence of the texts) adds the lexical term.
+    """
+    # The products here are small and many: BLAS threads cost more in start-up and
+    # contention than they give (3x slower with 2 threads on a busy 2-core machine).
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _align_embeddings(src_ov, tgt_ov, src_len, tgt_len, params, calibration, evidence)
+
+
+def _align_embeddings(
+    src_ov: np.ndarray,
+    tgt_ov: np.ndarray,
+    src_len: Sequence[float] | np.ndarray,
+    tgt_len: Sequence[float] | np.ndarray,
+    params: AlignParams | None,
+    calibration: Calibration | None,
+    evidence: SentenceEvidence | None = None,
+) -> AlignResult:
+    params = params or AlignParams()
+    t_start = time.perf_counter()
+    src_ov = np.asarray(src_ov, dtype=np.float32)
+    tgt_ov = np.asarray(tgt_ov, dtype=np.float32)
+    if src_ov.ndim == 2:
+        src_ov = src_ov[None]
+    if tgt_ov.ndim == 2:
+        tgt_ov = tgt_ov[None]
+    n, m = src_ov.shape[1], tgt_ov.shape[1]
+    src_len = np.asarray(src_len, dtype=np.float64)
+    tgt_len = np.asarray(tgt_len, dtype=np.float64)
+    if len(src_len) != n or len(tgt_len) != m:
+        raise ValueError("length arrays must match the number of sentences")
+    if n == 0 or m == 0:
+        beads = [Bead([i], [], params.skip_penalty) for i in range(n)]
+        beads += [Bead([], [j], params.skip_penalty) for j in range(m)]
+        return AlignResult(beads, {"align": time.perf_counter() - t_start})
+    K = min(params.max_overlap, src_ov.shape[0], tgt_ov.shape[0])
+    src_ov, tgt_ov = src_ov[:K], tgt_ov[:K]
+    types = bead_types(K, params.max_bead_size)
+    total_y = float(tgt_len.sum())
+    ratio = float(src_len.sum()) / total_y if total_y > 0 else 1.0
+    if ratio <= 0:
+        ratio = 1.0
+
+    timings: dict[str, float] = {}
+    path, coarse_cells = _coarse_path(src_ov, tgt_ov, src_len, tgt_len, ratio, params)
+    timings["coarse"] = time.perf_counter() - t_start
+    fine = _Level(src_ov, tgt_ov, src_len, tgt_len)
+    beads, band, half, scale, ratio_used = _refine(
+        fine, path, types, ratio, params, calibration, evidence
+    )
+    timings["align"] = time.perf_counter() - t_start
+    timings["band_cells"] = float(band.size)
+    timings["band_half_width"] = float(half)
+    timings["coarse_cells"] = float(coarse_cells)
+    timings["scale"] = scale
+    timings["length_ratio"] = ratio_used
+    return AlignResult(beads, timings)
+
+
+def _coarse_path(
+    src_ov: np.ndarray,
+    tgt_ov: np.ndarray,
+    src_len: np.ndarray,
+    tgt_len: np.ndarray,
+    ratio: float,
+    params: AlignParams,
+) -> tuple[list[tuple[int, int, int]] | None, int]:
+    """The path on the coarsest-to-finest halved levels, and the largest band searched.
+
+    Halves single-sentence vectors until the DP is small, solves that exhaustively, then
+    each finer coarse level in a band around the projected path. None when the document
+    is small enough to search in full at the finest level."""
+    K = src_ov.shape[0]
+    levels: list[_Level] = []
+    x1, y1, lx, ly = src_ov[0], tgt_ov[0], src_len, tgt_len
+    while (x1.shape[0] + 1) * (y1.shape[0] + 1) > params.max_coarse_cells and min(
+        x1.shape[0], y1.shape[0]
+    ) > 1:
+        x1, lx = _halve(x1, lx)
+        y1, ly = _halve(y1, ly)
+        kc = min(2, K)
+        levels.append(_Level(averaged_overlaps(x1, kc), averaged_overlaps(y1, kc), lx, ly))
+    path: list[tuple[int, int, int]] = []
+    coarse_cells = 0
+    for index, level in enumerate(reversed(levels)):
+        ln, lm = level.src_ov.shape[1], level.tgt_ov.shape[1]
+        ctypes = bead_types(level.src_ov.shape[0], params.max_bead_size)
+        if index == 0:
+            band = full_band(ln, lm)
+        else:
+            band = band_around_path([(i, j) for i, j, _ in path], ln, lm, params.band_width, 2)
+        path, *_ = _solve_level(level, band, ctypes, ratio, params, passes=0)
+        coarse_cells = max(coarse_cells, band.size)
+    return (path if levels else None), coarse_cells
+
+
+def _refine(
+    fine: _Level,
+    path: list[tuple[int, int, int]] | None,
+    types: list[tuple[int, int]],
+    ratio: float,
+    params: AlignParams,
+    calibration: Calibration | None,
+    evidence: SentenceEvidence | None,
+) -> tuple[list[Bead], Band, int, float, float]:
+    """The finest level in a band around the coarse ``path`` (in full when None), widening
+    the band while the path hugs its edge. Returns (beads, band, half width, scale, ratio)."""
+    n, m = fine.src_ov.shape[1], fine.tgt_ov.shape[1]
+    half = params.band_width
+    while True:
+        if path is None:
+            band = full_band(n, m)
+        else:
+            band = band_around_path([(0, 0)] + [(i, j) for i, j, _ in path], n, m, half, 2)
+        fine_path, scores, margins, scale, ratio_used = _solve_level(
+            fine, band, types, ratio, params, params.refine_passes, calibration, evidence
+        )
+        if path is None or not _touches_edge(fine_path, band):
+            break
+        if half >= params.max_band_width:
+            break
+        half *= 2
+        # re-project from the finer path itself: it already found where the edge is
+        path = [(i // 2, j // 2, t) for i, j, t in fine_path]
+    beads = _path_to_beads(fine_path, types, scores, margins, band)
+    return beads, band, half, scale, ratio_used
+
+
+def _path_to_beads(
+    path: Sequence[tuple[int, int, int]],
+    types: Sequence[tuple[int, int]],
+    scores: np.ndarray,
+    margins: np.ndarray,
+    band: Band,
+) -> list[Bead]:
+    beads: list[Bead] = []
+    for i, j, t in path:
+        a, b = types[t]
+        cell = int(band.offset[i] + j - band.lo[i])
+        score = float(scores[t, cell])
+        beads.append(
+            Bead(
+                src=list(range(i - a, i)),
+                tgt=list(range(j - b, j)),
+                score=round(score, 4),
+                margin=round(float(margins[t, cell]), 4),
+            )
+        )
+    return beads
