@@ -50,11 +50,11 @@ def prefetch_texts(
     pair: DocumentPair, params: Any, vectors: Callable[[list[str]], np.ndarray]
 ) -> list[str]:
     """Distinct texts ``align_pair`` will embed for ``pair``, in a fixed order: the single
-    texts, then the overlaps a bead can use (pipeline.overlaps.pair_overlap_texts: only
+    texts, then the overlaps a bead can use (pipeline.align.overlaps.pair_overlap_texts: only
     runs that cross no boundary between two confidently linked neighbours, inside the
     pieces the structure fixes). ``vectors`` gives the normalised vectors of single texts
     (already embedded by the first call)."""
-    from pipeline.overlaps import pair_overlap_texts
+    from pipeline.align.overlaps import pair_overlap_texts
 
     return list(dict.fromkeys(single_texts(pair) + pair_overlap_texts(pair, vectors, params)))
 

@@ -19,7 +19,7 @@ Why this design (see README "Aligner" for the long form):
   at least as well as unrelated text (support), a mismatching merge costs in proportion to
   its size, and a 2-2 bead can be carried by its two crossed pairs (a swap), which the
   order-sensitive embedding of the concatenations sees poorly.
-* **Only useful overlaps are embedded** (pipeline.overlaps): runs of sentences that cross
+* **Only useful overlaps are embedded** (pipeline.align.overlaps): runs of sentences that cross
   no boundary between two confidently linked neighbours; the encoder is the cost.
 * **Search** (Vecalign): halve both documents until the DP is small, solve it exhaustively,
   then at each finer level search only a band around the projected path, widening the band

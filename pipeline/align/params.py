@@ -92,10 +92,10 @@ class AlignParams:
     hub_z: float = 0.5
     #: ``align_texts``: embed every run of up to max_overlap sentences (True), or only
     #: runs that cross no boundary between two confidently linked neighbours (False,
-    #: pipeline.overlaps; the rest are summed from sentence vectors).
+    #: pipeline.align.overlaps; the rest are summed from sentence vectors).
     embed_all_overlaps: bool = False
     #: ``align_texts`` with embed_all_overlaps False: a run of 3+ sentences is embedded
-    #: only if it meets at most this many beads of the first pass (pipeline.overlaps.
+    #: only if it meets at most this many beads of the first pass (pipeline.align.overlaps.
     #: grouped_runs); None embeds every open run (the earlier rule, 1.6x the encoding).
     overlap_groups: int | None = 2
     #: Half-width (in sentences) of the band searched around the projected coarse path.

@@ -12,6 +12,7 @@ import numpy as np
 from pipeline.align.lexical import (
     sentence_evidence,
 )
+from pipeline.align.overlaps import embed_open_overlaps
 from pipeline.align.params import (
     AlignParams,
     AlignResult,
@@ -19,7 +20,6 @@ from pipeline.align.params import (
 )
 from pipeline.align.search import align_embeddings
 from pipeline.data import Bead
-from pipeline.overlaps import embed_open_overlaps
 
 
 class Encoder(Protocol):

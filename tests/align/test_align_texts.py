@@ -143,7 +143,7 @@ def test_translator_splits_are_one_to_many_and_an_insertion_stays_out(encoder) -
 
 def test_only_useful_overlaps_are_embedded(encoder) -> None:
     """Runs across a boundary between two confidently linked neighbours are not embedded
-    (pipeline.overlaps); here that changes no bead."""
+    (pipeline.align.overlaps); here that changes no bead."""
     lean = align_texts(SPLIT_ZH, SPLIT_EN, encoder)
     full = align_texts(SPLIT_ZH, SPLIT_EN, encoder, AlignParams(embed_all_overlaps=True))
     assert [(b.src, b.tgt) for b in lean.beads] == [(b.src, b.tgt) for b in full.beads]

@@ -45,8 +45,8 @@ from pipeline.align.document.pieces import (  # noqa: F401  (re-exported for cal
     span_of,
 )
 from pipeline.align.document.structure import HEAD_KINDS, Segment, structural_segments  # noqa: F401
+from pipeline.align.overlaps import open_runs, piece_closed, wanted_texts
 from pipeline.data import Bead, DocumentPair, Sentence
-from pipeline.overlaps import open_runs, piece_closed, wanted_texts
 from pipeline.text.segment import segment_document
 
 #: Closing groups up to this many sentences a side are matched by best assignment.
@@ -344,7 +344,8 @@ def align_pair(
     """Align an English-Chinese pair hierarchically (module docstring). en = src, zh = tgt.
 
     At most three encoder calls: every sentence and block; the block overlaps the
-    paragraph DP can use; the sentence overlaps the groups' DPs can use (pipeline.overlaps)."""
+    paragraph DP can use; the sentence overlaps the groups' DPs can use
+    (pipeline.align.overlaps)."""
     params = params or AlignParams()
     start = time.perf_counter()
     en_sents = segment_document(pair.en)

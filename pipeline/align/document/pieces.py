@@ -2,7 +2,7 @@
 
 Split out of pipeline.align.document: the memoised embedder, the document-wide calibration
 (scale, length ratio, hubness of sentences and blocks) that both ``align_pair`` and the
-build's prefetch (pipeline.overlaps) decide from, and the DP over one piece (a paragraph
+build's prefetch (pipeline.align.overlaps) decide from, and the DP over one piece (a paragraph
 segment or a paragraph group) with only the useful overlaps embedded.
 """
 
@@ -25,8 +25,8 @@ from pipeline.align import (
     normalize_rows,
     overlap_texts,
 )
+from pipeline.align.overlaps import mixed_overlaps, open_runs
 from pipeline.data import Bead, DocumentPair, Sentence
-from pipeline.overlaps import mixed_overlaps, open_runs
 
 
 class Embedder:
@@ -127,7 +127,7 @@ def align_piece(
 
     ``en_span`` / ``zh_span``: where the piece lies in the whole document on each side
     (index range in ``en_all`` / ``zh_all``), the centre of each side's neighbourhood.
-    ``closed``: boundaries between confidently linked neighbours (pipeline.overlaps);
+    ``closed``: boundaries between confidently linked neighbours (pipeline.align.overlaps);
     runs across them are not embedded but summed from their sentences."""
     if not en_texts or not zh_texts:
         return [Bead([i], [], params.skip_penalty) for i in range(len(en_texts))] + [
@@ -194,7 +194,7 @@ def calibrate_pair(
     params: AlignParams,
 ) -> PairCalibration:
     """Vectors (normalised, from ``vectors``), hubness and scale of sentences and blocks:
-    what align_pair and the build's prefetch (pipeline.overlaps) both decide from."""
+    what align_pair and the build's prefetch (pipeline.align.overlaps) both decide from."""
     k, w, z = hub_k(params), params.hub_window, hub_z(params)
     out = []
     for en_texts, zh_texts in (

@@ -4,7 +4,7 @@ Why (see pipeline.align.document): footnotes and operative paragraphs carry numb
 headings, preamble, operative part and closing lines come in the same order in every
 language version, so an embedding error can only move a sentence inside its own group.
 Pure functions of the two documents: no embeddings, so the build's prefetch can use them
-before anything is embedded (pipeline.overlaps).
+before anything is embedded (pipeline.align.overlaps).
 """
 
 from __future__ import annotations

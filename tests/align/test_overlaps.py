@@ -1,4 +1,4 @@
-"""Which overlaps are embedded (pipeline.overlaps), and that the build's prefetch asks for
+"""Which overlaps are embedded (pipeline.align.overlaps), and that the build's prefetch asks for
 exactly what the aligner then uses."""
 
 from __future__ import annotations
@@ -10,10 +10,7 @@ import pytest
 
 from pipeline.align import AlignParams, align_texts, normalize_rows, overlap_texts
 from pipeline.align.document import align_pair
-from pipeline.data import Bead, DocumentPair
-from pipeline.embed import load_encoder
-from pipeline.extract import extract_file
-from pipeline.overlaps import (
+from pipeline.align.overlaps import (
     bead_spans,
     closed_boundaries,
     confident_links,
@@ -24,9 +21,12 @@ from pipeline.overlaps import (
     wanted_texts,
     weighted_overlaps,
 )
+from pipeline.data import Bead, DocumentPair
+from pipeline.embed import load_encoder
+from pipeline.extract import extract_file
 from pipeline.prefetch import prefetch_texts, single_texts
 
-RAW = Path(__file__).parent.parent / "data" / "raw"
+RAW = Path(__file__).resolve().parents[2] / "data" / "raw"
 
 
 def test_confident_links_are_mutual_best_and_strong() -> None:
