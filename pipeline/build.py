@@ -45,20 +45,9 @@ import numpy as np
 
 from pipeline import __version__
 from pipeline.atomic import atomic_path, atomic_write_text
-from pipeline.data import Bead, Block, Document, DocumentPair, Rejected, RejectedInput, Sentence
-from pipeline.filters import FilterOptions, length_ratio, reject_reason
-from pipeline.locking import OutputLocked, output_lock, remove_dead_spools
-from pipeline.manifest import build_manifest, local_output_files
-from pipeline.output import BuildError, prepare_output, recover_output, swap_in
-from pipeline.prefetch import (
-    DEFAULT_CHUNK_PAIRS,
-    PrefetchedEncoder,
-    PrefetchedPair,
-    chunk_index,
-    embed_chunk,
-    read_vectors,
-)
-from pipeline.report import (
+from pipeline.corpus.filters import FilterOptions, length_ratio, reject_reason
+from pipeline.corpus.manifest import build_manifest, local_output_files
+from pipeline.corpus.report import (
     MAX_PICTURE_PX,
     ReportDocument,
     ReportRow,
@@ -66,15 +55,7 @@ from pipeline.report import (
     block_mean,
     downsample_factors,
 )
-from pipeline.runner import (
-    BarrierStage,
-    Engine,
-    LocalEngine,
-    Stage,
-    busy_overlap,
-    run_stages,
-)
-from pipeline.write import (
+from pipeline.corpus.write import (
     PAIR,
     PARAGRAPH_REJECT_SCHEMA,
     PARAGRAPH_SCHEMA,
@@ -86,6 +67,25 @@ from pipeline.write import (
     dataset_card,
     is_translation_pair,
     write_json,
+)
+from pipeline.data import Bead, Block, Document, DocumentPair, Rejected, RejectedInput, Sentence
+from pipeline.locking import OutputLocked, output_lock, remove_dead_spools
+from pipeline.output import BuildError, prepare_output, recover_output, swap_in
+from pipeline.prefetch import (
+    DEFAULT_CHUNK_PAIRS,
+    PrefetchedEncoder,
+    PrefetchedPair,
+    chunk_index,
+    embed_chunk,
+    read_vectors,
+)
+from pipeline.runner import (
+    BarrierStage,
+    Engine,
+    LocalEngine,
+    Stage,
+    busy_overlap,
+    run_stages,
 )
 
 log = logging.getLogger("pipeline.build")

@@ -352,8 +352,8 @@ def build_command(
     Files that cannot be read are listed in the manifest and the report, never fatal.
     """
     from pipeline.build import BuildError, BuildOptions, build_corpus
+    from pipeline.corpus.filters import FilterOptions
     from pipeline.embed import EncoderError
-    from pipeline.filters import FilterOptions
 
     try:
         filters = FilterOptions(

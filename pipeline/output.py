@@ -12,8 +12,8 @@ import os
 import shutil
 from pathlib import Path
 
+from pipeline.corpus.write import TOOL_NAME
 from pipeline.locking import pid_alive
-from pipeline.write import TOOL_NAME
 
 log = logging.getLogger("pipeline.build")
 

@@ -37,6 +37,8 @@ from pipeline.build import (
     prepare_output,
     swap_in,
 )
+from pipeline.corpus.report import PAGES_FOLDER, ReportWriter
+from pipeline.corpus.write import PAIR, MosesWriter, TmxWriter, dataset_card
 from pipeline.data import Document, Rejected
 from pipeline.ray_engine import (
     TABLES,
@@ -47,10 +49,8 @@ from pipeline.ray_engine import (
     read_file,
     spool_key,
 )
-from pipeline.report import PAGES_FOLDER, ReportWriter
 from pipeline.runner import StageStats, busy_overlap
 from pipeline.storage import Location, StorageError, location, move_tree
-from pipeline.write import PAIR, MosesWriter, TmxWriter, dataset_card
 
 log = logging.getLogger("pipeline.build")
 

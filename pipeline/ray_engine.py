@@ -255,7 +255,7 @@ def _shard_name(chunk: int, shards: int) -> str:
     return f"train-{chunk:05d}-of-{shards:05d}.parquet"
 
 
-#: (manifest name, folder below --out, schema attribute in ``pipeline.write``).
+#: (manifest name, folder below --out, schema attribute in ``pipeline.corpus.write``).
 TABLES = (
     ("sentences", "en-zh", "SENTENCE_SCHEMA"),
     ("paragraphs", "en-zh-paragraphs", "PARAGRAPH_SCHEMA"),
@@ -266,7 +266,7 @@ TABLES = (
 
 def write_shards(decided: list[Any], out: str, chunk: int, shards: int) -> dict[str, list[Any]]:
     """The chunk's four Parquet shards, written to ``out``; (path, sha256, rows) each."""
-    from pipeline import write
+    from pipeline.corpus import write
 
     columns = {
         "sentences": [r for d in decided for r in d.sentences],
@@ -314,8 +314,8 @@ def align_chunk(
     from threadpoolctl import threadpool_limits
 
     from pipeline.build import AlignStage, DecideStage, report_document
-    from pipeline.report import PAGES_FOLDER, page_name, render_index_row, render_page
-    from pipeline.write import is_translation_pair, moses_lines, tmx_units
+    from pipeline.corpus.report import PAGES_FOLDER, page_name, render_index_row, render_page
+    from pipeline.corpus.write import is_translation_pair, moses_lines, tmx_units
 
     started = time.time()
     pairs = _load_pairs(row, spool)

@@ -15,7 +15,7 @@ import pytest
 from conftest import REPO, SEEDS, BuiltCorpus
 
 from pipeline.build import BuildOptions, build_corpus, recover_output
-from pipeline.filters import FilterOptions
+from pipeline.corpus.filters import FilterOptions
 
 
 def add_renumbered_pair(raw: Path, number: str = "75/99") -> None:

@@ -11,8 +11,8 @@ from pipeline.build import (
     sentence_rows,
     split_rows,
 )
+from pipeline.corpus.filters import FilterOptions
 from pipeline.data import Bead, Block, Document, DocumentPair, Metadata, Sentence
-from pipeline.filters import FilterOptions
 
 
 def make_pair() -> AlignedDocument:

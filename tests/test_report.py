@@ -13,7 +13,7 @@ import pytest
 from conftest import BuiltCorpus
 from PIL import Image
 
-from pipeline.report import (
+from pipeline.corpus.report import (
     MAX_PICTURE_PX,
     ReportDocument,
     ReportRow,
@@ -202,7 +202,7 @@ def test_seed_report_renders_in_chromium(tmp_path: Path, seed_corpus: BuiltCorpu
 
 
 def test_streamed_report_lists_failed_pairs(tmp_path: Path) -> None:
-    from pipeline.report import ReportWriter, page_name, render_document, render_page
+    from pipeline.corpus.report import ReportWriter, page_name, render_document, render_page
 
     doc = hand_made_document()
     writer = ReportWriter(tmp_path / "r.html", low_score=0.5)

@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pipeline import __version__
-from pipeline.report import PAGES_FOLDER
-from pipeline.write import PAIR, TOOL_NAME, file_sha256
+from pipeline.corpus.report import PAGES_FOLDER
+from pipeline.corpus.write import PAIR, TOOL_NAME, file_sha256
 
 if TYPE_CHECKING:
     from pipeline.build import BuildContext, BuildOptions, WriteStage
