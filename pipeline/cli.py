@@ -408,7 +408,7 @@ def cache_group() -> None:
 @_CACHE_OPTION
 def cache_info_command(cache_dir: Path) -> None:
     """Vectors per model, work entries by current/other code, leftovers of killed builds."""
-    from pipeline.cache_admin import cache_info
+    from pipeline.build.cache_admin import cache_info
 
     if not cache_dir.is_dir():
         raise click.ClickException(f"{cache_dir}: no such cache folder")
@@ -421,7 +421,7 @@ def cache_info_command(cache_dir: Path) -> None:
 @click.option("--all", "everything", is_flag=True, help="Delete the whole cache folder.")
 def cache_prune_command(cache_dir: Path, everything: bool) -> None:
     """Remove work entries made by other code, dead builds' spools and temporary files."""
-    from pipeline.cache_admin import clear_cache, prune_cache
+    from pipeline.build.cache_admin import clear_cache, prune_cache
 
     if not cache_dir.is_dir():
         raise click.ClickException(f"{cache_dir}: no such cache folder")

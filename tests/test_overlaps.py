@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from pipeline.align import AlignParams, normalize_rows, overlap_texts
+from pipeline.build.prefetch import prefetch_texts, single_texts
 from pipeline.data import DocumentPair
 from pipeline.docalign import align_pair
 from pipeline.embed import load_encoder
@@ -20,7 +21,6 @@ from pipeline.overlaps import (
     open_runs,
     wanted_texts,
 )
-from pipeline.prefetch import prefetch_texts, single_texts
 
 RAW = Path(__file__).parent.parent / "data" / "raw"
 

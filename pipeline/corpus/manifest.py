@@ -13,7 +13,7 @@ from pipeline.corpus.write import PAIR, TOOL_NAME, file_sha256
 
 if TYPE_CHECKING:
     from pipeline.build import BuildContext, BuildOptions, WriteStage
-    from pipeline.runner import StageStats
+    from pipeline.build.runner import StageStats
 
 
 def local_output_files(writer: WriteStage) -> dict[str, Any]:

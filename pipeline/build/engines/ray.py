@@ -1,6 +1,6 @@
 """What runs on Ray workers in the streaming build (``--engine ray``; driver: ``ray_build``).
 
-The build is one Ray Data pipeline over chunks of pairs (``pipeline.prefetch`` says why
+The build is one Ray Data pipeline over chunks of pairs (``pipeline.build.prefetch`` says why
 chunks have fixed boundaries)::
 
     prepare (task) -> embed (actor pool) -> align + decide + write (task) -> driver
@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.storage import Location
+from pipeline.build.storage import Location
 
 #: Task retries after a worker or node dies (Ray re-runs the task elsewhere).
 TASK_RETRIES = 3
@@ -135,7 +135,7 @@ def embed_cache_dir(options: Any) -> Path | None:
     if not options.embed_cache:
         return None
     from pipeline.build import BuildError
-    from pipeline.storage import mount_type, on_network_fs
+    from pipeline.build.storage import mount_type, on_network_fs
 
     folder = Path(options.embed_cache_dir or options.cache_dir / "embed")
     probe = folder if folder.exists() else folder.parent
@@ -193,9 +193,9 @@ class EmbedActor:
 
     def _chunk(self, row: dict[str, Any]) -> tuple[list[str], list[list[int]], np.ndarray, dict]:
         """One chunk: its distinct texts, each pair's indices into them, their vectors and
-        the stats (:func:`pipeline.prefetch.chunk_texts` makes the two encoder calls)."""
+        the stats (:func:`pipeline.build.prefetch.chunk_texts` makes the two encoder calls)."""
         from pipeline.build import _align_params
-        from pipeline.prefetch import chunk_texts
+        from pipeline.build.prefetch import chunk_texts
 
         started = time.time()
         load_before = self.load_seconds
@@ -284,7 +284,7 @@ def write_shards(decided: list[Any], out: str, chunk: int, shards: int) -> dict[
 
 
 def _align_all(row: dict[str, Any], pairs: list[Any], aligner: Any, decider: Any) -> list[Any]:
-    from pipeline.prefetch import PrefetchedPair
+    from pipeline.build.prefetch import PrefetchedPair
 
     texts = [str(t) for t in row["texts"]]
     vectors = np.asarray(row["vectors"], dtype=np.float32)

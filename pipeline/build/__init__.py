@@ -1,6 +1,6 @@
 """`python -m pipeline build`: raw documents in, a trustworthy corpus folder out.
 
-The build is a chain of stages (see ``pipeline.runner``)::
+The build is a chain of stages (see ``pipeline.build.runner``)::
 
     read -> pair -> chunk -> embed -> align -> decide -> write
 
@@ -8,7 +8,7 @@ The build is a chain of stages (see ``pipeline.runner``)::
   to disk; pairing holds stubs).
 * pair: English and Chinese documents matched by symbol (a barrier: needs them all).
 * chunk, embed: the texts of every 16 pairs embedded in one encoder call into the
-  shared embedding cache, in a fixed order (``pipeline.prefetch`` says why).
+  shared embedding cache, in a fixed order (``pipeline.build.prefetch`` says why).
 * align: sentence and paragraph alignment of each pair; the expensive part, so its
   result is kept in a work cache keyed by both source sha256s (and the documents as
   extracted), the model, the aligner parameters and the tool version.
@@ -44,7 +44,25 @@ from typing import Any
 import numpy as np
 
 from pipeline import __version__
-from pipeline.atomic import atomic_path, atomic_write_text
+from pipeline.build.atomic import atomic_path, atomic_write_text
+from pipeline.build.locking import OutputLocked, output_lock, remove_dead_spools
+from pipeline.build.output import BuildError, prepare_output, recover_output, swap_in
+from pipeline.build.prefetch import (
+    DEFAULT_CHUNK_PAIRS,
+    PrefetchedEncoder,
+    PrefetchedPair,
+    chunk_index,
+    embed_chunk,
+    read_vectors,
+)
+from pipeline.build.runner import (
+    BarrierStage,
+    Engine,
+    LocalEngine,
+    Stage,
+    busy_overlap,
+    run_stages,
+)
 from pipeline.corpus.filters import FilterOptions, length_ratio, reject_reason
 from pipeline.corpus.manifest import build_manifest, local_output_files
 from pipeline.corpus.report import (
@@ -69,24 +87,6 @@ from pipeline.corpus.write import (
     write_json,
 )
 from pipeline.data import Bead, Block, Document, DocumentPair, Rejected, RejectedInput, Sentence
-from pipeline.locking import OutputLocked, output_lock, remove_dead_spools
-from pipeline.output import BuildError, prepare_output, recover_output, swap_in
-from pipeline.prefetch import (
-    DEFAULT_CHUNK_PAIRS,
-    PrefetchedEncoder,
-    PrefetchedPair,
-    chunk_index,
-    embed_chunk,
-    read_vectors,
-)
-from pipeline.runner import (
-    BarrierStage,
-    Engine,
-    LocalEngine,
-    Stage,
-    busy_overlap,
-    run_stages,
-)
 
 log = logging.getLogger("pipeline.build")
 
@@ -115,7 +115,7 @@ class BuildOptions:
     engine: str = "local"
     #: Worker processes of the local engine; None = every core, 1 = all in this process.
     workers: int | None = None
-    #: Pairs whose texts are embedded in one encoder call (see ``pipeline.prefetch``).
+    #: Pairs whose texts are embedded in one encoder call (see ``pipeline.build.prefetch``).
     chunk_pairs: int = DEFAULT_CHUNK_PAIRS
     #: Ray: cluster address (None: start Ray on this machine, or join the running one).
     ray_address: str | None = None
@@ -139,7 +139,7 @@ class BuildOptions:
     def cache_dir(self) -> Path:
         if self.cache is not None:
             return Path(self.cache)
-        from pipeline.storage import location
+        from pipeline.build.storage import location
 
         out = location(self.out).local
         # A remote --out has no local "beside": the cache is then this machine's.
@@ -429,7 +429,7 @@ class WorkCache:
     """Finished alignments on disk, one entry per pair, keyed by everything they depend on:
     both raw files' sha256, both extracted documents, the model and its fingerprint (the
     package release or model snapshot behind the name), the aligner parameters and a
-    fingerprint of the code that segments and aligns (``pipeline.fingerprint``), so an
+    fingerprint of the code that segments and aligns (``pipeline.build.fingerprint``), so an
     edit to that code re-aligns on the next build instead of serving stale work.
 
     An entry is ``<key>.json`` (sentences, beads, model name) plus ``<key>.npy`` (the
@@ -440,8 +440,8 @@ class WorkCache:
     def __init__(self, folder: Path, *, model: str, params: dict[str, Any]) -> None:
         self.folder = folder
         self.folder.mkdir(parents=True, exist_ok=True)
+        from pipeline.build.fingerprint import code_fingerprint
         from pipeline.embed import spec_fingerprint
-        from pipeline.fingerprint import code_fingerprint
 
         self._base = {
             "model": model,
@@ -619,7 +619,7 @@ class PairChunk:
 
 
 class ChunkStage(Stage[DocumentPair, PairChunk]):
-    """Pairs -> chunks of ``chunk_pairs`` with fixed boundaries (see ``pipeline.prefetch``).
+    """Pairs -> chunks of ``chunk_pairs`` with fixed boundaries (see ``pipeline.build.prefetch``).
 
     A pair already in the work cache needs no embedding: that is what makes a resumed
     build skip what it finished before it was stopped.
@@ -733,7 +733,7 @@ class AlignStage(Stage[PrefetchedPair, AlignedDocument]):
 
     The vectors come from the embedding cache (the embed stage put them there); a
     text ``align_pair`` asks for beyond them is embedded alone (see
-    ``pipeline.prefetch``), by a model loaded only if that ever happens.
+    ``pipeline.build.prefetch``), by a model loaded only if that ever happens.
     """
 
     name = "align"
@@ -1033,7 +1033,7 @@ def report_document(item: DecidedDocument) -> ReportDocument:
 def local_folder(spec: Path | str, flag: str) -> Path:
     """A local path from a path or ``file://`` URI; the local engine reads and writes
     only local folders (other URIs need ``--engine ray``, whose workers use them)."""
-    from pipeline.storage import location
+    from pipeline.build.storage import location
 
     folder = location(spec).local
     if folder is None:
@@ -1056,12 +1056,12 @@ def make_engine(
 ) -> Engine:
     """The local engine the options ask for: in-process, or read and align on a process
     pool with embedding in the driver. (``--engine ray`` is its own streaming build:
-    ``pipeline.ray_build``.)"""
+    ``pipeline.build.engines.ray_build``.)"""
     if options.engine == "local":
         workers = resolve_workers(options)
         if workers == 1:
             return LocalEngine()
-        from pipeline.pool_engine import PoolEngine
+        from pipeline.build.engines.pool import PoolEngine
 
         return PoolEngine(workers, [read, align])
     raise BuildError(f"engine {options.engine!r} is not available; use 'local' or 'ray'")
@@ -1071,9 +1071,9 @@ def build_corpus(options: BuildOptions) -> BuildResult:
     """Run the whole build; the corpus appears at ``options.out`` only if it succeeds.
 
     One build at a time per local output folder: a second one refuses with a clear
-    message (``pipeline.locking``; an object store has no lock to take). Spools of
+    message (``pipeline.build.locking``; an object store has no lock to take). Spools of
     killed builds are removed first."""
-    from pipeline.storage import location
+    from pipeline.build.storage import location
 
     out = location(options.out).local
     if out is None:
@@ -1093,7 +1093,7 @@ def _build_locked(options: BuildOptions) -> BuildResult:
     if options.chunk_pairs < 1:
         raise BuildError(f"chunk size must be at least 1 pair, got {options.chunk_pairs}")
     if options.engine == "ray":
-        from pipeline.ray_build import build_with_ray
+        from pipeline.build.engines.ray_build import build_with_ray
 
         return build_with_ray(options)
     resolve_workers(options)

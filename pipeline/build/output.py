@@ -12,8 +12,8 @@ import os
 import shutil
 from pathlib import Path
 
+from pipeline.build.locking import pid_alive
 from pipeline.corpus.write import TOOL_NAME
-from pipeline.locking import pid_alive
 
 log = logging.getLogger("pipeline.build")
 
