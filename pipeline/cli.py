@@ -351,7 +351,9 @@ def build_command(
 
     Files that cannot be read are listed in the manifest and the report, never fatal.
     """
-    from pipeline.build import BuildError, BuildOptions, build_corpus
+    from pipeline.build.driver import build_corpus
+    from pipeline.build.options import BuildOptions
+    from pipeline.build.output import BuildError
     from pipeline.corpus.filters import FilterOptions
     from pipeline.embed import EncoderError
 

@@ -110,7 +110,7 @@ def _load_pairs(row: dict[str, Any], spool: str) -> list[Any]:
 def prepare_chunk(row: dict[str, Any], *, options: Any, spool: str) -> dict[str, Any]:
     """Which pairs of the chunk need work (the work cache); the embed actor then finds
     the texts they need, with the same two encoder calls as the local engine."""
-    from pipeline.build import WorkCache, _align_params_dict
+    from pipeline.build.workcache import WorkCache, _align_params_dict
 
     started = time.time()
     pairs = _load_pairs(row, spool)
@@ -134,7 +134,7 @@ def embed_cache_dir(options: Any) -> Path | None:
     """
     if not options.embed_cache:
         return None
-    from pipeline.build import BuildError
+    from pipeline.build.output import BuildError
     from pipeline.build.storage import mount_type, on_network_fs
 
     folder = Path(options.embed_cache_dir or options.cache_dir / "embed")
@@ -194,8 +194,8 @@ class EmbedActor:
     def _chunk(self, row: dict[str, Any]) -> tuple[list[str], list[list[int]], np.ndarray, dict]:
         """One chunk: its distinct texts, each pair's indices into them, their vectors and
         the stats (:func:`pipeline.build.prefetch.chunk_texts` makes the two encoder calls)."""
-        from pipeline.build import _align_params
         from pipeline.build.prefetch import chunk_texts
+        from pipeline.build.stages.read import _align_params
 
         started = time.time()
         load_before = self.load_seconds
@@ -313,7 +313,8 @@ def align_chunk(
     """Align, decide and write one chunk; return its summary and text parts."""
     from threadpoolctl import threadpool_limits
 
-    from pipeline.build import AlignStage, DecideStage, report_document
+    from pipeline.build.stages.align import AlignStage
+    from pipeline.build.stages.write import DecideStage, report_document
     from pipeline.corpus.report import PAGES_FOLDER, page_name, render_index_row, render_page
     from pipeline.corpus.write import is_translation_pair, moses_lines, tmx_units
 

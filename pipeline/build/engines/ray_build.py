@@ -25,18 +25,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from pipeline.build import (
-    DEFAULT_REVIEW_SCORE,
-    BuildContext,
-    BuildError,
-    BuildOptions,
-    BuildResult,
-    PairStage,
-    ReadStage,
-    build_manifest,
-    prepare_output,
-    swap_in,
-)
 from pipeline.build.engines.ray import (
     TABLES,
     TASK_RETRIES,
@@ -46,8 +34,12 @@ from pipeline.build.engines.ray import (
     read_file,
     spool_key,
 )
+from pipeline.build.options import DEFAULT_REVIEW_SCORE, BuildContext, BuildOptions, BuildResult
+from pipeline.build.output import BuildError, prepare_output, swap_in
 from pipeline.build.runner import StageStats, busy_overlap
+from pipeline.build.stages.read import PairStage, ReadStage
 from pipeline.build.storage import Location, StorageError, location, move_tree
+from pipeline.corpus.manifest import build_manifest
 from pipeline.corpus.report import PAGES_FOLDER, ReportWriter
 from pipeline.corpus.write import PAIR, MosesWriter, TmxWriter, dataset_card
 from pipeline.data import Document, Rejected
