@@ -1,7 +1,4 @@
-"""manifest.json: what went in, what came out, and how; shared by every engine.
-
-(Moved out of ``pipeline.build``, which re-exports ``build_manifest``.)
-"""
+"""manifest.json: what went in, what came out, and how; shared by every engine."""
 
 from __future__ import annotations
 
