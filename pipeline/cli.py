@@ -351,9 +351,11 @@ def build_command(
 
     Files that cannot be read are listed in the manifest and the report, never fatal.
     """
-    from pipeline.build import BuildError, BuildOptions, build_corpus
+    from pipeline.build.driver import build_corpus
+    from pipeline.build.options import BuildOptions
+    from pipeline.build.output import BuildError
+    from pipeline.corpus.filters import FilterOptions
     from pipeline.embed import EncoderError
-    from pipeline.filters import FilterOptions
 
     try:
         filters = FilterOptions(
@@ -408,7 +410,7 @@ def cache_group() -> None:
 @_CACHE_OPTION
 def cache_info_command(cache_dir: Path) -> None:
     """Vectors per model, work entries by current/other code, leftovers of killed builds."""
-    from pipeline.cache_admin import cache_info
+    from pipeline.build.cache_admin import cache_info
 
     if not cache_dir.is_dir():
         raise click.ClickException(f"{cache_dir}: no such cache folder")
@@ -421,7 +423,7 @@ def cache_info_command(cache_dir: Path) -> None:
 @click.option("--all", "everything", is_flag=True, help="Delete the whole cache folder.")
 def cache_prune_command(cache_dir: Path, everything: bool) -> None:
     """Remove work entries made by other code, dead builds' spools and temporary files."""
-    from pipeline.cache_admin import clear_cache, prune_cache
+    from pipeline.build.cache_admin import clear_cache, prune_cache
 
     if not cache_dir.is_dir():
         raise click.ClickException(f"{cache_dir}: no such cache folder")

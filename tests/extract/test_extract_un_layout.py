@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from conftest import REPO, SEEDS
 
+from pipeline.corpus.layout_debris import layout_debris
 from pipeline.data import Document
 from pipeline.extract import extract_file, extract_folder, parse_document
-from pipeline.layout_debris import layout_debris
 from pipeline.pair import pair_documents
 
 FIXTURES = REPO / "tests" / "fixtures"

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from pipeline.filters import han_share
+from pipeline.corpus.filters import han_share
 from pipeline.text.script import CJK_CLASS, HAN_CLASS, is_cjk, is_cjk_punctuation, is_han
 from pipeline.text.segment import split_sentences
 

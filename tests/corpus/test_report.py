@@ -13,7 +13,7 @@ import pytest
 from conftest import BuiltCorpus
 from PIL import Image
 
-from pipeline.report import (
+from pipeline.corpus.report import (
     MAX_PICTURE_PX,
     ReportDocument,
     ReportRow,
@@ -202,7 +202,7 @@ def test_seed_report_renders_in_chromium(tmp_path: Path, seed_corpus: BuiltCorpu
 
 
 def test_streamed_report_lists_failed_pairs(tmp_path: Path) -> None:
-    from pipeline.report import ReportWriter, page_name, render_document, render_page
+    from pipeline.corpus.report import ReportWriter, page_name, render_document, render_page
 
     doc = hand_made_document()
     writer = ReportWriter(tmp_path / "r.html", low_score=0.5)
@@ -236,7 +236,7 @@ def test_document_anchor_is_a_valid_html_id() -> None:
 def test_row_blocked_similarity_equals_whole_matrix_downsampled(n: int, m: int) -> None:
     """The build computes the picture in row blocks (never the full matrix of a long
     document); it must be the picture of the full matrix, up to its float16 storage."""
-    from pipeline.build import similarity_matrix
+    from pipeline.build.stages.align import similarity_matrix
 
     rng = np.random.default_rng(7)
     en = rng.standard_normal((n, 16)).astype(np.float32)

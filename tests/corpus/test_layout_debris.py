@@ -11,8 +11,8 @@ import pytest
 from conftest import SEEDS, BuiltCorpus
 
 from pipeline.build import BuildOptions, build_corpus
-from pipeline.filters import FilterOptions, reject_reason
-from pipeline.layout_debris import layout_debris
+from pipeline.corpus.filters import FilterOptions, reject_reason
+from pipeline.corpus.layout_debris import layout_debris
 
 ZH = "吁请所有会员国支持国际努力。"
 

@@ -15,7 +15,7 @@ import pytest
 from conftest import REPO, SEEDS, BuiltCorpus
 
 from pipeline.build import BuildOptions, build_corpus, recover_output
-from pipeline.filters import FilterOptions
+from pipeline.corpus.filters import FilterOptions
 
 
 def add_renumbered_pair(raw: Path, number: str = "75/99") -> None:
@@ -157,5 +157,5 @@ def test_failed_build_removes_its_temporary_folder(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="unknown encoder spec"):
         build_corpus(BuildOptions(raw=raw, out=tmp_path / "o", model="no-such-model"))
     assert not (tmp_path / "o").exists()
-    # Only the lock file stays (pipeline.locking: removing it would race another build).
+    # Only the lock file stays (pipeline.build.locking: removing it would race another build).
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".o.")] == [".o.lock"]

@@ -226,7 +226,7 @@ def test_fsspec_uris_take_the_object_store_path(
     its upload closes): raw files are copied to the workers, shards, pages and assembled
     files are written through streams, and the output is copied into place. All nodes
     see it, as they would see a bucket."""
-    from pipeline.storage import location
+    from pipeline.build.storage import location
 
     out = tmp_path / "out"
     raw_uri = f"simplecache::file://{seed_corpus.raw}"

@@ -11,7 +11,7 @@ import yaml
 from lxml import etree
 
 from pipeline import __version__
-from pipeline.write import (
+from pipeline.corpus.write import (
     SENTENCE_REJECT_SCHEMA,
     SENTENCE_SCHEMA,
     MosesWriter,

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from pipeline.runner import BarrierStage, LocalEngine, Stage, run_stages
+from pipeline.build.runner import BarrierStage, LocalEngine, Stage, run_stages
 
 
 class Halve(Stage[int, int]):

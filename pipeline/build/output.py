@@ -1,7 +1,7 @@
 """Atomic corpus output: a build writes into a temporary folder beside ``--out`` and swaps
 it in at the end, so a build killed midway leaves the previous corpus as it was.
 
-(Moved out of ``pipeline.build``, which re-exports these names.)
+``pipeline.build`` re-exports ``BuildError`` and ``recover_output`` (the CLI and tests use them).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import os
 import shutil
 from pathlib import Path
 
-from pipeline.locking import pid_alive
-from pipeline.write import TOOL_NAME
+from pipeline.build.locking import pid_alive
+from pipeline.corpus.write import TOOL_NAME
 
 log = logging.getLogger("pipeline.build")
 

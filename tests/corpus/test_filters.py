@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from pipeline.filters import FilterOptions
+from pipeline.corpus.filters import FilterOptions
 
 
 @pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])

@@ -1,19 +1,17 @@
-"""manifest.json: what went in, what came out, and how; shared by every engine.
-
-(Moved out of ``pipeline.build``, which re-exports ``build_manifest``.)
-"""
+"""manifest.json: what went in, what came out, and how; shared by every engine."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from pipeline import __version__
-from pipeline.report import PAGES_FOLDER
-from pipeline.write import PAIR, TOOL_NAME, file_sha256
+from pipeline.corpus.report import PAGES_FOLDER
+from pipeline.corpus.write import PAIR, TOOL_NAME, file_sha256
 
 if TYPE_CHECKING:
-    from pipeline.build import BuildContext, BuildOptions, WriteStage
-    from pipeline.runner import StageStats
+    from pipeline.build.options import BuildContext, BuildOptions
+    from pipeline.build.runner import StageStats
+    from pipeline.build.stages.write import WriteStage
 
 
 def local_output_files(writer: WriteStage) -> dict[str, Any]:
@@ -64,7 +62,7 @@ def build_manifest(
     """manifest.json: what went in, what came out, and how (no timings: a rebuild of
     the same input with the same settings gives the same manifest). ``writer`` has the
     totals of what was written (``WriteStage`` or the Ray build's assembler)."""
-    from pipeline.build import _align_params_dict
+    from pipeline.build.workcache import _align_params_dict
 
     models = sorted(context.models)
     return {

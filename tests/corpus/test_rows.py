@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.build import (
-    AlignedDocument,
-    decide,
-    paragraph_rows,
-    sentence_rows,
-    split_rows,
-)
+from pipeline.corpus.filters import FilterOptions
+from pipeline.corpus.rows import AlignedDocument, decide, paragraph_rows, sentence_rows, split_rows
 from pipeline.data import Bead, Block, Document, DocumentPair, Metadata, Sentence
-from pipeline.filters import FilterOptions
 
 
 def make_pair() -> AlignedDocument:

@@ -11,8 +11,8 @@ import polars as pl
 import pyarrow.parquet as pq
 from conftest import BuiltCorpus
 
-from pipeline.filters import unclean_reason
-from pipeline.write import PARAGRAPH_SCHEMA, SENTENCE_REJECT_SCHEMA, SENTENCE_SCHEMA
+from pipeline.corpus.filters import unclean_reason
+from pipeline.corpus.write import PARAGRAPH_SCHEMA, SENTENCE_REJECT_SCHEMA, SENTENCE_SCHEMA
 
 COLUMNS = [
     "id",

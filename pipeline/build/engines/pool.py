@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
-from pipeline.runner import ItemResult, LocalEngine, Stage, process_item, run_remote_stage
+from pipeline.build.runner import ItemResult, LocalEngine, Stage, process_item, run_remote_stage
 
 _WORKER_STAGES: dict[str, Stage[Any, Any]] = {}
 

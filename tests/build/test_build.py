@@ -18,7 +18,7 @@ from conftest import BuiltCorpus
 from lxml import etree
 
 from pipeline import __version__
-from pipeline.write import file_sha256
+from pipeline.corpus.write import file_sha256
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 EN_7558 = "002_69ed3383ef6f2041.txt"

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from conftest import REPO, BuiltCorpus
 
+from pipeline.build.fingerprint import code_fingerprint
 from pipeline.embed import EncoderError, spec_fingerprint
-from pipeline.fingerprint import code_fingerprint
 
 
 def _build_with_code(code: Path, raw: Path, out: Path, cache: Path) -> dict:
@@ -124,8 +124,8 @@ def test_a_build_into_a_locked_out_refuses_with_the_holder(
 ) -> None:
     from click.testing import CliRunner
 
+    from pipeline.build.locking import output_lock
     from pipeline.cli import main
-    from pipeline.locking import output_lock
 
     out = tmp_path / "aligned"
     args = ["build", "--raw", str(seed_corpus.raw), "--out", str(out)]
@@ -185,7 +185,7 @@ def test_next_build_removes_a_killed_builds_spool(
 def test_cache_info_and_prune(tmp_path: Path, seed_corpus: BuiltCorpus) -> None:
     from click.testing import CliRunner
 
-    from pipeline.atomic import TMP_PREFIX
+    from pipeline.build.atomic import TMP_PREFIX
     from pipeline.cli import main
 
     cache = tmp_path / "cache"

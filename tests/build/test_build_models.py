@@ -12,7 +12,8 @@ import pandas as pd
 from click.testing import CliRunner
 from conftest import SEEDS
 
-from pipeline.build import BuildOptions, EmbedStage
+from pipeline.build import BuildOptions
+from pipeline.build.stages.read import EmbedStage
 from pipeline.cli import main
 
 

@@ -19,7 +19,7 @@ import unicodedata
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from pipeline.layout_debris import layout_debris
+from pipeline.corpus.layout_debris import layout_debris
 from pipeline.text.script import is_han
 
 #: Patterns that must never appear in corpus text, with the name used in reasons.

@@ -1,6 +1,6 @@
 """What runs on Ray workers in the streaming build (``--engine ray``; driver: ``ray_build``).
 
-The build is one Ray Data pipeline over chunks of pairs (``pipeline.prefetch`` says why
+The build is one Ray Data pipeline over chunks of pairs (``pipeline.build.prefetch`` says why
 chunks have fixed boundaries)::
 
     prepare (task) -> embed (actor pool) -> align + decide + write (task) -> driver
@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.storage import Location
+from pipeline.build.storage import Location
 
 #: Task retries after a worker or node dies (Ray re-runs the task elsewhere).
 TASK_RETRIES = 3
@@ -110,7 +110,7 @@ def _load_pairs(row: dict[str, Any], spool: str) -> list[Any]:
 def prepare_chunk(row: dict[str, Any], *, options: Any, spool: str) -> dict[str, Any]:
     """Which pairs of the chunk need work (the work cache); the embed actor then finds
     the texts they need, with the same two encoder calls as the local engine."""
-    from pipeline.build import WorkCache, _align_params_dict
+    from pipeline.build.workcache import WorkCache, _align_params_dict
 
     started = time.time()
     pairs = _load_pairs(row, spool)
@@ -134,8 +134,8 @@ def embed_cache_dir(options: Any) -> Path | None:
     """
     if not options.embed_cache:
         return None
-    from pipeline.build import BuildError
-    from pipeline.storage import mount_type, on_network_fs
+    from pipeline.build.output import BuildError
+    from pipeline.build.storage import mount_type, on_network_fs
 
     folder = Path(options.embed_cache_dir or options.cache_dir / "embed")
     probe = folder if folder.exists() else folder.parent
@@ -193,9 +193,9 @@ class EmbedActor:
 
     def _chunk(self, row: dict[str, Any]) -> tuple[list[str], list[list[int]], np.ndarray, dict]:
         """One chunk: its distinct texts, each pair's indices into them, their vectors and
-        the stats (:func:`pipeline.prefetch.chunk_texts` makes the two encoder calls)."""
-        from pipeline.build import _align_params
-        from pipeline.prefetch import chunk_texts
+        the stats (:func:`pipeline.build.prefetch.chunk_texts` makes the two encoder calls)."""
+        from pipeline.build.prefetch import chunk_texts
+        from pipeline.build.stages.read import _align_params
 
         started = time.time()
         load_before = self.load_seconds
@@ -255,7 +255,7 @@ def _shard_name(chunk: int, shards: int) -> str:
     return f"train-{chunk:05d}-of-{shards:05d}.parquet"
 
 
-#: (manifest name, folder below --out, schema attribute in ``pipeline.write``).
+#: (manifest name, folder below --out, schema attribute in ``pipeline.corpus.write``).
 TABLES = (
     ("sentences", "en-zh", "SENTENCE_SCHEMA"),
     ("paragraphs", "en-zh-paragraphs", "PARAGRAPH_SCHEMA"),
@@ -266,7 +266,7 @@ TABLES = (
 
 def write_shards(decided: list[Any], out: str, chunk: int, shards: int) -> dict[str, list[Any]]:
     """The chunk's four Parquet shards, written to ``out``; (path, sha256, rows) each."""
-    from pipeline import write
+    from pipeline.corpus import write
 
     columns = {
         "sentences": [r for d in decided for r in d.sentences],
@@ -284,7 +284,7 @@ def write_shards(decided: list[Any], out: str, chunk: int, shards: int) -> dict[
 
 
 def _align_all(row: dict[str, Any], pairs: list[Any], aligner: Any, decider: Any) -> list[Any]:
-    from pipeline.prefetch import PrefetchedPair
+    from pipeline.build.prefetch import PrefetchedPair
 
     texts = [str(t) for t in row["texts"]]
     vectors = np.asarray(row["vectors"], dtype=np.float32)
@@ -313,9 +313,10 @@ def align_chunk(
     """Align, decide and write one chunk; return its summary and text parts."""
     from threadpoolctl import threadpool_limits
 
-    from pipeline.build import AlignStage, DecideStage, report_document
-    from pipeline.report import PAGES_FOLDER, page_name, render_index_row, render_page
-    from pipeline.write import is_translation_pair, moses_lines, tmx_units
+    from pipeline.build.stages.align import AlignStage
+    from pipeline.build.stages.write import DecideStage, report_document
+    from pipeline.corpus.report import PAGES_FOLDER, page_name, render_index_row, render_page
+    from pipeline.corpus.write import is_translation_pair, moses_lines, tmx_units
 
     started = time.time()
     pairs = _load_pairs(row, spool)

@@ -25,20 +25,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from pipeline.build import (
-    DEFAULT_REVIEW_SCORE,
-    BuildContext,
-    BuildError,
-    BuildOptions,
-    BuildResult,
-    PairStage,
-    ReadStage,
-    build_manifest,
-    prepare_output,
-    swap_in,
-)
-from pipeline.data import Document, Rejected
-from pipeline.ray_engine import (
+from pipeline.build.engines.ray import (
     TABLES,
     TASK_RETRIES,
     EmbedActor,
@@ -47,10 +34,15 @@ from pipeline.ray_engine import (
     read_file,
     spool_key,
 )
-from pipeline.report import PAGES_FOLDER, ReportWriter
-from pipeline.runner import StageStats, busy_overlap
-from pipeline.storage import Location, StorageError, location, move_tree
-from pipeline.write import PAIR, MosesWriter, TmxWriter, dataset_card
+from pipeline.build.options import DEFAULT_REVIEW_SCORE, BuildContext, BuildOptions, BuildResult
+from pipeline.build.output import BuildError, prepare_output, swap_in
+from pipeline.build.runner import StageStats, busy_overlap
+from pipeline.build.stages.read import PairStage, ReadStage
+from pipeline.build.storage import Location, StorageError, location, move_tree
+from pipeline.corpus.manifest import build_manifest
+from pipeline.corpus.report import PAGES_FOLDER, ReportWriter
+from pipeline.corpus.write import PAIR, MosesWriter, TmxWriter, dataset_card
+from pipeline.data import Document, Rejected
 
 log = logging.getLogger("pipeline.build")
 
@@ -279,7 +271,7 @@ def _stage_stats(name: str, data: dict[str, Any]) -> StageStats:
 
 def empty_shards(tmp: Location, assembler: Assembler) -> None:
     """A build with no pair still gets one (empty) file per table, as the local one."""
-    from pipeline.ray_engine import write_shards
+    from pipeline.build.engines.ray import write_shards
 
     for name, (path, sha, rows) in write_shards([], tmp.uri, 0, 1).items():
         assembler.tables[name]["files"].append({"path": path, "sha256": sha, "rows": rows})

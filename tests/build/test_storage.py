@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.build import BuildError, BuildOptions, build_corpus
-from pipeline.storage import Location, StorageError, location, mount_type, on_network_fs
+from pipeline.build.storage import Location, StorageError, location, mount_type, on_network_fs
 
 MOUNTS = """\
 /dev/sda1 / ext4 rw 0 0
@@ -68,7 +68,7 @@ def test_embedding_cache_on_a_network_mount_is_refused(tmp_path: Path) -> None:
     """The Ray actor's cache folder check, on this machine's real mount table: the
     test's own folder is local, so it is accepted; /proc/mounts lists an NFS mount
     only where one exists, so the refusal is checked through the table above."""
-    from pipeline.ray_engine import embed_cache_dir
+    from pipeline.build.engines.ray import embed_cache_dir
 
     options = BuildOptions(raw=tmp_path, out=tmp_path / "out", cache=tmp_path / "cache")
     assert embed_cache_dir(options) == tmp_path / "cache" / "embed"

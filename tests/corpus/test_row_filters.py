@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.filters import (
+from pipeline.corpus.filters import (
     FilterOptions,
     han_share,
     language_problem,

@@ -1,0 +1,164 @@
+"""``build_corpus``: engine choice, the output lock, the stage chain and the manifest."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from pipeline.build.locking import OutputLocked, output_lock, remove_dead_spools
+from pipeline.build.options import BuildContext, BuildOptions, BuildResult
+from pipeline.build.output import BuildError, prepare_output, swap_in
+from pipeline.build.runner import (
+    Engine,
+    LocalEngine,
+    Stage,
+    busy_overlap,
+    run_stages,
+)
+from pipeline.build.stages.align import AlignStage
+from pipeline.build.stages.read import ChunkStage, EmbedStage, PairStage, ReadStage, list_sources
+from pipeline.build.stages.write import DecideStage, WriteStage
+from pipeline.build.workcache import DocumentSpool
+from pipeline.corpus.manifest import build_manifest, local_output_files
+from pipeline.corpus.write import (
+    dataset_card,
+    write_json,
+)
+
+log = logging.getLogger("pipeline.build")
+
+
+def local_folder(spec: Path | str, flag: str) -> Path:
+    """A local path from a path or ``file://`` URI; the local engine reads and writes
+    only local folders (other URIs need ``--engine ray``, whose workers use them)."""
+    from pipeline.build.storage import location
+
+    folder = location(spec).local
+    if folder is None:
+        raise BuildError(f"{spec}: {flag} is not a local folder; use --engine ray for URIs")
+    return folder
+
+
+def resolve_workers(options: BuildOptions) -> int:
+    from pipeline.embed import available_cores
+
+    if options.workers is None:
+        return available_cores()
+    if options.workers < 1:
+        raise BuildError(f"--workers must be at least 1, got {options.workers}")
+    return options.workers
+
+
+def make_engine(
+    options: BuildOptions, *, read: Stage[Any, Any], embed: Stage[Any, Any], align: Stage[Any, Any]
+) -> Engine:
+    """The local engine the options ask for: in-process, or read and align on a process
+    pool with embedding in the driver. (``--engine ray`` is its own streaming build:
+    ``pipeline.build.engines.ray_build``.)"""
+    if options.engine == "local":
+        workers = resolve_workers(options)
+        if workers == 1:
+            return LocalEngine()
+        from pipeline.build.engines.pool import PoolEngine
+
+        return PoolEngine(workers, [read, align])
+    raise BuildError(f"engine {options.engine!r} is not available; use 'local' or 'ray'")
+
+
+def build_corpus(options: BuildOptions) -> BuildResult:
+    """Run the whole build; the corpus appears at ``options.out`` only if it succeeds.
+
+    One build at a time per local output folder: a second one refuses with a clear
+    message (``pipeline.build.locking``; an object store has no lock to take). Spools of
+    killed builds are removed first."""
+    from pipeline.build.storage import location
+
+    out = location(options.out).local
+    if out is None:
+        return _build_locked(options)
+    try:
+        with output_lock(out.resolve()):
+            for folder in remove_dead_spools(options.cache_dir.resolve() / "spool"):
+                log.info("removed %s, left by a build that was killed", folder)
+            return _build_locked(options)
+    except OutputLocked as error:
+        raise BuildError(str(error)) from None
+
+
+def _build_locked(options: BuildOptions) -> BuildResult:
+    if options.engine not in ("local", "ray"):
+        raise BuildError(f"engine {options.engine!r} is not available; use 'local' or 'ray'")
+    if options.chunk_pairs < 1:
+        raise BuildError(f"chunk size must be at least 1 pair, got {options.chunk_pairs}")
+    if options.engine == "ray":
+        from pipeline.build.engines.ray_build import build_with_ray
+
+        return build_with_ray(options)
+    resolve_workers(options)
+    started = time.perf_counter()
+    raw = local_folder(options.raw, "--raw")
+    out = local_folder(options.out, "--out")
+    if out == raw or raw.is_relative_to(out):
+        raise BuildError(f"{out}: output folder must not contain the raw folder {raw}")
+    files = list_sources(raw)
+    tmp = prepare_output(out)
+    engine: Engine | None = None
+    spool = DocumentSpool(options.cache_dir.resolve() / "spool" / f"{os.getpid()}")
+    try:
+        context = BuildContext(raw=raw, files=files)
+        show_bar = sys.stderr.isatty() if options.show_progress is None else options.show_progress
+        log.info("build: %d files in %s -> %s", len(files), raw, out)
+        reader = ReadStage(spool)
+        aligner = AlignStage(options)
+        embedder = EmbedStage(options)
+        writer = WriteStage(tmp, context, options, aligner)
+        stages: list[Stage[Any, Any]] = [
+            reader,
+            PairStage(context, reader),
+            ChunkStage(options, aligner.cache, spool),
+            embedder,
+            aligner,
+            DecideStage(options.filters),
+            writer,
+        ]
+        engine = make_engine(options, read=reader, embed=embedder, align=aligner)
+        stats = run_stages(files, stages, engine=engine, show_bar=show_bar)
+        context.failed.extend(aligner.records.get("failed", []))
+        context.models.update(aligner.records.get("models", []))
+        manifest = build_manifest(options, context, writer, stats, local_output_files(writer))
+        write_json(tmp / "manifest.json", manifest)
+        (tmp / "README.md").write_text(dataset_card(manifest), encoding="utf-8")
+        align_counters = aligner.stats.counters
+        embed_counters = embedder.stats.counters
+        run_stats = {
+            "seconds": round(time.perf_counter() - started, 4),
+            "engine": options.engine,
+            "workers": resolve_workers(options) if options.engine == "local" else None,
+            "aligned_pairs": align_counters["aligned_pairs"],
+            "cached_pairs": align_counters["cached_pairs"],
+            "texts_encoded": embed_counters["texts_encoded"],
+            "texts_embedded_by_model": embed_counters["texts_embedded_by_model"],
+            "stragglers": align_counters["stragglers"],
+            "sentences": align_counters["sentences_en"] + align_counters["sentences_zh"],
+            "stages": [s.to_dict() for s in stats],
+            "overlap": busy_overlap(
+                embedder.records.get("busy", []), aligner.records.get("busy", [])
+            ),
+        }
+        write_json(tmp / "stats.json", run_stats)
+        swap_in(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    finally:
+        close = getattr(engine, "close", None)
+        if close is not None:
+            close()
+        shutil.rmtree(spool.folder, ignore_errors=True)
+    log.info("build: done in %.2f s", run_stats["seconds"])
+    return BuildResult(out=out, manifest=manifest, stats=run_stats)

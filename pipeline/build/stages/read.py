@@ -1,0 +1,228 @@
+"""The stages before alignment: read, pair, chunk, embed."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipeline.build.options import BuildContext, BuildOptions
+from pipeline.build.output import BuildError
+from pipeline.build.prefetch import (
+    PrefetchedPair,
+    chunk_index,
+    embed_chunk,
+)
+from pipeline.build.runner import (
+    BarrierStage,
+    Stage,
+)
+from pipeline.build.workcache import DocumentSpool, WorkCache
+from pipeline.data import Document, DocumentPair, Rejected, RejectedInput
+
+log = logging.getLogger("pipeline.build")
+
+
+def list_sources(raw: Path) -> list[Path]:
+    """Input files directly in ``raw``, sorted by name; hidden files are skipped.
+
+    Files are named by their base name everywhere (as the readers do), so the folder
+    is not searched recursively: two ``x.txt`` in different subfolders would clash.
+    """
+    if not raw.is_dir():
+        raise BuildError(f"{raw}: raw folder does not exist or is not a folder")
+    return sorted(
+        (p for p in raw.iterdir() if p.is_file() and not p.name.startswith(".")),
+        key=lambda p: p.name,
+    )
+
+
+class ReadStage(Stage[Path, Document]):
+    """Path -> Document (a stub when spooled). A file that cannot be read is listed
+    with its reason."""
+
+    name = "read"
+    item_independent = True
+
+    def __init__(self, spool: DocumentSpool | None = None) -> None:
+        super().__init__()
+        self.spool = spool
+
+    def label(self, item: Path) -> str:
+        return item.name
+
+    def process(self, item: Path) -> Iterator[Document]:
+        from pipeline.extract import extract_file
+
+        name = item.name
+        try:
+            document = extract_file(item)
+        except RejectedInput as error:
+            self.drop("rejected")
+            self.record("rejected", Rejected(name, error.reason))
+            log.warning("rejected %s: %s", name, error.reason)
+            return
+        except Exception as error:  # a bad document must never stop the build
+            self.drop("error")
+            reason = f"unexpected error while reading: {type(error).__name__}: {error}"
+            self.record("rejected", Rejected(name, reason))
+            log.warning("rejected %s: %s", name, reason)
+            return
+        self.record("documents", (document.symbol, document.language, name))
+        yield self.spool.put(document) if self.spool is not None else document
+
+
+class PairStage(BarrierStage[Document, DocumentPair]):
+    """All documents -> en/zh pairs by symbol; unpaired and duplicates are listed.
+
+    A barrier, so it runs locally once reading is over: the place where the reader's
+    side results join the build's context, complete before any pair is aligned.
+    """
+
+    name = "pair"
+
+    def __init__(self, context: BuildContext, reader: ReadStage) -> None:
+        super().__init__()
+        self.context = context
+        self.reader = reader
+
+    def process_all(self, items: list[Document]) -> Iterator[DocumentPair]:
+        from pipeline.pair import pair_documents
+
+        self.context.documents.extend(self.reader.records.get("documents", []))
+        self.context.rejected.extend(self.reader.records.get("rejected", []))
+        result = pair_documents(items)
+        self.context.rejected.extend(result.rejected)
+        self.context.unpaired.extend(result.unpaired)
+        for _ in result.unpaired:
+            self.drop("unpaired")
+        for _ in result.rejected:
+            self.drop("duplicate")
+        pairs = sorted(result.pairs, key=lambda p: p.symbol)
+        # The whole list first: the report's header counts pairs when the first document
+        # reaches the writer, which (with a pool) may be before the last pair is yielded.
+        for pair in pairs:
+            self.context.pairs.append((pair.symbol, pair.en.source_file, pair.zh.source_file))
+        yield from pairs
+
+
+@dataclass
+class PairChunk:
+    """Consecutive pairs (fixed boundaries) embedded together; ``needs_work`` per pair."""
+
+    index: int
+    pairs: list[DocumentPair]
+    needs_work: list[bool]
+
+
+class ChunkStage(Stage[DocumentPair, PairChunk]):
+    """Pairs -> chunks of ``chunk_pairs`` with fixed boundaries (see ``pipeline.build.prefetch``).
+
+    A pair already in the work cache needs no embedding: that is what makes a resumed
+    build skip what it finished before it was stopped.
+    """
+
+    name = "chunk"
+
+    def __init__(
+        self, options: BuildOptions, cache: WorkCache, spool: DocumentSpool | None = None
+    ) -> None:
+        super().__init__()
+        self.size = max(1, options.chunk_pairs)
+        self.cache = cache
+        self.spool = spool
+        self._position = 0
+        self._pending: list[DocumentPair] = []
+
+    def label(self, item: DocumentPair) -> str:
+        return item.symbol
+
+    def _flush(self) -> Iterator[PairChunk]:
+        if self._pending:
+            pairs, self._pending = self._pending, []
+            index = chunk_index(self._position - 1, self.size)
+            yield PairChunk(index, pairs, [not self.cache.has(p) for p in pairs])
+
+    def process(self, item: DocumentPair) -> Iterator[PairChunk]:
+        if self.spool is not None:  # the whole documents, back from disk
+            item = DocumentPair(item.symbol, self.spool.get(item.en), self.spool.get(item.zh))
+        self._pending.append(item)
+        self._position += 1
+        if self._position % self.size == 0:
+            yield from self._flush()
+
+    def finish(self) -> Iterator[PairChunk]:
+        yield from self._flush()
+
+
+class EmbedStage(Stage[PairChunk, PrefetchedPair]):
+    """Chunk -> its pairs, their texts embedded into the shared cache in one call.
+
+    The encoder (cached) is loaded on the first chunk with work, so a warm rebuild
+    never pays for loading the model. Locally this runs in the driver; on Ray it is
+    the actor pool (one model per actor, GPUs if asked for).
+    """
+
+    name = "embed"
+    item_independent = True
+
+    def __init__(self, options: BuildOptions) -> None:
+        super().__init__()
+        self.options = options
+        self.align_params = _align_params(options)
+        self.encoder: Any | None = None
+
+    def label(self, item: PairChunk) -> str:
+        return f"chunk {item.index}"
+
+    def _encoder(self) -> Any:
+        if self.encoder is None:
+            from pipeline.embed import load_encoder
+
+            started = time.perf_counter()
+            self.encoder = load_encoder(
+                self.options.model,
+                cache_dir=self.options.cache_dir / "embed",
+                device=self.options.device,
+                batch_size=self.options.batch_size,
+            )
+            inner = getattr(self.encoder, "inner", None)
+            if isinstance(getattr(inner, "threads", None), int):
+                # use-m splits a call into 64-text pieces only with >= 2 threads, and the
+                # pieces change the last float bits: a 1-CPU Ray actor must split too.
+                inner.threads = max(2, inner.threads)
+            self.stats.add_time("load_encoder", time.perf_counter() - started)
+        return self.encoder
+
+    def process(self, item: PairChunk) -> Iterator[PrefetchedPair]:
+        if not any(item.needs_work):
+            yield from (PrefetchedPair(p) for p in item.pairs)
+            return
+        encoder = self._encoder()  # a bad --model is the user's error: it stops the build
+        before = encoder.texts_embedded
+        started = time.perf_counter()
+        wall = time.time()
+        out = embed_chunk(item.pairs, item.needs_work, encoder, self.align_params)
+        self.record("busy", (wall, time.time()))
+        self.stats.add_time("embed", time.perf_counter() - started)
+        self.stats.counters["texts_encoded"] += sum(len(p.texts or ()) for p in out)
+        self.stats.counters["texts_embedded_by_model"] += encoder.texts_embedded - before
+        self.stats.counters["chunks_embedded"] += 1
+        yield from out
+
+
+def _model_name(spec: str) -> str:
+    """The name ``load_encoder(spec)`` gives its encoder (the ``model`` column)."""
+    spec = spec.strip()
+    if spec.startswith("st:"):
+        return "st:" + spec[3:].strip()
+    return spec
+
+
+def _align_params(options: BuildOptions) -> Any:
+    from pipeline.align import AlignParams
+
+    return options.align_params if options.align_params is not None else AlignParams()

@@ -1,0 +1,191 @@
+"""The decide and write stages: rows, filters, and the streamed output files."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+from pipeline.build.options import DEFAULT_REVIEW_SCORE, BuildContext, BuildOptions
+from pipeline.build.runner import (
+    Stage,
+)
+from pipeline.build.stages.align import AlignStage
+from pipeline.corpus.filters import FilterOptions
+from pipeline.corpus.report import (
+    ReportDocument,
+    ReportRow,
+    ReportWriter,
+)
+from pipeline.corpus.rows import (
+    AlignedDocument,
+    DecidedDocument,
+    decide,
+    paragraph_rows,
+    sentence_rows,
+    split_rows,
+)
+from pipeline.corpus.write import (
+    PAIR,
+    PARAGRAPH_REJECT_SCHEMA,
+    PARAGRAPH_SCHEMA,
+    SENTENCE_REJECT_SCHEMA,
+    SENTENCE_SCHEMA,
+    MosesWriter,
+    ParquetTableWriter,
+    TmxWriter,
+    is_translation_pair,
+)
+
+
+class DecideStage(Stage[AlignedDocument, DecidedDocument]):
+    """Aligned pair -> dataset rows, split into corpus and rejects by the filters."""
+
+    name = "decide"
+    item_independent = True
+
+    def __init__(self, options: FilterOptions) -> None:
+        super().__init__()
+        self.options = options
+
+    def label(self, item: AlignedDocument) -> str:
+        return item.pair.symbol
+
+    def process(self, item: AlignedDocument) -> Iterator[DecidedDocument]:
+        rows = sentence_rows(item)
+        reasons = decide(rows, self.options)
+        sentences, sentence_rejects = split_rows(rows, reasons)
+        para_rows = paragraph_rows(item)
+        paragraphs, paragraph_rejects = split_rows(para_rows, decide(para_rows, self.options))
+        for row in sentence_rejects:
+            self.stats.counters["sentence_rejects." + row["reject_reason"].split(":")[0]] += 1
+        for row in paragraph_rejects:
+            self.stats.counters["paragraph_rejects." + row["reject_reason"].split(":")[0]] += 1
+        yield DecidedDocument(
+            item,
+            sentences,
+            sentence_rejects,
+            paragraphs,
+            paragraph_rejects,
+            decisions=list(zip(rows, reasons, strict=True)),
+        )
+
+
+class WriteStage(Stage[DecidedDocument, None]):
+    """Sink: streams each document's rows to every output in the temporary folder."""
+
+    name = "write"
+
+    def __init__(
+        self, folder: Path, context: BuildContext, options: BuildOptions, aligner: AlignStage
+    ) -> None:
+        super().__init__()
+        self.folder = folder
+        self.context = context
+        self.options = options
+        self.aligner = aligner
+        self.sentences = ParquetTableWriter(folder / PAIR, SENTENCE_SCHEMA)
+        self.paragraphs = ParquetTableWriter(folder / f"{PAIR}-paragraphs", PARAGRAPH_SCHEMA)
+        self.sentence_rejects = ParquetTableWriter(
+            folder / "rejects" / PAIR, SENTENCE_REJECT_SCHEMA
+        )
+        self.paragraph_rejects = ParquetTableWriter(
+            folder / "rejects" / f"{PAIR}-paragraphs", PARAGRAPH_REJECT_SCHEMA
+        )
+        self.tmx = TmxWriter(folder / f"{PAIR}.tmx")
+        self.moses = MosesWriter(folder / f"{PAIR}.en", folder / f"{PAIR}.zh")
+        low = options.filters.min_score
+        self.report = ReportWriter(
+            folder / "report.html", low_score=low if low is not None else DEFAULT_REVIEW_SCORE
+        )
+        self._report_started = False
+        self.beads_by_type: Counter[str] = Counter()
+        self.score_sum = 0.0
+        self.scored = 0
+        self.not_exported = 0
+
+    def label(self, item: DecidedDocument) -> str:
+        return item.aligned.pair.symbol
+
+    def _start_report(self) -> None:
+        # Called on the first document or at the end: by then pairing (a barrier) has
+        # run, so the unpaired and rejected lists are complete.
+        if self._report_started:
+            return
+        self._report_started = True
+        ctx = self.context
+        self.report.start(
+            "UN resolutions en-zh: alignment report",
+            {
+                "files read": len(ctx.files),
+                "document pairs": len(ctx.pairs),
+                "unpaired documents": len(ctx.unpaired),
+                "rejected files": len(ctx.rejected),
+                "model": self.options.model,
+                "filters": json.dumps(self.options.filters.to_dict()),
+                "highlighted": f"score below {self.report.low_score}",
+            },
+            [(d.symbol, d.language, d.source_file) for d in ctx.unpaired],
+            [(r.source_file, r.reason) for r in ctx.rejected],
+        )
+
+    def process(self, item: DecidedDocument) -> Iterator[None]:
+        self._start_report()
+        self.sentences.write_rows(item.sentences)
+        self.paragraphs.write_rows(item.paragraphs)
+        self.sentence_rejects.write_rows(item.sentence_rejects)
+        self.paragraph_rejects.write_rows(item.paragraph_rejects)
+        for row in item.sentences:
+            self.beads_by_type[row["align_type"]] += 1
+            if is_translation_pair(row):
+                self.score_sum += row["score"]
+                self.scored += 1
+                self.tmx.write_row(row)
+                self.moses.write_row(row)
+            else:
+                self.not_exported += 1
+        self.report.add_document(report_document(item))
+        # A sink yields nothing, so the base class would report out=0: its output is
+        # the documents it wrote, and the log and manifest should say so.
+        self.stats.items_out += 1
+        self.stats.counters["sentence_rows"] += len(item.sentences)
+        self.stats.counters["paragraph_rows"] += len(item.paragraphs)
+        yield from ()  # a generator, so the stage's clock runs while this writes
+
+    def finish(self) -> Iterator[None]:
+        self._start_report()
+        self.sentences.close()
+        self.paragraphs.close()
+        self.sentence_rejects.close()
+        self.paragraph_rejects.close()
+        self.tmx.close()
+        self.moses.close()
+        failed = self.aligner.records.get("failed", [])
+        self.report.close(failed=[(r.source_file, r.reason) for r in failed])
+        return iter(())
+
+
+def report_document(item: DecidedDocument) -> ReportDocument:
+    """The report's view of one document: every bead in order, rejects marked."""
+    aligned = item.aligned
+    return ReportDocument(
+        symbol=aligned.pair.symbol,
+        source_en=aligned.pair.en.source_file,
+        source_zh=aligned.pair.zh.source_file,
+        rows=[
+            ReportRow(
+                id=row["id"],
+                kind=row["kind"],
+                align_type=row["align_type"],
+                en=row["en"],
+                zh=row["zh"],
+                score=row["score"],
+                reject_reason=reason,
+            )
+            for row, reason in item.decisions
+        ],
+        similarity=aligned.similarity,
+        shape=aligned.shape,
+        path=[(list(b.src), list(b.tgt)) for b in aligned.beads],
+    )

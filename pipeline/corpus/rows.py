@@ -1,0 +1,208 @@
+"""Dataset rows from aligned beads: one dict per sentence or paragraph bead, and the
+decision (kept or rejected, and why) that sends each row to the corpus or to rejects."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from pipeline import __version__
+from pipeline.corpus.filters import FilterOptions, length_ratio, reject_reason
+from pipeline.corpus.write import (
+    PAIR,
+)
+from pipeline.data import Bead, Block, DocumentPair, Sentence
+
+
+@dataclass
+class AlignedDocument:
+    """One pair after alignment: what the work cache stores and the later stages use."""
+
+    pair: DocumentPair
+    en_sentences: list[Sentence]
+    zh_sentences: list[Sentence]
+    beads: list[Bead]
+    paragraph_beads: list[Bead]
+    similarity: np.ndarray  # sentence similarity, averaged down for the report picture
+    shape: tuple[int, int]
+    model: str
+    from_cache: bool = False
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class DecidedDocument:
+    """Rows of one pair, split by the decision step into corpus and rejects."""
+
+    aligned: AlignedDocument
+    sentences: list[dict[str, Any]]
+    sentence_rejects: list[dict[str, Any]]
+    paragraphs: list[dict[str, Any]]
+    paragraph_rejects: list[dict[str, Any]]
+    #: Every sentence row in bead order with its reject reason (None = kept): the report.
+    decisions: list[tuple[dict[str, Any], str | None]] = field(default_factory=list)
+
+
+def _join(texts: list[str], lang: str) -> str:
+    """Chinese is written without spaces between sentences; English with one."""
+    parts = [t.strip() for t in texts if t.strip()]
+    return ("" if lang == "zh" else " ").join(parts)
+
+
+def _bead_row(
+    aligned: AlignedDocument,
+    bead: Bead,
+    *,
+    key: str,
+    block: Block,
+    para_no: int | None,
+    en_text: str,
+    zh_text: str,
+    ids: dict[str, list[str]],
+    en_tokens: int,
+    zh_tokens: int,
+) -> dict[str, Any]:
+    """The columns a sentence row and a paragraph row share; ``ids`` holds the
+    granularity's own id-list columns (en_sent_ids/zh_sent_ids or en_para_ids/...)."""
+    pair = aligned.pair
+    return {
+        "id": f"{pair.symbol}:{key}",
+        "symbol": pair.symbol,
+        "session": pair.en.metadata.session or pair.zh.metadata.session,
+        "family": pair.en.metadata.family or pair.zh.metadata.family,
+        "pair": PAIR,
+        "kind": block.kind,
+        "para_no": para_no,
+        "en": en_text,
+        "zh": zh_text,
+        "translation": {"en": en_text, "zh": zh_text},
+        **ids,
+        "align_type": bead.type,
+        "score": float(bead.score),
+        "margin": float(bead.margin),
+        "len_ratio": length_ratio(en_tokens, zh_tokens),
+        "en_tokens": en_tokens,
+        "zh_tokens": zh_tokens,
+        "source_en": pair.en.source_file,
+        "source_zh": pair.zh.source_file,
+        "sha256_en": pair.en.sha256,
+        "sha256_zh": pair.zh.sha256,
+        "model": aligned.model,
+        "version": __version__,
+    }
+
+
+def sentence_rows(aligned: AlignedDocument) -> list[dict[str, Any]]:
+    """One dataset row per sentence bead, in bead (document) order.
+
+    ``id`` is the symbol plus the first English sentence id ("A/RES/75/58:op5:s1");
+    a bead without English takes its first Chinese id, marked ``zh:`` so it can never
+    collide with an English-derived id of the same block ("A/RES/75/58:zh:op5:s2").
+    """
+    pair = aligned.pair
+    en_labels = pair.en.block_labels()
+    zh_labels = pair.zh.block_labels()
+    rows = []
+    for bead in aligned.beads:
+        en_sents = [aligned.en_sentences[i] for i in bead.src]
+        zh_sents = [aligned.zh_sentences[i] for i in bead.tgt]
+        if en_sents:
+            first_id = en_sents[0].id
+            block = pair.en.blocks[en_sents[0].block]
+            para_no = en_labels[en_sents[0].block][1]
+        else:
+            first_id = "zh:" + zh_sents[0].id
+            block = pair.zh.blocks[zh_sents[0].block]
+            para_no = zh_labels[zh_sents[0].block][1]
+        en_text = _join([s.text for s in en_sents], "en")
+        zh_text = _join([s.text for s in zh_sents], "zh")
+        row = _bead_row(
+            aligned,
+            bead,
+            key=first_id,
+            block=block,
+            para_no=para_no,
+            en_text=en_text,
+            zh_text=zh_text,
+            ids={
+                "en_sent_ids": [s.id for s in en_sents],
+                "zh_sent_ids": [s.id for s in zh_sents],
+            },
+            en_tokens=sum(s.tokens for s in en_sents),
+            zh_tokens=sum(s.tokens for s in zh_sents),
+        )
+        rows.append(row)
+    return rows
+
+
+def paragraph_rows(aligned: AlignedDocument) -> list[dict[str, Any]]:
+    """One dataset row per paragraph bead (blocks of the two documents), in order."""
+    pair = aligned.pair
+    en_labels = pair.en.block_labels()
+    zh_labels = pair.zh.block_labels()
+    en_tokens_per_block: Counter[int] = Counter()
+    zh_tokens_per_block: Counter[int] = Counter()
+    for s in aligned.en_sentences:
+        en_tokens_per_block[s.block] += s.tokens
+    for s in aligned.zh_sentences:
+        zh_tokens_per_block[s.block] += s.tokens
+    rows = []
+    for bead in aligned.paragraph_beads:
+        if bead.src:
+            first = bead.src[0]
+            key, para_no = en_labels[first]
+            block = pair.en.blocks[first]
+        else:
+            first = bead.tgt[0]
+            key, para_no = zh_labels[first]
+            key = "zh:" + key
+            block = pair.zh.blocks[first]
+        en_text = _join([pair.en.blocks[i].text for i in bead.src], "en")
+        zh_text = _join([pair.zh.blocks[i].text for i in bead.tgt], "zh")
+        row = _bead_row(
+            aligned,
+            bead,
+            key=key,
+            block=block,
+            para_no=para_no,
+            en_text=en_text,
+            zh_text=zh_text,
+            ids={
+                "en_para_ids": [en_labels[i][0] for i in bead.src],
+                "zh_para_ids": [zh_labels[i][0] for i in bead.tgt],
+            },
+            en_tokens=sum(en_tokens_per_block[i] for i in bead.src),
+            zh_tokens=sum(zh_tokens_per_block[i] for i in bead.tgt),
+        )
+        rows.append(row)
+    return rows
+
+
+def decide(rows: list[dict[str, Any]], options: FilterOptions) -> list[str | None]:
+    """The reject reason of each row (None = keep), in row order."""
+    return [
+        reject_reason(
+            en=row["en"],
+            zh=row["zh"],
+            score=row["score"],
+            len_ratio=row["len_ratio"],
+            options=options,
+        )
+        for row in rows
+    ]
+
+
+def split_rows(
+    rows: list[dict[str, Any]], reasons: list[str | None]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(kept, rejected); a rejected row gets its ``reject_reason`` column."""
+    kept = [row for row, reason in zip(rows, reasons, strict=True) if reason is None]
+    rejected = [
+        {**row, "reject_reason": reason}
+        for row, reason in zip(rows, reasons, strict=True)
+        if reason is not None
+    ]
+    return kept, rejected
