@@ -27,8 +27,9 @@ corpus: $(STAMP)
 	$(PY) -m pipeline build --raw data/raw --out data/aligned
 
 lint: $(STAMP)
-	$(PY) -m ruff check pipeline tests benchmarks
+	$(PY) -m ruff check pipeline tests benchmarks scripts
 	$(PY) -m deptry pipeline
+	$(PY) scripts/check_sizes.py
 
 system-deps:
 	bash scripts/test-system-deps.sh
