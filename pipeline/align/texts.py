@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Protocol
 
 import numpy as np
 
@@ -20,15 +19,7 @@ from pipeline.align.params import (
 )
 from pipeline.align.search import align_embeddings
 from pipeline.data import Bead
-
-
-class Encoder(Protocol):
-    """What ``align_texts`` needs from ``pipeline.embed`` (structural, so any object works)."""
-
-    name: str
-    dim: int
-
-    def encode(self, texts: list[str]) -> np.ndarray: ...
+from pipeline.embed.base import Encoder
 
 
 def overlap_texts(sentences: Sequence[str], max_overlap: int, joiner: str = " ") -> list[list[str]]:
