@@ -144,25 +144,18 @@ def align_piece(
             )
             for texts, c in ((en_texts, closed[0]), (zh_texts, closed[1]))
         )
+    def hub(overlaps: np.ndarray, other: np.ndarray, n: int, other_span: tuple) -> np.ndarray:
+        """Each side's neighbourhood on the other side, centred where the piece lies."""
+        centre = span_centre(n, other_span)
+        return hubness_against(
+            overlaps, other, hub_k(params), centre, params.hub_window, z=hub_z(params)
+        )
+
     calibration = Calibration(
         scale=scale,
         ratio=ratio,
-        src_hub=hubness_against(
-            en_ov,
-            zh_all,
-            hub_k(params),
-            span_centre(len(en_texts), zh_span),
-            params.hub_window,
-            z=hub_z(params),
-        ),
-        tgt_hub=hubness_against(
-            zh_ov,
-            en_all,
-            hub_k(params),
-            span_centre(len(zh_texts), en_span),
-            params.hub_window,
-            z=hub_z(params),
-        ),
+        src_hub=hub(en_ov, zh_all, len(en_texts), zh_span),
+        tgt_hub=hub(zh_ov, en_all, len(zh_texts), en_span),
     )
     result = align_embeddings(
         en_ov,
