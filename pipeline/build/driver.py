@@ -19,6 +19,7 @@ from pipeline.build.runner import (
     Stage,
     busy_overlap,
     run_stages,
+    run_stats,
 )
 from pipeline.build.stages.align import AlignStage
 from pipeline.build.stages.read import ChunkStage, EmbedStage, PairStage, ReadStage, list_sources
@@ -133,24 +134,18 @@ def _build_locked(options: BuildOptions) -> BuildResult:
         manifest = build_manifest(options, context, writer, stats, local_output_files(writer))
         write_json(tmp / "manifest.json", manifest)
         (tmp / "README.md").write_text(dataset_card(manifest), encoding="utf-8")
-        align_counters = aligner.stats.counters
-        embed_counters = embedder.stats.counters
-        run_stats = {
-            "seconds": round(time.perf_counter() - started, 4),
-            "engine": options.engine,
-            "workers": resolve_workers(options) if options.engine == "local" else None,
-            "aligned_pairs": align_counters["aligned_pairs"],
-            "cached_pairs": align_counters["cached_pairs"],
-            "texts_encoded": embed_counters["texts_encoded"],
-            "texts_embedded_by_model": embed_counters["texts_embedded_by_model"],
-            "stragglers": align_counters["stragglers"],
-            "sentences": align_counters["sentences_en"] + align_counters["sentences_zh"],
-            "stages": [s.to_dict() for s in stats],
-            "overlap": busy_overlap(
+        stats_json = run_stats(
+            seconds=time.perf_counter() - started,
+            engine=options.engine,
+            workers=resolve_workers(options) if options.engine == "local" else None,
+            align=aligner.stats.counters,
+            embed=embedder.stats.counters,
+            stages=stats,
+            overlap=busy_overlap(
                 embedder.records.get("busy", []), aligner.records.get("busy", [])
             ),
-        }
-        write_json(tmp / "stats.json", run_stats)
+        )
+        write_json(tmp / "stats.json", stats_json)
         swap_in(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -160,5 +155,5 @@ def _build_locked(options: BuildOptions) -> BuildResult:
         if close is not None:
             close()
         shutil.rmtree(spool.folder, ignore_errors=True)
-    log.info("build: done in %.2f s", run_stats["seconds"])
-    return BuildResult(out=out, manifest=manifest, stats=run_stats)
+    log.info("build: done in %.2f s", stats_json["seconds"])
+    return BuildResult(out=out, manifest=manifest, stats=stats_json)

@@ -23,7 +23,7 @@ import logging
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sized
+from collections.abc import Iterable, Iterator, Mapping, Sized
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -347,4 +347,31 @@ def busy_overlap(
         "embed_s": round(sum(e - s for s, e in a), 3),
         "align_s": round(sum(e - s for s, e in b), 3),
         "embed_and_align_s": round(both, 3),
+    }
+
+
+def run_stats(
+    *,
+    seconds: float,
+    engine: str,
+    workers: int | None,
+    align: Mapping[str, Any],
+    embed: Mapping[str, Any],
+    stages: Iterable[StageStats],
+    overlap: dict[str, float],
+) -> dict[str, Any]:
+    """stats.json's common part, the same keys from every engine (``align`` and ``embed``
+    are those stages' counters)."""
+    return {
+        "seconds": round(seconds, 4),
+        "engine": engine,
+        "workers": workers,
+        "aligned_pairs": align["aligned_pairs"],
+        "cached_pairs": align["cached_pairs"],
+        "texts_encoded": embed["texts_encoded"],
+        "texts_embedded_by_model": embed["texts_embedded_by_model"],
+        "stragglers": align["stragglers"],
+        "sentences": align["sentences_en"] + align["sentences_zh"],
+        "stages": [s.to_dict() for s in stages],
+        "overlap": overlap,
     }

@@ -36,7 +36,7 @@ from pipeline.build.engines.ray import (
 )
 from pipeline.build.options import DEFAULT_REVIEW_SCORE, BuildContext, BuildOptions, BuildResult
 from pipeline.build.output import BuildError, prepare_output, swap_in
-from pipeline.build.runner import StageStats, busy_overlap
+from pipeline.build.runner import StageStats, busy_overlap, run_stats
 from pipeline.build.stages.read import PairStage, ReadStage
 from pipeline.build.storage import Location, StorageError, location, move_tree
 from pipeline.corpus.manifest import build_manifest
@@ -391,19 +391,13 @@ def _json_bytes(data: dict[str, Any]) -> bytes:
 def _run_stats(
     options: BuildOptions, stages: list[StageStats], assembler: Assembler, seconds: float
 ) -> dict[str, Any]:
-    align = assembler.stages["align"].counters
-    embed = assembler.stages["embed"].counters
-    return {
-        "seconds": round(seconds, 4),
-        "engine": "ray",
-        "workers": None,
-        "aligned_pairs": align["aligned_pairs"],
-        "cached_pairs": align["cached_pairs"],
-        "texts_encoded": embed["texts_encoded"],
-        "texts_embedded_by_model": embed["texts_embedded_by_model"],
-        "stragglers": align["stragglers"],
-        "sentences": align["sentences_en"] + align["sentences_zh"],
-        "stages": [s.to_dict() for s in stages],
-        "overlap": busy_overlap(assembler.busy["embed"], assembler.busy["align"]),
-        "driver_assemble_s": round(assembler.driver_seconds, 4),
-    }
+    common = run_stats(
+        seconds=seconds,
+        engine="ray",
+        workers=None,
+        align=assembler.stages["align"].counters,
+        embed=assembler.stages["embed"].counters,
+        stages=stages,
+        overlap=busy_overlap(assembler.busy["embed"], assembler.busy["align"]),
+    )
+    return {**common, "driver_assemble_s": round(assembler.driver_seconds, 4)}
