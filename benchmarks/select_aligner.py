@@ -24,9 +24,11 @@ import argparse
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
+from benchmarks.bench import FOREIGN_EN, FOREIGN_ZH
+from benchmarks.quality import Doc, load_general, load_mac
 from pipeline.align import AlignParams, align_texts
 from pipeline.embed import Encoder, load_encoder
 from pipeline.evaluate import BeadPair, bead_pairs, read_beads, score_documents
@@ -70,56 +72,22 @@ REFERENCE: dict[str, dict] = {
 }
 
 
-@dataclass
-class Doc:
-    """One document to align: src and tgt sentences and the gold beads (src first)."""
-
-    name: str
-    src: list[str]
-    tgt: list[str]
-    gold: list[BeadPair]
-
-
-def _lines(path: Path) -> list[str]:
+def _id_lines(path: Path) -> list[str]:
     return path.read_text(encoding="utf-8").splitlines()
-
-
-def mac_chapters(root: Path) -> list[Doc]:
-    """The six MAC-Dev chapters, zh as src."""
-    names = sorted(p.name for p in (root / "gold").iterdir() if not p.name.startswith("."))
-    return [
-        Doc(n, _lines(root / "zh" / n), _lines(root / "en" / n), read_beads(root / "gold" / n))
-        for n in names
-    ]
 
 
 def project_golds() -> list[Doc]:
     """tests/gold/general (plain lines) and A-RES-75-58 (id<TAB>text lines), en as src."""
-    general = GOLD / "general"
     un = GOLD / "A-RES-75-58"
     return [
-        Doc(
-            "general",
-            _lines(general / "en.txt"),
-            _lines(general / "zh.txt"),
-            read_beads(general / "gold.txt"),
-        ),
+        load_general(GOLD),
         Doc(
             "75/58",
-            [x.split("\t", 1)[1] for x in _lines(un / "en.txt")],
-            [x.split("\t", 1)[1] for x in _lines(un / "zh.txt")],
+            [x.split("\t", 1)[1] for x in _id_lines(un / "en.txt")],
+            [x.split("\t", 1)[1] for x in _id_lines(un / "zh.txt")],
             read_beads(un / "gold.txt"),
         ),
     ]
-
-
-#: Sentences from neither document, for one-sided insertions (as tests/test_quality.py).
-FOREIGN_EN = [
-    "The committee met again on Tuesday.",
-    "Prices rose sharply in the third quarter.",
-    "Nobody remembered who had locked the gate.",
-]
-FOREIGN_ZH = ["委员会星期二再次开会。", "第三季度物价急剧上涨。", "谁也不记得是谁锁的门。"]
 
 
 def stress_docs(golds: list[Doc]) -> list[Doc]:
@@ -258,7 +226,7 @@ def loco_f1(mac_dir: Path, encoder: Encoder) -> float:
     def scorer(pairs: list[tuple[list[BeadPair], list[BeadPair]]]) -> float:
         return aligner_eval_strict(pairs)["f1"]
 
-    docs = mac_chapters(mac_dir)
+    docs = load_mac(mac_dir)
     results = {
         name: run_setting(docs, encoder, replace(AlignParams(), **setting))[0]
         for name, setting in GRID.items()
@@ -280,7 +248,7 @@ def main() -> None:
     parser.add_argument("--progress", action="store_true", help="print each chapter when done")
     args = parser.parse_args()
     encoder = load_encoder(args.model, cache_dir=args.cache_dir)
-    docs = mac_chapters(args.mac)
+    docs = load_mac(args.mac)
     extra = [] if args.mac_only else project_golds()
     extra += stress_docs(extra) if extra else []
     settings = {**GRID, **REFERENCE}
