@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -19,8 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import REPO, SEEDS, BuiltCorpus
-from test_build_scaleout import finished_entries
+from conftest import SEEDS, BuiltCorpus
+from test_build_scaleout import kill_after_entries
 
 from benchmarks.archive import write_archive
 from pipeline.build import BuildOptions, build_corpus
@@ -197,18 +196,7 @@ def test_a_killed_ray_build_resumes_where_it_stopped(
     command = [sys.executable, "-m", "pipeline", "build", "--raw", str(archive)]
     command += ["--out", f"file://{out}", "--cache", str(cache), "--engine", "ray"]
     command += ["--address", cluster.address, "--chunk-pairs", str(CHUNK)]  # type: ignore[attr-defined]
-    proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    work = cache / "work"
-    deadline = time.monotonic() + 300
-    try:
-        while finished_entries(work) < 2:
-            assert proc.poll() is None, "the build ended before it could be interrupted"
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
-        os.kill(proc.pid, signal.SIGKILL)
-    finally:
-        proc.wait()
-    done = finished_entries(work)
+    done = kill_after_entries(command, cache / "work", 2)
     assert 2 <= done and not out.exists()
     resumed = build_corpus(
         BuildOptions(raw=archive, out=out, cache=cache, engine="ray", chunk_pairs=CHUNK)

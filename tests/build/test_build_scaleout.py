@@ -110,6 +110,22 @@ def finished_entries(work: Path) -> int:
     return sum(1 for p in work.glob("*.json") if not p.name.startswith("."))
 
 
+def kill_after_entries(command: list[str], work: Path, entries: int) -> int:
+    """Run a build ``command``, SIGKILL it once ``entries`` pairs are finished in its work
+    cache ``work``; return how many were finished when it died."""
+    proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    try:
+        while finished_entries(work) < entries:
+            assert proc.poll() is None, "the build ended before it could be interrupted"
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait()
+    return finished_entries(work)
+
+
 def test_killed_build_resumes_where_it_stopped(
     archive: Path, reference: Path, tmp_path: Path
 ) -> None:
@@ -117,18 +133,7 @@ def test_killed_build_resumes_where_it_stopped(
     command = [sys.executable, "-m", "pipeline", "build", "--raw", str(archive)]
     command += ["--out", str(out), "--cache", str(cache), "--workers", "1"]
     command += ["--chunk-pairs", str(CHUNK)]
-    proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    work = cache / "work"
-    deadline = time.monotonic() + 300
-    try:
-        while finished_entries(work) < 3:
-            assert proc.poll() is None, "the build ended before it could be interrupted"
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
-        os.kill(proc.pid, signal.SIGKILL)
-    finally:
-        proc.wait()
-    done = finished_entries(work)
+    done = kill_after_entries(command, cache / "work", 3)
     assert 3 <= done < N_PAIRS
     assert not out.exists()  # nothing half-written where the corpus goes
 
