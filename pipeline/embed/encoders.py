@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -246,12 +247,15 @@ class SentenceTransformerEncoder:
         return encode_unique(items, self.dim, self._embed)
 
 
+@cache
 def spec_fingerprint(spec: str) -> str:
     """What identifies the model ``spec`` names, found without loading it.
 
     The bundled encoders are their package's version; an ``st:`` model is its resolved
     folder or hub snapshot. The work cache keys alignments by it, so a new model (or a
     new package release of a bundled one) re-aligns instead of serving old vectors' work.
+    Memoised per process: every work cache (one per Ray chunk task) asks for it, and for a
+    hub name the answer may cost a cache lookup or a request.
     """
     spec = spec.strip()
     if spec == "use-m":
