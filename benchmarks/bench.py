@@ -269,7 +269,7 @@ def bench_fraction(case, encoder) -> dict:  # noqa: ANN001
 
 
 def _score_all(case, encoder, bertalign) -> dict:  # noqa: ANN001
-    from benchmarks.baselines import vecalign_align
+    from benchmarks.vecalign_reimpl import vecalign_align
     from pipeline.align import align_texts
     from pipeline.evaluate import bead_pairs, score_alignments
 

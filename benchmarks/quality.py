@@ -133,7 +133,7 @@ def ours_align(src: Sequence[str], tgt: Sequence[str], encoder: Encoder) -> list
 
 
 def vecalign_reimpl(src: Sequence[str], tgt: Sequence[str], encoder: Encoder) -> list[BeadPair]:
-    from benchmarks.baselines import vecalign_align
+    from benchmarks.vecalign_reimpl import vecalign_align
 
     return vecalign_align(list(src), list(tgt), encoder)
 

@@ -12,13 +12,12 @@ from benchmarks import synth
 from benchmarks.baselines import (
     BertalignParams,
     MemoEncoder,
-    VecalignParams,
     banded_dp,
     bertalign_from_embeddings,
     embed_overlaps,
     overlap_texts,
-    vecalign_from_embeddings,
 )
+from benchmarks.vecalign_reimpl import VecalignParams, vecalign_from_embeddings
 from pipeline.evaluate import score_alignments
 
 MOVES = [(1, 0), (1, 1), (1, 2), (2, 1), (2, 2)]

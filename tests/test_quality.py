@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from benchmarks import synth
-from benchmarks.baselines import MemoEncoder, bertalign_align, vecalign_align
+from benchmarks.baselines import MemoEncoder, bertalign_align
+from benchmarks.vecalign_reimpl import vecalign_align
 from pipeline.align import align_texts
 from pipeline.align.document import align_pair
 from pipeline.data import DocumentPair
