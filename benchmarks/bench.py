@@ -133,7 +133,7 @@ def bench_encoders(names: list[str], sentences: list[str]) -> list[dict]:
 
 def child_main(argv: list[str] | None = None) -> None:
     """Runs in a subprocess: align one synthetic pair, print a JSON line of figures."""
-    from benchmarks.synth import synthetic_overlap_arrays
+    from benchmarks.synthetic_embeddings import synthetic_overlap_arrays
     from pipeline.align import align_embeddings
     from pipeline.evaluate import bead_pairs, score_alignments
 

@@ -8,7 +8,7 @@ from functools import cache
 import numpy as np
 import pytest
 
-from benchmarks import synth
+from benchmarks import synthetic_embeddings
 from benchmarks.baselines import (
     BertalignParams,
     MemoEncoder,
@@ -77,7 +77,7 @@ def test_overlap_texts_are_indexed_by_last_sentence() -> None:
 
 
 def _synthetic_embeddings(n: int, seed: int):
-    case, encoder = synth.synthetic_pair(n, seed=seed, dim=96, noise=0.5)
+    case, encoder = synthetic_embeddings.synthetic_pair(n, seed=seed, dim=96, noise=0.5)
     src = embed_overlaps(case.src, encoder, 4)
     tgt = embed_overlaps(case.tgt, encoder, 4)
     return case, src, tgt
@@ -107,13 +107,14 @@ def test_vecalign_recovers_known_beads(n: int) -> None:
 
 def test_empty_sides() -> None:
     case, src, tgt = _synthetic_embeddings(5, seed=0)
-    empty = embed_overlaps([], synth.SyntheticEncoder({"s0": np.ones(96, np.float32)}), 4)
+    encoder = synthetic_embeddings.SyntheticEncoder({"s0": np.ones(96, np.float32)})
+    empty = embed_overlaps([], encoder, 4)
     assert bertalign_from_embeddings(src, empty) == [([i], []) for i in range(len(case.src))]
     assert vecalign_from_embeddings(empty, tgt) == [([], [j]) for j in range(len(case.tgt))]
 
 
 def test_memo_encoder_embeds_each_text_once() -> None:
-    _, encoder = synth.synthetic_pair(10, seed=0, dim=16)
+    _, encoder = synthetic_embeddings.synthetic_pair(10, seed=0, dim=16)
     memo = MemoEncoder(encoder)
     a = memo.encode(["s0", "s1", "s0"])
     b = memo.encode(["s1", "s0 s1"])

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks import synth
+from benchmarks import synth, synthetic_embeddings
 from pipeline.data import Block, Document
 from pipeline.evaluate import read_beads
 
@@ -128,7 +128,7 @@ def test_ids_roundtrip_after_reordering() -> None:
 
 
 def test_synthetic_pair_and_encoder() -> None:
-    case, encoder = synth.synthetic_pair(300, seed=0, dim=64)
+    case, encoder = synthetic_embeddings.synthetic_pair(300, seed=0, dim=64)
     _covers_everything(case)
     assert len(case.src) >= 300
     assert {"1-1", "1-2", "2-1"} <= set(_types(case))
