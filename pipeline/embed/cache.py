@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import threading
+import time
 from contextlib import closing
 from pathlib import Path
 
@@ -19,6 +20,28 @@ _SQL_CHUNK = 500  # host parameters per IN (...) query, well under SQLite's limi
 def text_key(text: str) -> bytes:
     """16-byte digest of a text: a fixed-size key keeps the index small for long texts."""
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+
+
+#: How long a process waits for another one holding the cache file.
+_BUSY_TIMEOUT_S = 60.0
+
+
+def _use_wal(db: sqlite3.Connection) -> None:
+    """Put the cache file in WAL mode (several processes read and write it at once).
+
+    Switching the mode needs the file to itself, and SQLite answers "database is locked"
+    at once instead of waiting for it (seen when two workers open a new cache together),
+    so this waits and retries. WAL is stored in the file: later opens find it set."""
+    deadline = time.monotonic() + _BUSY_TIMEOUT_S
+    while True:
+        try:
+            if str(db.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 class CachedEncoder:
@@ -58,9 +81,13 @@ class CachedEncoder:
             raise EncoderError(self.name, f"embedding cache {self.path} unusable: {exc}") from exc
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=60.0)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
+        db = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S)
+        try:
+            _use_wal(db)
+            db.execute("PRAGMA synchronous=NORMAL")
+        except BaseException:
+            db.close()
+            raise
         return db
 
     def _lookup(self, db: sqlite3.Connection, keys: list[bytes]) -> dict[bytes, np.ndarray]:
