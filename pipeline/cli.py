@@ -9,11 +9,38 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
 from pipeline import __version__
+
+_DIR = click.Path(file_okay=False, path_type=Path)
+
+
+def _option(*decls: str, **attrs: object) -> Callable[[Callable], Callable]:
+    """``click.option`` that shows a non-empty default in --help, so every command
+    states its defaults the same way."""
+    if attrs.get("default") is not None and not attrs.get("is_flag"):
+        attrs.setdefault("show_default", True)
+    return click.option(*decls, **attrs)  # type: ignore[arg-type]
+
+
+def _options(*decorators: Callable[[Callable], Callable]) -> Callable[[Callable], Callable]:
+    """Several option decorators as one, applied in the order they are listed."""
+
+    def apply(command: Callable) -> Callable:
+        for decorator in reversed(decorators):
+            command = decorator(command)
+        return command
+
+    return apply
+
+
+#: Options with the same meaning in align-text and build.
+_MODEL_OPTION = _option("--model", default="use-m", help="use-m | e5-small | st:<name>")
+_DEVICE_OPTION = _option("--device", default=None, help="Device for st: models (cpu, cuda).")
 
 
 class _ShortNameFormatter(logging.Formatter):
@@ -67,11 +94,10 @@ class RawFolder(click.ParamType):
 
 
 #: --raw means the same in every command: the folder of raw documents.
-_RAW_OPTION = click.option(
+_RAW_OPTION = _option(
     "--raw",
     "raw_dir",
     default=Path("data/raw"),
-    show_default=True,
     type=RawFolder(),
     help="Folder of raw documents (.txt, .md, .html, .docx, .pdf); for build with "
     "--engine ray also a URI (s3://..., gs://..., file://...).",
@@ -144,35 +170,26 @@ def _read_sentence_file(path: Path) -> list[str]:
 @main.command("align-text")
 @click.argument("src", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("tgt", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--model", default="use-m", show_default=True, help="use-m | e5-small | st:<name>")
-@click.option("--scores", is_flag=True, help="Append :score (bead confidence) to each bead.")
-@click.option(
+@_MODEL_OPTION
+@_option("--scores", is_flag=True, help="Append :score (bead confidence) to each bead.")
+@_option(
     "--max-overlap",
     type=click.IntRange(1, 8),
-    default=None,
     help="Longest run of sentences on one side of a bead (default 4).",
 )
-@click.option(
+@_option(
     "--skip-penalty",
     type=click.FloatRange(max=0.0),
-    default=None,
     help="Score of a 1-0/0-1 bead, <= 0 (default -0.25; closer to 0 leaves more unaligned).",
 )
-@click.option(
+@_option(
     "--hub-z",
     type=click.FloatRange(min=0.0),
-    default=None,
     help="Evidence a pair needs, in standard deviations above unrelated text (default 0.5; "
     "0 suits e5-small better on MAC-Dev, docs/aligner.md).",
 )
-@click.option(
-    "--cache",
-    "cache_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="On-disk embedding cache.",
-)
-@click.option("--device", default=None, help="Device for st: models (cpu, cuda).")
+@_option("--cache", "cache_dir", type=_DIR, help="On-disk embedding cache.")
+@_DEVICE_OPTION
 def align_text_command(
     src: Path,
     tgt: Path,
@@ -228,104 +245,92 @@ def eval_command(test: Path, gold: Path) -> None:
 # --- build (issue 4): corpus build command goes here ---
 
 
+_FILTER_OPTIONS = _options(
+    _option(
+        "--min-score",
+        type=float,
+        help="Reject sentence beads scored below this (aligner units: ~1.0 = a typical "
+        "correct 1-1 bead). Default: keep every score.",
+    ),
+    _option(
+        "--max-len-ratio",
+        type=click.FloatRange(min=1.0),
+        help="Reject beads whose token-count ratio (larger side / smaller) exceeds this.",
+    ),
+    _option(
+        "--lang-check/--no-lang-check",
+        default=True,
+        help="Reject beads whose sides are not in English and Chinese script.",
+    ),
+)
+
+#: Ray's resources per embedding actor: (option, type, default, help).
+_RAY_RESOURCES = (
+    ("--embed-actors", click.IntRange(min=1), 1, "Ray: embedding actors (one model each)."),
+    ("--num-gpus", click.FloatRange(min=0.0), 0.0, "Ray: GPUs per embedding actor (st: models)."),
+    ("--embed-cpus", click.FloatRange(min=0.0), 1.0, "Ray: CPUs each embedding actor reserves."),
+)
+
+_ENGINE_OPTIONS = _options(
+    _option(
+        "--engine",
+        type=click.Choice(["local", "ray"]),
+        default="local",
+        help="local: a process pool on this machine; ray: Ray Data (pip install '.[ray]').",
+    ),
+    _option(
+        "--workers",
+        type=click.IntRange(min=1),
+        help="Local engine: worker processes (default: every core; 1 = in this process).",
+    ),
+    _option("--address", help="Ray: cluster address (default: local Ray)."),
+    *(
+        _option(name, type=kind, default=default, help=text)
+        for name, kind, default, text in _RAY_RESOURCES
+    ),
+    _option(
+        "--embed-cache/--no-embed-cache",
+        default=True,
+        help="Ray: keep an embedding cache (SQLite, one per node).",
+    ),
+    _option(
+        "--embed-cache-dir",
+        type=_DIR,
+        help="Ray: embedding cache folder on node-local disk (default: CACHE/embed; a "
+        "network file system is refused).",
+    ),
+)
+
+#: How much goes to the encoder at once: (option, default, help).
+_BATCH_SIZES = (
+    ("--chunk-pairs", 16, "Document pairs whose texts are embedded in one encoder call."),
+    ("--batch-size", 64, "Texts per forward pass of st: models (128-512 on a GPU)."),
+)
+
+
 @main.command("build")
 @_RAW_OPTION
-@click.option(
+@_option(
     "--out",
     "out_dir",
     default="data/aligned",
-    show_default=True,
     help="Corpus folder (or, with --engine ray, a URI); replaced when the build succeeds.",
 )
-@click.option("--model", default="use-m", show_default=True, help="use-m | e5-small | st:<name>")
-@click.option(
-    "--min-score",
-    type=float,
-    default=None,
-    help="Reject sentence beads scored below this (aligner units: ~1.0 = a typical "
-    "correct 1-1 bead). Default: keep every score.",
-)
-@click.option(
-    "--max-len-ratio",
-    type=click.FloatRange(min=1.0),
-    default=None,
-    help="Reject beads whose token-count ratio (larger side / smaller) exceeds this.",
-)
-@click.option(
-    "--lang-check/--no-lang-check",
-    default=True,
-    show_default=True,
-    help="Reject beads whose sides are not in English and Chinese script.",
-)
-@click.option(
+@_MODEL_OPTION
+@_FILTER_OPTIONS
+@_option(
     "--cache",
     "cache_dir",
-    default=None,
-    type=click.Path(file_okay=False, path_type=Path),
+    type=_DIR,
     help="Work and embedding cache (default: .cache/ beside --out).",
 )
-@click.option(
-    "--engine",
-    type=click.Choice(["local", "ray"]),
-    default="local",
-    show_default=True,
-    help="local: a process pool on this machine; ray: Ray Data (pip install '.[ray]').",
-)
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Local engine: worker processes (default: every core; 1 = in this process).",
-)
-@click.option("--address", default=None, help="Ray: cluster address (default: local Ray).")
-@click.option(
-    "--embed-actors",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Ray: embedding actors (one model each).",
-)
-@click.option(
-    "--num-gpus",
-    type=click.FloatRange(min=0.0),
-    default=0.0,
-    show_default=True,
-    help="Ray: GPUs per embedding actor (st: models).",
-)
-@click.option(
-    "--embed-cpus",
-    type=click.FloatRange(min=0.0),
-    default=1.0,
-    show_default=True,
-    help="Ray: CPUs each embedding actor reserves.",
-)
-@click.option(
-    "--embed-cache/--no-embed-cache",
-    default=True,
-    show_default=True,
-    help="Ray: keep an embedding cache (SQLite, one per node).",
-)
-@click.option(
-    "--embed-cache-dir",
-    default=None,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Ray: embedding cache folder on node-local disk (default: CACHE/embed; a network "
-    "file system is refused).",
-)
-@click.option(
-    "--chunk-pairs",
-    type=click.IntRange(min=1),
-    default=16,
-    show_default=True,
-    help="Document pairs whose texts are embedded in one encoder call.",
-)
-@click.option("--device", default=None, help="Device for st: models (cpu, cuda).")
-@click.option(
-    "--batch-size",
-    type=click.IntRange(min=1),
-    default=64,
-    show_default=True,
-    help="Texts per forward pass of st: models (128-512 on a GPU).",
+@_ENGINE_OPTIONS
+@_DEVICE_OPTION
+@_options(
+    *(
+        _option(name, type=click.IntRange(min=1), default=default, help=text)
+        for name, default, text in _BATCH_SIZES
+    )
 )
 def build_command(
     raw_dir: str,
@@ -388,15 +393,13 @@ def build_command(
     click.echo(result.summary_table())
 
 
-
 # --- cache: what the build's caches hold, and cleanup ---
 
-_CACHE_OPTION = click.option(
+_CACHE_OPTION = _option(
     "--cache",
     "cache_dir",
     default=Path("data/.cache"),
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
+    type=_DIR,
     help="Cache folder of a build (build's --cache; default .cache beside --out).",
 )
 
