@@ -108,6 +108,16 @@ def prepare_text(text: str) -> Prepared:
     return prepared
 
 
+def is_footer_line(plain: str) -> bool:
+    """A whole line of page footer: job number, page number "2/5", barcode, date code or
+    recycling note (``plain``: markup already removed). The one test of this, used here
+    and by the running-head pass of extract.lines."""
+    page = _PAGE_LINE_RE.match(plain)
+    if page:
+        return int(page.group(1)) <= int(page.group(2))
+    return bool(_JOB_LINE_RE.match(plain) or _FURNITURE_LINE_RE.match(plain))
+
+
 def _is_furniture_line(text: str) -> bool:
     """A whole line of page footer or running head (job number, page number, barcode,
     recycling note, a symbol alone): what ends a page in pdftotext output."""

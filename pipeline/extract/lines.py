@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+from pipeline.extract.furniture import is_footer_line
 from pipeline.extract.lexicon import is_preambular_lead, match_lead
 from pipeline.extract.patterns import (
     FOOTNOTE_START_RE,
@@ -30,12 +31,6 @@ from pipeline.text.normalize import SUPERSCRIPT_DIGITS, clean_inline, plain
 from pipeline.text.script import is_han
 
 _SYMBOL_RE = re.compile(r"\bA/RES/((?:ES-|S-)?\d{1,3})/(\d{1,4})(?: ?([A-Z]))?\b")
-_PAGE_NUMBER_RE = re.compile(r"^(\d{1,3})\s*/\s*(\d{1,3})$")
-_JOB_NUMBER_RE = re.compile(
-    r"^(?:(\d{1,3})\s*/\s*(\d{1,3})\s+)?\d{2}-\d{5}(?:\s*\([A-Z]\))?"
-    r"(?:\s+(\d{1,3})\s*/\s*(\d{1,3}))?$"
-)
-_BARCODE_RE = re.compile(r"^\d{7}$|^Please\s+recycle$", re.IGNORECASE)
 # The rule above a page's footnotes ("_____", "-----", "***" in markdown): no text.
 _RULE_LINE_RE = re.compile(r"^\s*(?:[_\-\u2010-\u2015=*~\u00b7]\s*){3,}$")
 _RUN_RE = re.compile(r"\*{1,3}")
@@ -86,17 +81,12 @@ def drop_running_heads(
 
 
 def _is_running_head(clean: str, title: str | None) -> bool:
-    if _BARCODE_RE.match(clean):
+    if is_footer_line(clean):
         return True
     symbol = _SYMBOL_RE.search(clean)
     if symbol:
         rest = (clean[: symbol.start()] + clean[symbol.end() :]).strip()
         return not rest or (title is not None and rest == title)
-    for match in (_PAGE_NUMBER_RE.match(clean), _JOB_NUMBER_RE.match(clean)):
-        if match:
-            numbers = [int(n) if n else 0 for n in match.groups()]
-            pairs = list(zip(numbers[::2], numbers[1::2], strict=True))
-            return all(page <= total for page, total in pairs)
     return False
 
 
