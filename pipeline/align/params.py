@@ -74,9 +74,9 @@ class AlignParams:
     #: beads apart. So a translator's weak half that the embedding misses ("She got used to
     #: it after a while.") is not left out when its words are on the other side: a sentence
     #: is left unaligned only when neither embedding nor words find its meaning there. It
-    #: only cancels a support shortfall, never adds a bonus. 1.0: chosen by leave-one-
+    #: only cancels a support shortfall, never adds a bonus. 2.0: chosen by leave-one-
     #: chapter-out on MAC-Dev from {0, 1, 2} (docs/aligner.md); 0 turns it off.
-    link_weight: float = 1.0
+    link_weight: float = 2.0
     #: Neighbours averaged for the margin="knn" (Artetxe & Schwenk use 4).
     knn: int = 4
     #: A bead that does not match (negative score) costs in proportion to its size,
