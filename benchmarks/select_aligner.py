@@ -59,6 +59,18 @@ GRID.update(
         for w in (0.5, 1.0)
     }
 )
+GRID = {name: {**setting, "link_weight": 0.0} for name, setting in GRID.items()}
+#: The link knob (pipeline.align.links), on the four lexical settings: how much stronger a
+#: merged sentence counts in the support term when it does share a translated word,
+#: number or symbol with the other side of its bead ("-k10": 1.0, "-k20": 2.0).
+GRID.update(
+    {
+        f"{name}-k{int(w * 10)}": {**setting, "link_weight": w}
+        for name, setting in list(GRID.items())
+        if setting["lexical_weight"] > 0
+        for w in (1.0, 2.0)
+    }
+)
 REFERENCE: dict[str, dict] = {
     "old-knn": {
         "margin": "knn",
@@ -66,8 +78,15 @@ REFERENCE: dict[str, dict] = {
         "length_weight": 0.3,
         "embed_all_overlaps": True,
         "lexical_weight": 0.0,
+        "link_weight": 0.0,
     },
-    "adjacent": {"margin": "adjacent", "hub_z": 0.0, "length_weight": 0.3, "lexical_weight": 0.0},
+    "adjacent": {
+        "margin": "adjacent",
+        "hub_z": 0.0,
+        "length_weight": 0.3,
+        "lexical_weight": 0.0,
+        "link_weight": 0.0,
+    },
     "embed-all": {"embed_all_overlaps": True},
 }
 

@@ -67,6 +67,16 @@ class AlignParams:
     #: on MAC-Dev from {0, 0.5, 1} (docs/aligner.md); it takes tests/gold/general from
     #: 0.910 back to 0.963. Only ``align_texts`` has the texts; 0 turns it off.
     lexical_weight: float = 0.5
+    #: The other half of the lexical evidence (pipeline.align.links): a sentence of a merged
+    #: side that shares a translated word, number or name with the other side of its bead
+    #: counts link_weight x (1 - l_far / l_true) stronger in the support term, where l_true
+    #: and l_far are the document's shares of linked confident pairs and of linked pairs two
+    #: beads apart. So a translator's weak half that the embedding misses ("She got used to
+    #: it after a while.") is not left out when its words are on the other side: a sentence
+    #: is left unaligned only when neither embedding nor words find its meaning there. It
+    #: only cancels a support shortfall, never adds a bonus. 2.0: chosen by leave-one-
+    #: chapter-out on MAC-Dev from {0, 1, 2} (docs/aligner.md); 0 turns it off.
+    link_weight: float = 2.0
     #: Neighbours averaged for the margin="knn" (Artetxe & Schwenk use 4).
     knn: int = 4
     #: A bead that does not match (negative score) costs in proportion to its size,
@@ -124,13 +134,16 @@ class AlignParams:
             raise ValueError("overlap_groups must be >= 1 or None")
         if self.hub_window is not None and self.hub_window < 1:
             raise ValueError("hub_window must be >= 1 or None")
-        if self.support_weight < 0 or self.length_weight < 0 or self.lexical_weight < 0:
-            raise ValueError("support_weight, length_weight and lexical_weight must be >= 0")
+        if min(self.support_weight, self.length_weight, self.lexical_weight, self.link_weight) < 0:
+            raise ValueError(
+                "support_weight, length_weight, lexical_weight and link_weight must be >= 0"
+            )
         # A NaN or infinite term makes every path score NaN/inf, and the DP then fails far
         # from the cause ("alignment band does not connect start and end").
         for name in (
             "skip_penalty", "merge_penalty", "length_weight", "support_weight",
             "support_floor", "swap_floor", "confident_score", "hub_z", "lexical_weight",
+            "link_weight",
         ):  # fmt: skip
             value = getattr(self, name)
             if value is not None and not math.isfinite(value):

@@ -91,8 +91,8 @@ def cell_scores(
 
     score = margin / scale + length_weight * length_term - merge_penalty * (a + b - 2),
     times (a+b)/2 where negative for merged beads (``scale_negative``), minus the support
-    shortfall of merged beads (where a sentence without a lexical link to the other side,
-    ``unlinked``, counts lexical_weight weaker), and for 2-2 beads at least the
+    shortfall of merged beads (where a sentence counts weaker by its lexical deficit,
+    ``unlinked``: pipeline.align.links), and for 2-2 beads at least the
     crossed-pair (swap) score;
     skips score ``skip_penalty``. ``margin`` = cosine minus the mean of the two sides'
     hubness (pipeline.align.margins; the cosine alone with margin="none").

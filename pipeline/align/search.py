@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
 from pipeline.align.band import Band, band_around_path, full_band
-from pipeline.align.lexical import (
-    SentenceEvidence,
-    reliability,
-    unlinked_flags,
-)
+from pipeline.align.lexical import SentenceEvidence
+from pipeline.align.links import LexicalSupport
 from pipeline.align.margins import (
     hub_k,
     hub_z,
@@ -183,11 +180,7 @@ def _solve_level(
 ) -> tuple[list[tuple[int, int, int]], np.ndarray, np.ndarray, float, float]:
     """DP on one level; returns path, cell scores, margins, and the scale and ratio used."""
     K = level.src_ov.shape[0]
-    unlinked = None
-    if evidence is not None and params.lexical_weight > 0:
-        unlinked = unlinked_flags(
-            evidence, band.lo, band.width, band.offset, band.cell_rows(), band.cell_cols(), types
-        )
+    lexical = LexicalSupport.prepare(evidence, band, types, params)
     sims = band_similarities(level.src_ov, level.tgt_ov, band, types, params.block_rows)
     src_hub, tgt_hub, scale = _hubness_and_scale(sims, band, types, K, params, calibration)
     t11 = types.index((1, 1))
@@ -195,8 +188,8 @@ def _solve_level(
         scale, ratio, passes = calibration.scale, calibration.ratio, 0
     path: list[tuple[int, int, int]] = []
     scores = margins = np.zeros((len(types), 0), np.float32)
-    # the lexicon joins once a pass has shown how reliable it is here (lexical.reliability)
-    pass_params = replace(params, lexical_weight=0.0) if unlinked is not None else params
+    # the lexicon joins once a pass has shown how reliable it is here (pipeline.align.links)
+    deficits = None
     for p in range(passes + 1):
         del scores, margins  # free the previous pass's arrays before building new ones
         scores, margins = cell_scores(
@@ -209,8 +202,8 @@ def _solve_level(
             level.tgt_len,
             ratio,
             scale,
-            pass_params,
-            unlinked,
+            params,
+            deficits,
         )
         path = dp_band(scores, band, types)
         if p == passes:
@@ -223,9 +216,8 @@ def _solve_level(
         ]
         if len(sel) < 3:
             break
-        if evidence is not None and unlinked is not None:
-            factor = reliability(evidence, [(i - 1, j - 1) for i, j in sel])
-            pass_params = replace(params, lexical_weight=params.lexical_weight * factor)
+        if lexical is not None:
+            deficits = lexical.deficits([(i - 1, j - 1) for i, j in sel])
         idx = np.array([band.offset[i] + j - band.lo[i] for i, j in sel])
         new_scale = float(np.median(margins[t11, idx]))
         si = np.array([i for i, _ in sel]) - 1

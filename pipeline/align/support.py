@@ -70,9 +70,11 @@ def subtract_support_shortfall(
     calibrated margin against that text is read off the (a, 1) / (1, b) cells of the band.
     Subtracts support_weight * max(0, support_floor - weakest) from ``scores`` in place
     (nothing for 1-1 beads, skips and sentences outside the band). A sentence flagged in
-    ``unlinked`` (no shared word, number or name) counts lexical_weight weaker.
+    ``unlinked`` is the lexical deficit of each merged sentence in calibrated units
+    (pipeline.align.links.LexicalSupport.deficits: positive without a shared word, number
+    or name, negative with one); that sentence counts that much weaker.
     """
-    shift = np.float32(params.lexical_weight * scale)
+    shift = np.float32(scale)
     no_flags: tuple[list[np.ndarray], list[np.ndarray]] = ([], [])
     index = {ty: t for t, ty in enumerate(types)}
     floor = params.support_floor

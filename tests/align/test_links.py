@@ -1,0 +1,112 @@
+"""A shared word supports a merged sentence (pipeline.align.links): the flags, the per-document
+weight, and what it leaves alone in a real alignment (real bundled use-m encoder)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.align import AlignParams, align_texts, full_band
+from pipeline.align.lexical import sentence_evidence
+from pipeline.align.links import LexicalSupport, link_reliability, linked_flags
+from pipeline.embed import load_encoder
+from pipeline.evaluate import read_beads
+
+GOLD = Path(__file__).resolve().parents[1] / "gold" / "general"
+
+PLAIN = [
+    "The old fisherman sold his wooden boat at the market.",
+    "Heavy rain was falling on the harbour all night.",
+    "His daughter wrote him a long letter from the city.",
+    "The hungry dog slept by the warm fire.",
+    "Nobody came to buy fresh fish that morning.",
+]
+CHINESE = [
+    "老渔夫在市场上卖掉了他的木船。",
+    "整夜大雨落在港口上。",
+    "他的女儿从城里给他写了一封长信。",
+    "饥饿的狗睡在温暖的火旁。",
+    "那天早上没有人来买新鲜的鱼。",
+]
+
+
+def _cell(band, row: int, col: int) -> int:
+    return int(band.offset[row] + col - band.lo[row])
+
+
+def test_linked_flags_mark_the_merged_sentence_that_shares_a_word() -> None:
+    # src: the fisherman sentence; tgt: the rain sentence, then its translation
+    ev = sentence_evidence(PLAIN[:1], [CHINESE[1], CHINESE[0]])
+    band = full_band(1, 2)
+    types = [(1, 1), (1, 2)]
+    rows, cols = band.cell_rows(), band.cell_cols()
+    flags = linked_flags(ev.links(rows, cols), band.lo, band.width, band.offset, rows, cols, types)
+    assert 0 not in flags  # a 1-1 bead is the embedding's business
+    src_flags, tgt_flags = flags[1]
+    assert src_flags == []  # only the merged side
+    # flag k is tgt sentence cols-1-k: k=0 the translation (linked), k=1 the rain (not)
+    assert [bool(f[_cell(band, 1, 2)]) for f in tgt_flags] == [True, False]
+
+
+def test_link_reliability_says_how_much_a_shared_word_means() -> None:
+    pairs = [(k, k) for k in range(5)]
+    # every true pair shares a word, one of the three pairs two apart does too (the
+    # daughter's "long letter" and "那天早上": CC-CEDICT glosses 早 as "long ago"):
+    # a link is 1 - (1/3) / 1 of certain evidence here
+    assert link_reliability(sentence_evidence(PLAIN, CHINESE), pairs) == pytest.approx(2 / 3)
+    # every pair of the document shares "fisherman"/"渔夫": a link means nothing here
+    en = [f"The fisherman sold boat number {k}." for k in range(8)]
+    zh = [f"渔夫卖掉了第 {k} 号船。" for k in range(8)]
+    assert link_reliability(sentence_evidence(en, zh), [(k, k) for k in range(8)]) == 0.0
+    assert link_reliability(sentence_evidence(PLAIN, CHINESE), pairs[:2]) == 0.0  # too few
+
+
+def test_deficits_weaken_an_unlinked_sentence_and_strengthen_a_linked_one() -> None:
+    ev = sentence_evidence(PLAIN, CHINESE)
+    band = full_band(5, 5)
+    types = [(1, 1), (1, 2)]
+    params = AlignParams(lexical_weight=0.5, link_weight=2.0)
+    support = LexicalSupport.prepare(ev, band, types, params)
+    assert support is not None
+    deficits = support.deficits([(k, k) for k in range(5)])
+    _, tgt = deficits[1]
+    cell = _cell(band, 1, 2)  # fisherman sentence with its translation and the rain
+    # k=0: the rain sentence, no shared word: 0.5 x 1 weaker (no true pair lacks a link);
+    # k=1: the translation, 2.0 x 2/3 stronger (link_reliability above)
+    assert [float(f[cell]) for f in tgt] == pytest.approx([0.5, -4 / 3])
+    # no texts, or both weights 0: no lexical term at all
+    assert LexicalSupport.prepare(None, band, types, params) is None
+    off = replace(params, lexical_weight=0.0, link_weight=0.0)
+    assert LexicalSupport.prepare(ev, band, types, off) is None
+
+
+def test_link_weight_must_be_a_finite_non_negative_number() -> None:
+    with pytest.raises(ValueError, match="link_weight"):
+        AlignParams(link_weight=-1.0)
+    with pytest.raises(ValueError, match="link_weight"):
+        AlignParams(link_weight=float("nan"))
+
+
+@pytest.fixture(scope="module")
+def encoder(tmp_path_factory: pytest.TempPathFactory):
+    return load_encoder("use-m", cache_dir=tmp_path_factory.mktemp("embeddings"))
+
+
+def test_an_insertion_that_shares_a_word_stays_out(encoder) -> None:
+    """The general gold's Chinese insertion 42 shares a translated word with the bead before
+    it, yet nothing there carries its meaning: the link cancels part of its support
+    shortfall, but the merge still scores below "1-1 plus a skip", so it stays 0-1 (as do
+    the gold's other two insertions), at the default and at twice the default weight."""
+    src = (GOLD / "en.txt").read_text(encoding="utf-8").splitlines()
+    tgt = (GOLD / "zh.txt").read_text(encoding="utf-8").splitlines()
+    ev = sentence_evidence(src, tgt)
+    assert ev.links(np.array([42]), np.array([43])).tolist() == [True]  # en 41 - zh 42
+    gold_nulls = {(tuple(s), tuple(t)) for s, t in read_beads(GOLD / "gold.txt") if not s or not t}
+    assert gold_nulls == {((), (12,)), ((16,), ()), ((), (42,))}
+    for weight in (AlignParams().link_weight, 2 * AlignParams().link_weight):
+        beads = align_texts(src, tgt, encoder, AlignParams(link_weight=weight)).beads
+        nulls = {(tuple(b.src), tuple(b.tgt)) for b in beads if not b.src or not b.tgt}
+        assert nulls == gold_nulls, weight
