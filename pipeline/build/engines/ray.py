@@ -332,13 +332,13 @@ def align_chunk(
     exported = [r for r in rows if is_translation_pair(r)]
     en, zh = moses_lines(exported)
     totals = {
-        "beads_by_type": dict(Counter(r["align_type"] for r in rows)),
-        "score_sum": sum(r["score"] for r in exported),
+        "beads_by_type": dict(Counter(r.align_type for r in rows)),
+        "score_sum": sum(r.score for r in exported),
         "scored": len(exported),
         "not_exported": len(rows) - len(exported),
     }
     records = {
-        "failed": [[r.source_file, r.reason] for r in aligner.records.get("failed", [])],
+        "failed": [[r.symbol, r.reason] for r in aligner.records.get("failed", [])],
         "models": sorted(set(aligner.records.get("models", []))),
     }
     report = []

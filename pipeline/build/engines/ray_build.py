@@ -40,6 +40,7 @@ from pipeline.build.runner import StageStats, busy_overlap, run_stats
 from pipeline.build.stages.read import PairStage, ReadStage
 from pipeline.build.storage import Location, StorageError, location, move_tree
 from pipeline.corpus.manifest import build_manifest
+from pipeline.corpus.records import FailedPair
 from pipeline.corpus.report import PAGES_FOLDER, ReportWriter
 from pipeline.corpus.write import PAIR, MosesWriter, TmxWriter, dataset_card
 from pipeline.data import Document, Rejected
@@ -207,7 +208,7 @@ class Assembler:
         self.moses.write_lines(str(row["moses_en"]), str(row["moses_zh"]), totals["scored"])
         self.report.add_rendered(str(row["report"]), int(row["documents"]))
         records = json.loads(row["records"])
-        self.context.failed.extend(Rejected(s, r) for s, r in records["failed"])
+        self.context.failed.extend(FailedPair(s, r) for s, r in records["failed"])
         self.context.models.update(records["models"])
         for name, data in json.loads(row["stats"]).items():
             self.stages[name].merge(_stage_stats(name, data))
@@ -233,7 +234,7 @@ class Assembler:
         """Finish the assembled files; the manifest's ``files`` section."""
         self.tmx.close()
         self.moses.close()
-        self.report.close(failed=[(r.source_file, r.reason) for r in self.context.failed])
+        self.report.close(failed=[(r.symbol, r.reason) for r in self.context.failed])
         files: dict[str, Any] = {}
         for name, table in self.tables.items():
             files[name] = table

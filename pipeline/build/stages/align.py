@@ -22,13 +22,13 @@ from pipeline.build.runner import (
 )
 from pipeline.build.stages.read import _model_name
 from pipeline.build.workcache import WorkCache, _align_params_dict
+from pipeline.corpus.records import FailedPair
 from pipeline.corpus.report import (
     MAX_PICTURE_PX,
     block_mean,
     downsample_factors,
 )
 from pipeline.corpus.rows import AlignedDocument
-from pipeline.data import Rejected
 
 log = logging.getLogger("pipeline.build")
 
@@ -100,7 +100,7 @@ class AlignStage(Stage[PrefetchedPair, AlignedDocument]):
                 raise
             self.drop("align_error")
             reason = f"alignment failed: {type(error).__name__}: {error}"
-            self.record("failed", Rejected(item.pair.symbol, reason))
+            self.record("failed", FailedPair(item.pair.symbol, reason))
             log.warning("%s: %s", item.pair.symbol, reason)
             return
         self.cache.store(aligned)

@@ -58,10 +58,10 @@ class DecideStage(Stage[AlignedDocument, DecidedDocument]):
         sentences, sentence_rejects = split_rows(rows, reasons)
         para_rows = paragraph_rows(item)
         paragraphs, paragraph_rejects = split_rows(para_rows, decide(para_rows, self.options))
-        for row in sentence_rejects:
-            self.stats.counters["sentence_rejects." + row["reject_reason"].split(":")[0]] += 1
-        for row in paragraph_rejects:
-            self.stats.counters["paragraph_rejects." + row["reject_reason"].split(":")[0]] += 1
+        for rejected in sentence_rejects:
+            self.stats.counters["sentence_rejects." + rejected.reason_name] += 1
+        for para_rejected in paragraph_rejects:
+            self.stats.counters["paragraph_rejects." + para_rejected.reason_name] += 1
         yield DecidedDocument(
             item,
             sentences,
@@ -137,9 +137,9 @@ class WriteStage(Stage[DecidedDocument, None]):
         self.sentence_rejects.write_rows(item.sentence_rejects)
         self.paragraph_rejects.write_rows(item.paragraph_rejects)
         for row in item.sentences:
-            self.beads_by_type[row["align_type"]] += 1
+            self.beads_by_type[row.align_type] += 1
             if is_translation_pair(row):
-                self.score_sum += row["score"]
+                self.score_sum += row.score
                 self.scored += 1
                 self.tmx.write_row(row)
                 self.moses.write_row(row)
@@ -162,7 +162,7 @@ class WriteStage(Stage[DecidedDocument, None]):
         self.tmx.close()
         self.moses.close()
         failed = self.aligner.records.get("failed", [])
-        self.report.close(failed=[(r.source_file, r.reason) for r in failed])
+        self.report.close(failed=[(r.symbol, r.reason) for r in failed])
         return iter(())
 
 
@@ -175,12 +175,12 @@ def report_document(item: DecidedDocument) -> ReportDocument:
         source_zh=aligned.pair.zh.source_file,
         rows=[
             ReportRow(
-                id=row["id"],
-                kind=row["kind"],
-                align_type=row["align_type"],
-                en=row["en"],
-                zh=row["zh"],
-                score=row["score"],
+                id=row.id,
+                kind=row.kind,
+                align_type=row.align_type,
+                en=row.en,
+                zh=row.zh,
+                score=row.score,
                 reject_reason=reason,
             )
             for row, reason in item.decisions
