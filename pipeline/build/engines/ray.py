@@ -18,7 +18,8 @@ chunks have fixed boundaries)::
   hand the driver only a summary plus the chunk's TMX, Moses and report parts (text
   columns) to append.
 
-Everything a function needs arrives as arguments (options, locations as URIs), so any
+Everything a function needs arrives as arguments (its stage's config from
+``pipeline.build.configs``, locations as URIs), so any
 node can run it; outputs are deterministic, so a task Ray retries after its worker died
 writes the same bytes again.
 """
@@ -107,18 +108,15 @@ def _load_pairs(row: dict[str, Any], spool: str) -> list[Any]:
     ]
 
 
-def prepare_chunk(row: dict[str, Any], *, options: Any, spool: str) -> dict[str, Any]:
-    """Which pairs of the chunk need work (the work cache); the embed actor then finds
-    the texts they need, with the same two encoder calls as the local engine."""
-    from pipeline.build.workcache import WorkCache, _align_params_dict
+def prepare_chunk(row: dict[str, Any], *, config: Any, spool: str) -> dict[str, Any]:
+    """Which pairs of the chunk need work (the work cache; ``config``: the AlignConfig);
+    the embed actor then finds the texts they need, with the same two encoder calls as
+    the local engine."""
+    from pipeline.build.stages.align import work_cache
 
     started = time.time()
     pairs = _load_pairs(row, spool)
-    cache = WorkCache(
-        options.cache_dir / "work",
-        model=options.model,
-        params=_align_params_dict(options.align_params),
-    )
+    cache = work_cache(config)
     return {
         **row,
         "needs_work": [not cache.has(pair) for pair in pairs],
@@ -126,18 +124,19 @@ def prepare_chunk(row: dict[str, Any], *, options: Any, spool: str) -> dict[str,
     }
 
 
-def embed_cache_dir(options: Any) -> Path | None:
-    """The actor's embedding cache folder, or None (``--no-embed-cache``).
+def embed_cache_dir(config: Any) -> Path | None:
+    """The actor's embedding cache folder (``config``: the EmbedConfig), or None
+    (``--no-embed-cache``).
 
     SQLite on a network file system corrupts or deadlocks under several writers, and
     on a cluster every node's actors would write it: refused, with what to do instead.
     """
-    if not options.embed_cache:
+    if config.cache_dir is None:
         return None
     from pipeline.build.output import BuildError
     from pipeline.build.storage import mount_type, on_network_fs
 
-    folder = Path(options.embed_cache_dir or options.cache_dir / "embed")
+    folder = Path(config.cache_dir)
     probe = folder if folder.exists() else folder.parent
     while not probe.exists() and probe != probe.parent:
         probe = probe.parent
@@ -153,8 +152,8 @@ def embed_cache_dir(options: Any) -> Path | None:
 class EmbedActor:
     """Ray Data callable class: the encoder loaded once, then one chunk per call."""
 
-    def __init__(self, options: Any, spool: str) -> None:
-        self.options = options
+    def __init__(self, config: Any, spool: str) -> None:
+        self.config = config
         self.spool = spool
         self.encoder: Any | None = None
         self.load_seconds = 0.0
@@ -164,12 +163,10 @@ class EmbedActor:
             from pipeline.embed import load_encoder
 
             started = time.perf_counter()
-            cache = embed_cache_dir(self.options)
+            cache = embed_cache_dir(self.config)
+            encoder = self.config.encoder
             self.encoder = load_encoder(
-                self.options.model,
-                cache_dir=cache,
-                device=self.options.device,
-                batch_size=self.options.batch_size,
+                encoder.model, cache_dir=cache, device=encoder.device, batch_size=encoder.batch_size
             )
             inner = getattr(self.encoder, "inner", self.encoder)
             if isinstance(getattr(inner, "threads", None), int):
@@ -195,7 +192,6 @@ class EmbedActor:
         """One chunk: its distinct texts, each pair's indices into them, their vectors and
         the stats (:func:`pipeline.build.prefetch.chunk_texts` makes the two encoder calls)."""
         from pipeline.build.prefetch import chunk_texts
-        from pipeline.build.stages.read import _align_params
 
         started = time.time()
         load_before = self.load_seconds
@@ -209,7 +205,7 @@ class EmbedActor:
 
         pairs = _load_pairs(row, self.spool)
         needs = [bool(n) for n in row["needs_work"]]
-        wanted, lookup = chunk_texts(pairs, needs, embed, _align_params(self.options))
+        wanted, lookup = chunk_texts(pairs, needs, embed, self.config.params)
         groups = [w or [] for w in wanted]
         texts = list(dict.fromkeys(t for group in groups for t in group))
         position = {text: k for k, text in enumerate(texts)}
@@ -308,9 +304,17 @@ def _align_all(row: dict[str, Any], pairs: list[Any], aligner: Any, decider: Any
 
 
 def align_chunk(
-    row: dict[str, Any], *, options: Any, spool: str, out: str, shards: int, low_score: float
+    row: dict[str, Any],
+    *,
+    config: Any,
+    filters: Any,
+    spool: str,
+    out: str,
+    shards: int,
+    low_score: float,
 ) -> dict[str, Any]:
-    """Align, decide and write one chunk; return its summary and text parts."""
+    """Align (``config``: the AlignConfig), decide (``filters``), write one chunk; return
+    its summary and text parts."""
     from threadpoolctl import threadpool_limits
 
     from pipeline.build.stages.align import AlignStage
@@ -320,7 +324,7 @@ def align_chunk(
 
     started = time.time()
     pairs = _load_pairs(row, spool)
-    aligner, decider = AlignStage(options), DecideStage(options.filters)
+    aligner, decider = AlignStage(config), DecideStage(filters)
     # One BLAS thread, as everywhere: the corpus must not depend on the engine.
     with threadpool_limits(limits=1):
         decided = _align_all(row, pairs, aligner, decider)

@@ -25,6 +25,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from pipeline.build.configs import StageConfigs
 from pipeline.build.engines.ray import (
     TABLES,
     TASK_RETRIES,
@@ -291,16 +292,17 @@ def run_pipeline(
     if not chunks:
         empty_shards(tmp, assembler)
         return
+    configs = StageConfigs.from_options(options)  # workers get only their stage's settings
     ds = ray.data.from_items(chunks, override_num_blocks=len(chunks))
     ds = ds.map(
         prepare_chunk,
-        fn_kwargs={"options": options, "spool": spool.uri},
+        fn_kwargs={"config": configs.align, "spool": spool.uri},
         num_cpus=1,
         max_retries=TASK_RETRIES,
     )
     ds = ds.map_batches(
         EmbedActor,
-        fn_constructor_args=(options, spool.uri),
+        fn_constructor_args=(configs.embed, spool.uri),
         batch_size=1,
         # One chunk in flight per actor: with one actor, chunks meet the embedding cache
         # in order, so each finds what the local engine's would (same vectors).
@@ -314,7 +316,8 @@ def run_pipeline(
     ds = ds.map(
         align_chunk,
         fn_kwargs={
-            "options": options,
+            "config": configs.align,
+            "filters": configs.decide,
             "spool": spool.uri,
             "out": tmp.uri,
             "shards": len(chunks),
