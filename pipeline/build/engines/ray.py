@@ -188,9 +188,12 @@ class EmbedActor:
             return vectors, encoder.texts_embedded - before
         return l2_normalise(encoder.encode(texts)).astype(np.float32), len(texts)
 
-    def _chunk(self, row: dict[str, Any]) -> tuple[list[str], list[list[int]], np.ndarray, dict]:
-        """One chunk: its distinct texts, each pair's indices into them, their vectors and
-        the stats (:func:`pipeline.build.prefetch.chunk_texts` makes the two encoder calls)."""
+    def _chunk(
+        self, row: dict[str, Any]
+    ) -> tuple[list[str], list[list[int]], np.ndarray, dict, str]:
+        """One chunk: its distinct texts, each pair's indices into them, their vectors, the
+        stats and each pair's sentences as JSON (:func:`pipeline.build.prefetch.chunk_texts`
+        makes the two encoder calls and segments each document once)."""
         from pipeline.build.prefetch import chunk_texts
 
         started = time.time()
@@ -205,7 +208,7 @@ class EmbedActor:
 
         pairs = _load_pairs(row, self.spool)
         needs = [bool(n) for n in row["needs_work"]]
-        wanted, lookup = chunk_texts(pairs, needs, embed, self.config.params)
+        wanted, lookup, sentences = chunk_texts(pairs, needs, embed, self.config.params)
         groups = [w or [] for w in wanted]
         texts = list(dict.fromkeys(t for group in groups for t in group))
         position = {text: k for k, text in enumerate(texts)}
@@ -222,12 +225,24 @@ class EmbedActor:
             "load_encoder": self.load_seconds - load_before,
             "busy": [started, time.time()] if texts else None,
         }
-        return texts, idx, matrix, stats
+        # Each pair's sentences (segmented once, here) travel on to align_chunk.
+        segmented = [
+            None if s is None else [[dataclasses.astuple(x) for x in side] for side in s]
+            for s in sentences
+        ]
+        return texts, idx, matrix, stats, json.dumps(segmented, ensure_ascii=False)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        columns: dict[str, list[Any]] = {"texts": [], "text_idx": [], "vectors": [], "stats": []}
+        columns: dict[str, list[Any]] = {
+            "texts": [],
+            "text_idx": [],
+            "vectors": [],
+            "stats": [],
+            "sentences": [],
+        }
         for k in range(len(batch["needs_work"])):
-            texts, idx, matrix, stats = self._chunk({key: batch[key][k] for key in batch})
+            texts, idx, matrix, stats, sentences = self._chunk({k2: batch[k2][k] for k2 in batch})
+            columns["sentences"].append(sentences)
             columns["texts"].append(texts)
             columns["text_idx"].append(idx)
             columns["vectors"].append(matrix)
@@ -244,6 +259,7 @@ class EmbedActor:
             "text_idx": objects(columns["text_idx"]),
             "vectors": objects(columns["vectors"]),
             "embed_stats": np.array(columns["stats"], dtype=object),
+            "sentences": np.array(columns["sentences"], dtype=object),
         }
 
 
@@ -281,15 +297,22 @@ def write_shards(decided: list[Any], out: str, chunk: int, shards: int) -> dict[
 
 def _align_all(row: dict[str, Any], pairs: list[Any], aligner: Any, decider: Any) -> list[Any]:
     from pipeline.build.prefetch import PrefetchedPair
+    from pipeline.data import Sentence
 
     texts = [str(t) for t in row["texts"]]
     vectors = np.asarray(row["vectors"], dtype=np.float32)
+    segmented = json.loads(str(row["sentences"]))
     decided = []
-    for pair, needs, idx in zip(pairs, row["needs_work"], row["text_idx"], strict=True):
+    for pair, needs, idx, sides in zip(
+        pairs, row["needs_work"], row["text_idx"], segmented, strict=True
+    ):
         aligner.stats.items_in += 1
         if needs:
             idx = [int(i) for i in idx]
-            item = PrefetchedPair(pair, [texts[i] for i in idx], "", "", int(vectors.shape[1]))
+            sentences = tuple([Sentence(*s) for s in side] for side in sides)
+            item = PrefetchedPair(
+                pair, [texts[i] for i in idx], "", "", int(vectors.shape[1]), sentences=sentences
+            )
             outputs = list(aligner.align_item(item, vectors[idx]))
         else:
             outputs = list(aligner.process(PrefetchedPair(pair)))

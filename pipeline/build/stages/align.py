@@ -132,7 +132,7 @@ class AlignStage(Stage[PrefetchedPair, AlignedDocument]):
         # product split over threads sums in another order, and the corpus must not
         # depend on the engine.
         with threadpool_limits(limits=1, user_api="blas"):
-            result = align_pair(pair, encoder, self.config.params)
+            result = align_pair(pair, encoder, self.config.params, sentences=item.sentences)
         self.stats.add_time("align_pair", time.perf_counter() - started)
         self.stats.counters["stragglers"] += encoder.stragglers
         self.stats.counters["sentences_en"] += len(result.en_sentences)
