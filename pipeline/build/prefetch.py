@@ -119,13 +119,12 @@ def _chunk_texts(
     embed: Callable[[list[str]], np.ndarray],
     params: Any,
 ) -> tuple[list[list[str] | None], dict[str, np.ndarray]]:
-    from pipeline.align import normalize_rows
-
     todo = [pair for pair, work in zip(pairs, needs_work, strict=True) if work]
     singles = list(dict.fromkeys(t for pair in todo for t in single_texts(pair)))
     if not singles:
         return [None] * len(pairs), {}
-    lookup = dict(zip(singles, normalize_rows(embed(singles)), strict=True))
+    # ``embed`` is an encoder's: unit rows already (pipeline.embed.base.Encoder).
+    lookup = dict(zip(singles, embed(singles), strict=True))
 
     def vectors(texts: list[str]) -> np.ndarray:
         return np.stack([lookup[t] for t in texts]) if texts else np.zeros((0, 1), np.float32)
@@ -136,7 +135,7 @@ def _chunk_texts(
     ]
     second = list(dict.fromkeys(t for texts in wanted if texts for t in texts if t not in lookup))
     if second:
-        lookup.update(zip(second, normalize_rows(embed(second)), strict=True))
+        lookup.update(zip(second, embed(second), strict=True))
     return wanted, lookup
 
 

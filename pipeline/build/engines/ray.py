@@ -177,16 +177,16 @@ class EmbedActor:
         return self.encoder
 
     def _embed(self, texts: list[str]) -> tuple[np.ndarray, int]:
-        """Vectors of ``texts`` (L2-normalised, as the cache stores them) and how many
+        """Vectors of ``texts`` (unit rows, as every encoder returns them) and how many
         the model computed (the rest came from the embedding cache)."""
-        from pipeline.embed import CachedEncoder, l2_normalise
+        from pipeline.embed import CachedEncoder
 
         encoder = self._encoder()
         if isinstance(encoder, CachedEncoder):
             before = encoder.texts_embedded
             vectors = encoder.encode(texts)
             return vectors, encoder.texts_embedded - before
-        return l2_normalise(encoder.encode(texts)).astype(np.float32), len(texts)
+        return np.asarray(encoder.encode(texts), dtype=np.float32), len(texts)
 
     def _chunk(
         self, row: dict[str, Any]
