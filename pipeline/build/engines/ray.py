@@ -35,11 +35,15 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from pipeline.build.storage import Location
+
+if TYPE_CHECKING:
+    from pipeline.build.configs import AlignConfig, EmbedConfig
+    from pipeline.corpus.filters import FilterOptions
 
 #: Task retries after a worker or node dies (Ray re-runs the task elsewhere).
 TASK_RETRIES = 3
@@ -108,10 +112,9 @@ def _load_pairs(row: dict[str, Any], spool: str) -> list[Any]:
     ]
 
 
-def prepare_chunk(row: dict[str, Any], *, config: Any, spool: str) -> dict[str, Any]:
-    """Which pairs of the chunk need work (the work cache; ``config``: the AlignConfig);
-    the embed actor then finds the texts they need, with the same two encoder calls as
-    the local engine."""
+def prepare_chunk(row: dict[str, Any], *, config: AlignConfig, spool: str) -> dict[str, Any]:
+    """Which pairs of the chunk need work (the work cache); the embed actor then finds
+    the texts they need, with the same two encoder calls as the local engine."""
     from pipeline.build.stages.align import work_cache
 
     started = time.time()
@@ -124,9 +127,8 @@ def prepare_chunk(row: dict[str, Any], *, config: Any, spool: str) -> dict[str, 
     }
 
 
-def embed_cache_dir(config: Any) -> Path | None:
-    """The actor's embedding cache folder (``config``: the EmbedConfig), or None
-    (``--no-embed-cache``).
+def embed_cache_dir(config: EmbedConfig) -> Path | None:
+    """The actor's embedding cache folder, or None (``--no-embed-cache``).
 
     SQLite on a network file system corrupts or deadlocks under several writers, and
     on a cluster every node's actors would write it: refused, with what to do instead.
@@ -152,7 +154,7 @@ def embed_cache_dir(config: Any) -> Path | None:
 class EmbedActor:
     """Ray Data callable class: the encoder loaded once, then one chunk per call."""
 
-    def __init__(self, config: Any, spool: str) -> None:
+    def __init__(self, config: EmbedConfig, spool: str) -> None:
         self.config = config
         self.spool = spool
         self.encoder: Any | None = None
@@ -329,15 +331,14 @@ def _align_all(row: dict[str, Any], pairs: list[Any], aligner: Any, decider: Any
 def align_chunk(
     row: dict[str, Any],
     *,
-    config: Any,
-    filters: Any,
+    config: AlignConfig,
+    filters: FilterOptions,
     spool: str,
     out: str,
     shards: int,
     low_score: float,
 ) -> dict[str, Any]:
-    """Align (``config``: the AlignConfig), decide (``filters``), write one chunk; return
-    its summary and text parts."""
+    """Align, decide and write one chunk; return its summary and text parts."""
     from threadpoolctl import threadpool_limits
 
     from pipeline.build.stages.align import AlignStage
