@@ -1,4 +1,4 @@
-"""Small Document / DocumentPair builders shared by the tests (one place, not one per file).
+"""Small Document, DocumentPair and dataset-row builders shared by the tests (one place).
 
 Tests that need a document with a given block structure, or several files of one symbol,
 build it here, so a new required field on a record is added once. Real documents come
@@ -8,7 +8,10 @@ from the seeds (``conftest.SEEDS``); these are for shapes the seeds do not have.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
+from pipeline import __version__
+from pipeline.corpus.records import SentenceRow
 from pipeline.data import Block, Document, DocumentPair, Metadata
 
 SYMBOL = "A/RES/1/1"
@@ -48,3 +51,33 @@ def make_pair(
         en=make_document("en", en_blocks, symbol=symbol),
         zh=make_document("zh", zh_blocks, symbol=symbol),
     )
+
+
+def make_row(n: int, en: str = "Hello.", zh: str = "你好。", **extra: Any) -> SentenceRow:
+    values: dict[str, Any] = {
+        "id": f"A/RES/1/1:op{n}:s1",
+        "symbol": SYMBOL,
+        "session": 1,
+        "family": None,
+        "pair": "en-zh",
+        "kind": "operative",
+        "para_no": str(n),
+        "en": en,
+        "zh": zh,
+        "en_ids": (f"op{n}:s1",),
+        "zh_ids": (f"op{n}:s1",),
+        "align_type": "1-1",
+        "score": 0.8765,
+        "margin": 0.3,
+        "len_ratio": 1.0,
+        "en_tokens": 1,
+        "zh_tokens": 1,
+        "source_en": "en.txt",
+        "source_zh": "zh.txt",
+        "sha256_en": "a" * 64,
+        "sha256_zh": "b" * 64,
+        "model": "test-model",
+        "version": __version__,
+    }
+    values.update(extra)
+    return SentenceRow(**values)

@@ -193,7 +193,12 @@ def bead_types(max_overlap: int, max_bead_size: int) -> list[tuple[int, int]]:
 
 
 def normalize_rows(x: np.ndarray) -> np.ndarray:
-    """L2-normalise rows; zero rows stay zero (they then have cosine 0 with everything)."""
+    """L2-normalise rows; zero rows stay zero (they then have cosine 0 with everything).
+
+    For vectors made by summing or averaging unit rows (overlaps built from sentence
+    vectors, halved levels): a sum is not a unit vector. An encoder's output is unit
+    already (``pipeline.embed.base.Encoder``) and is not normalised again: that would
+    only move the last float bits of some rows."""
     x = np.asarray(x, dtype=np.float32)
     norms = np.linalg.norm(x, axis=-1, keepdims=True)
     return x / np.where(norms > 0, norms, 1.0)

@@ -15,7 +15,6 @@ from pipeline.align.overlaps import embed_open_overlaps
 from pipeline.align.params import (
     AlignParams,
     AlignResult,
-    normalize_rows,
 )
 from pipeline.align.search import align_embeddings
 from pipeline.data import Bead
@@ -42,7 +41,7 @@ def embed_overlaps(
             for text in level:
                 unique.setdefault(text, len(unique))
     vectors = (
-        normalize_rows(encoder.encode(list(unique)))
+        np.asarray(encoder.encode(list(unique)), dtype=np.float32)  # unit rows (Encoder)
         if unique
         else np.zeros((0, encoder.dim), np.float32)
     )

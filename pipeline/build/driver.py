@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pipeline.build.configs import StageConfigs
 from pipeline.build.locking import OutputLocked, output_lock, remove_dead_spools
 from pipeline.build.options import BuildContext, BuildOptions, BuildResult
 from pipeline.build.output import BuildError, prepare_output, swap_in
@@ -114,17 +115,20 @@ def _build_locked(options: BuildOptions) -> BuildResult:
         context = BuildContext(raw=raw, files=files)
         show_bar = sys.stderr.isatty() if options.show_progress is None else options.show_progress
         log.info("build: %d files in %s -> %s", len(files), raw, out)
+        configs = StageConfigs.from_options(options)
         reader = ReadStage(spool)
-        aligner = AlignStage(options)
-        embedder = EmbedStage(options)
-        writer = WriteStage(tmp, context, options, aligner)
+        aligner = AlignStage(configs.align)
+        embedder = EmbedStage(configs.embed)
+        writer = WriteStage(
+            tmp, context, configs.write, failed=lambda: aligner.records.get("failed", [])
+        )
         stages: list[Stage[Any, Any]] = [
             reader,
             PairStage(context, reader),
-            ChunkStage(options, aligner.cache, spool),
+            ChunkStage(configs.chunk_pairs, aligner.cache, spool),
             embedder,
             aligner,
-            DecideStage(options.filters),
+            DecideStage(configs.decide),
             writer,
         ]
         engine = make_engine(options, read=reader, embed=embedder, align=aligner)

@@ -10,6 +10,7 @@ from pipeline.build.prefetch import (
     DEFAULT_CHUNK_PAIRS,
 )
 from pipeline.corpus.filters import FilterOptions
+from pipeline.corpus.records import FailedPair
 from pipeline.data import Document, Rejected
 
 #: Report rows with a score below this are highlighted when no --min-score is given.
@@ -76,7 +77,7 @@ class BuildContext:
     rejected: list[Rejected] = field(default_factory=list)
     unpaired: list[Document] = field(default_factory=list)
     pairs: list[tuple[str, str, str]] = field(default_factory=list)  # symbol, en file, zh file
-    failed: list[Rejected] = field(default_factory=list)
+    failed: list[FailedPair] = field(default_factory=list)
     models: set[str] = field(default_factory=set)
 
 

@@ -16,6 +16,11 @@ and sentence overlaps inside each paragraph. A text outside that set (a "straggl
 overlap across two paragraphs that the paragraph DP merged) is embedded alone, in a
 batch of one, which is again independent of everything else; it is counted, never
 hidden.
+
+Segmentation runs once per document: the texts of a chunk are found inside
+``remembered_segments`` (every step that asks for a document's sentences gets the same
+ones), and each pair's sentences travel on with it (``PrefetchedPair.sentences``) to
+``align_pair``, which then does not segment again.
 """
 
 from __future__ import annotations
@@ -29,7 +34,10 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.data import DocumentPair
+from pipeline.data import DocumentPair, Sentence
+
+#: A pair's sentences, English then Chinese (``pipeline.text.segment.segment_document``).
+PairSentences = tuple[list[Sentence], list[Sentence]]
 
 #: Pairs whose texts go to the encoder in one call (the "embedding batch").
 DEFAULT_CHUNK_PAIRS = 16
@@ -72,6 +80,8 @@ class PrefetchedPair:
     cache_file: str = ""
     fingerprint: str = ""
     dim: int = 0
+    #: The pair's sentences as the embed stage segmented them (None: align_pair segments).
+    sentences: PairSentences | None = None
 
 
 def chunk_index(position: int, chunk_pairs: int) -> int:
@@ -84,20 +94,37 @@ def chunk_texts(
     needs_work: Sequence[bool],
     embed: Callable[[list[str]], np.ndarray],
     params: Any,
-) -> tuple[list[list[str] | None], dict[str, np.ndarray]]:
+) -> tuple[list[list[str] | None], dict[str, np.ndarray], list[PairSentences | None]]:
     """The texts each pair of a chunk needs, found with TWO calls of ``embed``: every
     single sentence and block of the pairs that need work first, then the overlaps those
     vectors say a bead can use (:func:`prefetch_texts`). Both calls depend only on the
     chunk, so every engine embeds the same texts in the same batches and the corpus does
-    not depend on workers or engines. Returns the texts per pair (None: no work) and the
-    normalised vector of every text embedded."""
-    from pipeline.align import normalize_rows
+    not depend on workers or engines. Returns the texts per pair (None: no work), the
+    normalised vector of every text embedded and each pair's sentences (None: no work),
+    every document segmented once."""
+    from pipeline.text.segment import remembered_segments, segment_document
 
+    with remembered_segments():
+        wanted, lookup = _chunk_texts(pairs, needs_work, embed, params)
+        sentences: list[PairSentences | None] = [
+            (segment_document(pair.en), segment_document(pair.zh)) if work else None
+            for pair, work in zip(pairs, needs_work, strict=True)
+        ]
+    return wanted, lookup, sentences
+
+
+def _chunk_texts(
+    pairs: Sequence[DocumentPair],
+    needs_work: Sequence[bool],
+    embed: Callable[[list[str]], np.ndarray],
+    params: Any,
+) -> tuple[list[list[str] | None], dict[str, np.ndarray]]:
     todo = [pair for pair, work in zip(pairs, needs_work, strict=True) if work]
     singles = list(dict.fromkeys(t for pair in todo for t in single_texts(pair)))
     if not singles:
         return [None] * len(pairs), {}
-    lookup = dict(zip(singles, normalize_rows(embed(singles)), strict=True))
+    # ``embed`` is an encoder's: unit rows already (pipeline.embed.base.Encoder).
+    lookup = dict(zip(singles, embed(singles), strict=True))
 
     def vectors(texts: list[str]) -> np.ndarray:
         return np.stack([lookup[t] for t in texts]) if texts else np.zeros((0, 1), np.float32)
@@ -108,7 +135,7 @@ def chunk_texts(
     ]
     second = list(dict.fromkeys(t for texts in wanted if texts for t in texts if t not in lookup))
     if second:
-        lookup.update(zip(second, normalize_rows(embed(second)), strict=True))
+        lookup.update(zip(second, embed(second), strict=True))
     return wanted, lookup
 
 
@@ -130,14 +157,19 @@ def embed_chunk(
 
     if isinstance(params, int):
         params = AlignParams(max_overlap=params)
-    wanted, _ = chunk_texts(pairs, needs_work, encoder.encode, params)
+    wanted, _, sentences = chunk_texts(pairs, needs_work, encoder.encode, params)
     return [
         PrefetchedPair(pair)
         if texts is None
         else PrefetchedPair(
-            pair, texts, str(encoder.path), str(encoder.fingerprint), int(encoder.dim)
+            pair,
+            texts,
+            str(encoder.path),
+            str(encoder.fingerprint),
+            int(encoder.dim),
+            sentences=pair_sentences,
         )
-        for pair, texts in zip(pairs, wanted, strict=True)
+        for pair, texts, pair_sentences in zip(pairs, wanted, sentences, strict=True)
     ]
 
 

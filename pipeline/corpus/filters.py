@@ -17,10 +17,13 @@ import math
 import re
 import unicodedata
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.corpus.layout_debris import layout_debris
 from pipeline.text.script import is_han
+
+if TYPE_CHECKING:
+    from pipeline.corpus.records import BeadRow
 
 #: Patterns that must never appear in corpus text, with the name used in reasons.
 UNCLEAN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -170,6 +173,13 @@ def reject_reason(
         if len_ratio > options.max_len_ratio:
             return f"len_ratio_above_max: {len_ratio:.2f} > {options.max_len_ratio}"
     return None
+
+
+def row_reject_reason(row: BeadRow, options: FilterOptions) -> str | None:
+    """:func:`reject_reason` of a dataset row (``pipeline.corpus.records``)."""
+    return reject_reason(
+        en=row.en, zh=row.zh, score=row.score, len_ratio=row.len_ratio, options=options
+    )
 
 
 def length_ratio(en_tokens: int, zh_tokens: int) -> float | None:

@@ -106,7 +106,7 @@ def build_manifest(
             "rejected": [
                 {"source_file": r.source_file, "reason": r.reason} for r in context.rejected
             ],
-            "failed_pairs": [{"symbol": r.source_file, "reason": r.reason} for r in context.failed],
+            "failed_pairs": [{"symbol": r.symbol, "reason": r.reason} for r in context.failed],
         },
         "stages": [
             {

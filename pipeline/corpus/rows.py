@@ -1,16 +1,18 @@
-"""Dataset rows from aligned beads: one dict per sentence or paragraph bead, and the
-decision (kept or rejected, and why) that sends each row to the corpus or to rejects."""
+"""Dataset rows from aligned beads: one record (``pipeline.corpus.records``) per sentence
+or paragraph bead, and the decision (kept or rejected, and why) that sends each row to the
+corpus or to rejects."""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
 from pipeline import __version__
-from pipeline.corpus.filters import FilterOptions, length_ratio, reject_reason
+from pipeline.corpus.filters import FilterOptions, length_ratio, row_reject_reason
+from pipeline.corpus.records import BeadRow, ParagraphRow, RejectedRow, RowT, SentenceRow
 from pipeline.corpus.write import (
     PAIR,
 )
@@ -33,17 +35,17 @@ class AlignedDocument:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(frozen=True)
 class DecidedDocument:
     """Rows of one pair, split by the decision step into corpus and rejects."""
 
     aligned: AlignedDocument
-    sentences: list[dict[str, Any]]
-    sentence_rejects: list[dict[str, Any]]
-    paragraphs: list[dict[str, Any]]
-    paragraph_rejects: list[dict[str, Any]]
+    sentences: list[SentenceRow]
+    sentence_rejects: list[RejectedRow[SentenceRow]]
+    paragraphs: list[ParagraphRow]
+    paragraph_rejects: list[RejectedRow[ParagraphRow]]
     #: Every sentence row in bead order with its reject reason (None = kept): the report.
-    decisions: list[tuple[dict[str, Any], str | None]] = field(default_factory=list)
+    decisions: list[tuple[SentenceRow, str | None]] = field(default_factory=list)
 
 
 def _join(texts: list[str], lang: str) -> str:
@@ -53,6 +55,7 @@ def _join(texts: list[str], lang: str) -> str:
 
 
 def _bead_row(
+    record: type[RowT],
     aligned: AlignedDocument,
     bead: Bead,
     *,
@@ -61,41 +64,42 @@ def _bead_row(
     para_no: int | None,
     en_text: str,
     zh_text: str,
-    ids: dict[str, list[str]],
+    en_ids: list[str],
+    zh_ids: list[str],
     en_tokens: int,
     zh_tokens: int,
-) -> dict[str, Any]:
-    """The columns a sentence row and a paragraph row share; ``ids`` holds the
-    granularity's own id-list columns (en_sent_ids/zh_sent_ids or en_para_ids/...)."""
+) -> RowT:
+    """A sentence or paragraph row (``record``); ``en_ids``/``zh_ids`` are the sentence
+    ids or the paragraph keys the bead covers."""
     pair = aligned.pair
-    return {
-        "id": f"{pair.symbol}:{key}",
-        "symbol": pair.symbol,
-        "session": pair.en.metadata.session or pair.zh.metadata.session,
-        "family": pair.en.metadata.family or pair.zh.metadata.family,
-        "pair": PAIR,
-        "kind": block.kind,
-        "para_no": para_no,
-        "en": en_text,
-        "zh": zh_text,
-        "translation": {"en": en_text, "zh": zh_text},
-        **ids,
-        "align_type": bead.type,
-        "score": float(bead.score),
-        "margin": float(bead.margin),
-        "len_ratio": length_ratio(en_tokens, zh_tokens),
-        "en_tokens": en_tokens,
-        "zh_tokens": zh_tokens,
-        "source_en": pair.en.source_file,
-        "source_zh": pair.zh.source_file,
-        "sha256_en": pair.en.sha256,
-        "sha256_zh": pair.zh.sha256,
-        "model": aligned.model,
-        "version": __version__,
-    }
+    return record(
+        id=f"{pair.symbol}:{key}",
+        symbol=pair.symbol,
+        session=pair.en.metadata.session or pair.zh.metadata.session,
+        family=pair.en.metadata.family or pair.zh.metadata.family,
+        pair=PAIR,
+        kind=block.kind,
+        para_no=para_no,
+        en=en_text,
+        zh=zh_text,
+        en_ids=tuple(en_ids),
+        zh_ids=tuple(zh_ids),
+        align_type=bead.type,
+        score=float(bead.score),
+        margin=float(bead.margin),
+        len_ratio=length_ratio(en_tokens, zh_tokens),
+        en_tokens=en_tokens,
+        zh_tokens=zh_tokens,
+        source_en=pair.en.source_file,
+        source_zh=pair.zh.source_file,
+        sha256_en=pair.en.sha256,
+        sha256_zh=pair.zh.sha256,
+        model=aligned.model,
+        version=__version__,
+    )
 
 
-def sentence_rows(aligned: AlignedDocument) -> list[dict[str, Any]]:
+def sentence_rows(aligned: AlignedDocument) -> list[SentenceRow]:
     """One dataset row per sentence bead, in bead (document) order.
 
     ``id`` is the symbol plus the first English sentence id ("A/RES/75/58:op5:s1");
@@ -120,6 +124,7 @@ def sentence_rows(aligned: AlignedDocument) -> list[dict[str, Any]]:
         en_text = _join([s.text for s in en_sents], "en")
         zh_text = _join([s.text for s in zh_sents], "zh")
         row = _bead_row(
+            SentenceRow,
             aligned,
             bead,
             key=first_id,
@@ -127,10 +132,8 @@ def sentence_rows(aligned: AlignedDocument) -> list[dict[str, Any]]:
             para_no=para_no,
             en_text=en_text,
             zh_text=zh_text,
-            ids={
-                "en_sent_ids": [s.id for s in en_sents],
-                "zh_sent_ids": [s.id for s in zh_sents],
-            },
+            en_ids=[s.id for s in en_sents],
+            zh_ids=[s.id for s in zh_sents],
             en_tokens=sum(s.tokens for s in en_sents),
             zh_tokens=sum(s.tokens for s in zh_sents),
         )
@@ -138,7 +141,7 @@ def sentence_rows(aligned: AlignedDocument) -> list[dict[str, Any]]:
     return rows
 
 
-def paragraph_rows(aligned: AlignedDocument) -> list[dict[str, Any]]:
+def paragraph_rows(aligned: AlignedDocument) -> list[ParagraphRow]:
     """One dataset row per paragraph bead (blocks of the two documents), in order."""
     pair = aligned.pair
     en_labels = pair.en.block_labels()
@@ -163,6 +166,7 @@ def paragraph_rows(aligned: AlignedDocument) -> list[dict[str, Any]]:
         en_text = _join([pair.en.blocks[i].text for i in bead.src], "en")
         zh_text = _join([pair.zh.blocks[i].text for i in bead.tgt], "zh")
         row = _bead_row(
+            ParagraphRow,
             aligned,
             bead,
             key=key,
@@ -170,10 +174,8 @@ def paragraph_rows(aligned: AlignedDocument) -> list[dict[str, Any]]:
             para_no=para_no,
             en_text=en_text,
             zh_text=zh_text,
-            ids={
-                "en_para_ids": [en_labels[i][0] for i in bead.src],
-                "zh_para_ids": [zh_labels[i][0] for i in bead.tgt],
-            },
+            en_ids=[en_labels[i][0] for i in bead.src],
+            zh_ids=[zh_labels[i][0] for i in bead.tgt],
             en_tokens=sum(en_tokens_per_block[i] for i in bead.src),
             zh_tokens=sum(zh_tokens_per_block[i] for i in bead.tgt),
         )
@@ -181,27 +183,18 @@ def paragraph_rows(aligned: AlignedDocument) -> list[dict[str, Any]]:
     return rows
 
 
-def decide(rows: list[dict[str, Any]], options: FilterOptions) -> list[str | None]:
+def decide(rows: Sequence[BeadRow], options: FilterOptions) -> list[str | None]:
     """The reject reason of each row (None = keep), in row order."""
-    return [
-        reject_reason(
-            en=row["en"],
-            zh=row["zh"],
-            score=row["score"],
-            len_ratio=row["len_ratio"],
-            options=options,
-        )
-        for row in rows
-    ]
+    return [row_reject_reason(row, options) for row in rows]
 
 
 def split_rows(
-    rows: list[dict[str, Any]], reasons: list[str | None]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(kept, rejected); a rejected row gets its ``reject_reason`` column."""
+    rows: Sequence[RowT], reasons: Sequence[str | None]
+) -> tuple[list[RowT], list[RejectedRow[RowT]]]:
+    """(kept, rejected); a rejected row carries its ``reject_reason``."""
     kept = [row for row, reason in zip(rows, reasons, strict=True) if reason is None]
     rejected = [
-        {**row, "reject_reason": reason}
+        RejectedRow(row, reason)
         for row, reason in zip(rows, reasons, strict=True)
         if reason is not None
     ]

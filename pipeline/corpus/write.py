@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 from xml.sax.saxutils import XMLGenerator
@@ -20,6 +21,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline import __version__
+from pipeline.corpus.records import BeadRow
+from pipeline.corpus.schema import (  # noqa: F401  (the tables' schemas, used via this module)
+    PARAGRAPH_REJECT_SCHEMA,
+    PARAGRAPH_SCHEMA,
+    SENTENCE_REJECT_SCHEMA,
+    SENTENCE_SCHEMA,
+    Record,
+    records_table,
+)
 
 TOOL_NAME = "un-parallel-pipeline"
 PAIR = "en-zh"
@@ -33,61 +43,6 @@ ROWS_PER_SHARD = 500_000
 #: until it closes. The rows of one group wait in memory as Arrow (~1.5 KB a row here, so
 #: ~30 MB a table at 20,000 rows): that, not the corpus size, bounds the writer's memory.
 ROWS_PER_GROUP = 20_000
-
-_TEXT_COLUMNS_HEAD: list[pa.Field] = [
-    pa.field("id", pa.string(), nullable=False),
-    pa.field("symbol", pa.string(), nullable=False),
-    pa.field("session", pa.int32()),
-    pa.field("family", pa.string()),  # "ga_resolution", "sc_resolution", ... (issue 12)
-    pa.field("pair", pa.string(), nullable=False),
-    pa.field("kind", pa.string(), nullable=False),
-    pa.field("para_no", pa.string()),
-    pa.field("en", pa.string(), nullable=False),
-    pa.field("zh", pa.string(), nullable=False),
-    pa.field(
-        "translation",
-        pa.struct([pa.field("en", pa.string()), pa.field("zh", pa.string())]),
-        nullable=False,
-    ),
-]
-_TEXT_COLUMNS_TAIL: list[pa.Field] = [
-    pa.field("align_type", pa.string(), nullable=False),
-    pa.field("score", pa.float64(), nullable=False),
-    pa.field("margin", pa.float64(), nullable=False),
-    pa.field("len_ratio", pa.float64()),
-    pa.field("en_tokens", pa.int32(), nullable=False),
-    pa.field("zh_tokens", pa.int32(), nullable=False),
-    pa.field("source_en", pa.string(), nullable=False),
-    pa.field("source_zh", pa.string(), nullable=False),
-    pa.field("sha256_en", pa.string(), nullable=False),
-    pa.field("sha256_zh", pa.string(), nullable=False),
-    pa.field("model", pa.string(), nullable=False),
-    pa.field("version", pa.string(), nullable=False),
-]
-
-#: One row per sentence bead.
-SENTENCE_SCHEMA = pa.schema(
-    [
-        *_TEXT_COLUMNS_HEAD,
-        pa.field("en_sent_ids", pa.list_(pa.string()), nullable=False),
-        pa.field("zh_sent_ids", pa.list_(pa.string()), nullable=False),
-        *_TEXT_COLUMNS_TAIL,
-    ]
-)
-
-#: One row per paragraph bead (whole preambular/operative paragraphs, footnotes, ...).
-PARAGRAPH_SCHEMA = pa.schema(
-    [
-        *_TEXT_COLUMNS_HEAD,
-        pa.field("en_para_ids", pa.list_(pa.string()), nullable=False),
-        pa.field("zh_para_ids", pa.list_(pa.string()), nullable=False),
-        *_TEXT_COLUMNS_TAIL,
-    ]
-)
-
-_REJECT_FIELD = pa.field("reject_reason", pa.string(), nullable=False)
-SENTENCE_REJECT_SCHEMA = SENTENCE_SCHEMA.append(_REJECT_FIELD)
-PARAGRAPH_REJECT_SCHEMA = PARAGRAPH_SCHEMA.append(_REJECT_FIELD)
 
 
 def file_sha256(path: Path) -> str:
@@ -136,10 +91,10 @@ class ParquetTableWriter:
         self._rows_in_shard = 0
         return pq.ParquetWriter(path, self.schema, compression=COMPRESSION)
 
-    def write_rows(self, rows: list[dict[str, Any]]) -> None:
+    def write_rows(self, rows: Sequence[Record]) -> None:
         if not rows:
             return
-        self._pending.append(pa.Table.from_pylist(rows, schema=self.schema))
+        self._pending.append(records_table(rows, self.schema))
         self._pending_rows += len(rows)
         self.rows += len(rows)
         if self._pending_rows >= self.rows_per_group:
@@ -210,11 +165,11 @@ class TmxWriter:
         self._xml.startElement("body", {})
         self._handle.write("\n")
 
-    def write_row(self, row: dict[str, Any]) -> None:
+    def write_row(self, row: BeadRow) -> None:
         xml = self._xml
-        xml.startElement("tu", {"tuid": row["id"]})
+        xml.startElement("tu", {"tuid": row.id})
         for name in ("symbol", "id", "score", "align_type", "kind"):
-            value = row[name]
+            value = getattr(row, name)
             text = f"{value:.4f}" if isinstance(value, float) else str(value)
             xml.startElement("prop", {"type": f"x-{name}"})
             xml.characters(text)
@@ -222,7 +177,7 @@ class TmxWriter:
         for lang in ("en", "zh"):
             xml.startElement("tuv", {"xml:lang": lang})
             xml.startElement("seg", {})
-            xml.characters(row[lang])
+            xml.characters(getattr(row, lang))
             xml.endElement("seg")
             xml.endElement("tuv")
         xml.endElement("tu")
@@ -250,7 +205,7 @@ class TmxWriter:
         return self.path
 
 
-def tmx_units(rows: list[dict[str, Any]]) -> str:
+def tmx_units(rows: Sequence[BeadRow]) -> str:
     """The ``<tu>`` elements of ``rows`` as :class:`TmxWriter` writes them (a worker renders
     its shard's units; the driver appends them with ``TmxWriter.write_units``)."""
     buffer = io.StringIO()
@@ -283,13 +238,13 @@ class MosesWriter:
         self._zh.write(zh)
         self.lines += lines
 
-    def write_row(self, row: dict[str, Any]) -> None:
-        en, zh = row["en"], row["zh"]
+    def write_row(self, row: BeadRow) -> None:
+        en, zh = row.en, row.zh
         for text in (en, zh):
             # Clean text is guaranteed by the decision step; a line break here would
             # shift every following line, so refuse rather than write a broken file.
             if "\n" in text or "\r" in text:
-                raise ValueError(f"line break in Moses text of row {row['id']}")
+                raise ValueError(f"line break in Moses text of row {row.id}")
         self._en.write(en + "\n")
         self._zh.write(zh + "\n")
         self.lines += 1
@@ -300,31 +255,31 @@ class MosesWriter:
         return self.paths
 
 
-def moses_lines(rows: list[dict[str, Any]]) -> tuple[str, str]:
+def moses_lines(rows: Sequence[BeadRow]) -> tuple[str, str]:
     """The ``.en`` and ``.zh`` lines of ``rows`` (translation pairs only), as
     :class:`MosesWriter` writes them, with its line-break check."""
     en_lines, zh_lines = [], []
     for row in rows:
-        for text in (row["en"], row["zh"]):
+        for text in (row.en, row.zh):
             if "\n" in text or "\r" in text:
-                raise ValueError(f"line break in Moses text of row {row['id']}")
-        en_lines.append(row["en"] + "\n")
-        zh_lines.append(row["zh"] + "\n")
+                raise ValueError(f"line break in Moses text of row {row.id}")
+        en_lines.append(row.en + "\n")
+        zh_lines.append(row.zh + "\n")
     return "".join(en_lines), "".join(zh_lines)
 
 
-def parquet_bytes(rows: list[dict[str, Any]], schema: pa.Schema) -> bytes:
+def parquet_bytes(rows: Sequence[Record], schema: pa.Schema) -> bytes:
     """One shard as bytes (one row group, the writers' compression): a worker writes it
     to any file system with one call."""
-    table = pa.Table.from_pylist(rows, schema=schema)
+    table = records_table(rows, schema)
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink, compression=COMPRESSION, row_group_size=max(1, len(rows)))
     return sink.getvalue().to_pybytes()
 
 
-def is_translation_pair(row: dict[str, Any]) -> bool:
+def is_translation_pair(row: BeadRow) -> bool:
     """Whether a row has text on both sides (1-0 and 0-1 beads are not exported)."""
-    return bool(row["en"]) and bool(row["zh"])
+    return row.is_translation_pair
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:

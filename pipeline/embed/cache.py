@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.embed.base import Encoder, EncoderError, check_texts, l2_normalise
+from pipeline.embed.base import Encoder, EncoderError, check_texts
 
 CACHE_FILE = "embeddings.sqlite3"
 _SQL_CHUNK = 500  # host parameters per IN (...) query, well under SQLite's limit
@@ -116,8 +116,9 @@ class CachedEncoder:
             if missing:
                 self.calls += 1
                 self.texts_embedded += len(missing)
-                fresh = self.inner.encode([unique[i] for i in missing])
-                fresh = l2_normalise(fresh)
+                # Unit rows already (the Encoder contract, kept by encode_unique): stored
+                # as they come, so a cached vector equals a fresh one bit for bit.
+                fresh = np.asarray(self.inner.encode([unique[i] for i in missing]), np.float32)
                 with db:
                     db.executemany(
                         "INSERT OR IGNORE INTO embeddings (model, key, dim, vector)"

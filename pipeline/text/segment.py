@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Hashable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any
 
@@ -223,13 +226,49 @@ def count_tokens(text: str, lang: str) -> int:
     return sum(1 for token in tokens if _WORD_RE.search(token))
 
 
+#: The active memo of :func:`remembered_segments` (None: segmentation is not memoised).
+_MEMO: ContextVar[dict[Hashable, list[Sentence]] | None] = ContextVar("segments", default=None)
+
+
+def _content_key(doc: Document) -> Hashable:
+    """Everything segmentation reads: the language, the blocks' kinds, numbers (they make
+    the block keys, hence the sentence ids) and texts; the names for the error message."""
+    blocks = tuple((b.kind, b.number, b.text) for b in doc.blocks)
+    return (doc.symbol, doc.source_file, doc.language, blocks)
+
+
+@contextmanager
+def remembered_segments() -> Iterator[None]:
+    """Inside this block, each document is segmented once (keyed by its content):
+    segmentation (with jieba's token counts) is the costly part of finding the texts a
+    pair needs, and several steps ask for the same document's sentences. The memo lives
+    for the block only (one chunk of pairs), so memory does not grow with the build."""
+    token = _MEMO.set({})
+    try:
+        yield
+    finally:
+        _MEMO.reset(token)
+
+
 def segment_document(doc: Document) -> list[Sentence]:
     """All sentences of a document, block by block, with ids ``{block_key}:s{n}``.
 
     Every block yields at least one sentence (a block the splitter cannot cut stays one
     sentence); a block with no text is an extractor bug and is reported, not skipped, so
-    paragraph ids never silently shift.
+    paragraph ids never silently shift. Memoised inside :func:`remembered_segments`
+    (a new list each call; the sentences themselves are shared, never changed).
     """
+    memo = _MEMO.get()
+    if memo is None:
+        return _segment(doc)
+    key = _content_key(doc)
+    if key not in memo:
+        memo[key] = _segment(doc)
+    return list(memo[key])
+
+
+def _segment(doc: Document) -> list[Sentence]:
+    """:func:`segment_document`, computed."""
     sentences: list[Sentence] = []
     for index, (key, block) in enumerate(zip(doc.block_keys(), doc.blocks, strict=True)):
         texts = split_sentences(block.text, doc.language)

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from conftest import SEEDS
 
 from pipeline.build import BuildOptions
+from pipeline.build.configs import StageConfigs
 from pipeline.build.stages.read import EmbedStage
 from pipeline.cli import main
 
@@ -53,6 +54,6 @@ def test_batch_size_and_device_reach_the_encoder(tmp_path: Path) -> None:
         device="cpu",
         batch_size=5,
     )
-    encoder = EmbedStage(options)._encoder()
+    encoder = EmbedStage(StageConfigs.from_options(options).embed)._encoder()
     inner = getattr(encoder, "inner", encoder)
     assert inner.batch_size == 5 and inner.device == "cpu"

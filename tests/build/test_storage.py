@@ -68,9 +68,14 @@ def test_embedding_cache_on_a_network_mount_is_refused(tmp_path: Path) -> None:
     """The Ray actor's cache folder check, on this machine's real mount table: the
     test's own folder is local, so it is accepted; /proc/mounts lists an NFS mount
     only where one exists, so the refusal is checked through the table above."""
+    from pipeline.build.configs import StageConfigs
     from pipeline.build.engines.ray import embed_cache_dir
 
-    options = BuildOptions(raw=tmp_path, out=tmp_path / "out", cache=tmp_path / "cache")
-    assert embed_cache_dir(options) == tmp_path / "cache" / "embed"
+    options = BuildOptions(
+        raw=tmp_path, out=tmp_path / "out", cache=tmp_path / "cache", engine="ray"
+    )
+    assert embed_cache_dir(StageConfigs.from_options(options).embed) == tmp_path / "cache" / "embed"
+    options.embed_cache_dir = tmp_path / "node-local"
+    assert embed_cache_dir(StageConfigs.from_options(options).embed) == tmp_path / "node-local"
     options.embed_cache = False
-    assert embed_cache_dir(options) is None
+    assert embed_cache_dir(StageConfigs.from_options(options).embed) is None

@@ -90,7 +90,7 @@ def test_block_labels() -> None:
 
 def test_sentence_rows() -> None:
     rows = sentence_rows(make_pair())
-    assert [r["id"] for r in rows] == [
+    assert [r.id for r in rows] == [
         "A/RES/9/9:pre1:s1",
         "A/RES/9/9:op1:s1",
         "A/RES/9/9:op1a:s1",
@@ -99,31 +99,30 @@ def test_sentence_rows() -> None:
         "A/RES/9/9:zh:fn2:s1",
     ]
     first = rows[0]
-    assert first["en"] == "Recalling its resolution. Noting the report,"
-    assert first["align_type"] == "2-1"
-    assert first["en_sent_ids"] == ["pre1:s1", "pre1:s2"]
-    assert first["translation"] == {"en": first["en"], "zh": first["zh"]}
-    assert (first["en_tokens"], first["zh_tokens"], first["len_ratio"]) == (6, 6, 1.0)
-    assert first["session"] == 9 and first["pair"] == "en-zh"
-    assert rows[2]["kind"] == "subparagraph" and rows[2]["para_no"] == "1(a)"
-    assert rows[2]["zh"] == "" and rows[2]["len_ratio"] is None
-    assert rows[3]["en"] == "" and rows[3]["zh_sent_ids"] == ["op1a:s1"]
-    assert rows[5]["kind"] == "footnote" and rows[5]["para_no"] == "2"
+    assert first.en == "Recalling its resolution. Noting the report,"
+    assert first.align_type == "2-1"
+    assert first.en_ids == ("pre1:s1", "pre1:s2")
+    assert (first.en_tokens, first.zh_tokens, first.len_ratio) == (6, 6, 1.0)
+    assert first.session == 9 and first.pair == "en-zh"
+    assert rows[2].kind == "subparagraph" and rows[2].para_no == "1(a)"
+    assert rows[2].zh == "" and rows[2].len_ratio is None
+    assert rows[3].en == "" and rows[3].zh_ids == ("op1a:s1",)
+    assert rows[5].kind == "footnote" and rows[5].para_no == "2"
 
 
 def test_paragraph_rows() -> None:
     rows = paragraph_rows(make_pair())
-    assert [r["id"] for r in rows] == [
+    assert [r.id for r in rows] == [
         "A/RES/9/9:pre1",
         "A/RES/9/9:op1",
         "A/RES/9/9:fn1",
         "A/RES/9/9:zh:fn2",
     ]
     op = rows[1]
-    assert op["en"] == "Decides to act: to act fast;"
-    assert op["zh"] == "决定采取行动：迅速行动；"  # no space between Chinese blocks
-    assert op["en_para_ids"] == ["op1", "op1a"] and op["align_type"] == "2-2"
-    assert (op["en_tokens"], op["zh_tokens"]) == (6, 5)
+    assert op.en == "Decides to act: to act fast;"
+    assert op.zh == "决定采取行动：迅速行动；"  # no space between Chinese blocks
+    assert op.en_ids == ("op1", "op1a") and op.align_type == "2-2"
+    assert (op.en_tokens, op.zh_tokens) == (6, 5)
 
 
 def test_decide_and_split_keep_order_and_reasons() -> None:
@@ -131,6 +130,7 @@ def test_decide_and_split_keep_order_and_reasons() -> None:
     reasons = decide(rows, FilterOptions(min_score=1.0))
     assert reasons == ["score_below_min: 0.900 < 1.0", None, None, None, None, None]
     kept, rejected = split_rows(rows, reasons)
-    assert len(kept) == 5 and rejected[0]["id"] == "A/RES/9/9:pre1:s1"
-    assert rejected[0]["reject_reason"].startswith("score_below_min")
-    assert "reject_reason" not in kept[0]
+    assert len(kept) == 5 and rejected[0].row.id == "A/RES/9/9:pre1:s1"
+    assert rejected[0].reject_reason.startswith("score_below_min")
+    assert rejected[0].reason_name == "score_below_min"
+    assert kept[0].id == "A/RES/9/9:op1:s1"

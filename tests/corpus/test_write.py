@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from factories import make_row
 from lxml import etree
 
 from pipeline import __version__
@@ -23,36 +23,6 @@ from pipeline.corpus.write import (
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 NASTY_EN = 'Tom & Jerry <script>alert("x")</script> say "hi" \'there\' ]]> done'
 NASTY_ZH = "汤姆 & 杰瑞 <b>说</b> “你好” ]]>"
-
-
-def make_row(n: int, en: str = "Hello.", zh: str = "你好。", **extra: Any) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "id": f"A/RES/1/1:op{n}:s1",
-        "symbol": "A/RES/1/1",
-        "session": 1,
-        "pair": "en-zh",
-        "kind": "operative",
-        "para_no": str(n),
-        "en": en,
-        "zh": zh,
-        "translation": {"en": en, "zh": zh},
-        "en_sent_ids": [f"op{n}:s1"],
-        "zh_sent_ids": [f"op{n}:s1"],
-        "align_type": "1-1",
-        "score": 0.8765,
-        "margin": 0.3,
-        "len_ratio": 1.0,
-        "en_tokens": 1,
-        "zh_tokens": 1,
-        "source_en": "en.txt",
-        "source_zh": "zh.txt",
-        "sha256_en": "a" * 64,
-        "sha256_zh": "b" * 64,
-        "model": "test-model",
-        "version": __version__,
-    }
-    row.update(extra)
-    return row
 
 
 def test_parquet_schema_is_declared_even_for_missing_values(tmp_path: Path) -> None:

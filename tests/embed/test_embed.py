@@ -325,7 +325,8 @@ class HashEncoder:
 
     def encode(self, texts: list[str]) -> np.ndarray:
         rows = [np.random.default_rng(list(t.encode("utf-8")) or [0]).random(8) for t in texts]
-        return np.array(rows, dtype=np.float32).reshape(len(texts), 8)
+        # unit rows, as the Encoder contract says (the cache stores them as they come)
+        return l2_normalise(np.array(rows, dtype=np.float32).reshape(len(texts), 8))
 
 
 FILL_CACHE = """
@@ -368,6 +369,17 @@ def test_cache_shared_by_concurrent_processes(tmp_path: Path) -> None:
     vectors = encoder.encode(texts)
     assert encoder.texts_embedded == 0
     np.testing.assert_allclose(vectors, l2_normalise(HashEncoder().encode(texts)), atol=1e-7)
+
+
+def test_cached_vectors_are_the_encoders_own_bit_for_bit(tmp_path: Path, use_m: Encoder) -> None:
+    """Vectors are normalised once, by the encoder: the cache stores and returns them
+    unchanged (normalising a unit float32 row again moves some rows' last bits)."""
+    texts = [f"Recalling its resolution {n}/{n + 7} of {1990 + n} on item {n}." for n in range(60)]
+    texts += ["The General Assembly,", "大会，", "Ibid.", "同上。"]
+    expected = use_m.encode(texts)
+    cached = CachedEncoder(use_m, tmp_path)
+    assert np.array_equal(cached.encode(texts), expected)  # computed now
+    assert np.array_equal(CachedEncoder(use_m, tmp_path).encode(texts), expected)  # stored
 
 
 def test_load_encoder_with_cache_dir(tmp_path: Path) -> None:

@@ -339,17 +339,23 @@ def _sentence_level(ctx: _Pair, pieces: list[tuple], paragraph_beads: list[Bead]
 
 
 def align_pair(
-    pair: DocumentPair, encoder: Encoder, params: AlignParams | None = None
+    pair: DocumentPair,
+    encoder: Encoder,
+    params: AlignParams | None = None,
+    *,
+    sentences: tuple[list[Sentence], list[Sentence]] | None = None,
 ) -> PairAlignment:
     """Align an English-Chinese pair hierarchically (module docstring). en = src, zh = tgt.
 
     At most three encoder calls: every sentence and block; the block overlaps the
     paragraph DP can use; the sentence overlaps the groups' DPs can use
-    (pipeline.align.overlaps)."""
+    (pipeline.align.overlaps). ``sentences``: the pair's (en, zh) sentences when the
+    caller segmented it already (the build's embed stage); else they are segmented here."""
     params = params or AlignParams()
     start = time.perf_counter()
-    en_sents = segment_document(pair.en)
-    zh_sents = segment_document(pair.zh)
+    if sentences is None:
+        sentences = segment_document(pair.en), segment_document(pair.zh)
+    en_sents, zh_sents = sentences
     t_segment = time.perf_counter() - start
     embedder = Embedder(encoder)
     embedder.prefetch(

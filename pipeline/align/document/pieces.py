@@ -22,7 +22,6 @@ from pipeline.align import (
     hub_k,
     hub_z,
     hubness_against,
-    normalize_rows,
     overlap_texts,
 )
 from pipeline.align.overlaps import mixed_overlaps, open_runs
@@ -43,7 +42,7 @@ class Embedder:
         if not new:
             return
         start = time.perf_counter()
-        vecs = normalize_rows(self.encoder.encode(new))
+        vecs = np.asarray(self.encoder.encode(new), dtype=np.float32)  # unit rows (Encoder)
         self.seconds += time.perf_counter() - start
         self.calls += 1
         self.vectors.update(zip(new, vecs, strict=True))

@@ -18,7 +18,8 @@ chunks have fixed boundaries)::
   hand the driver only a summary plus the chunk's TMX, Moses and report parts (text
   columns) to append.
 
-Everything a function needs arrives as arguments (options, locations as URIs), so any
+Everything a function needs arrives as arguments (its stage's config from
+``pipeline.build.configs``, locations as URIs), so any
 node can run it; outputs are deterministic, so a task Ray retries after its worker died
 writes the same bytes again.
 """
@@ -34,11 +35,15 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from pipeline.build.storage import Location
+
+if TYPE_CHECKING:
+    from pipeline.build.configs import AlignConfig, EmbedConfig
+    from pipeline.corpus.filters import FilterOptions
 
 #: Task retries after a worker or node dies (Ray re-runs the task elsewhere).
 TASK_RETRIES = 3
@@ -107,18 +112,14 @@ def _load_pairs(row: dict[str, Any], spool: str) -> list[Any]:
     ]
 
 
-def prepare_chunk(row: dict[str, Any], *, options: Any, spool: str) -> dict[str, Any]:
+def prepare_chunk(row: dict[str, Any], *, config: AlignConfig, spool: str) -> dict[str, Any]:
     """Which pairs of the chunk need work (the work cache); the embed actor then finds
     the texts they need, with the same two encoder calls as the local engine."""
-    from pipeline.build.workcache import WorkCache, _align_params_dict
+    from pipeline.build.stages.align import work_cache
 
     started = time.time()
     pairs = _load_pairs(row, spool)
-    cache = WorkCache(
-        options.cache_dir / "work",
-        model=options.model,
-        params=_align_params_dict(options.align_params),
-    )
+    cache = work_cache(config)
     return {
         **row,
         "needs_work": [not cache.has(pair) for pair in pairs],
@@ -126,18 +127,18 @@ def prepare_chunk(row: dict[str, Any], *, options: Any, spool: str) -> dict[str,
     }
 
 
-def embed_cache_dir(options: Any) -> Path | None:
+def embed_cache_dir(config: EmbedConfig) -> Path | None:
     """The actor's embedding cache folder, or None (``--no-embed-cache``).
 
     SQLite on a network file system corrupts or deadlocks under several writers, and
     on a cluster every node's actors would write it: refused, with what to do instead.
     """
-    if not options.embed_cache:
+    if config.cache_dir is None:
         return None
     from pipeline.build.output import BuildError
     from pipeline.build.storage import mount_type, on_network_fs
 
-    folder = Path(options.embed_cache_dir or options.cache_dir / "embed")
+    folder = Path(config.cache_dir)
     probe = folder if folder.exists() else folder.parent
     while not probe.exists() and probe != probe.parent:
         probe = probe.parent
@@ -153,8 +154,8 @@ def embed_cache_dir(options: Any) -> Path | None:
 class EmbedActor:
     """Ray Data callable class: the encoder loaded once, then one chunk per call."""
 
-    def __init__(self, options: Any, spool: str) -> None:
-        self.options = options
+    def __init__(self, config: EmbedConfig, spool: str) -> None:
+        self.config = config
         self.spool = spool
         self.encoder: Any | None = None
         self.load_seconds = 0.0
@@ -164,12 +165,10 @@ class EmbedActor:
             from pipeline.embed import load_encoder
 
             started = time.perf_counter()
-            cache = embed_cache_dir(self.options)
+            cache = embed_cache_dir(self.config)
+            encoder = self.config.encoder
             self.encoder = load_encoder(
-                self.options.model,
-                cache_dir=cache,
-                device=self.options.device,
-                batch_size=self.options.batch_size,
+                encoder.model, cache_dir=cache, device=encoder.device, batch_size=encoder.batch_size
             )
             inner = getattr(self.encoder, "inner", self.encoder)
             if isinstance(getattr(inner, "threads", None), int):
@@ -180,22 +179,24 @@ class EmbedActor:
         return self.encoder
 
     def _embed(self, texts: list[str]) -> tuple[np.ndarray, int]:
-        """Vectors of ``texts`` (L2-normalised, as the cache stores them) and how many
+        """Vectors of ``texts`` (unit rows, as every encoder returns them) and how many
         the model computed (the rest came from the embedding cache)."""
-        from pipeline.embed import CachedEncoder, l2_normalise
+        from pipeline.embed import CachedEncoder
 
         encoder = self._encoder()
         if isinstance(encoder, CachedEncoder):
             before = encoder.texts_embedded
             vectors = encoder.encode(texts)
             return vectors, encoder.texts_embedded - before
-        return l2_normalise(encoder.encode(texts)).astype(np.float32), len(texts)
+        return np.asarray(encoder.encode(texts), dtype=np.float32), len(texts)
 
-    def _chunk(self, row: dict[str, Any]) -> tuple[list[str], list[list[int]], np.ndarray, dict]:
-        """One chunk: its distinct texts, each pair's indices into them, their vectors and
-        the stats (:func:`pipeline.build.prefetch.chunk_texts` makes the two encoder calls)."""
+    def _chunk(
+        self, row: dict[str, Any]
+    ) -> tuple[list[str], list[list[int]], np.ndarray, dict, str]:
+        """One chunk: its distinct texts, each pair's indices into them, their vectors, the
+        stats and each pair's sentences as JSON (:func:`pipeline.build.prefetch.chunk_texts`
+        makes the two encoder calls and segments each document once)."""
         from pipeline.build.prefetch import chunk_texts
-        from pipeline.build.stages.read import _align_params
 
         started = time.time()
         load_before = self.load_seconds
@@ -209,7 +210,7 @@ class EmbedActor:
 
         pairs = _load_pairs(row, self.spool)
         needs = [bool(n) for n in row["needs_work"]]
-        wanted, lookup = chunk_texts(pairs, needs, embed, _align_params(self.options))
+        wanted, lookup, sentences = chunk_texts(pairs, needs, embed, self.config.params)
         groups = [w or [] for w in wanted]
         texts = list(dict.fromkeys(t for group in groups for t in group))
         position = {text: k for k, text in enumerate(texts)}
@@ -226,12 +227,24 @@ class EmbedActor:
             "load_encoder": self.load_seconds - load_before,
             "busy": [started, time.time()] if texts else None,
         }
-        return texts, idx, matrix, stats
+        # Each pair's sentences (segmented once, here) travel on to align_chunk.
+        segmented = [
+            None if s is None else [[dataclasses.astuple(x) for x in side] for side in s]
+            for s in sentences
+        ]
+        return texts, idx, matrix, stats, json.dumps(segmented, ensure_ascii=False)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        columns: dict[str, list[Any]] = {"texts": [], "text_idx": [], "vectors": [], "stats": []}
+        columns: dict[str, list[Any]] = {
+            "texts": [],
+            "text_idx": [],
+            "vectors": [],
+            "stats": [],
+            "sentences": [],
+        }
         for k in range(len(batch["needs_work"])):
-            texts, idx, matrix, stats = self._chunk({key: batch[key][k] for key in batch})
+            texts, idx, matrix, stats, sentences = self._chunk({k2: batch[k2][k] for k2 in batch})
+            columns["sentences"].append(sentences)
             columns["texts"].append(texts)
             columns["text_idx"].append(idx)
             columns["vectors"].append(matrix)
@@ -248,6 +261,7 @@ class EmbedActor:
             "text_idx": objects(columns["text_idx"]),
             "vectors": objects(columns["vectors"]),
             "embed_stats": np.array(columns["stats"], dtype=object),
+            "sentences": np.array(columns["sentences"], dtype=object),
         }
 
 
@@ -285,15 +299,22 @@ def write_shards(decided: list[Any], out: str, chunk: int, shards: int) -> dict[
 
 def _align_all(row: dict[str, Any], pairs: list[Any], aligner: Any, decider: Any) -> list[Any]:
     from pipeline.build.prefetch import PrefetchedPair
+    from pipeline.data import Sentence
 
     texts = [str(t) for t in row["texts"]]
     vectors = np.asarray(row["vectors"], dtype=np.float32)
+    segmented = json.loads(str(row["sentences"]))
     decided = []
-    for pair, needs, idx in zip(pairs, row["needs_work"], row["text_idx"], strict=True):
+    for pair, needs, idx, sides in zip(
+        pairs, row["needs_work"], row["text_idx"], segmented, strict=True
+    ):
         aligner.stats.items_in += 1
         if needs:
             idx = [int(i) for i in idx]
-            item = PrefetchedPair(pair, [texts[i] for i in idx], "", "", int(vectors.shape[1]))
+            sentences = tuple([Sentence(*s) for s in side] for side in sides)
+            item = PrefetchedPair(
+                pair, [texts[i] for i in idx], "", "", int(vectors.shape[1]), sentences=sentences
+            )
             outputs = list(aligner.align_item(item, vectors[idx]))
         else:
             outputs = list(aligner.process(PrefetchedPair(pair)))
@@ -308,7 +329,14 @@ def _align_all(row: dict[str, Any], pairs: list[Any], aligner: Any, decider: Any
 
 
 def align_chunk(
-    row: dict[str, Any], *, options: Any, spool: str, out: str, shards: int, low_score: float
+    row: dict[str, Any],
+    *,
+    config: AlignConfig,
+    filters: FilterOptions,
+    spool: str,
+    out: str,
+    shards: int,
+    low_score: float,
 ) -> dict[str, Any]:
     """Align, decide and write one chunk; return its summary and text parts."""
     from threadpoolctl import threadpool_limits
@@ -320,7 +348,7 @@ def align_chunk(
 
     started = time.time()
     pairs = _load_pairs(row, spool)
-    aligner, decider = AlignStage(options), DecideStage(options.filters)
+    aligner, decider = AlignStage(config), DecideStage(filters)
     # One BLAS thread, as everywhere: the corpus must not depend on the engine.
     with threadpool_limits(limits=1):
         decided = _align_all(row, pairs, aligner, decider)
@@ -332,13 +360,13 @@ def align_chunk(
     exported = [r for r in rows if is_translation_pair(r)]
     en, zh = moses_lines(exported)
     totals = {
-        "beads_by_type": dict(Counter(r["align_type"] for r in rows)),
-        "score_sum": sum(r["score"] for r in exported),
+        "beads_by_type": dict(Counter(r.align_type for r in rows)),
+        "score_sum": sum(r.score for r in exported),
         "scored": len(exported),
         "not_exported": len(rows) - len(exported),
     }
     records = {
-        "failed": [[r.source_file, r.reason] for r in aligner.records.get("failed", [])],
+        "failed": [[r.symbol, r.reason] for r in aligner.records.get("failed", [])],
         "models": sorted(set(aligner.records.get("models", []))),
     }
     report = []

@@ -25,6 +25,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from pipeline.build.configs import StageConfigs
 from pipeline.build.engines.ray import (
     TABLES,
     TASK_RETRIES,
@@ -40,6 +41,7 @@ from pipeline.build.runner import StageStats, busy_overlap, run_stats
 from pipeline.build.stages.read import PairStage, ReadStage
 from pipeline.build.storage import Location, StorageError, location, move_tree
 from pipeline.corpus.manifest import build_manifest
+from pipeline.corpus.records import FailedPair
 from pipeline.corpus.report import PAGES_FOLDER, ReportWriter
 from pipeline.corpus.write import PAIR, MosesWriter, TmxWriter, dataset_card
 from pipeline.data import Document, Rejected
@@ -207,7 +209,7 @@ class Assembler:
         self.moses.write_lines(str(row["moses_en"]), str(row["moses_zh"]), totals["scored"])
         self.report.add_rendered(str(row["report"]), int(row["documents"]))
         records = json.loads(row["records"])
-        self.context.failed.extend(Rejected(s, r) for s, r in records["failed"])
+        self.context.failed.extend(FailedPair(s, r) for s, r in records["failed"])
         self.context.models.update(records["models"])
         for name, data in json.loads(row["stats"]).items():
             self.stages[name].merge(_stage_stats(name, data))
@@ -233,7 +235,7 @@ class Assembler:
         """Finish the assembled files; the manifest's ``files`` section."""
         self.tmx.close()
         self.moses.close()
-        self.report.close(failed=[(r.source_file, r.reason) for r in self.context.failed])
+        self.report.close(failed=[(r.symbol, r.reason) for r in self.context.failed])
         files: dict[str, Any] = {}
         for name, table in self.tables.items():
             files[name] = table
@@ -290,16 +292,17 @@ def run_pipeline(
     if not chunks:
         empty_shards(tmp, assembler)
         return
+    configs = StageConfigs.from_options(options)  # workers get only their stage's settings
     ds = ray.data.from_items(chunks, override_num_blocks=len(chunks))
     ds = ds.map(
         prepare_chunk,
-        fn_kwargs={"options": options, "spool": spool.uri},
+        fn_kwargs={"config": configs.align, "spool": spool.uri},
         num_cpus=1,
         max_retries=TASK_RETRIES,
     )
     ds = ds.map_batches(
         EmbedActor,
-        fn_constructor_args=(options, spool.uri),
+        fn_constructor_args=(configs.embed, spool.uri),
         batch_size=1,
         # One chunk in flight per actor: with one actor, chunks meet the embedding cache
         # in order, so each finds what the local engine's would (same vectors).
@@ -313,7 +316,8 @@ def run_pipeline(
     ds = ds.map(
         align_chunk,
         fn_kwargs={
-            "options": options,
+            "config": configs.align,
+            "filters": configs.decide,
             "spool": spool.uri,
             "out": tmp.uri,
             "shards": len(chunks),

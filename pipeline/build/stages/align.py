@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.build.options import BuildOptions
+from pipeline.build.configs import AlignConfig
 from pipeline.build.output import BuildError
 from pipeline.build.prefetch import (
     PrefetchedEncoder,
@@ -22,13 +22,13 @@ from pipeline.build.runner import (
 )
 from pipeline.build.stages.read import _model_name
 from pipeline.build.workcache import WorkCache, _align_params_dict
+from pipeline.corpus.records import FailedPair
 from pipeline.corpus.report import (
     MAX_PICTURE_PX,
     block_mean,
     downsample_factors,
 )
 from pipeline.corpus.rows import AlignedDocument
-from pipeline.data import Rejected
 
 log = logging.getLogger("pipeline.build")
 
@@ -44,15 +44,10 @@ class AlignStage(Stage[PrefetchedPair, AlignedDocument]):
     name = "align"
     item_independent = True
 
-    def __init__(self, options: BuildOptions) -> None:
+    def __init__(self, config: AlignConfig) -> None:
         super().__init__()
-        self.options = options
-        self.params = options.align_params
-        self.cache = WorkCache(
-            options.cache_dir / "work",
-            model=options.model,
-            params=_align_params_dict(options.align_params),
-        )
+        self.config = config
+        self.cache = work_cache(config)
         self._single: Any | None = None
 
     def __getstate__(self) -> dict[str, Any]:
@@ -68,8 +63,9 @@ class AlignStage(Stage[PrefetchedPair, AlignedDocument]):
             from pipeline.embed import load_encoder
 
             started = time.perf_counter()
+            encoder = self.config.encoder
             self._single = load_encoder(
-                self.options.model, device=self.options.device, batch_size=self.options.batch_size
+                encoder.model, device=encoder.device, batch_size=encoder.batch_size
             )
             self.stats.add_time("load_encoder", time.perf_counter() - started)
         return self._single
@@ -100,7 +96,7 @@ class AlignStage(Stage[PrefetchedPair, AlignedDocument]):
                 raise
             self.drop("align_error")
             reason = f"alignment failed: {type(error).__name__}: {error}"
-            self.record("failed", Rejected(item.pair.symbol, reason))
+            self.record("failed", FailedPair(item.pair.symbol, reason))
             log.warning("%s: %s", item.pair.symbol, reason)
             return
         self.cache.store(aligned)
@@ -119,9 +115,9 @@ class AlignStage(Stage[PrefetchedPair, AlignedDocument]):
             try:
                 vectors = read_vectors(item)
             except RuntimeError as error:
-                raise EncoderError(self.options.model, str(error)) from error
+                raise EncoderError(self.config.encoder.model, str(error)) from error
             self.stats.add_time("read_vectors", time.perf_counter() - started)
-        model_name = _model_name(self.options.model)
+        model_name = _model_name(self.config.encoder.model)
         encoder = PrefetchedEncoder(
             name=model_name,
             dim=item.dim,
@@ -136,7 +132,7 @@ class AlignStage(Stage[PrefetchedPair, AlignedDocument]):
         # product split over threads sums in another order, and the corpus must not
         # depend on the engine.
         with threadpool_limits(limits=1, user_api="blas"):
-            result = align_pair(pair, encoder, self.params)
+            result = align_pair(pair, encoder, self.config.params, sentences=item.sentences)
         self.stats.add_time("align_pair", time.perf_counter() - started)
         self.stats.counters["stragglers"] += encoder.stragglers
         self.stats.counters["sentences_en"] += len(result.en_sentences)
@@ -158,6 +154,13 @@ class AlignStage(Stage[PrefetchedPair, AlignedDocument]):
             model=model_name,
             timings={k: float(v) for k, v in result.timings.items()},
         )
+
+
+def work_cache(config: AlignConfig) -> WorkCache:
+    """The work cache the align stage fills and the chunk stage consults."""
+    return WorkCache(
+        config.work_cache, model=config.encoder.model, params=_align_params_dict(config.params)
+    )
 
 
 def similarity_matrix(en: np.ndarray, zh: np.ndarray, max_side: int = MAX_PICTURE_PX) -> np.ndarray:

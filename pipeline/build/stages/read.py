@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.build.options import BuildContext, BuildOptions
+from pipeline.build.configs import EmbedConfig
+from pipeline.build.options import BuildContext
 from pipeline.build.output import BuildError
 from pipeline.build.prefetch import (
     PrefetchedPair,
@@ -128,10 +129,10 @@ class ChunkStage(Stage[DocumentPair, PairChunk]):
     name = "chunk"
 
     def __init__(
-        self, options: BuildOptions, cache: WorkCache, spool: DocumentSpool | None = None
+        self, chunk_pairs: int, cache: WorkCache, spool: DocumentSpool | None = None
     ) -> None:
         super().__init__()
-        self.size = max(1, options.chunk_pairs)
+        self.size = max(1, chunk_pairs)
         self.cache = cache
         self.spool = spool
         self._position = 0
@@ -169,10 +170,9 @@ class EmbedStage(Stage[PairChunk, PrefetchedPair]):
     name = "embed"
     item_independent = True
 
-    def __init__(self, options: BuildOptions) -> None:
+    def __init__(self, config: EmbedConfig) -> None:
         super().__init__()
-        self.options = options
-        self.align_params = _align_params(options)
+        self.config = config
         self.encoder: Any | None = None
 
     def label(self, item: PairChunk) -> str:
@@ -183,11 +183,12 @@ class EmbedStage(Stage[PairChunk, PrefetchedPair]):
             from pipeline.embed import load_encoder
 
             started = time.perf_counter()
+            encoder = self.config.encoder
             self.encoder = load_encoder(
-                self.options.model,
-                cache_dir=self.options.cache_dir / "embed",
-                device=self.options.device,
-                batch_size=self.options.batch_size,
+                encoder.model,
+                cache_dir=self.config.cache_dir,
+                device=encoder.device,
+                batch_size=encoder.batch_size,
             )
             inner = getattr(self.encoder, "inner", None)
             if isinstance(getattr(inner, "threads", None), int):
@@ -205,7 +206,7 @@ class EmbedStage(Stage[PairChunk, PrefetchedPair]):
         before = encoder.texts_embedded
         started = time.perf_counter()
         wall = time.time()
-        out = embed_chunk(item.pairs, item.needs_work, encoder, self.align_params)
+        out = embed_chunk(item.pairs, item.needs_work, encoder, self.config.params)
         self.record("busy", (wall, time.time()))
         self.stats.add_time("embed", time.perf_counter() - started)
         self.stats.counters["texts_encoded"] += sum(len(p.texts or ()) for p in out)
@@ -220,9 +221,3 @@ def _model_name(spec: str) -> str:
     if spec.startswith("st:"):
         return "st:" + spec[3:].strip()
     return spec
-
-
-def _align_params(options: BuildOptions) -> Any:
-    from pipeline.align import AlignParams
-
-    return options.align_params if options.align_params is not None else AlignParams()

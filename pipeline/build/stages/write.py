@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from pipeline.build.options import DEFAULT_REVIEW_SCORE, BuildContext, BuildOptions
+from pipeline.build.configs import WriteConfig
+from pipeline.build.options import BuildContext
 from pipeline.build.runner import (
     Stage,
 )
-from pipeline.build.stages.align import AlignStage
 from pipeline.corpus.filters import FilterOptions
+from pipeline.corpus.records import FailedPair
 from pipeline.corpus.report import (
     ReportDocument,
     ReportRow,
@@ -45,23 +46,23 @@ class DecideStage(Stage[AlignedDocument, DecidedDocument]):
     name = "decide"
     item_independent = True
 
-    def __init__(self, options: FilterOptions) -> None:
+    def __init__(self, filters: FilterOptions) -> None:
         super().__init__()
-        self.options = options
+        self.filters = filters
 
     def label(self, item: AlignedDocument) -> str:
         return item.pair.symbol
 
     def process(self, item: AlignedDocument) -> Iterator[DecidedDocument]:
         rows = sentence_rows(item)
-        reasons = decide(rows, self.options)
+        reasons = decide(rows, self.filters)
         sentences, sentence_rejects = split_rows(rows, reasons)
         para_rows = paragraph_rows(item)
-        paragraphs, paragraph_rejects = split_rows(para_rows, decide(para_rows, self.options))
-        for row in sentence_rejects:
-            self.stats.counters["sentence_rejects." + row["reject_reason"].split(":")[0]] += 1
-        for row in paragraph_rejects:
-            self.stats.counters["paragraph_rejects." + row["reject_reason"].split(":")[0]] += 1
+        paragraphs, paragraph_rejects = split_rows(para_rows, decide(para_rows, self.filters))
+        for rejected in sentence_rejects:
+            self.stats.counters["sentence_rejects." + rejected.reason_name] += 1
+        for para_rejected in paragraph_rejects:
+            self.stats.counters["paragraph_rejects." + para_rejected.reason_name] += 1
         yield DecidedDocument(
             item,
             sentences,
@@ -78,13 +79,19 @@ class WriteStage(Stage[DecidedDocument, None]):
     name = "write"
 
     def __init__(
-        self, folder: Path, context: BuildContext, options: BuildOptions, aligner: AlignStage
+        self,
+        folder: Path,
+        context: BuildContext,
+        config: WriteConfig,
+        failed: Callable[[], Sequence[FailedPair]],
     ) -> None:
+        """``failed``: the pairs the aligner gave up on, asked for when the stream ends
+        (the report lists them)."""
         super().__init__()
         self.folder = folder
         self.context = context
-        self.options = options
-        self.aligner = aligner
+        self.config = config
+        self.failed = failed
         self.sentences = ParquetTableWriter(folder / PAIR, SENTENCE_SCHEMA)
         self.paragraphs = ParquetTableWriter(folder / f"{PAIR}-paragraphs", PARAGRAPH_SCHEMA)
         self.sentence_rejects = ParquetTableWriter(
@@ -95,10 +102,7 @@ class WriteStage(Stage[DecidedDocument, None]):
         )
         self.tmx = TmxWriter(folder / f"{PAIR}.tmx")
         self.moses = MosesWriter(folder / f"{PAIR}.en", folder / f"{PAIR}.zh")
-        low = options.filters.min_score
-        self.report = ReportWriter(
-            folder / "report.html", low_score=low if low is not None else DEFAULT_REVIEW_SCORE
-        )
+        self.report = ReportWriter(folder / "report.html", low_score=config.low_score)
         self._report_started = False
         self.beads_by_type: Counter[str] = Counter()
         self.score_sum = 0.0
@@ -122,8 +126,8 @@ class WriteStage(Stage[DecidedDocument, None]):
                 "document pairs": len(ctx.pairs),
                 "unpaired documents": len(ctx.unpaired),
                 "rejected files": len(ctx.rejected),
-                "model": self.options.model,
-                "filters": json.dumps(self.options.filters.to_dict()),
+                "model": self.config.model,
+                "filters": json.dumps(self.config.filters.to_dict()),
                 "highlighted": f"score below {self.report.low_score}",
             },
             [(d.symbol, d.language, d.source_file) for d in ctx.unpaired],
@@ -137,9 +141,9 @@ class WriteStage(Stage[DecidedDocument, None]):
         self.sentence_rejects.write_rows(item.sentence_rejects)
         self.paragraph_rejects.write_rows(item.paragraph_rejects)
         for row in item.sentences:
-            self.beads_by_type[row["align_type"]] += 1
+            self.beads_by_type[row.align_type] += 1
             if is_translation_pair(row):
-                self.score_sum += row["score"]
+                self.score_sum += row.score
                 self.scored += 1
                 self.tmx.write_row(row)
                 self.moses.write_row(row)
@@ -161,8 +165,7 @@ class WriteStage(Stage[DecidedDocument, None]):
         self.paragraph_rejects.close()
         self.tmx.close()
         self.moses.close()
-        failed = self.aligner.records.get("failed", [])
-        self.report.close(failed=[(r.source_file, r.reason) for r in failed])
+        self.report.close(failed=[(r.symbol, r.reason) for r in self.failed()])
         return iter(())
 
 
@@ -175,12 +178,12 @@ def report_document(item: DecidedDocument) -> ReportDocument:
         source_zh=aligned.pair.zh.source_file,
         rows=[
             ReportRow(
-                id=row["id"],
-                kind=row["kind"],
-                align_type=row["align_type"],
-                en=row["en"],
-                zh=row["zh"],
-                score=row["score"],
+                id=row.id,
+                kind=row.kind,
+                align_type=row.align_type,
+                en=row.en,
+                zh=row.zh,
+                score=row.score,
                 reject_reason=reason,
             )
             for row, reason in item.decisions
