@@ -26,6 +26,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from pipeline import __version__
+from pipeline.corpus.records import BeadRow
 from pipeline.data import symbol_slug
 
 #: Longest side of a similarity picture, in pixels; bigger matrices are averaged down.
@@ -49,6 +50,12 @@ class ReportRow:
     zh: str
     score: float
     reject_reason: str | None = None
+
+    @classmethod
+    def of(cls, row: BeadRow, reject_reason: str | None) -> ReportRow:
+        """The columns the report shows of a corpus row."""
+        names = ("id", "kind", "align_type", "en", "zh", "score")
+        return cls(*(getattr(row, name) for name in names), reject_reason=reject_reason)
 
 
 @dataclass

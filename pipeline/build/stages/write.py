@@ -176,18 +176,7 @@ def report_document(item: DecidedDocument) -> ReportDocument:
         symbol=aligned.pair.symbol,
         source_en=aligned.pair.en.source_file,
         source_zh=aligned.pair.zh.source_file,
-        rows=[
-            ReportRow(
-                id=row.id,
-                kind=row.kind,
-                align_type=row.align_type,
-                en=row.en,
-                zh=row.zh,
-                score=row.score,
-                reject_reason=reason,
-            )
-            for row, reason in item.decisions
-        ],
+        rows=[ReportRow.of(row, reason) for row, reason in item.decisions],
         similarity=aligned.similarity,
         shape=aligned.shape,
         path=[(list(b.src), list(b.tgt)) for b in aligned.beads],
