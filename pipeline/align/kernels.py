@@ -169,3 +169,44 @@ def dp_band_path(
     if bad_i >= 0:
         raise RuntimeError(f"broken back-pointer at ({bad_i}, {bad_j})")
     return [(int(i), int(j), int(t)) for i, j, t in path.tolist()]
+
+
+@_compiled
+def _meets(a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: int) -> bool:
+    """Whether the sorted id runs a[a0:a1] and b[b0:b1] share an id (a merge walk)."""
+    while a0 < a1 and b0 < b1:
+        if a[a0] == b[b0]:
+            return True
+        if a[a0] < b[b0]:
+            a0 += 1
+        else:
+            b0 += 1
+    return False
+
+
+@_compiled
+def links_kernel(
+    rows: np.ndarray,
+    cols: np.ndarray,
+    sk_ptr: np.ndarray,
+    sk_idx: np.ndarray,
+    tu_ptr: np.ndarray,
+    tu_idx: np.ndarray,
+    tk_ptr: np.ndarray,
+    tk_idx: np.ndarray,
+    su_ptr: np.ndarray,
+    su_idx: np.ndarray,
+) -> np.ndarray:
+    """Link of src sentence rows-1 with tgt sentence cols-1 (False where either is < 1):
+    src keys meet tgt units, or tgt keys meet src units. Each side's sets are rows of a
+    CSR matrix of sorted token ids (pipeline.align.linkindex)."""
+    out = np.zeros(len(rows), dtype=np.bool_)
+    for n in range(len(rows)):
+        r, c = rows[n], cols[n]
+        if r < 1 or c < 1:
+            continue
+        i, j = r - 1, c - 1
+        out[n] = _meets(sk_idx, sk_ptr[i], sk_ptr[i + 1], tu_idx, tu_ptr[j], tu_ptr[j + 1]) or (
+            _meets(tk_idx, tk_ptr[j], tk_ptr[j + 1], su_idx, su_ptr[i], su_ptr[i + 1])
+        )
+    return out

