@@ -172,19 +172,6 @@ def dp_band_path(
 
 
 @_compiled
-def _meets(a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: int) -> bool:
-    """Whether the sorted id runs a[a0:a1] and b[b0:b1] share an id (a merge walk)."""
-    while a0 < a1 and b0 < b1:
-        if a[a0] == b[b0]:
-            return True
-        if a[a0] < b[b0]:
-            a0 += 1
-        else:
-            b0 += 1
-    return False
-
-
-@_compiled
 def links_kernel(
     rows: np.ndarray,
     cols: np.ndarray,
@@ -199,14 +186,29 @@ def links_kernel(
 ) -> np.ndarray:
     """Link of src sentence rows-1 with tgt sentence cols-1 (False where either is < 1):
     src keys meet tgt units, or tgt keys meet src units. Each side's sets are rows of a
-    CSR matrix of sorted token ids (pipeline.align.linkindex)."""
+    CSR matrix of sorted token ids (pipeline.align.linkindex); two merge walks a cell."""
     out = np.zeros(len(rows), dtype=np.bool_)
-    for n in range(len(rows)):
-        r, c = rows[n], cols[n]
+    for x in range(len(rows)):
+        r, c = rows[x], cols[x]
         if r < 1 or c < 1:
             continue
         i, j = r - 1, c - 1
-        out[n] = _meets(sk_idx, sk_ptr[i], sk_ptr[i + 1], tu_idx, tu_ptr[j], tu_ptr[j + 1]) or (
-            _meets(tk_idx, tk_ptr[j], tk_ptr[j + 1], su_idx, su_ptr[i], su_ptr[i + 1])
-        )
+        found = False
+        for direction in range(2):
+            if direction == 0:  # src keys vs tgt units
+                p, p1, q, q1 = sk_ptr[i], sk_ptr[i + 1], tu_ptr[j], tu_ptr[j + 1]
+                keys, units = sk_idx, tu_idx
+            else:  # tgt keys vs src units
+                p, p1, q, q1 = tk_ptr[j], tk_ptr[j + 1], su_ptr[i], su_ptr[i + 1]
+                keys, units = tk_idx, su_idx
+            while p < p1 and q < q1 and not found:
+                if keys[p] == units[q]:
+                    found = True
+                elif keys[p] < units[q]:
+                    p += 1
+                else:
+                    q += 1
+            if found:
+                break
+        out[x] = found
     return out

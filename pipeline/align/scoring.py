@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from pipeline.align.band import Band
+from pipeline.align.cellkernels import gather_kernel
 from pipeline.align.lexical import (
     Unlinked,
 )
@@ -54,12 +55,8 @@ def band_similarities(
         for t, (a, b) in enumerate(types):
             if a == 0 or b == 0:
                 continue
-            src_idx = rows - a
-            tgt_idx = cols - b
-            ok = (src_idx >= 0) & (tgt_idx >= 0) & (src_idx + a <= n) & (tgt_idx + b <= m)
-            vals = np.full(rows.shape, np.nan, dtype=np.float32)
-            vals[ok] = prod[a - 1, src_idx[ok] - s_lo, b - 1, tgt_idx[ok] - t_lo]
-            sims[t, start:stop] = vals
+            # sims[t, cell] = prod[a-1, row-a, b-1, col-b] where the bead fits, else NaN
+            gather_kernel(sims[t, start:stop], prod, rows, cols, a, b, n, m, s_lo, t_lo)
     return sims
 
 

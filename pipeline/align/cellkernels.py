@@ -1,0 +1,164 @@
+"""Compiled per-cell loops of the scoring (numba): lexical flags, the weakest sentence of
+a merged bead, the gather of band similarities, and running sums of sentence vectors.
+
+Why: each was numpy over the band's flat cell arrays, built of many passes of fancy
+indexing with temporaries (a dozen per bead type and sentence of the bead); together
+they were about a third of the aligner's own time on real text (issue 9's 5% target).
+Each loop here does the same comparisons, copies and float32 operations, in the same
+order, as the numpy code it replaces, so scores are bit-identical
+(tests/align/test_cellkernels.py keeps the numpy versions as the reference). The
+arithmetic that depends on numpy's scalar typing (the scale may be a Python or a numpy
+float) stays in numpy, in the callers.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from pipeline.align.kernels import _compiled
+
+
+@_compiled
+def unlinked_kernel(
+    link: np.ndarray,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    lo: np.ndarray,
+    width: np.ndarray,
+    offset: np.ndarray,
+    src_ok: np.ndarray,
+    tgt_ok: np.ndarray,
+    a: int,
+    b: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Flags of one merged bead type (a, b) at every cell (pipeline.align.lexical.
+    unlinked_flags): src_flags[q] (a >= 2) for src sentence rows-1-q, tgt_flags[k]
+    (b >= 2) for tgt sentence cols-1-k; rows of a side that is not merged stay False.
+    A pair outside the band, or with a row < 1, counts as linked (no evidence against)."""
+    n, m = len(src_ok), len(tgt_ok)
+    cells = len(rows)
+    src_flags = np.zeros((a, cells), dtype=np.bool_)
+    tgt_flags = np.zeros((b, cells), dtype=np.bool_)
+    # hits[q, k]: src sentence r-1-q and tgt sentence c-1-k are linked
+    hits = np.zeros((a, b), dtype=np.bool_)
+    for x in range(cells):
+        r, c = rows[x], cols[x]
+        src_any = False
+        for q in range(a):
+            i = r - 1 - q
+            if i >= 0 and i < n and src_ok[i]:
+                src_any = True
+        tgt_any = False
+        for k in range(b):
+            j = c - 1 - k
+            if j >= 0 and j < m and tgt_ok[j]:
+                tgt_any = True
+        for q in range(a):
+            rq = r - q
+            rr = min(max(rq, 0), n)
+            for k in range(b):
+                ck = c - k
+                inside = rq >= 1 and ck >= lo[rr] and ck < lo[rr] + width[rr]
+                hits[q, k] = link[offset[rr] + ck - lo[rr]] if inside else True
+        if b >= 2:
+            for k in range(b):
+                hit = False
+                for q in range(a):
+                    hit = hit or hits[q, k]
+                j = c - 1 - k
+                tgt_flags[k, x] = j >= 0 and j < m and tgt_ok[j] and src_any and not hit
+        if a >= 2:
+            for q in range(a):
+                hit = False
+                for k in range(b):
+                    hit = hit or hits[q, k]
+                i = r - 1 - q
+                src_flags[q, x] = i >= 0 and i < n and src_ok[i] and tgt_any and not hit
+    return src_flags, tgt_flags
+
+
+@_compiled
+def weakest_kernel(
+    weakest: np.ndarray,
+    part: np.ndarray,
+    ok_part: np.ndarray,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    lo: np.ndarray,
+    width: np.ndarray,
+    offset: np.ndarray,
+    count: int,
+    along_rows: bool,
+    flags: np.ndarray,
+    shift: np.float32,
+) -> None:
+    """weakest = min(weakest, part at the cell of each single sentence of the merged side)
+    in place (pipeline.align.support.subtract_support_shortfall): the k-th tgt sentence
+    is the cell (row, col - k), or with ``along_rows`` the k-th src sentence is
+    (row - k, col); cells outside the band or where ``ok_part`` is False are skipped.
+    With ``flags`` (count x cells, else 0 rows) a flagged sentence counts ``shift``
+    weaker. float32 throughout; np.minimum's NaN rule."""
+    use_flags = flags.shape[0] > 0
+    for x in range(len(rows)):
+        w = weakest[x]
+        for k in range(count):
+            r, c = rows[x], cols[x]
+            if along_rows:
+                r = r - k
+                if r < 0:
+                    continue
+            else:
+                c = c - k
+            if c < lo[r] or c >= lo[r] + width[r]:
+                continue
+            flat = offset[r] + c - lo[r]
+            if not ok_part[flat]:
+                continue
+            value = part[flat]
+            if use_flags:
+                value = value - shift * np.float32(flags[k, x])
+            if math.isnan(w) or math.isnan(value):
+                w = np.float32(np.nan)
+            elif value < w:
+                w = value
+        weakest[x] = w
+
+
+@_compiled
+def gather_kernel(
+    out: np.ndarray,
+    prod: np.ndarray,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    a: int,
+    b: int,
+    n: int,
+    m: int,
+    s_lo: int,
+    t_lo: int,
+) -> None:
+    """out[x] = prod[a-1, rows-a-s_lo, b-1, cols-b-t_lo] where the bead fits the
+    documents, NaN elsewhere (pipeline.align.scoring.band_similarities)."""
+    for x in range(len(rows)):
+        si = rows[x] - a
+        ti = cols[x] - b
+        if si >= 0 and ti >= 0 and si + a <= n and ti + b <= m:
+            out[x] = prod[a - 1, si - s_lo, b - 1, ti - t_lo]
+        else:
+            out[x] = np.float32(np.nan)
+
+
+@_compiled
+def running_sum(emb: np.ndarray) -> np.ndarray:
+    """Row-wise running sum with a zero row first, in float32, adding row by row (what
+    np.cumsum(emb, axis=0, dtype=float32) does, without its per-element stride cost)."""
+    n, d = emb.shape
+    out = np.zeros((n + 1, d), dtype=np.float32)
+    if n:
+        out[1] = emb[0]
+    for i in range(1, n):
+        for j in range(d):
+            out[i + 1, j] = out[i, j] + emb[i, j]
+    return out
