@@ -162,3 +162,15 @@ def running_sum(emb: np.ndarray) -> np.ndarray:
         for j in range(d):
             out[i + 1, j] = out[i, j] + emb[i, j]
     return out
+
+
+@_compiled
+def column_ranks(cols: np.ndarray, n_cols: int) -> np.ndarray:
+    """Position of each band cell inside its column, counted down the rows (cells are
+    stored row by row), i.e. the rank np.lexsort((rows, cols)) gives within a column."""
+    seen = np.zeros(n_cols, dtype=np.int64)
+    out = np.empty(len(cols), dtype=np.int64)
+    for x in range(len(cols)):
+        out[x] = seen[cols[x]]
+        seen[cols[x]] += 1
+    return out

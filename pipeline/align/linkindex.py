@@ -11,11 +11,12 @@ an id: the others can never make a link, so dropping them changes no answer.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import chain
 from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.align.kernels import links_kernel
+from pipeline.align.kernels import links_kernel, sort_segments
 
 
 def _csr(
@@ -29,9 +30,23 @@ def _csr(
     return ptr, np.array(flat, dtype=np.int64)
 
 
+def _hashed(sets: Sequence[set[str]], shared: set[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Like :func:`_csr` with each token's hash as its id (no lookup per token)."""
+    rows = [s & shared for s in sets]
+    ptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum([len(r) for r in rows])
+    flat = np.fromiter(map(hash, chain.from_iterable(rows)), dtype=np.int64, count=int(ptr[-1]))
+    sort_segments(flat, ptr)
+    return ptr, flat
+
+
 def _pair(keys: Sequence[set[str]], units: Sequence[set[str]]) -> tuple[np.ndarray, ...]:
-    """CSR rows of ``keys`` and ``units`` over the tokens they can share."""
+    """CSR rows of ``keys`` and ``units`` over the tokens they can share. The ids are the
+    tokens' hashes (cached in each string) unless two shared tokens hash alike, which
+    would make them meet: then numbers from a table."""
     shared = set().union(*keys) & set().union(*units)
+    if len(set(map(hash, shared))) == len(shared):
+        return (*_hashed(keys, shared), *_hashed(units, shared))
     ids = {t: i for i, t in enumerate(sorted(shared))}
     return (*_csr(keys, shared, ids), *_csr(units, shared, ids))
 
