@@ -11,8 +11,8 @@ an id: the others can never make a link, so dropping them changes no answer.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import chain
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 
