@@ -174,3 +174,45 @@ def column_ranks(cols: np.ndarray, n_cols: int) -> np.ndarray:
         out[x] = seen[cols[x]]
         seen[cols[x]] += 1
     return out
+
+
+@_compiled
+def margin_inputs(
+    sim: np.ndarray,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    src_hub: np.ndarray,
+    tgt_hub: np.ndarray,
+    src_cum: np.ndarray,
+    tgt_cum: np.ndarray,
+    a: int,
+    b: int,
+    use_hub: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """For the cells where bead (a, b) has a similarity (finite ``sim``): their indices,
+    the margin (sim minus the mean of the two float32 hubness rows, with ``use_hub``,
+    else sim) and the character lengths of both sides as float32
+    (pipeline.align.scoring.cell_scores)."""
+    count = 0
+    for x in range(len(sim)):
+        if math.isfinite(sim[x]):
+            count += 1
+    idx = np.empty(count, dtype=np.int64)
+    marg = np.empty(count, dtype=np.float32)
+    lx = np.empty(count, dtype=np.float32)
+    ly = np.empty(count, dtype=np.float32)
+    half = np.float32(0.5)
+    out = 0
+    for x in range(len(sim)):
+        if not math.isfinite(sim[x]):
+            continue
+        r, c = rows[x], cols[x]
+        idx[out] = x
+        if use_hub:
+            marg[out] = sim[x] - half * (src_hub[r] + tgt_hub[c])
+        else:
+            marg[out] = sim[x]
+        lx[out] = np.float32(src_cum[r] - src_cum[r - a])
+        ly[out] = np.float32(tgt_cum[c] - tgt_cum[c - b])
+        out += 1
+    return idx, marg, lx, ly

@@ -221,8 +221,8 @@ def anchors(sentence: str) -> set[str]:
 def _zh_units(sentence: str) -> set[str]:
     units: set[str] = set()
     for run in _CJK_RUN.findall(sentence):
-        for k in range(1, 5):
-            units.update(run[s : s + k] for s in range(len(run) - k + 1))
+        size = len(run)
+        units.update([run[s : s + k] for k in range(1, 5) for s in range(size - k + 1)])
     return units - ZH_STOP
 
 
@@ -257,7 +257,7 @@ def _translate(
     if word.lower() in EN_STOP:
         return 0, ()
     found = lexicon.get(stem(word), ())
-    kept = found if within is None else tuple(t for t in found if t in within)
+    kept = found if within is None else tuple(within.intersection(found))
     return int(bool(found)), kept
 
 

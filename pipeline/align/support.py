@@ -80,6 +80,13 @@ def subtract_support_shortfall(
     floor = params.support_floor
     lo, width, offset = band.lo, band.width, band.offset
     ints = [np.ascontiguousarray(x, dtype=np.int64) for x in (rows, cols, lo, width, offset)]
+    seen: dict[int, np.ndarray] = {}
+
+    def finite(t: int) -> np.ndarray:  # where type t has a similarity, once per type
+        if t not in seen:
+            seen[t] = np.isfinite(sims[t])
+        return seen[t]
+
     for t, (a, b) in enumerate(types):
         if a == 0 or b == 0 or (a == 1 and b == 1):
             continue
@@ -88,12 +95,12 @@ def subtract_support_shortfall(
         # the weakest single sentence of each merged side (pipeline.align.cellkernels)
         if b >= 2 and (a, 1) in index:
             part = margins[index[(a, 1)]]
-            ok_part = np.isfinite(sims[index[(a, 1)]])
+            ok_part = finite(index[(a, 1)])
             flags = _stack(tgt_flags, b, band.size)
             weakest_kernel(weakest, part, ok_part, *ints, b, False, flags, shift)
         if a >= 2 and (1, b) in index:
             part = margins[index[(1, b)]]
-            ok_part = np.isfinite(sims[index[(1, b)]])
+            ok_part = finite(index[(1, b)])
             flags = _stack(src_flags, a, band.size)
             weakest_kernel(weakest, part, ok_part, *ints, a, True, flags, shift)
         shortfall = floor - weakest / scale

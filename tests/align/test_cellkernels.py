@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 
 from pipeline.align import Band, bead_types, make_band
-from pipeline.align.cellkernels import gather_kernel, running_sum, unlinked_kernel, weakest_kernel
+from pipeline.align.cellkernels import (
+    gather_kernel,
+    margin_inputs,
+    running_sum,
+    unlinked_kernel,
+    weakest_kernel,
+)
 from pipeline.align.lexical import SentenceEvidence
 from pipeline.align.linkindex import LinkIndex
 
@@ -150,3 +156,30 @@ def test_link_index_matches_set_intersections() -> None:
     assert evidence.links(rows, cols).tolist() == expected
     with pytest.raises(IndexError):
         LinkIndex.build(sk, su, tk, tu).links(np.array([13]), np.array([1]))
+
+
+def test_margin_inputs_match_numpy() -> None:
+    """Margins and lengths of the cells where a bead fits, as cell_scores computed them."""
+    rng = np.random.default_rng(5)
+    n, m = 25, 31
+    band = random_band(rng, n, m)
+    rows, cols = band.cell_rows(), band.cell_cols()
+    src_cum = np.concatenate([[0.0], np.cumsum(rng.integers(1, 90, n).astype(np.float64))])
+    tgt_cum = np.concatenate([[0.0], np.cumsum(rng.integers(1, 90, m).astype(np.float64))])
+    src_hub = rng.normal(size=n + 1).astype(np.float32)
+    tgt_hub = rng.normal(size=m + 1).astype(np.float32)
+    for a, b in ((1, 1), (2, 1), (1, 3), (2, 3)):
+        sim = rng.normal(size=band.size).astype(np.float32)
+        sim[(rows < a) | (cols < b) | (rng.random(band.size) < 0.1)] = np.nan
+        ok = np.isfinite(sim)
+        r, c = rows[ok], cols[ok]
+        for use_hub in (True, False):
+            hub = np.float32(0.5) * (src_hub[r] + tgt_hub[c])
+            marg = sim[ok] - hub if use_hub else sim[ok]
+            idx, got, lx, ly = margin_inputs(
+                sim, rows, cols, src_hub, tgt_hub, src_cum, tgt_cum, a, b, use_hub
+            )
+            assert idx.tolist() == np.flatnonzero(ok).tolist()
+            assert got.tobytes() == marg.tobytes()
+            assert lx.tobytes() == (src_cum[r] - src_cum[r - a]).astype(np.float32).tobytes()
+            assert ly.tobytes() == (tgt_cum[c] - tgt_cum[c - b]).astype(np.float32).tobytes()
