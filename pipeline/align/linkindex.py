@@ -4,8 +4,8 @@ Why: a link is "keys of x meet units of y", one Python set operation per band ce
 band has tens of thousands of cells; that loop was a fifth of the aligner's own time on
 a 2,400-sentence chapter pair. Here each side's sets become rows of sorted integer ids,
 once per document, and a compiled loop (pipeline.align.kernels.links_kernel) tests them.
-Only tokens that occur both among one side's keys and among the other side's units get
-an id: the others can never make a link, so dropping them changes no answer.
+A unit no key of the other side has can never make a link, so it is dropped (the
+answers are unchanged).
 """
 
 from __future__ import annotations
@@ -30,9 +30,10 @@ def _csr(
     return ptr, np.array(flat, dtype=np.int64)
 
 
-def _hashed(sets: Sequence[set[str]], shared: set[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Like :func:`_csr` with each token's hash as its id (no lookup per token)."""
-    rows = [s & shared for s in sets]
+def _hashed(sets: Sequence[set[str]], shared: set[str] | None) -> tuple[np.ndarray, np.ndarray]:
+    """Like :func:`_csr` with each token's hash as its id (no lookup per token); all the
+    tokens when ``shared`` is None."""
+    rows = sets if shared is None else [s & shared for s in sets]
     ptr = np.zeros(len(rows) + 1, dtype=np.int64)
     ptr[1:] = np.cumsum([len(r) for r in rows])
     flat = np.fromiter(map(hash, chain.from_iterable(rows)), dtype=np.int64, count=int(ptr[-1]))
@@ -41,12 +42,16 @@ def _hashed(sets: Sequence[set[str]], shared: set[str]) -> tuple[np.ndarray, np.
 
 
 def _pair(keys: Sequence[set[str]], units: Sequence[set[str]]) -> tuple[np.ndarray, ...]:
-    """CSR rows of ``keys`` and ``units`` over the tokens they can share. The ids are the
-    tokens' hashes (cached in each string) unless two shared tokens hash alike, which
-    would make them meet: then numbers from a table."""
-    shared = set().union(*keys) & set().union(*units)
-    if len(set(map(hash, shared))) == len(shared):
-        return (*_hashed(keys, shared), *_hashed(units, shared))
+    """CSR rows of ``keys`` and ``units`` over the tokens they can share.
+
+    The ids are the tokens' hashes (cached in each string): the units keep only the
+    tokens some key has, the keys keep all theirs (the bigger sets: an English sentence's
+    translations), which is exact as long as no two keys hash alike. Where two do, the
+    tokens are numbered from a table instead."""
+    all_keys = set().union(*keys)
+    shared = all_keys & set().union(*units)
+    if len(set(map(hash, all_keys))) == len(all_keys):
+        return (*_hashed(keys, None), *_hashed(units, shared))
     ids = {t: i for i, t in enumerate(sorted(shared))}
     return (*_csr(keys, shared, ids), *_csr(units, shared, ids))
 
