@@ -31,6 +31,7 @@ from pipeline.align.params import (
     bead_types,
     normalize_rows,
 )
+from pipeline.align.reuse import coarse_memo
 from pipeline.align.scoring import band_similarities, cell_scores
 from pipeline.data import Bead
 
@@ -244,7 +245,15 @@ def _align_embeddings(
         ratio = 1.0
 
     timings: dict[str, float] = {}
-    path, coarse_cells = _coarse_path(src_ov, tgt_ov, src_len, tgt_len, ratio, params)
+    # the same for both passes of align_texts (pipeline.align.reuse): computed once
+    path, coarse_cells = coarse_memo(
+        lambda: _coarse_path(src_ov, tgt_ov, src_len, tgt_len, ratio, params),
+        (src_ov[0], tgt_ov[0]),
+        (src_len, tgt_len),
+        K,
+        ratio,
+        params,
+    )
     timings["coarse"] = time.perf_counter() - t_start
     fine = _Level(src_ov, tgt_ov, src_len, tgt_len)
     beads, band, half, scale, ratio_used = _refine(
