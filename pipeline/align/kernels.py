@@ -68,35 +68,41 @@ def _dp_band_kernel(
     cand = np.empty(max_w)
     arg = np.empty(max_w, dtype=np.int64)
     n_from = len(ta)
+    done = np.zeros(max_w, dtype=np.bool_)  # a NaN was met: np.argmax stops there
     for i in range(n + 1):
         w = width[i]
         start = offset[i]
-        for j in range(w):
-            if i == 0:
+        if i == 0:
+            for j in range(w):
                 cand[j] = 0.0 if lo[0] + j == 0 else -np.inf
                 arg[j] = -1
-                continue
-            k_best = 0
-            v_best = 0.0
+        else:
+            # type by type over the row's cells (sequential reads of scores and best);
+            # a later type replaces only when strictly better, as np.argmax keeps the first
             for k in range(n_from):
                 prev = i - a_arr[k]
-                flat = size  # the -inf sentinel
+                shift = 0
+                p_w = 0
+                p_off = 0
                 if prev >= 0:
-                    pos = lo[i] - lo[prev] - b_arr[k] + j
-                    if pos >= 0 and pos < width[prev]:
-                        flat = offset[prev] + pos
-                v = best[flat] + np.float64(scores[ta[k], start + j])
-                if k == 0:
-                    v_best = v
-                    if math.isnan(v):
-                        break
-                elif v > v_best or math.isnan(v):
-                    k_best = k
-                    v_best = v
-                    if math.isnan(v):
-                        break
-            cand[j] = v_best
-            arg[j] = ta[k_best]
+                    shift = lo[i] - lo[prev] - b_arr[k]
+                    p_w = width[prev]
+                    p_off = offset[prev]
+                row = scores[ta[k]]
+                for j in range(w):
+                    flat = size  # the -inf sentinel
+                    pos = shift + j
+                    if prev >= 0 and pos >= 0 and pos < p_w:
+                        flat = p_off + pos
+                    v = best[flat] + np.float64(row[start + j])
+                    if k == 0:
+                        cand[j] = v
+                        arg[j] = ta[0]
+                        done[j] = math.isnan(v)
+                    elif not done[j] and (v > cand[j] or math.isnan(v)):
+                        cand[j] = v
+                        arg[j] = ta[k]
+                        done[j] = math.isnan(v)
         running = 0.0
         for j in range(w):
             step = np.float64(j) * skip_score
