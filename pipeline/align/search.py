@@ -345,16 +345,20 @@ def _path_to_beads(
     band: Band,
 ) -> list[Bead]:
     beads: list[Bead] = []
-    for i, j, t in path:
+    if not path:
+        return beads
+    ends = np.array(path, dtype=np.int64)  # (i, j, t) rows; one gather, not one per bead
+    cells = band.offset[ends[:, 0]] + ends[:, 1] - band.lo[ends[:, 0]]
+    bead_scores = scores[ends[:, 2], cells].tolist()
+    bead_margins = margins[ends[:, 2], cells].tolist()
+    for (i, j, t), score, margin in zip(path, bead_scores, bead_margins, strict=True):
         a, b = types[t]
-        cell = int(band.offset[i] + j - band.lo[i])
-        score = float(scores[t, cell])
         beads.append(
             Bead(
                 src=list(range(i - a, i)),
                 tgt=list(range(j - b, j)),
                 score=round(score, 4),
-                margin=round(float(margins[t, cell]), 4),
+                margin=round(margin, 4),
             )
         )
     return beads
