@@ -30,52 +30,59 @@ def unlinked_kernel(
     offset: np.ndarray,
     src_ok: np.ndarray,
     tgt_ok: np.ndarray,
-    a: int,
-    b: int,
+    type_a: np.ndarray,
+    type_b: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Flags of one merged bead type (a, b) at every cell (pipeline.align.lexical.
-    unlinked_flags): src_flags[q] (a >= 2) for src sentence rows-1-q, tgt_flags[k]
-    (b >= 2) for tgt sentence cols-1-k; rows of a side that is not merged stay False.
-    A pair outside the band, or with a row < 1, counts as linked (no evidence against)."""
+    """Flags of every merged bead type (type_a[t], type_b[t]) at every cell, in one pass
+    (pipeline.align.lexical.unlinked_flags): src_flags[t, q] (a >= 2) for src sentence
+    rows-1-q, tgt_flags[t, k] (b >= 2) for tgt sentence cols-1-k; all else False. A pair
+    outside the band, or with a row < 1, counts as linked (no evidence against)."""
     n, m = len(src_ok), len(tgt_ok)
-    cells = len(rows)
-    src_flags = np.zeros((a, cells), dtype=np.bool_)
-    tgt_flags = np.zeros((b, cells), dtype=np.bool_)
+    cells, n_types = len(rows), len(type_a)
+    big_a, big_b = max(1, type_a.max()), max(1, type_b.max())
+    src_flags = np.zeros((n_types, big_a, cells), dtype=np.bool_)
+    tgt_flags = np.zeros((n_types, big_b, cells), dtype=np.bool_)
     # hits[q, k]: src sentence r-1-q and tgt sentence c-1-k are linked
-    hits = np.zeros((a, b), dtype=np.bool_)
+    hits = np.zeros((big_a, big_b), dtype=np.bool_)
+    src_at = np.zeros(big_a, dtype=np.bool_)
+    tgt_at = np.zeros(big_b, dtype=np.bool_)
     for x in range(cells):
         r, c = rows[x], cols[x]
-        src_any = False
-        for q in range(a):
+        for q in range(big_a):
             i = r - 1 - q
-            if i >= 0 and i < n and src_ok[i]:
-                src_any = True
-        tgt_any = False
-        for k in range(b):
+            src_at[q] = i >= 0 and i < n and src_ok[i]
+        for k in range(big_b):
             j = c - 1 - k
-            if j >= 0 and j < m and tgt_ok[j]:
-                tgt_any = True
-        for q in range(a):
+            tgt_at[k] = j >= 0 and j < m and tgt_ok[j]
+        for q in range(big_a):
             rq = r - q
             rr = min(max(rq, 0), n)
-            for k in range(b):
+            for k in range(big_b):
                 ck = c - k
                 inside = rq >= 1 and ck >= lo[rr] and ck < lo[rr] + width[rr]
                 hits[q, k] = link[offset[rr] + ck - lo[rr]] if inside else True
-        if b >= 2:
-            for k in range(b):
-                hit = False
-                for q in range(a):
-                    hit = hit or hits[q, k]
-                j = c - 1 - k
-                tgt_flags[k, x] = j >= 0 and j < m and tgt_ok[j] and src_any and not hit
-        if a >= 2:
+        for t in range(n_types):
+            a, b = type_a[t], type_b[t]
+            if a == 0 or b == 0 or (a == 1 and b == 1):
+                continue
+            src_any = False
             for q in range(a):
-                hit = False
+                src_any = src_any or src_at[q]
+            tgt_any = False
+            for k in range(b):
+                tgt_any = tgt_any or tgt_at[k]
+            if b >= 2:
                 for k in range(b):
-                    hit = hit or hits[q, k]
-                i = r - 1 - q
-                src_flags[q, x] = i >= 0 and i < n and src_ok[i] and tgt_any and not hit
+                    hit = False
+                    for q in range(a):
+                        hit = hit or hits[q, k]
+                    tgt_flags[t, k, x] = tgt_at[k] and src_any and not hit
+            if a >= 2:
+                for q in range(a):
+                    hit = False
+                    for k in range(b):
+                        hit = hit or hits[q, k]
+                    src_flags[t, q, x] = src_at[q] and tgt_any and not hit
     return src_flags, tgt_flags
 
 

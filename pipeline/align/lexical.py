@@ -362,15 +362,17 @@ def unlinked_flags(
     """
     link = evidence.links(rows, cols)
     src_ok, tgt_ok = evidence.linkable()
-    arrays = [np.ascontiguousarray(x, dtype=np.int64) for x in (rows, cols)]
-    arrays += [np.ascontiguousarray(x, dtype=np.int64) for x in (band_lo, band_width, band_offset)]
+    ints = [np.ascontiguousarray(x, dtype=np.int64) for x in (rows, cols)]
+    ints += [np.ascontiguousarray(x, dtype=np.int64) for x in (band_lo, band_width, band_offset)]
+    type_a = np.array([a for a, _ in types], dtype=np.int64)
+    type_b = np.array([b for _, b in types], dtype=np.int64)
+    # every type in one compiled pass over the cells (pipeline.align.cellkernels)
+    src_all, tgt_all = unlinked_kernel(link, *ints, src_ok, tgt_ok, type_a, type_b)
     out: Unlinked = {}
     for t, (a, b) in enumerate(types):
         if a == 0 or b == 0 or (a == 1 and b == 1):
             continue
-        # one compiled pass over the cells (pipeline.align.cellkernels)
-        src_all, tgt_all = unlinked_kernel(link, *arrays, src_ok, tgt_ok, a, b)
-        out[t] = (list(src_all) if a >= 2 else [], list(tgt_all) if b >= 2 else [])
+        out[t] = (list(src_all[t, :a]) if a >= 2 else [], list(tgt_all[t, :b]) if b >= 2 else [])
     return out
 
 
