@@ -32,16 +32,25 @@ def unlinked_kernel(
     tgt_ok: np.ndarray,
     type_a: np.ndarray,
     type_b: np.ndarray,
+    src_slot: np.ndarray,
+    tgt_slot: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Flags of every merged bead type (type_a[t], type_b[t]) at every cell, in one pass
-    (pipeline.align.lexical.unlinked_flags): src_flags[t, q] (a >= 2) for src sentence
-    rows-1-q, tgt_flags[t, k] (b >= 2) for tgt sentence cols-1-k; all else False. A pair
-    outside the band, or with a row < 1, counts as linked (no evidence against)."""
+    (pipeline.align.lexical.unlinked_flags): row src_slot[t] + q of src_flags (a >= 2)
+    for src sentence rows-1-q, row tgt_slot[t] + k of tgt_flags (b >= 2) for tgt
+    sentence cols-1-k (slots -1 where a side is not merged: no rows). A pair outside the
+    band, or with a row < 1, counts as linked (no evidence against)."""
     n, m = len(src_ok), len(tgt_ok)
     cells, n_types = len(rows), len(type_a)
     big_a, big_b = max(1, type_a.max()), max(1, type_b.max())
-    src_flags = np.zeros((n_types, big_a, cells), dtype=np.bool_)
-    tgt_flags = np.zeros((n_types, big_b, cells), dtype=np.bool_)
+    n_src, n_tgt = 0, 0
+    for t in range(n_types):
+        if src_slot[t] >= 0:
+            n_src = max(n_src, src_slot[t] + type_a[t])
+        if tgt_slot[t] >= 0:
+            n_tgt = max(n_tgt, tgt_slot[t] + type_b[t])
+    src_flags = np.zeros((n_src, cells), dtype=np.bool_)
+    tgt_flags = np.zeros((n_tgt, cells), dtype=np.bool_)
     # hits[q, k]: src sentence r-1-q and tgt sentence c-1-k are linked
     hits = np.zeros((big_a, big_b), dtype=np.bool_)
     src_at = np.zeros(big_a, dtype=np.bool_)
@@ -71,18 +80,18 @@ def unlinked_kernel(
             tgt_any = False
             for k in range(b):
                 tgt_any = tgt_any or tgt_at[k]
-            if b >= 2:
+            if tgt_slot[t] >= 0:
                 for k in range(b):
                     hit = False
                     for q in range(a):
                         hit = hit or hits[q, k]
-                    tgt_flags[t, k, x] = tgt_at[k] and src_any and not hit
-            if a >= 2:
+                    tgt_flags[tgt_slot[t] + k, x] = tgt_at[k] and src_any and not hit
+            if src_slot[t] >= 0:
                 for q in range(a):
                     hit = False
                     for k in range(b):
                         hit = hit or hits[q, k]
-                    src_flags[t, q, x] = src_at[q] and tgt_any and not hit
+                    src_flags[src_slot[t] + q, x] = src_at[q] and tgt_any and not hit
     return src_flags, tgt_flags
 
 
@@ -223,3 +232,19 @@ def margin_inputs(
         ly[out] = np.float32(tgt_cum[c] - tgt_cum[c - b])
         out += 1
     return idx, marg, lx, ly
+
+
+def flag_slots(types: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """First row of each type's flags in unlinked_kernel's outputs, per side: a merged side
+    (two sentences or more) of a merged type gets one row per sentence, else -1."""
+    src_slot = np.full(len(types), -1, dtype=np.int64)
+    tgt_slot = np.full(len(types), -1, dtype=np.int64)
+    n_src = n_tgt = 0
+    for t, (a, b) in enumerate(types):
+        if a == 0 or b == 0 or (a == 1 and b == 1):
+            continue
+        if a >= 2:
+            src_slot[t], n_src = n_src, n_src + a
+        if b >= 2:
+            tgt_slot[t], n_tgt = n_tgt, n_tgt + b
+    return src_slot, tgt_slot

