@@ -248,3 +248,14 @@ def flag_slots(types: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
         if b >= 2:
             tgt_slot[t], n_tgt = n_tgt, n_tgt + b
     return src_slot, tgt_slot
+
+
+@_compiled
+def scatter_finite(
+    pad: np.ndarray, groups: np.ndarray, pos: np.ndarray, values: np.ndarray
+) -> None:
+    """pad[groups[x], pos[x]] = values[x] for every finite value (the padded matrix of
+    pipeline.align.margins._padded_topk_mean); the (group, pos) pairs are distinct."""
+    for x in range(len(values)):
+        if math.isfinite(values[x]):
+            pad[groups[x], pos[x]] = values[x]

@@ -49,6 +49,8 @@ _TWO_CAPITALS = re.compile(r"[A-Z].*[A-Z]")
 _DIGIT = re.compile(r"\d")
 _NOT_A_GLOSS = ("CL:", "variant of", "see ", "old variant", "surname ", "abbr.")
 _LATIN_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9/.\-]*[A-Za-z0-9]")
+#: What every anchor needs: a digit, or two capitals inside one _LATIN_TOKEN.
+_MAYBE_ANCHOR = re.compile(r"\d|[A-Z][A-Za-z0-9/.\-]*[A-Z]")
 
 #: English words that translate into almost anything or nothing (function words).
 EN_STOP = frozenset(
@@ -209,6 +211,8 @@ def anchors(sentence: str) -> set[str]:
     capitalised word is not one, since German capitalises every noun and a name is
     transliterated in Chinese.
     """
+    if not _MAYBE_ANCHOR.search(sentence):
+        return set()  # no digit, no two capitals in a token: most sentences, decided fast
     out = {"#" + n.rstrip(".,").replace(",", "") for n in _NUMBER.findall(sentence)}
     for tok in _LATIN_TOKEN.findall(sentence):
         if tok.isalpha() and (tok.islower() or tok.istitle()):

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from pipeline.align.cellkernels import column_ranks
+from pipeline.align.cellkernels import column_ranks, scatter_finite
 
 if TYPE_CHECKING:  # Band lives in pipeline.align, which imports this module
     from pipeline.align import Band
@@ -178,8 +178,7 @@ def _padded_topk_mean(
         return _topk_mean(groups, values, n_groups, k, z)
     k = max(1, min(k, width))
     pad = np.full((n_groups, max(width, k)), -np.inf, dtype=np.float32)
-    finite = np.isfinite(values)
-    pad[groups[finite], pos[finite]] = values[finite]
+    scatter_finite(pad, groups, pos, values)  # pad[group, pos] = value where finite
     top = -np.partition(-pad, k - 1, axis=1)[:, :k]
     valid = np.isfinite(top)
     count = valid.sum(axis=1)

@@ -201,5 +201,9 @@ def averaged_overlaps(emb: np.ndarray, max_overlap: int) -> np.ndarray:
     csum = running_sum(np.ascontiguousarray(emb, dtype=np.float32))
     for k in range(1, max_overlap + 1):
         if n - k + 1 > 0:
-            out[k - 1, : n - k + 1] = normalize_rows(csum[k:] - csum[: n - k + 1])
+            # normalize_rows, written into ``out`` in place (no temporaries of n x d)
+            dest = out[k - 1, : n - k + 1]
+            np.subtract(csum[k:], csum[: n - k + 1], out=dest)
+            norms = np.linalg.norm(dest, axis=-1, keepdims=True)
+            np.divide(dest, np.where(norms > 0, norms, 1.0), out=dest)
     return out

@@ -190,3 +190,55 @@ def test_margin_inputs_match_numpy() -> None:
             assert got.tobytes() == marg.tobytes()
             assert lx.tobytes() == (src_cum[r] - src_cum[r - a]).astype(np.float32).tobytes()
             assert ly.tobytes() == (tgt_cum[c] - tgt_cum[c - b]).astype(np.float32).tobytes()
+
+
+def reference_anchors(sentence: str) -> set[str]:
+    """lexical.anchors without its fast path (what it returned before)."""
+    from pipeline.align.lexical import _DIGIT, _LATIN_TOKEN, _NUMBER, _TWO_CAPITALS
+
+    out = {"#" + n.rstrip(".,").replace(",", "") for n in _NUMBER.findall(sentence)}
+    for tok in _LATIN_TOKEN.findall(sentence):
+        if tok.isalpha() and (tok.islower() or tok.istitle()):
+            continue
+        if not tok.isdigit() and (_TWO_CAPITALS.search(tok) or _DIGIT.search(tok)):
+            out.add("@" + tok.lower())
+    return out
+
+
+def test_anchors_fast_path_changes_nothing() -> None:
+    from pathlib import Path
+
+    from pipeline.align.lexical import anchors
+
+    gold = Path(__file__).resolve().parents[1] / "gold" / "general"
+    lines = [
+        line
+        for name in ("en.txt", "zh.txt")
+        for line in (gold / name).read_text(encoding="utf-8").splitlines()
+    ]
+    lines += [
+        "A/RES/75/58 and UNESCO met in 2020.", "COVID-19", "Mr. Li said OK.", "iPhone X",
+        "US$ 1,234.50", "第７５／５８号决议", "A-B", "Ab-Cd", "x.Y.z", "e.g. UN-Women",
+        "ΑΒ", "Ⅻ", "٣ apples", "NATO's", "",
+    ]  # fmt: skip
+    assert any(reference_anchors(line) for line in lines)
+    for line in lines:
+        assert anchors(line) == reference_anchors(line), line
+
+
+def test_averaged_overlaps_match_the_numpy_formula() -> None:
+    """Running sums and in-place normalisation: the bits of cumsum + normalize_rows."""
+    from pipeline.align import averaged_overlaps, normalize_rows
+
+    rng = np.random.default_rng(0)
+    for dtype in (np.float32, np.float64):
+        x = rng.normal(size=(60, 16)).astype(dtype)
+        x[5:9] = 0  # zero windows stay zero
+        n, d = x.shape
+        csum = np.concatenate(
+            [np.zeros((1, d), np.float32), np.cumsum(x, axis=0, dtype=np.float32)]
+        )
+        expected = np.zeros((4, n, d), dtype=np.float32)
+        for k in range(1, 5):
+            expected[k - 1, : n - k + 1] = normalize_rows(csum[k:] - csum[: n - k + 1])
+        assert averaged_overlaps(x, 4).tobytes() == expected.tobytes()
