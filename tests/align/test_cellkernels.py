@@ -242,3 +242,19 @@ def test_averaged_overlaps_match_the_numpy_formula() -> None:
         for k in range(1, 5):
             expected[k - 1, : n - k + 1] = normalize_rows(csum[k:] - csum[: n - k + 1])
         assert averaged_overlaps(x, 4).tobytes() == expected.tobytes()
+
+
+def test_link_index_numbers_tokens_when_hashes_collide(monkeypatch) -> None:  # noqa: ANN001
+    """Two keys with one hash would meet each other's units: then the tokens are numbered
+    from a table, and the links stay exact (every hash made equal here)."""
+    from pipeline.align import linkindex
+
+    monkeypatch.setattr(linkindex, "hash", lambda token: 7, raising=False)
+    sk, su = [{"a"}, {"b"}, set()], [{"x"}, {"y"}, {"c"}]
+    tk, tu = [{"x"}, {"z"}], [{"b"}, {"q"}]
+    index = LinkIndex.build(sk, su, tk, tu)
+    rows, cols = np.array([1, 1, 2, 2, 3, 3]), np.array([1, 2, 1, 2, 1, 2])
+    pairs = zip(rows.tolist(), cols.tolist(), strict=True)
+    expected = [bool(sk[r - 1] & tu[c - 1] or tk[c - 1] & su[r - 1]) for r, c in pairs]
+    assert expected == [True, False, True, False, False, False]
+    assert index.links(rows, cols).tolist() == expected
