@@ -54,16 +54,19 @@ class MemoEncoder:
         self._cache: dict[str, np.ndarray] = {}
         self.calls = 0
         self.encoded = 0
-        #: Seconds spent in the inner encoder (the rest of a run is the aligner's).
+        #: Seconds spent in the inner encoder (the rest of a run is the aligner's), wall
+        #: clock and CPU (all threads of the process).
         self.seconds = 0.0
+        self.cpu_seconds = 0.0
 
     def encode(self, texts: list[str]) -> np.ndarray:
         self.calls += 1
         missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
         if missing:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             vectors = np.asarray(self.inner.encode(missing), dtype=np.float32)
             self.seconds += time.perf_counter() - started
+            self.cpu_seconds += time.process_time() - cpu
             self.encoded += len(missing)
             for text, vec in zip(missing, vectors, strict=True):
                 self._cache[text] = vec

@@ -57,6 +57,7 @@ def bench_speed(doc: Doc, systems: dict[str, Aligner], model: Encoder) -> dict:
             "seconds": seconds,
             "cpu_s": time.process_time() - c0,
             "encode_s": memo.seconds,
+            "encode_cpu_s": memo.cpu_seconds,
             "embedded": memo.encoded,
             "f1": aligner_eval_strict([(beads, doc.gold)])["f1"],
         }
@@ -91,11 +92,23 @@ def print_speed(result: dict, encoder_name: str, echo: Echo) -> None:
             f"(target >= {TARGET_SPEEDUP:.0f}x on both) {verdict}"
         )
     if OURS in rows:
-        encode_s = rows[OURS]["encode_s"]
-        align_s = rows[OURS]["seconds"] - encode_s
-        fraction = align_s / max(encode_s, 1e-9)
-        verdict = "OK" if fraction <= TARGET_FRACTION else "MISSED"
-        echo(
-            f"ours on real text: aligner {align_s:.2f} s, encoding {encode_s:.2f} s: "
-            f"{fraction:.1%} (target <= {TARGET_FRACTION:.0%}) {verdict}"
-        )
+        echo(fraction_line(rows[OURS]))
+
+
+def fraction_line(row: dict) -> str:
+    """The aligner's own time (all but the encoder's) over the encoder's, wall and CPU.
+
+    Wall time is what a user waits for, but on a shared machine other jobs stretch the
+    encoder's (multi-threaded) part most and flatter the fraction; CPU seconds are steadier
+    but count the encoder's threads together, which flatters it too. So both are printed
+    and the target must hold on both."""
+    encode_s, encode_cpu = row["encode_s"], row.get("encode_cpu_s", 0.0)
+    align_s, align_cpu = row["seconds"] - encode_s, row["cpu_s"] - encode_cpu
+    wall = align_s / max(encode_s, 1e-9)
+    cpu = align_cpu / max(encode_cpu, 1e-9)
+    verdict = "OK" if max(wall, cpu) <= TARGET_FRACTION else "MISSED"
+    return (
+        f"ours on real text: aligner {align_s:.2f} s wall / {align_cpu:.2f} s CPU, encoding "
+        f"{encode_s:.2f} s / {encode_cpu:.2f} s: {wall:.1%} wall, {cpu:.1%} CPU "
+        f"(target <= {TARGET_FRACTION:.0%} on both) {verdict}"
+    )

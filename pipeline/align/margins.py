@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from pipeline.align.cellkernels import column_ranks, scatter_finite
+
 if TYPE_CHECKING:  # Band lives in pipeline.align, which imports this module
     from pipeline.align import Band
 
@@ -138,25 +140,25 @@ def knn_hubness(
         else:
             centre = band.lo + (band.width - 1) / 2.0
         far = np.abs(cols - centre[rows]) > window
-        if far.any():
-            sims = np.where(far[None, :], np.nan, sims)
+    else:
+        far = np.zeros(0, dtype=bool)
     src_hub = np.full((max_overlap, band.n + 1), np.nan)
     tgt_hub = np.full((max_overlap, band.m + 1), np.nan)
     index = {ty: t for t, ty in enumerate(types)}
     # position of each cell inside its row and inside its column (the band is contiguous
     # in both directions), for the padded top-k below
     row_pos = np.arange(band.size) - band.offset[rows]
-    order = np.lexsort((rows, cols))
-    col_sorted = cols[order]
-    col_first = np.searchsorted(col_sorted, col_sorted, side="left")
-    col_pos = np.empty(band.size, dtype=np.int64)
-    col_pos[order] = np.arange(band.size) - col_first
+    col_pos = column_ranks(np.ascontiguousarray(cols, dtype=np.int64), band.m + 1)
+
+    def near(t: int) -> np.ndarray:  # the similarities of one type, far cells NaN
+        return np.where(far, np.nan, sims[t]) if far.any() else sims[t]
+
     for a in range(1, max_overlap + 1):
         if (a, 1) in index:
-            src_hub[a - 1] = _padded_topk_mean(rows, row_pos, sims[index[(a, 1)]], band.n + 1, k, z)
+            src_hub[a - 1] = _padded_topk_mean(rows, row_pos, near(index[(a, 1)]), band.n + 1, k, z)
     for b in range(1, max_overlap + 1):
         if (1, b) in index:
-            tgt_hub[b - 1] = _padded_topk_mean(cols, col_pos, sims[index[(1, b)]], band.m + 1, k, z)
+            tgt_hub[b - 1] = _padded_topk_mean(cols, col_pos, near(index[(1, b)]), band.m + 1, k, z)
     return src_hub, tgt_hub
 
 
@@ -176,8 +178,7 @@ def _padded_topk_mean(
         return _topk_mean(groups, values, n_groups, k, z)
     k = max(1, min(k, width))
     pad = np.full((n_groups, max(width, k)), -np.inf, dtype=np.float32)
-    finite = np.isfinite(values)
-    pad[groups[finite], pos[finite]] = values[finite]
+    scatter_finite(pad, groups, pos, values)  # pad[group, pos] = value where finite
     top = -np.partition(-pad, k - 1, axis=1)[:, :k]
     valid = np.isfinite(top)
     count = valid.sum(axis=1)

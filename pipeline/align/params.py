@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from pipeline.align.cellkernels import running_sum
 from pipeline.align.margins import (
     MARGINS,
 )
@@ -213,8 +214,14 @@ def averaged_overlaps(emb: np.ndarray, max_overlap: int) -> np.ndarray:
     """
     n, d = emb.shape
     out = np.zeros((max_overlap, n, d), dtype=np.float32)
-    csum = np.concatenate([np.zeros((1, d), np.float32), np.cumsum(emb, axis=0, dtype=np.float32)])
+    # the running sum with a zero row first (np.cumsum's sums, compiled: its strided
+    # loop was most of this function's time)
+    csum = running_sum(np.ascontiguousarray(emb, dtype=np.float32))
     for k in range(1, max_overlap + 1):
         if n - k + 1 > 0:
-            out[k - 1, : n - k + 1] = normalize_rows(csum[k:] - csum[: n - k + 1])
+            # normalize_rows, written into ``out`` in place (no temporaries of n x d)
+            dest = out[k - 1, : n - k + 1]
+            np.subtract(csum[k:], csum[: n - k + 1], out=dest)
+            norms = np.linalg.norm(dest, axis=-1, keepdims=True)
+            np.divide(dest, np.where(norms > 0, norms, 1.0), out=dest)
     return out

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from pipeline.align.band import Band
+from pipeline.align.cellkernels import gather_kernel, margin_inputs
 from pipeline.align.lexical import (
     Unlinked,
 )
@@ -54,12 +55,8 @@ def band_similarities(
         for t, (a, b) in enumerate(types):
             if a == 0 or b == 0:
                 continue
-            src_idx = rows - a
-            tgt_idx = cols - b
-            ok = (src_idx >= 0) & (tgt_idx >= 0) & (src_idx + a <= n) & (tgt_idx + b <= m)
-            vals = np.full(rows.shape, np.nan, dtype=np.float32)
-            vals[ok] = prod[a - 1, src_idx[ok] - s_lo, b - 1, tgt_idx[ok] - t_lo]
-            sims[t, start:stop] = vals
+            # sims[t, cell] = prod[a-1, row-a, b-1, col-b] where the bead fits, else NaN
+            gather_kernel(sims[t, start:stop], prod, rows, cols, a, b, n, m, s_lo, t_lo)
     return sims
 
 
@@ -109,18 +106,13 @@ def cell_scores(
         if a == 0 or b == 0:
             scores[t] = params.skip_penalty
             continue
-        sim = sims[t]
-        ok = np.isfinite(sim)
-        r, c = rows[ok], cols[ok]
-        if params.margin in ("knn", "mean"):
-            hub = np.float32(0.5) * (src_hub32[a - 1, r] + tgt_hub32[b - 1, c])
-            marg = sim[ok] - hub
-        elif params.margin == "adjacent":
-            marg = sim[ok] - adjacent_hub(sims, band, types, a, b, r, c)
-        else:
-            marg = sim[ok]
-        lx = (src_cum[r] - src_cum[r - a]).astype(np.float32)
-        ly = (tgt_cum[c] - tgt_cum[c - b]).astype(np.float32)
+        # cells where the bead fits: margin and lengths (pipeline.align.cellkernels)
+        ok, marg, lx, ly = margin_inputs(
+            sims[t], rows, cols, src_hub32[a - 1], tgt_hub32[b - 1], src_cum, tgt_cum, a, b,
+            params.margin in ("knn", "mean"),
+        )  # fmt: skip
+        if params.margin == "adjacent":
+            marg = marg - adjacent_hub(sims, band, types, a, b, rows[ok], cols[ok])
         score = (
             marg / np.float32(scale)
             + params.length_weight * length_term(lx, ly, ratio)

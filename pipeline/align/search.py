@@ -11,6 +11,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from pipeline.align.band import Band, band_around_path, full_band
+from pipeline.align.kernels import dp_band_path
 from pipeline.align.lexical import SentenceEvidence
 from pipeline.align.links import LexicalSupport
 from pipeline.align.margins import (
@@ -27,6 +28,7 @@ from pipeline.align.params import (
     bead_types,
     normalize_rows,
 )
+from pipeline.align.reuse import coarse_memo
 from pipeline.align.scoring import band_similarities, cell_scores
 from pipeline.data import Bead
 
@@ -36,68 +38,12 @@ def dp_band(
 ) -> list[tuple[int, int, int]]:
     """Best monotone path through the band: list of (row, col, type index) bead ends, in order.
 
-    Row by row; inside a row every bead type that comes from an earlier row is gathered at
-    once (one fancy-index per row), and the in-row 0-1 skips are a running maximum, so the
-    Python loop runs n+1 times whatever the number of bead types.
+    The skip (0, 1) must be the last type (it is taken in-row, as a running maximum). The
+    loop over cells is compiled (pipeline.align.kernels): in numpy it was a fancy-index per
+    row, the largest part of the aligner's own time.
     """
-    n, m = band.n, band.m
-    n_types = len(types)
-    skip01 = n_types - 1
-    assert types[skip01] == (0, 1)
-    skip_score = float(scores[skip01, 0]) if band.size else 0.0
-    from_above = [t for t in range(n_types) if types[t][0] > 0]
-    a_arr = np.array([types[t][0] for t in from_above], dtype=np.int64)
-    b_arr = np.array([types[t][1] for t in from_above], dtype=np.int64)
-    ta = np.array(from_above, dtype=np.int64)
-    # one extra cell at the end holds -inf: out-of-band predecessors point there
-    best = np.full(band.size + 1, NEG_INF, dtype=np.float64)
-    sentinel = band.size
-    back = np.full(band.size, -1, dtype=np.int8)
-    lo, width, offset = band.lo, band.width, band.offset
-    contiguous = from_above == list(range(len(from_above)))
-    max_w = int(width.max())
-    ar = np.arange(max_w)
-    steps_all = ar * skip_score
-    for i in range(n + 1):
-        w = int(width[i])
-        start = int(offset[i])
-        if i == 0:
-            cand = np.where(lo[0] + ar[:w] == 0, 0.0, NEG_INF)
-            arg = np.full(w, -1, dtype=np.int64)
-        else:
-            prev = i - a_arr
-            usable = prev >= 0
-            pr = np.where(usable, prev, 0)
-            pos = (lo[i] - lo[pr] - b_arr)[:, None] + ar[None, :w]
-            valid = usable[:, None] & (pos >= 0) & (pos < width[pr][:, None])
-            flat = np.where(valid, offset[pr][:, None] + pos, sentinel)
-            if contiguous:
-                cell = scores[: len(from_above), start : start + w]
-            else:
-                cell = scores[ta[:, None], start + ar[None, :w]]
-            vals = best[flat] + cell
-            k = np.argmax(vals, axis=0)
-            cand = vals[k, ar[:w]]
-            arg = ta[k]
-        # in-row 0-1 skips: best[j] = max_{j' <= j} cand[j'] + (j - j') * skip
-        steps = steps_all[:w]
-        row_best = np.maximum.accumulate(cand - steps) + steps
-        best[start : start + w] = row_best
-        back[start : start + w] = np.where(row_best > cand + 1e-12, skip01, arg)
-    # trace back from (n, m)
-    path: list[tuple[int, int, int]] = []
-    i, j = n, m
-    if not np.isfinite(best[offset[n] + (m - lo[n])]):
-        raise RuntimeError("alignment band does not connect start and end")
-    while i > 0 or j > 0:
-        t = int(back[offset[i] + (j - lo[i])])
-        if t < 0:
-            raise RuntimeError(f"broken back-pointer at ({i}, {j})")
-        path.append((i, j, t))
-        a, b = types[t]
-        i, j = i - a, j - b
-    path.reverse()
-    return path
+    assert types[len(types) - 1] == (0, 1)
+    return dp_band_path(scores, band.lo, band.width, band.offset, band.n, band.m, list(types))
 
 
 def _touches_edge(path: Sequence[tuple[int, int, int]], band: Band) -> bool:
@@ -291,7 +237,15 @@ def _align_embeddings(
         ratio = 1.0
 
     timings: dict[str, float] = {}
-    path, coarse_cells = _coarse_path(src_ov, tgt_ov, src_len, tgt_len, ratio, params)
+    # the same for both passes of align_texts (pipeline.align.reuse): computed once
+    path, coarse_cells = coarse_memo(
+        lambda: _coarse_path(src_ov, tgt_ov, src_len, tgt_len, ratio, params),
+        (src_ov[0], tgt_ov[0]),
+        (src_len, tgt_len),
+        K,
+        ratio,
+        params,
+    )
     timings["coarse"] = time.perf_counter() - t_start
     fine = _Level(src_ov, tgt_ov, src_len, tgt_len)
     beads, band, half, scale, ratio_used = _refine(
@@ -383,16 +337,20 @@ def _path_to_beads(
     band: Band,
 ) -> list[Bead]:
     beads: list[Bead] = []
-    for i, j, t in path:
+    if not path:
+        return beads
+    ends = np.array(path, dtype=np.int64)  # (i, j, t) rows; one gather, not one per bead
+    cells = band.offset[ends[:, 0]] + ends[:, 1] - band.lo[ends[:, 0]]
+    bead_scores = scores[ends[:, 2], cells].tolist()
+    bead_margins = margins[ends[:, 2], cells].tolist()
+    for (i, j, t), score, margin in zip(path, bead_scores, bead_margins, strict=True):
         a, b = types[t]
-        cell = int(band.offset[i] + j - band.lo[i])
-        score = float(scores[t, cell])
         beads.append(
             Bead(
                 src=list(range(i - a, i)),
                 tgt=list(range(j - b, j)),
                 score=round(score, 4),
-                margin=round(float(margins[t, cell]), 4),
+                margin=round(margin, 4),
             )
         )
     return beads

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from pipeline.align.cellkernels import weakest_kernel
+
 if TYPE_CHECKING:  # Band lives in pipeline.align, which imports this module
     from pipeline.align import Band
     from pipeline.align.lexical import Unlinked
@@ -79,31 +81,37 @@ def subtract_support_shortfall(
     index = {ty: t for t, ty in enumerate(types)}
     floor = params.support_floor
     lo, width, offset = band.lo, band.width, band.offset
+    ints = [np.ascontiguousarray(x, dtype=np.int64) for x in (rows, cols, lo, width, offset)]
+    seen: dict[int, np.ndarray] = {}
+
+    def finite(t: int) -> np.ndarray:  # where type t has a similarity, once per type
+        if t not in seen:
+            seen[t] = np.isfinite(sims[t])
+        return seen[t]
+
     for t, (a, b) in enumerate(types):
         if a == 0 or b == 0 or (a == 1 and b == 1):
             continue
         weakest = np.full(band.size, np.inf, dtype=np.float32)
         src_flags, tgt_flags = (unlinked or {}).get(t, no_flags)
+        # the weakest single sentence of each merged side (pipeline.align.cellkernels)
         if b >= 2 and (a, 1) in index:
             part = margins[index[(a, 1)]]
-            ok_part = np.isfinite(sims[index[(a, 1)]])
-            for k in range(b):
-                c = cols - k
-                valid = (c >= lo[rows]) & (c < lo[rows] + width[rows])
-                flat = offset[rows] + np.where(valid, c - lo[rows], 0)
-                use = valid & ok_part[flat]
-                value = part[flat] - shift * tgt_flags[k] if tgt_flags else part[flat]
-                weakest = np.where(use, np.minimum(weakest, value), weakest)
+            ok_part = finite(index[(a, 1)])
+            flags = _stack(tgt_flags, b, band.size)
+            weakest_kernel(weakest, part, ok_part, *ints, b, False, flags, shift)
         if a >= 2 and (1, b) in index:
             part = margins[index[(1, b)]]
-            ok_part = np.isfinite(sims[index[(1, b)]])
-            for k in range(a):
-                r = np.maximum(rows - k, 0)
-                valid = (rows - k >= 0) & (cols >= lo[r]) & (cols < lo[r] + width[r])
-                flat = offset[r] + np.where(valid, cols - lo[r], 0)
-                use = valid & ok_part[flat]
-                value = part[flat] - shift * src_flags[k] if src_flags else part[flat]
-                weakest = np.where(use, np.minimum(weakest, value), weakest)
+            ok_part = finite(index[(1, b)])
+            flags = _stack(src_flags, a, band.size)
+            weakest_kernel(weakest, part, ok_part, *ints, a, True, flags, shift)
         shortfall = floor - weakest / scale
         shortfall = np.where(np.isfinite(shortfall), np.maximum(shortfall, 0.0), 0.0)
         scores[t] -= (params.support_weight * shortfall).astype(np.float32)
+
+
+def _stack(flags: list[np.ndarray], count: int, cells: int) -> np.ndarray:
+    """(count, cells) bool array of a side's flags; (0, cells) when there are none."""
+    if not flags:
+        return np.zeros((0, cells), dtype=np.bool_)
+    return np.ascontiguousarray(np.stack(flags[:count]), dtype=np.bool_)
