@@ -111,7 +111,8 @@ def subtract_support_shortfall(
 
 
 def _stack(flags: list[np.ndarray], count: int, cells: int) -> np.ndarray:
-    """(count, cells) bool array of a side's flags; (0, cells) when there are none."""
+    """(count, cells) float32 array of a side's lexical deficits (pipeline.align.links;
+    calibrated units, negative for a linked sentence); (0, cells) when there are none."""
     if not flags:
-        return np.zeros((0, cells), dtype=np.bool_)
-    return np.ascontiguousarray(np.stack(flags[:count]), dtype=np.bool_)
+        return np.zeros((0, cells), dtype=np.float32)
+    return np.ascontiguousarray(np.stack(flags[:count]), dtype=np.float32)
