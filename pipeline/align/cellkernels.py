@@ -21,6 +21,32 @@ from pipeline.align.kernels import _compiled
 
 
 @_compiled
+def _cell_hits(
+    hits: np.ndarray,
+    link: np.ndarray,
+    r: int,
+    c: int,
+    lo: np.ndarray,
+    width: np.ndarray,
+    offset: np.ndarray,
+    n: int,
+    linked_mode: bool,
+) -> None:
+    """hits[q, k]: src sentence r-1-q and tgt sentence c-1-k are linked (a pair outside
+    the band: True, no evidence against; with ``linked_mode`` False, no evidence for)."""
+    for q in range(hits.shape[0]):
+        rq = r - q
+        rr = min(max(rq, 0), n)
+        for k in range(hits.shape[1]):
+            ck = c - k
+            inside = rq >= 1 and ck >= lo[rr] and ck < lo[rr] + width[rr]
+            if linked_mode:
+                hits[q, k] = inside and ck >= 1 and link[offset[rr] + ck - lo[rr]]
+            else:
+                hits[q, k] = link[offset[rr] + ck - lo[rr]] if inside else True
+
+
+@_compiled
 def unlinked_kernel(
     link: np.ndarray,
     rows: np.ndarray,
@@ -34,12 +60,18 @@ def unlinked_kernel(
     type_b: np.ndarray,
     src_slot: np.ndarray,
     tgt_slot: np.ndarray,
+    linked_mode: bool,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Flags of every merged bead type (type_a[t], type_b[t]) at every cell, in one pass
     (pipeline.align.lexical.unlinked_flags): row src_slot[t] + q of src_flags (a >= 2)
     for src sentence rows-1-q, row tgt_slot[t] + k of tgt_flags (b >= 2) for tgt
     sentence cols-1-k (slots -1 where a side is not merged: no rows). A pair outside the
-    band, or with a row < 1, counts as linked (no evidence against)."""
+    band, or with a row < 1, counts as linked (no evidence against).
+
+    With ``linked_mode`` the flags say the opposite, for pipeline.align.links: a sentence
+    shares a link with some sentence of the bead's other side; pairs outside the band
+    (or with a row or column < 1) count as not linked (no evidence for), and
+    ``src_ok``/``tgt_ok`` are not consulted."""
     n, m = len(src_ok), len(tgt_ok)
     cells, n_types = len(rows), len(type_a)
     big_a, big_b = max(1, type_a.max()), max(1, type_b.max())
@@ -51,7 +83,6 @@ def unlinked_kernel(
             n_tgt = max(n_tgt, tgt_slot[t] + type_b[t])
     src_flags = np.zeros((n_src, cells), dtype=np.bool_)
     tgt_flags = np.zeros((n_tgt, cells), dtype=np.bool_)
-    # hits[q, k]: src sentence r-1-q and tgt sentence c-1-k are linked
     hits = np.zeros((big_a, big_b), dtype=np.bool_)
     src_at = np.zeros(big_a, dtype=np.bool_)
     tgt_at = np.zeros(big_b, dtype=np.bool_)
@@ -63,13 +94,7 @@ def unlinked_kernel(
         for k in range(big_b):
             j = c - 1 - k
             tgt_at[k] = j >= 0 and j < m and tgt_ok[j]
-        for q in range(big_a):
-            rq = r - q
-            rr = min(max(rq, 0), n)
-            for k in range(big_b):
-                ck = c - k
-                inside = rq >= 1 and ck >= lo[rr] and ck < lo[rr] + width[rr]
-                hits[q, k] = link[offset[rr] + ck - lo[rr]] if inside else True
+        _cell_hits(hits, link, r, c, lo, width, offset, n, linked_mode)
         for t in range(n_types):
             a, b = type_a[t], type_b[t]
             if a == 0 or b == 0 or (a == 1 and b == 1):
@@ -85,13 +110,19 @@ def unlinked_kernel(
                     hit = False
                     for q in range(a):
                         hit = hit or hits[q, k]
-                    tgt_flags[tgt_slot[t] + k, x] = tgt_at[k] and src_any and not hit
+                    if linked_mode:
+                        tgt_flags[tgt_slot[t] + k, x] = hit
+                    else:
+                        tgt_flags[tgt_slot[t] + k, x] = tgt_at[k] and src_any and not hit
             if src_slot[t] >= 0:
                 for q in range(a):
                     hit = False
                     for k in range(b):
                         hit = hit or hits[q, k]
-                    src_flags[src_slot[t] + q, x] = src_at[q] and tgt_any and not hit
+                    if linked_mode:
+                        src_flags[src_slot[t] + q, x] = hit
+                    else:
+                        src_flags[src_slot[t] + q, x] = src_at[q] and tgt_any and not hit
     return src_flags, tgt_flags
 
 

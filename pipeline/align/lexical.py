@@ -366,14 +366,32 @@ def unlinked_flags(
     """
     link = evidence.links(rows, cols)
     src_ok, tgt_ok = evidence.linkable()
+    return band_flags(link, src_ok, tgt_ok, band_lo, band_width, band_offset, rows, cols, types)
+
+
+def band_flags(
+    link: np.ndarray,
+    src_ok: np.ndarray,
+    tgt_ok: np.ndarray,
+    band_lo: np.ndarray,
+    band_width: np.ndarray,
+    band_offset: np.ndarray,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    types: Sequence[tuple[int, int]],
+    *,
+    linked_mode: bool = False,
+) -> Unlinked:
+    """The flags of :func:`unlinked_flags` from the band's ``link`` array, or with
+    ``linked_mode`` those of pipeline.align.links.linked_flags: every type in one compiled
+    pass over the cells (pipeline.align.cellkernels.unlinked_kernel)."""
     ints = [np.ascontiguousarray(x, dtype=np.int64) for x in (rows, cols)]
     ints += [np.ascontiguousarray(x, dtype=np.int64) for x in (band_lo, band_width, band_offset)]
     type_a = np.array([a for a, _ in types], dtype=np.int64)
     type_b = np.array([b for _, b in types], dtype=np.int64)
     src_slot, tgt_slot = flag_slots(list(types))
-    # every type in one compiled pass over the cells (pipeline.align.cellkernels)
     src_all, tgt_all = unlinked_kernel(
-        link, *ints, src_ok, tgt_ok, type_a, type_b, src_slot, tgt_slot
+        link, *ints, src_ok, tgt_ok, type_a, type_b, src_slot, tgt_slot, linked_mode
     )
     out: Unlinked = {}
     for t, (a, b) in enumerate(types):

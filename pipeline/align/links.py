@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.align.band import Band
-from pipeline.align.lexical import SentenceEvidence, Unlinked, reliability, unlinked_flags
+from pipeline.align.lexical import SentenceEvidence, Unlinked, band_flags, reliability
 
 
 def link_reliability(evidence: SentenceEvidence, pairs: Sequence[tuple[int, int]]) -> float:
@@ -59,21 +59,6 @@ def link_reliability(evidence: SentenceEvidence, pairs: Sequence[tuple[int, int]
     return float(min(1.0, max(0.0, 1.0 - l_far / l_true)))
 
 
-class _KnownLinks:
-    """SentenceEvidence with the band's links already computed, so that
-    :func:`lexical.unlinked_flags` and :func:`linked_flags` share one pass over the cells."""
-
-    def __init__(self, evidence: SentenceEvidence, link: np.ndarray) -> None:
-        self._evidence = evidence
-        self._link = link
-
-    def links(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        return self._link
-
-    def linkable(self) -> tuple[np.ndarray, np.ndarray]:
-        return self._evidence.linkable()
-
-
 def linked_flags(
     link: np.ndarray,
     band_lo: np.ndarray,
@@ -91,28 +76,20 @@ def linked_flags(
     rows-1-q, flag k of a tgt side is cols-1-k; 1-1 beads and unmerged sides get none.
     Pairs outside the band count as not linked (no evidence for).
     """
-    n = len(band_lo) - 1
-
-    def linked(r: np.ndarray, c: np.ndarray) -> np.ndarray:
-        rr = np.clip(r, 0, n)
-        inside = (r >= 1) & (c >= 1) & (c >= band_lo[rr]) & (c < band_lo[rr] + band_width[rr])
-        flat = band_offset[rr] + np.where(inside, c - band_lo[rr], 0)
-        return inside & link[np.minimum(flat, len(link) - 1)]
-
-    out: Unlinked = {}
-    for t, (a, b) in enumerate(types):
-        if a == 0 or b == 0 or (a == 1 and b == 1):
-            continue
-        src_flags: list[np.ndarray] = []
-        tgt_flags: list[np.ndarray] = []
-        if b >= 2:
-            for k in range(b):
-                tgt_flags.append(np.any([linked(rows - q, cols - k) for q in range(a)], axis=0))
-        if a >= 2:
-            for q in range(a):
-                src_flags.append(np.any([linked(rows - q, cols - k) for k in range(b)], axis=0))
-        out[t] = (src_flags, tgt_flags)
-    return out
+    n, m = len(band_lo) - 1, int((band_lo + band_width).max(initial=1))
+    ok_src, ok_tgt = np.ones(n, dtype=np.bool_), np.ones(m, dtype=np.bool_)
+    return band_flags(
+        link,
+        ok_src,
+        ok_tgt,
+        band_lo,
+        band_width,
+        band_offset,
+        rows,
+        cols,
+        types,
+        linked_mode=True,
+    )
 
 
 @dataclass
@@ -143,7 +120,7 @@ class LexicalSupport:
         rows, cols = band.cell_rows(), band.cell_cols()
         link = evidence.links(rows, cols)
         cells = (band.lo, band.width, band.offset, rows, cols, types)
-        unlinked = unlinked_flags(_KnownLinks(evidence, link), *cells)  # type: ignore[arg-type]
+        unlinked = band_flags(link, *evidence.linkable(), *cells)
         return cls(evidence, unlinked, linked_flags(link, *cells), *weights)
 
     def deficits(self, pairs: Sequence[tuple[int, int]]) -> Unlinked:

@@ -96,7 +96,7 @@ def test_unlinked_and_weakest_kernels_match_numpy(seed: int) -> None:
     src_slot, tgt_slot = flag_slots(types)
     all_src, all_tgt = unlinked_kernel(
         link, rows, cols, band.lo, band.width, band.offset, src_ok, tgt_ok,
-        np.array([a for a, _ in types]), np.array([b for _, b in types]), src_slot, tgt_slot,
+        np.array([a for a, _ in types]), np.array([b for _, b in types]), src_slot, tgt_slot, False,
     )  # fmt: skip
     assert len(all_src) == sum(a for a, b in types if a >= 2 and b >= 1)  # no unused rows
     for t, (a, b) in enumerate(types):

@@ -142,3 +142,45 @@ def test_support_shortfall_takes_the_deficit_amounts_not_just_their_sign() -> No
     assert score_with(0.0) == pytest.approx(-0.2)
     assert score_with(0.5) == pytest.approx(-0.7)
     assert score_with(-1.0) == pytest.approx(0.0)
+
+
+def _linked_flags_reference(link, band_lo, band_width, band_offset, rows, cols, types):
+    """The numpy formulation linked_flags had before it became a compiled kernel."""
+    n = len(band_lo) - 1
+
+    def linked(r, c):
+        rr = np.clip(r, 0, n)
+        inside = (r >= 1) & (c >= 1) & (c >= band_lo[rr]) & (c < band_lo[rr] + band_width[rr])
+        flat = band_offset[rr] + np.where(inside, c - band_lo[rr], 0)
+        return inside & link[np.minimum(flat, len(link) - 1)]
+
+    out = {}
+    for t, (a, b) in enumerate(types):
+        if a == 0 or b == 0 or (a == 1 and b == 1):
+            continue
+        tgt = [np.any([linked(rows - q, cols - k) for q in range(a)], axis=0) for k in range(b)]
+        src = [np.any([linked(rows - q, cols - k) for k in range(b)], axis=0) for q in range(a)]
+        out[t] = (src if a >= 2 else [], tgt if b >= 2 else [])
+    return out
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_compiled_linked_flags_equal_the_numpy_formulation(seed: int) -> None:
+    from pipeline.align import band_around_path, bead_types
+
+    rng = np.random.default_rng(seed)
+    n, m = 40, 47
+    path = [(0, 0)] + [(min(n, i), min(m, round(i * m / n))) for i in range(1, n + 1)]
+    band = band_around_path(path, n, m, 3) if seed else full_band(n, m)
+    rows, cols = band.cell_rows(), band.cell_cols()
+    link = rng.random(band.size) < 0.3
+    types = bead_types(4, 5)
+    cells = (band.lo, band.width, band.offset, rows, cols, types)
+    got = linked_flags(link, *cells)
+    want = _linked_flags_reference(link, *cells)
+    assert got.keys() == want.keys()
+    for t in want:
+        for mine, theirs in zip(got[t], want[t], strict=True):
+            assert len(mine) == len(theirs)
+            for x, y in zip(mine, theirs, strict=True):
+                np.testing.assert_array_equal(x, y)
