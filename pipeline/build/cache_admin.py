@@ -19,7 +19,7 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.build.atomic import TMP_PREFIX
+from pipeline.atomic import TMP_PREFIX
 from pipeline.build.fingerprint import code_fingerprint
 from pipeline.build.locking import pid_alive, remove_dead_spools
 from pipeline.embed import CACHE_FILE
@@ -73,7 +73,7 @@ def _entry_code(meta_path: Path) -> str | None:
 
 
 def _dead_leftover(path: Path) -> bool:
-    """A temporary file (``pipeline.build.atomic`` naming) whose writer on this host is gone."""
+    """A temporary file (``pipeline.atomic`` naming) whose writer on this host is gone."""
     parts = path.name.split(".")
     pid = parts[-2] if len(parts) >= 3 else ""
     return path.name.startswith(TMP_PREFIX) and pid.isdigit() and not pid_alive(int(pid))

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from pipeline import __version__
-from pipeline.build.atomic import atomic_path, atomic_write_text
+from pipeline.atomic import atomic_path, atomic_write_text
 from pipeline.corpus.rows import AlignedDocument
 from pipeline.data import Bead, Document, DocumentPair, Sentence
 

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.build.atomic import atomic_write_text
+from pipeline.atomic import atomic_write_text
 from pipeline.data import Document, Rejected, symbol_slug
 from pipeline.pair import PairResult
 

@@ -185,7 +185,7 @@ def test_next_build_removes_a_killed_builds_spool(
 def test_cache_info_and_prune(tmp_path: Path, seed_corpus: BuiltCorpus) -> None:
     from click.testing import CliRunner
 
-    from pipeline.build.atomic import TMP_PREFIX
+    from pipeline.atomic import TMP_PREFIX
     from pipeline.cli import main
 
     cache = tmp_path / "cache"
