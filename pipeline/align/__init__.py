@@ -33,24 +33,7 @@ that touches an encoder.
 from __future__ import annotations
 
 from pipeline.align.band import Band, band_around_path, full_band, make_band
-from pipeline.align.margins import (
-    MARGINS,
-    adjacent_hub,
-    hub_k,
-    hub_z,
-    hubness_against,
-    knn_hubness,
-)
-from pipeline.align.params import (
-    NEG_INF,
-    AlignParams,
-    AlignResult,
-    Calibration,
-    averaged_overlaps,
-    bead_types,
-    normalize_rows,
-)
-from pipeline.align.scoring import band_similarities, cell_scores, length_term
+from pipeline.align.params import AlignParams, AlignResult, Calibration, bead_types
 from pipeline.align.search import align_embeddings, dp_band
 from pipeline.align.texts import (
     Encoder,
@@ -60,32 +43,22 @@ from pipeline.align.texts import (
     overlap_texts,
 )
 
+#: The core's entry points and records. Scoring parts (margins, support, lexical terms,
+#: kernels) are imported from their modules by what uses them.
 __all__ = [
-    "MARGINS",
-    "NEG_INF",
     "AlignParams",
     "AlignResult",
     "Band",
     "Calibration",
     "Encoder",
-    "adjacent_hub",
     "align_embeddings",
     "align_texts",
-    "averaged_overlaps",
     "band_around_path",
-    "band_similarities",
     "bead_types",
-    "cell_scores",
     "dp_band",
     "embed_overlaps",
     "full_band",
-    "hub_k",
-    "hub_z",
-    "hubness_against",
     "insert_blank_lines",
-    "knn_hubness",
-    "length_term",
     "make_band",
-    "normalize_rows",
     "overlap_texts",
 ]

@@ -92,7 +92,7 @@ def mixed_overlaps(
     """(K, n, d) overlap vectors: embedded texts for open runs, the normalised sum of the
     sentence vectors for the rest (each weighted by ``weights``, e.g. its length, when
     given; rows past the end stay zero, as elsewhere)."""
-    from pipeline.align import averaged_overlaps
+    from pipeline.align.params import averaged_overlaps
 
     w = singles if weights is None else singles * weights[:, None].astype(singles.dtype)
     out = averaged_overlaps(w, len(starts))
@@ -171,7 +171,7 @@ def weighted_overlaps(singles: np.ndarray, lens: np.ndarray, max_overlap: int) -
     concatenation lies nearer the length-weighted sum of its sentences' vectors (mean
     cosine to the real embedding on MAC-Dev chapters 001-003: 0.84 against 0.81 for runs
     of 4, 0.92 against 0.90 for runs of 2)."""
-    from pipeline.align import averaged_overlaps
+    from pipeline.align.params import averaged_overlaps
 
     out = averaged_overlaps(singles * np.asarray(lens, singles.dtype)[:, None], max_overlap)
     out[0] = singles
@@ -277,7 +277,7 @@ def embed_open_overlaps(
     distinct texts embedded and the first pass's seconds (aligner time, not encoder time)."""
     import time
 
-    from pipeline.align import normalize_rows
+    from pipeline.align.params import normalize_rows
 
     src, tgt = (list(s) for s in sides)
     unique = list(dict.fromkeys(src + tgt))

@@ -18,15 +18,14 @@ import pytest
 
 from pipeline.align import (
     AlignParams,
-    averaged_overlaps,
     band_around_path,
     bead_types,
     dp_band,
     full_band,
     insert_blank_lines,
-    normalize_rows,
 )
 from pipeline.align import align_embeddings as _align
+from pipeline.align.params import averaged_overlaps, normalize_rows
 from pipeline.data import Bead
 
 Gold = list[tuple[list[int], list[int]]]

@@ -228,7 +228,7 @@ def test_anchors_fast_path_changes_nothing() -> None:
 
 def test_averaged_overlaps_match_the_numpy_formula() -> None:
     """Running sums and in-place normalisation: the bits of cumsum + normalize_rows."""
-    from pipeline.align import averaged_overlaps, normalize_rows
+    from pipeline.align.params import averaged_overlaps, normalize_rows
 
     rng = np.random.default_rng(0)
     for dtype in (np.float32, np.float64):

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.align import AlignParams, align_texts, normalize_rows, overlap_texts
+from pipeline.align import AlignParams, align_texts, overlap_texts
 from pipeline.align.document import align_pair
 from pipeline.align.overlaps import (
     bead_spans,
@@ -21,6 +21,7 @@ from pipeline.align.overlaps import (
     wanted_texts,
     weighted_overlaps,
 )
+from pipeline.align.params import normalize_rows
 from pipeline.build.prefetch import prefetch_texts, single_texts
 from pipeline.data import Bead, DocumentPair
 from pipeline.embed import load_encoder

@@ -32,11 +32,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from pipeline.align import (
-    AlignParams,
-    Encoder,
-    length_term,
-)
+from pipeline.align import AlignParams, Encoder
 from pipeline.align.document.pieces import (  # noqa: F401  (re-exported for callers of docalign)
     Embedder,
     PairCalibration,
@@ -46,6 +42,7 @@ from pipeline.align.document.pieces import (  # noqa: F401  (re-exported for cal
 )
 from pipeline.align.document.structure import HEAD_KINDS, Segment, structural_segments  # noqa: F401
 from pipeline.align.overlaps import open_runs, piece_closed, wanted_texts
+from pipeline.align.scoring import length_term
 from pipeline.data import Bead, DocumentPair, Sentence
 from pipeline.text.segment import segment_document
 

@@ -14,16 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.align import (
-    AlignParams,
-    Calibration,
-    Encoder,
-    align_embeddings,
-    hub_k,
-    hub_z,
-    hubness_against,
-    overlap_texts,
-)
+from pipeline.align import AlignParams, Calibration, Encoder, align_embeddings, overlap_texts
+from pipeline.align.margins import hub_k, hub_z, hubness_against
 from pipeline.align.overlaps import mixed_overlaps, open_runs
 from pipeline.data import Bead, DocumentPair, Sentence
 
@@ -143,6 +135,7 @@ def align_piece(
             )
             for texts, c in ((en_texts, closed[0]), (zh_texts, closed[1]))
         )
+
     def hub(overlaps: np.ndarray, other: np.ndarray, n: int, other_span: tuple) -> np.ndarray:
         """Each side's neighbourhood on the other side, centred where the piece lies."""
         centre = span_centre(n, other_span)
