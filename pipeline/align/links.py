@@ -61,9 +61,7 @@ def link_reliability(evidence: SentenceEvidence, pairs: Sequence[tuple[int, int]
 
 def linked_flags(
     link: np.ndarray,
-    band_lo: np.ndarray,
-    band_width: np.ndarray,
-    band_offset: np.ndarray,
+    band: Band,
     rows: np.ndarray,
     cols: np.ndarray,
     types: Sequence[tuple[int, int]],
@@ -76,20 +74,8 @@ def linked_flags(
     rows-1-q, flag k of a tgt side is cols-1-k; 1-1 beads and unmerged sides get none.
     Pairs outside the band count as not linked (no evidence for).
     """
-    n, m = len(band_lo) - 1, int((band_lo + band_width).max(initial=1))
-    ok_src, ok_tgt = np.ones(n, dtype=np.bool_), np.ones(m, dtype=np.bool_)
-    return band_flags(
-        link,
-        ok_src,
-        ok_tgt,
-        band_lo,
-        band_width,
-        band_offset,
-        rows,
-        cols,
-        types,
-        linked_mode=True,
-    )
+    ok_src, ok_tgt = np.ones(band.n, dtype=np.bool_), np.ones(band.m, dtype=np.bool_)
+    return band_flags(link, ok_src, ok_tgt, band, rows, cols, types, linked_mode=True)
 
 
 @dataclass
@@ -119,7 +105,7 @@ class LexicalSupport:
             return None
         rows, cols = band.cell_rows(), band.cell_cols()
         link = evidence.links(rows, cols)
-        cells = (band.lo, band.width, band.offset, rows, cols, types)
+        cells = (band, rows, cols, types)
         unlinked = band_flags(link, *evidence.linkable(), *cells)
         return cls(evidence, unlinked, linked_flags(link, *cells), *weights)
 

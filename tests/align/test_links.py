@@ -43,7 +43,7 @@ def test_linked_flags_mark_the_merged_sentence_that_shares_a_word() -> None:
     band = full_band(1, 2)
     types = [(1, 1), (1, 2)]
     rows, cols = band.cell_rows(), band.cell_cols()
-    flags = linked_flags(ev.links(rows, cols), band.lo, band.width, band.offset, rows, cols, types)
+    flags = linked_flags(ev.links(rows, cols), band, rows, cols, types)
     assert 0 not in flags  # a 1-1 bead is the embedding's business
     src_flags, tgt_flags = flags[1]
     assert src_flags == []  # only the merged side
@@ -175,9 +175,8 @@ def test_compiled_linked_flags_equal_the_numpy_formulation(seed: int) -> None:
     rows, cols = band.cell_rows(), band.cell_cols()
     link = rng.random(band.size) < 0.3
     types = bead_types(4, 5)
-    cells = (band.lo, band.width, band.offset, rows, cols, types)
-    got = linked_flags(link, *cells)
-    want = _linked_flags_reference(link, *cells)
+    got = linked_flags(link, band, rows, cols, types)
+    want = _linked_flags_reference(link, band.lo, band.width, band.offset, rows, cols, types)
     assert got.keys() == want.keys()
     for t in want:
         for mine, theirs in zip(got[t], want[t], strict=True):
