@@ -106,20 +106,8 @@ def structural_segments(en: Document, zh: Document) -> list[Segment]:
 
     segments.append(Segment("assign", _flat(ge["closing"]), _flat(gz["closing"]), "closing"))
 
-    fn_en = {}
-    for group in ge["footnote"]:
-        number = (en.blocks[group[0]].number or "").strip()
-        if number and number not in fn_en:
-            fn_en[number] = group
-        else:
-            leftover_en.extend(group)
-    fn_zh = {}
-    for group in gz["footnote"]:
-        number = (zh.blocks[group[0]].number or "").strip()
-        if number and number not in fn_zh:
-            fn_zh[number] = group
-        else:
-            leftover_zh.extend(group)
+    fn_en = _numbered_notes(ge["footnote"], en, leftover_en)
+    fn_zh = _numbered_notes(gz["footnote"], zh, leftover_zh)
     for number, group in fn_en.items():
         if number in fn_zh:
             segments.append(Segment("fixed", group, fn_zh[number], f"fn{number}"))
@@ -130,3 +118,18 @@ def structural_segments(en: Document, zh: Document) -> list[Segment]:
     leftover_zh.extend(_flat(gz["other"]))
     segments.append(Segment("dp", sorted(leftover_en), sorted(leftover_zh), "leftover"))
     return [s for s in segments if s.en or s.zh]
+
+
+def _numbered_notes(
+    groups: list[list[int]], doc: Document, leftover: list[int]
+) -> dict[str, list[int]]:
+    """Footnote block groups by their number (the first of a number wins); groups without
+    a number, or repeating one, go to ``leftover``."""
+    notes: dict[str, list[int]] = {}
+    for group in groups:
+        number = (doc.blocks[group[0]].number or "").strip()
+        if number and number not in notes:
+            notes[number] = group
+        else:
+            leftover.extend(group)
+    return notes
