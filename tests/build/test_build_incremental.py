@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -103,6 +104,19 @@ def test_changed_document_is_realigned(tmp_path: Path, seed_corpus: BuiltCorpus)
     assert result.stats["texts_embedded_by_model"] == 0
 
 
+def children_of(pid: int) -> list[int]:
+    """Live processes whose parent is ``pid`` (Linux /proc)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
 def test_killed_build_leaves_the_previous_corpus_intact(
     tmp_path: Path, seed_corpus: BuiltCorpus
 ) -> None:
@@ -122,16 +136,24 @@ def test_killed_build_leaves_the_previous_corpus_intact(
     )
     assert process.stderr is not None
     seen = []
+    workers: list[int] = []
     try:
         for line in process.stderr:  # a cold cache: loading the model takes seconds
             seen.append(line)
             if "stage align: A/RES/75/58" in line:
+                workers = children_of(process.pid)
                 process.send_signal(signal.SIGKILL)
                 break
     finally:
         process.kill()
         process.wait(timeout=60)
     assert process.returncode == -signal.SIGKILL, "".join(seen)
+    # its pool workers (two cores: two) end with it, not wait forever for work
+    assert len(workers) >= 2, workers
+    deadline = time.monotonic() + 30
+    while any(Path(f"/proc/{pid}").exists() for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]
     leftovers = list(tmp_path.glob(".aligned.tmp-*"))
     assert len(leftovers) == 1  # it was killed mid-write, into its temporary folder
     after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}

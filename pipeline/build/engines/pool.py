@@ -14,7 +14,10 @@ ahead as the workers can absorb and the output is the same whatever the worker c
 from __future__ import annotations
 
 import multiprocessing
+import os
 import pickle
+import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -25,10 +28,26 @@ from pipeline.build.runner import ItemResult, LocalEngine, Stage, process_item, 
 _WORKER_STAGES: dict[str, Stage[Any, Any]] = {}
 
 
+#: How often a worker checks that the build that started it is still alive (seconds).
+PARENT_CHECK_S = 1.0
+
+
+def _exit_with_parent(parent: int) -> None:
+    """End this worker when its build dies. A worker waits for work on a queue whose
+    writing end it holds itself, so a build killed with SIGKILL (or by the OOM killer)
+    leaves its workers waiting forever, each holding a model; the parent's pid changing
+    (the orphan is re-parented) is the one sign that always comes."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_S)
+    os._exit(1)
+
+
 def _init_worker(stages: dict[str, bytes]) -> None:
-    """Runs once per worker: one BLAS thread (the workers are the parallelism)."""
+    """Runs once per worker: one BLAS thread (the workers are the parallelism), and a
+    watchdog that ends the worker with its build."""
     from threadpoolctl import threadpool_limits
 
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     threadpool_limits(limits=1)
     for name, blob in stages.items():
         _WORKER_STAGES[name] = pickle.loads(blob)
