@@ -3,16 +3,16 @@
 The build is one Ray Data pipeline over chunks of pairs (``pipeline.build.prefetch`` says why
 chunks have fixed boundaries)::
 
-    prepare (task) -> embed (actor pool) -> align + decide + write (task) -> driver
+    embed (actor pool) -> align + decide + write (task) -> driver
 
-* :func:`read_file`: one raw file -> its document spooled to storage and a stub row
-  (symbol, language, metadata; no text) for the driver's pairing barrier.
-* :func:`prepare_chunk`: a chunk's documents back from the spool, which pairs the work
-  cache already holds, and the distinct texts the rest need (``prefetch_texts``).
-* :class:`EmbedActor`: the texts of a chunk in ONE encoder call; the model is loaded
-  once per actor for the whole build (on a GPU with ``num_gpus``). Vectors leave as a
-  numpy (variable-shaped tensor) column: they travel in the dataset, which Ray sizes,
-  spills and backpressures, never through a shared file.
+* :func:`read_files`: a batch of raw files (a plain Ray task, before the pairing
+  barrier) -> each document spooled to storage and a stub row (symbol, language,
+  metadata; no text) for the driver's pairing barrier.
+* :class:`EmbedActor`: a chunk's documents back from the spool, which pairs the work
+  cache already holds, and the texts the rest need (``prefetch_texts``) in ONE encoder
+  call; the model is loaded once per actor for the whole build (on a GPU with
+  ``num_gpus``). Vectors leave as a numpy (variable-shaped tensor) column: they travel
+  in the dataset, which Ray sizes, spills and backpressures, never through a shared file.
 * :func:`align_chunk`: align each pair with those vectors, decide its rows, write the
   chunk's Parquet shards (``train-00007-of-00032.parquet``) straight to ``--out`` and
   hand the driver only a summary plus the chunk's TMX, Moses and report parts (text
@@ -107,23 +107,22 @@ def _load_pairs(row: dict[str, Any], spool: str) -> list[Any]:
     ]
 
 
-def prepare_chunk(row: dict[str, Any], *, options: Any, spool: str) -> dict[str, Any]:
-    """Which pairs of the chunk need work (the work cache); the embed actor then finds
-    the texts they need, with the same two encoder calls as the local engine."""
+def read_files(uris: list[str], spool: str) -> list[dict[str, Any]]:
+    """:func:`read_file` for a batch of files: one Ray task per batch, so the per-task
+    cost of Ray (scheduling, a result object) is paid once per batch, not per file."""
+    return [read_file({"uri": uri}, spool=spool) for uri in uris]
+
+
+def needs_work(pairs: list[Any], options: Any) -> list[bool]:
+    """Which pairs the work cache does not hold yet (the others are reused, not aligned)."""
     from pipeline.build.workcache import WorkCache, _align_params_dict
 
-    started = time.time()
-    pairs = _load_pairs(row, spool)
     cache = WorkCache(
         options.cache_dir / "work",
         model=options.model,
         params=_align_params_dict(options.align_params),
     )
-    return {
-        **row,
-        "needs_work": [not cache.has(pair) for pair in pairs],
-        "prepare_busy": [started, time.time()],
-    }
+    return [not cache.has(pair) for pair in pairs]
 
 
 def embed_cache_dir(options: Any) -> Path | None:
@@ -200,6 +199,9 @@ class EmbedActor:
         started = time.time()
         load_before = self.load_seconds
         embedded = 0
+        pairs = _load_pairs(row, self.spool)
+        needs = needs_work(pairs, self.options)
+        prepared = time.time()
 
         def embed(texts: list[str]) -> np.ndarray:
             nonlocal embedded
@@ -207,8 +209,6 @@ class EmbedActor:
             embedded += count
             return matrix
 
-        pairs = _load_pairs(row, self.spool)
-        needs = [bool(n) for n in row["needs_work"]]
         wanted, lookup = chunk_texts(pairs, needs, embed, _align_params(self.options))
         groups = [w or [] for w in wanted]
         texts = list(dict.fromkeys(t for group in groups for t in group))
@@ -224,14 +224,23 @@ class EmbedActor:
             "texts_embedded_by_model": int(embedded),
             "chunks_embedded": int(bool(texts)),
             "load_encoder": self.load_seconds - load_before,
-            "busy": [started, time.time()] if texts else None,
+            "prepare_s": prepared - started,
+            "busy": [prepared, time.time()] if texts else None,
+            "needs_work": needs,
         }
         return texts, idx, matrix, stats
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        columns: dict[str, list[Any]] = {"texts": [], "text_idx": [], "vectors": [], "stats": []}
-        for k in range(len(batch["needs_work"])):
+        columns: dict[str, list[Any]] = {
+            "texts": [],
+            "text_idx": [],
+            "vectors": [],
+            "stats": [],
+            "needs_work": [],
+        }
+        for k in range(len(batch["chunk"])):
             texts, idx, matrix, stats = self._chunk({key: batch[key][k] for key in batch})
+            columns["needs_work"].append(stats.pop("needs_work"))
             columns["texts"].append(texts)
             columns["text_idx"].append(idx)
             columns["vectors"].append(matrix)
@@ -244,6 +253,7 @@ class EmbedActor:
 
         return {
             **batch,
+            "needs_work": objects(columns["needs_work"]),
             "texts": objects(columns["texts"]),
             "text_idx": objects(columns["text_idx"]),
             "vectors": objects(columns["vectors"]),
@@ -356,7 +366,6 @@ def align_chunk(
         "embed_stats": str(row["embed_stats"]),
         "busy": json.dumps(
             {
-                "prepare": list(row["prepare_busy"]),
                 "align": [started, aligned_at],
                 "write": [aligned_at, time.time()],
             }

@@ -30,8 +30,6 @@ from pipeline.build.engines.ray import (
     TASK_RETRIES,
     EmbedActor,
     align_chunk,
-    prepare_chunk,
-    read_file,
     spool_key,
 )
 from pipeline.build.options import DEFAULT_REVIEW_SCORE, BuildContext, BuildOptions, BuildResult
@@ -67,6 +65,29 @@ class HashingSink(io.TextIOBase):
         super().close()
 
 
+#: Ray starts its worker processes 15 nice levels below the driver (``worker_niceness``),
+#: to keep the driver responsive. Here the workers do all the work and the driver only
+#: waits, so they run at the driver's own priority, as the local engine's pool does; on a
+#: shared machine the workers otherwise get a fraction of a core next to other jobs.
+WORKER_NICENESS = "0"
+
+
+def start_ray(address: str | None = None, **kwargs: Any) -> None:
+    """``ray.init`` as the build wants it: no dashboard, worker logs kept on the nodes,
+    and workers at the driver's priority when this call starts Ray (a cluster that
+    ``ray start`` made keeps its own settings)."""
+    import ray
+
+    name = "RAY_worker_niceness"
+    previous = os.environ.get(name)
+    os.environ.setdefault(name, WORKER_NICENESS)  # read by the raylet this call starts
+    try:
+        ray.init(address=address, include_dashboard=False, log_to_driver=False, **kwargs)
+    finally:
+        if previous is None:
+            os.environ.pop(name, None)
+
+
 def init_ray(address: str | None) -> bool:
     """Connect to (or start) Ray; True when this call started it (the build stops it)."""
     try:
@@ -77,7 +98,7 @@ def init_ray(address: str | None) -> bool:
         ) from err
     started = False
     if not ray.is_initialized():
-        ray.init(address=address, include_dashboard=False, log_to_driver=False)
+        start_ray(address)
         started = True
     ctx = ray.data.DataContext.get_current()
     ctx.execution_options.preserve_order = True  # parts are appended in chunk order
@@ -98,36 +119,67 @@ def _output_locations(options: BuildOptions) -> tuple[Location, Location, Locati
     return raw, out, tmp
 
 
+def read_batches(count: int, cpus: int) -> int:
+    """Files per read task: about eight tasks per CPU, so the cores finish together, but
+    at most 64 files a task (a task per file spent more on Ray than on reading)."""
+    return max(1, min(64, -(-count // (8 * max(1, cpus)))))
+
+
 def read_documents(files: list[Location], spool: Location) -> tuple[ReadStage, list[Document]]:
-    """Read every file in Ray tasks; only stubs come back. The returned ReadStage holds
-    the records and numbers the local read stage would have."""
+    """Read every file in plain Ray tasks (a batch of files each); only stubs come back.
+    The returned ReadStage holds the records and numbers the local read stage would have.
+
+    Plain tasks, not a Ray Data dataset: the read ends in the pairing barrier anyway, so
+    streaming buys nothing here, and a second dataset cost a start-up of its own."""
     import ray
+
+    from pipeline.build.engines.ray import read_files
 
     reader = ReadStage()
     reader.stats.items_in = len(files)
     stubs: list[Document] = []
     if not files:
         return reader, stubs
-    items = [{"uri": f.uri} for f in files]
-    # About 64 files a task (a task per file spent more on Ray than on reading), but at
-    # least two tasks per CPU of the cluster, so every core reads.
-    cpus = int(ray.cluster_resources().get("CPU", 1))
-    blocks = min(len(items), max(2 * cpus, -(-len(items) // 64)))
-    ds = ray.data.from_items(items, override_num_blocks=blocks)
-    ds = ds.map(read_file, fn_kwargs={"spool": spool.uri}, num_cpus=1, max_retries=TASK_RETRIES)
-    for row in ds.iter_rows():
-        name, kind = str(row["name"]), str(row["kind"])
-        if kind != "document":
-            reader.drop(kind)
-            reader.record("rejected", Rejected(name, str(row["reason"])))
-            log.warning("rejected %s: %s", name, row["reason"])
-            continue
-        stub = Document.from_dict(json.loads(str(row["stub"])))
-        reader.stats.items_out += 1
-        reader.stats.seconds += float(row["seconds"])
-        reader.record("documents", (stub.symbol, stub.language, name))
-        stubs.append(stub)
+    size = read_batches(len(files), int(ray.cluster_resources().get("CPU", 1)))
+    task = ray.remote(num_cpus=1, max_retries=TASK_RETRIES)(read_files)
+    refs = [
+        task.remote([f.uri for f in files[start : start + size]], spool.uri)
+        for start in range(0, len(files), size)
+    ]
+    warm_up_ray_data()  # while the read tasks run
+    for ref in refs:  # in file order, as the local engine records them
+        for row in ray.get(ref):
+            _read_row(row, reader, stubs)
     return reader, stubs
+
+
+def _no_op(row: dict[str, Any]) -> dict[str, Any]:
+    return row
+
+
+def warm_up_ray_data() -> None:
+    """Run a one-row dataset, so that Ray Data's first execution in this driver (its own
+    actors, about 2 s on 2 cores) overlaps the read tasks instead of following the
+    pairing barrier. It reserves no CPU, so it never waits for, or delays, a read task."""
+    import ray
+
+    for _ in ray.data.from_items([{"n": 0}]).map(_no_op, num_cpus=0).iter_rows():
+        pass
+
+
+def _read_row(row: dict[str, Any], reader: ReadStage, stubs: list[Document]) -> None:
+    """Record one file's outcome: a stub for pairing, or a rejected file."""
+    name, kind = str(row["name"]), str(row["kind"])
+    if kind != "document":
+        reader.drop(kind)
+        reader.record("rejected", Rejected(name, str(row["reason"])))
+        log.warning("rejected %s: %s", name, row["reason"])
+        return
+    stub = Document.from_dict(json.loads(str(row["stub"])))
+    reader.stats.items_out += 1
+    reader.stats.seconds += float(row["seconds"])
+    reader.record("documents", (stub.symbol, stub.language, name))
+    stubs.append(stub)
 
 
 def chunk_rows(pairs: list[Any], size: int) -> list[dict[str, Any]]:
@@ -222,8 +274,8 @@ class Assembler:
             self.busy["embed"].append(tuple(embed["busy"]))
             stage.seconds += embed["busy"][1] - embed["busy"][0]
         self.busy["align"].append(tuple(busy["align"]))
-        # The chunk stage's work (work-cache check, texts to embed) runs in prepare tasks.
-        self.prepare_seconds += busy["prepare"][1] - busy["prepare"][0]
+        # The chunk stage's work (spool, work-cache check) runs in the embed actor.
+        self.prepare_seconds += embed["prepare_s"]
         write = self.stages["write"]
         write.items_in += int(row["documents"])
         write.items_out += int(row["documents"])
@@ -284,19 +336,13 @@ def run_pipeline(
     tmp: Location,
     assembler: Assembler,
 ) -> None:
-    """prepare -> embed (actor pool) -> align/decide/write, streamed into the assembler."""
+    """embed (actor pool) -> align/decide/write, streamed into the assembler."""
     import ray
 
     if not chunks:
         empty_shards(tmp, assembler)
         return
     ds = ray.data.from_items(chunks, override_num_blocks=len(chunks))
-    ds = ds.map(
-        prepare_chunk,
-        fn_kwargs={"options": options, "spool": spool.uri},
-        num_cpus=1,
-        max_retries=TASK_RETRIES,
-    )
     ds = ds.map_batches(
         EmbedActor,
         fn_constructor_args=(options, spool.uri),
@@ -326,7 +372,6 @@ def run_pipeline(
     for row in ds.iter_rows():
         if int(row["chunk"]) != expected:  # preserve_order is what makes this hold
             raise BuildError(f"ray returned chunk {row['chunk']}, expected {expected}")
-        log.info("stage write: chunk %d of %d", expected + 1, len(chunks))
         began = time.perf_counter()
         assembler.add(row)
         assembler.driver_seconds += time.perf_counter() - began
