@@ -31,6 +31,7 @@ from pipeline.build.engines.ray import (
     EmbedActor,
     align_chunk,
     spool_key,
+    warm_up_worker,
 )
 from pipeline.build.options import DEFAULT_REVIEW_SCORE, BuildContext, BuildOptions, BuildResult
 from pipeline.build.output import BuildError, prepare_output, swap_in
@@ -100,9 +101,6 @@ def init_ray(address: str | None) -> bool:
     if not ray.is_initialized():
         start_ray(address)
         started = True
-    ctx = ray.data.DataContext.get_current()
-    ctx.execution_options.preserve_order = True  # parts are appended in chunk order
-    ctx.enable_progress_bars = False
     return started
 
 
@@ -150,6 +148,12 @@ def read_documents(files: list[Location], spool: Location) -> tuple[ReadStage, l
     for ref in refs:  # in file order, as the local engine records them
         for row in ray.get(ref):
             _read_row(row, reader, stubs)
+    # The cores are idle until the first chunk is embedded: the align tasks' one-off
+    # set-up (imports, jieba's and the lexicon's tables) is done meanwhile, on the
+    # workers that run them.
+    warm = ray.remote(num_cpus=1, max_retries=0)(warm_up_worker)
+    for _ in range(int(ray.cluster_resources().get("CPU", 1))):
+        warm.remote()
     return reader, stubs
 
 
@@ -157,13 +161,23 @@ def _no_op(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def warm_up_ray_data() -> None:
-    """Run a one-row dataset, so that Ray Data's first execution in this driver (its own
-    actors, about 2 s on 2 cores) overlaps the read tasks instead of following the
-    pairing barrier. It reserves no CPU, so it never waits for, or delays, a read task."""
+def configure_data() -> None:
+    """The Ray Data settings of the build (this driver's DataContext)."""
     import ray
 
-    for _ in ray.data.from_items([{"n": 0}]).map(_no_op, num_cpus=0).iter_rows():
+    ctx = ray.data.DataContext.get_current()
+    ctx.execution_options.preserve_order = True  # parts are appended in chunk order
+    ctx.enable_progress_bars = False
+
+
+def warm_up_ray_data() -> None:
+    """Set up Ray Data and run a one-row dataset, so that its first execution in this
+    driver (importing it, starting its own actors: about 2 s on 2 cores) overlaps the
+    read tasks instead of following the pairing barrier."""
+    import ray
+
+    configure_data()
+    for _ in ray.data.from_items([{"n": 0}]).map(_no_op, num_cpus=1).iter_rows():
         pass
 
 
@@ -342,6 +356,7 @@ def run_pipeline(
     if not chunks:
         empty_shards(tmp, assembler)
         return
+    configure_data()
     ds = ray.data.from_items(chunks, override_num_blocks=len(chunks))
     ds = ds.map_batches(
         EmbedActor,
