@@ -14,9 +14,9 @@ chunks have fixed boundaries)::
   ``num_gpus``). Vectors leave as a numpy (variable-shaped tensor) column: they travel
   in the dataset, which Ray sizes, spills and backpressures, never through a shared file.
 * :func:`align_chunk`: align each pair with those vectors, decide its rows, write the
-  chunk's Parquet shards (``train-00007-of-00032.parquet``) straight to ``--out`` and
-  hand the driver only a summary plus the chunk's TMX, Moses and report parts (text
-  columns) to append.
+  chunk's Parquet shards (``train-00007-of-00032.parquet``) straight to ``--out``, leave
+  the chunk's TMX, Moses and report parts in ``_parts/`` there, and hand the driver only
+  a small summary.
 
 Everything a function needs arrives as arguments (options, locations as URIs), so any
 node can run it; outputs are deterministic, so a task Ray retries after its worker died
@@ -42,6 +42,14 @@ from pipeline.build.storage import Location
 
 #: Task retries after a worker or node dies (Ray re-runs the task elsewhere).
 TASK_RETRIES = 3
+
+#: Folder of the temporary output where each align task leaves its chunk's text parts
+#: (TMX units, Moses lines, report-index lines) for the driver to append.
+PARTS_FOLDER = "_parts"
+
+
+def part_name(chunk: int) -> str:
+    return f"{chunk:05d}.json"
 
 
 def spool_key(source_file: str, sha256: str) -> str:
@@ -372,6 +380,13 @@ def align_chunk(
         target = Location(out).child(PAGES_FOLDER, page_name(page.symbol))
         target.write_bytes(render_page(page, low_score=low_score).encode("utf-8"))
         report.append(render_index_row(page, low_score=low_score))
+    # The text parts go through storage, not through Ray: a result the driver reads
+    # from the object store stays mapped into its memory, which then grows with the
+    # archive; a file it reads, appends and deletes does not.
+    parts = {"tmx": tmx_units(exported), "moses_en": en, "moses_zh": zh, "report": "".join(report)}
+    Location(out).child(PARTS_FOLDER, part_name(chunk)).write_bytes(
+        json.dumps(parts, ensure_ascii=False).encode("utf-8")
+    )
     return {
         "chunk": chunk,
         "files": json.dumps(files),
@@ -386,8 +401,4 @@ def align_chunk(
             }
         ),
         "documents": len(decided),
-        "tmx": tmx_units(exported),
-        "moses_en": en,
-        "moses_zh": zh,
-        "report": "".join(report),
     }

@@ -5,7 +5,8 @@ document (symbol, language, file; pairing is a barrier and needs them all), the 
 list (symbols and spool keys), and one chunk's summary at a time. Documents, vectors and
 rows stay on the workers and in Ray's object store, where backpressure bounds them; the
 Parquet shards are written by the workers; TMX, Moses and report.html are appended from
-each chunk's parts as the summaries stream in, in chunk order (``preserve_order``).
+each chunk's parts (files the workers leave in ``_parts/``, read and deleted one at a
+time) as the summaries stream in, in chunk order (``preserve_order``).
 
 Output is built in a temporary location beside ``--out`` and swapped in at the end, as
 the local engine does (atomic for local folders; on an object store it is a copy, and
@@ -26,10 +27,12 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.build.engines.ray import (
+    PARTS_FOLDER,
     TABLES,
     TASK_RETRIES,
     EmbedActor,
     align_chunk,
+    part_name,
     spool_key,
     warm_up_worker,
 )
@@ -269,9 +272,12 @@ class Assembler:
         self.score_sum += totals["score_sum"]
         self.scored += totals["scored"]
         self.not_exported += totals["not_exported"]
-        self.tmx.write_units(str(row["tmx"]), totals["scored"])
-        self.moses.write_lines(str(row["moses_en"]), str(row["moses_zh"]), totals["scored"])
-        self.report.add_rendered(str(row["report"]), int(row["documents"]))
+        part = self.tmp.child(PARTS_FOLDER, part_name(int(row["chunk"])))
+        parts = json.loads(part.read_bytes())
+        self.tmx.write_units(parts["tmx"], totals["scored"])
+        self.moses.write_lines(parts["moses_en"], parts["moses_zh"], totals["scored"])
+        self.report.add_rendered(parts["report"], int(row["documents"]))
+        part.delete()
         records = json.loads(row["records"])
         self.context.failed.extend(Rejected(s, r) for s, r in records["failed"])
         self.context.models.update(records["models"])
@@ -422,6 +428,7 @@ def build_with_ray(options: BuildOptions) -> BuildResult:
         assembler.stages["embed"].items_out = assembler.stages["align"].items_in
         manifest = build_manifest(options, context, assembler, stages, files_section)
         spool.delete()
+        tmp.child(PARTS_FOLDER).delete()
         run_stats = _run_stats(options, stages, assembler, time.perf_counter() - started)
         tmp.child("stats.json").write_bytes(_json_bytes(run_stats))
         tmp.child("README.md").write_bytes(dataset_card(manifest).encode("utf-8"))
