@@ -36,7 +36,7 @@ def e2e_child(argv: list[str] | None = None) -> None:
         embed_cpus=0.0,
     )
     if engine == "ray":
-        from pipeline.build.engines.ray_build import start_ray
+        from pipeline.build.engines.ray_start import start_ray
 
         start_ray(num_cpus=int(workers))
     t0 = time.perf_counter()
