@@ -36,9 +36,9 @@ def e2e_child(argv: list[str] | None = None) -> None:
         embed_cpus=0.0,
     )
     if engine == "ray":
-        import ray
+        from pipeline.build.engines.ray_start import start_ray
 
-        ray.init(num_cpus=int(workers), include_dashboard=False, log_to_driver=False)
+        start_ray(num_cpus=int(workers))
     t0 = time.perf_counter()
     result = build_corpus(options)
     seconds = time.perf_counter() - t0

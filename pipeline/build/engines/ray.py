@@ -3,20 +3,20 @@
 The build is one Ray Data pipeline over chunks of pairs (``pipeline.build.prefetch`` says why
 chunks have fixed boundaries)::
 
-    prepare (task) -> embed (actor pool) -> align + decide + write (task) -> driver
+    embed (actor pool) -> align + decide + write (task) -> driver
 
-* :func:`read_file`: one raw file -> its document spooled to storage and a stub row
-  (symbol, language, metadata; no text) for the driver's pairing barrier.
-* :func:`prepare_chunk`: a chunk's documents back from the spool, which pairs the work
-  cache already holds, and the distinct texts the rest need (``prefetch_texts``).
-* :class:`EmbedActor`: the texts of a chunk in ONE encoder call; the model is loaded
-  once per actor for the whole build (on a GPU with ``num_gpus``). Vectors leave as a
-  numpy (variable-shaped tensor) column: they travel in the dataset, which Ray sizes,
-  spills and backpressures, never through a shared file.
+* :func:`read_files`: a batch of raw files (a plain Ray task, before the pairing
+  barrier) -> each document spooled to storage and a stub row (symbol, language,
+  metadata; no text) for the driver's pairing barrier.
+* :class:`EmbedActor`: a chunk's documents back from the spool, which pairs the work
+  cache already holds, and the texts the rest need (``prefetch_texts``) in ONE encoder
+  call; the model is loaded once per actor for the whole build (on a GPU with
+  ``num_gpus``). Vectors leave as a numpy (variable-shaped tensor) column: they travel
+  in the dataset, which Ray sizes, spills and backpressures, never through a shared file.
 * :func:`align_chunk`: align each pair with those vectors, decide its rows, write the
-  chunk's Parquet shards (``train-00007-of-00032.parquet``) straight to ``--out`` and
-  hand the driver only a summary plus the chunk's TMX, Moses and report parts (text
-  columns) to append.
+  chunk's Parquet shards (``train-00007-of-00032.parquet``) straight to ``--out``, leave
+  the chunk's TMX, Moses and report parts in ``_parts/`` there, and hand the driver only
+  a small summary.
 
 Everything a function needs arrives as arguments (its stage's config from
 ``pipeline.build.configs``, locations as URIs), so any
@@ -47,6 +47,14 @@ if TYPE_CHECKING:
 
 #: Task retries after a worker or node dies (Ray re-runs the task elsewhere).
 TASK_RETRIES = 3
+
+#: Folder of the temporary output where each align task leaves its chunk's text parts
+#: (TMX units, Moses lines, report-index lines) for the driver to append.
+PARTS_FOLDER = "_parts"
+
+
+def part_name(chunk: int) -> str:
+    return f"{chunk:05d}.json"
 
 
 def spool_key(source_file: str, sha256: str) -> str:
@@ -112,19 +120,33 @@ def _load_pairs(row: dict[str, Any], spool: str) -> list[Any]:
     ]
 
 
-def prepare_chunk(row: dict[str, Any], *, config: AlignConfig, spool: str) -> dict[str, Any]:
-    """Which pairs of the chunk need work (the work cache); the embed actor then finds
-    the texts they need, with the same two encoder calls as the local engine."""
+def read_files(uris: list[str], spool: str) -> list[dict[str, Any]]:
+    """:func:`read_file` for a batch of files: one Ray task per batch, so the per-task
+    cost of Ray (scheduling, a result object) is paid once per batch, not per file."""
+    return [read_file({"uri": uri}, spool=spool) for uri in uris]
+
+
+def warm_up_worker() -> None:
+    """A worker's one-off set-up for :func:`align_chunk`, run while the cores would idle
+    (after the pairing barrier): the modules, jieba's dictionary (decide counts tokens
+    with it) and the lexicon; about 0.8 s that the first chunk would otherwise wait for."""
+    from pipeline.align.document import align_pair  # noqa: F401
+    from pipeline.align.lexical import en_to_zh
+    from pipeline.build.stages.align import AlignStage  # noqa: F401
+    from pipeline.build.stages.write import DecideStage  # noqa: F401
+    from pipeline.corpus import report, write  # noqa: F401
+    from pipeline.text.segment import _jieba
+
+    _jieba()
+    en_to_zh()
+
+
+def needs_work(pairs: list[Any], config: AlignConfig) -> list[bool]:
+    """Which pairs the work cache does not hold yet (the others are reused, not aligned)."""
     from pipeline.build.stages.align import work_cache
 
-    started = time.time()
-    pairs = _load_pairs(row, spool)
     cache = work_cache(config)
-    return {
-        **row,
-        "needs_work": [not cache.has(pair) for pair in pairs],
-        "prepare_busy": [started, time.time()],
-    }
+    return [not cache.has(pair) for pair in pairs]
 
 
 def embed_cache_dir(config: EmbedConfig) -> Path | None:
@@ -154,8 +176,10 @@ def embed_cache_dir(config: EmbedConfig) -> Path | None:
 class EmbedActor:
     """Ray Data callable class: the encoder loaded once, then one chunk per call."""
 
-    def __init__(self, config: EmbedConfig, spool: str) -> None:
+    def __init__(self, config: EmbedConfig, align: AlignConfig, spool: str) -> None:
         self.config = config
+        #: The align stage's config: which pairs its work cache already holds.
+        self.align = align
         self.spool = spool
         self.encoder: Any | None = None
         self.load_seconds = 0.0
@@ -201,6 +225,9 @@ class EmbedActor:
         started = time.time()
         load_before = self.load_seconds
         embedded = 0
+        pairs = _load_pairs(row, self.spool)
+        needs = needs_work(pairs, self.align)
+        prepared = time.time()
 
         def embed(texts: list[str]) -> np.ndarray:
             nonlocal embedded
@@ -208,8 +235,6 @@ class EmbedActor:
             embedded += count
             return matrix
 
-        pairs = _load_pairs(row, self.spool)
-        needs = [bool(n) for n in row["needs_work"]]
         wanted, lookup, sentences = chunk_texts(pairs, needs, embed, self.config.params)
         groups = [w or [] for w in wanted]
         texts = list(dict.fromkeys(t for group in groups for t in group))
@@ -225,7 +250,9 @@ class EmbedActor:
             "texts_embedded_by_model": int(embedded),
             "chunks_embedded": int(bool(texts)),
             "load_encoder": self.load_seconds - load_before,
-            "busy": [started, time.time()] if texts else None,
+            "prepare_s": prepared - started,
+            "busy": [prepared, time.time()] if texts else None,
+            "needs_work": needs,
         }
         # Each pair's sentences (segmented once, here) travel on to align_chunk.
         segmented = [
@@ -241,9 +268,12 @@ class EmbedActor:
             "vectors": [],
             "stats": [],
             "sentences": [],
+            "needs_work": [],
         }
-        for k in range(len(batch["needs_work"])):
-            texts, idx, matrix, stats, sentences = self._chunk({k2: batch[k2][k] for k2 in batch})
+        for k in range(len(batch["chunk"])):
+            row = {key: batch[key][k] for key in batch}
+            texts, idx, matrix, stats, sentences = self._chunk(row)
+            columns["needs_work"].append(stats.pop("needs_work"))
             columns["sentences"].append(sentences)
             columns["texts"].append(texts)
             columns["text_idx"].append(idx)
@@ -257,6 +287,7 @@ class EmbedActor:
 
         return {
             **batch,
+            "needs_work": objects(columns["needs_work"]),
             "texts": objects(columns["texts"]),
             "text_idx": objects(columns["text_idx"]),
             "vectors": objects(columns["vectors"]),
@@ -375,6 +406,13 @@ def align_chunk(
         target = Location(out).child(PAGES_FOLDER, page_name(page.symbol))
         target.write_bytes(render_page(page, low_score=low_score).encode("utf-8"))
         report.append(render_index_row(page, low_score=low_score))
+    # The text parts go through storage, not through Ray: a result the driver reads
+    # from the object store stays mapped into its memory, which then grows with the
+    # archive; a file it reads, appends and deletes does not.
+    parts = {"tmx": tmx_units(exported), "moses_en": en, "moses_zh": zh, "report": "".join(report)}
+    Location(out).child(PARTS_FOLDER, part_name(chunk)).write_bytes(
+        json.dumps(parts, ensure_ascii=False).encode("utf-8")
+    )
     return {
         "chunk": chunk,
         "files": json.dumps(files),
@@ -384,14 +422,9 @@ def align_chunk(
         "embed_stats": str(row["embed_stats"]),
         "busy": json.dumps(
             {
-                "prepare": list(row["prepare_busy"]),
                 "align": [started, aligned_at],
                 "write": [aligned_at, time.time()],
             }
         ),
         "documents": len(decided),
-        "tmx": tmx_units(exported),
-        "moses_en": en,
-        "moses_zh": zh,
-        "report": "".join(report),
     }

@@ -5,7 +5,8 @@ document (symbol, language, file; pairing is a barrier and needs them all), the 
 list (symbols and spool keys), and one chunk's summary at a time. Documents, vectors and
 rows stay on the workers and in Ray's object store, where backpressure bounds them; the
 Parquet shards are written by the workers; TMX, Moses and report.html are appended from
-each chunk's parts as the summaries stream in, in chunk order (``preserve_order``).
+each chunk's parts (files the workers leave in ``_parts/``, read and deleted one at a
+time) as the summaries stream in, in chunk order (``preserve_order``).
 
 Output is built in a temporary location beside ``--out`` and swapped in at the end, as
 the local engine does (atomic for local folders; on an object store it is a copy, and
@@ -27,24 +28,24 @@ from typing import Any
 
 from pipeline.build.configs import StageConfigs
 from pipeline.build.engines.ray import (
+    PARTS_FOLDER,
     TABLES,
     TASK_RETRIES,
     EmbedActor,
     align_chunk,
-    prepare_chunk,
-    read_file,
+    part_name,
     spool_key,
 )
+from pipeline.build.engines.ray_start import configure_data, init_ray, read_documents
 from pipeline.build.options import DEFAULT_REVIEW_SCORE, BuildContext, BuildOptions, BuildResult
 from pipeline.build.output import BuildError, prepare_output, swap_in
 from pipeline.build.runner import StageStats, busy_overlap, run_stats
-from pipeline.build.stages.read import PairStage, ReadStage
+from pipeline.build.stages.read import PairStage
 from pipeline.build.storage import Location, StorageError, location, move_tree
 from pipeline.corpus.manifest import build_manifest
 from pipeline.corpus.records import FailedPair
 from pipeline.corpus.report import PAGES_FOLDER, ReportWriter
 from pipeline.corpus.write import PAIR, MosesWriter, TmxWriter, dataset_card
-from pipeline.data import Document, Rejected
 
 log = logging.getLogger("pipeline.build")
 
@@ -69,24 +70,6 @@ class HashingSink(io.TextIOBase):
         super().close()
 
 
-def init_ray(address: str | None) -> bool:
-    """Connect to (or start) Ray; True when this call started it (the build stops it)."""
-    try:
-        import ray
-    except ImportError as err:
-        raise BuildError(
-            "--engine ray needs Ray Data: pip install 'un-parallel-pipeline[ray]'"
-        ) from err
-    started = False
-    if not ray.is_initialized():
-        ray.init(address=address, include_dashboard=False, log_to_driver=False)
-        started = True
-    ctx = ray.data.DataContext.get_current()
-    ctx.execution_options.preserve_order = True  # parts are appended in chunk order
-    ctx.enable_progress_bars = False
-    return started
-
-
 def _output_locations(options: BuildOptions) -> tuple[Location, Location, Location]:
     """(raw, out, temporary output) with the checks the local engine makes."""
     raw, out = location(options.raw), location(options.out)
@@ -98,38 +81,6 @@ def _output_locations(options: BuildOptions) -> tuple[Location, Location, Locati
     tmp = out.sibling(f".{out.name}.tmp-{os.getpid()}")
     tmp.delete()
     return raw, out, tmp
-
-
-def read_documents(files: list[Location], spool: Location) -> tuple[ReadStage, list[Document]]:
-    """Read every file in Ray tasks; only stubs come back. The returned ReadStage holds
-    the records and numbers the local read stage would have."""
-    import ray
-
-    reader = ReadStage()
-    reader.stats.items_in = len(files)
-    stubs: list[Document] = []
-    if not files:
-        return reader, stubs
-    items = [{"uri": f.uri} for f in files]
-    # About 64 files a task (a task per file spent more on Ray than on reading), but at
-    # least two tasks per CPU of the cluster, so every core reads.
-    cpus = int(ray.cluster_resources().get("CPU", 1))
-    blocks = min(len(items), max(2 * cpus, -(-len(items) // 64)))
-    ds = ray.data.from_items(items, override_num_blocks=blocks)
-    ds = ds.map(read_file, fn_kwargs={"spool": spool.uri}, num_cpus=1, max_retries=TASK_RETRIES)
-    for row in ds.iter_rows():
-        name, kind = str(row["name"]), str(row["kind"])
-        if kind != "document":
-            reader.drop(kind)
-            reader.record("rejected", Rejected(name, str(row["reason"])))
-            log.warning("rejected %s: %s", name, row["reason"])
-            continue
-        stub = Document.from_dict(json.loads(str(row["stub"])))
-        reader.stats.items_out += 1
-        reader.stats.seconds += float(row["seconds"])
-        reader.record("documents", (stub.symbol, stub.language, name))
-        stubs.append(stub)
-    return reader, stubs
 
 
 def chunk_rows(pairs: list[Any], size: int) -> list[dict[str, Any]]:
@@ -205,9 +156,12 @@ class Assembler:
         self.score_sum += totals["score_sum"]
         self.scored += totals["scored"]
         self.not_exported += totals["not_exported"]
-        self.tmx.write_units(str(row["tmx"]), totals["scored"])
-        self.moses.write_lines(str(row["moses_en"]), str(row["moses_zh"]), totals["scored"])
-        self.report.add_rendered(str(row["report"]), int(row["documents"]))
+        part = self.tmp.child(PARTS_FOLDER, part_name(int(row["chunk"])))
+        parts = json.loads(part.read_bytes())
+        self.tmx.write_units(parts["tmx"], totals["scored"])
+        self.moses.write_lines(parts["moses_en"], parts["moses_zh"], totals["scored"])
+        self.report.add_rendered(parts["report"], int(row["documents"]))
+        part.delete()
         records = json.loads(row["records"])
         self.context.failed.extend(FailedPair(s, r) for s, r in records["failed"])
         self.context.models.update(records["models"])
@@ -224,8 +178,8 @@ class Assembler:
             self.busy["embed"].append(tuple(embed["busy"]))
             stage.seconds += embed["busy"][1] - embed["busy"][0]
         self.busy["align"].append(tuple(busy["align"]))
-        # The chunk stage's work (work-cache check, texts to embed) runs in prepare tasks.
-        self.prepare_seconds += busy["prepare"][1] - busy["prepare"][0]
+        # The chunk stage's work (spool, work-cache check) runs in the embed actor.
+        self.prepare_seconds += embed["prepare_s"]
         write = self.stages["write"]
         write.items_in += int(row["documents"])
         write.items_out += int(row["documents"])
@@ -286,23 +240,18 @@ def run_pipeline(
     tmp: Location,
     assembler: Assembler,
 ) -> None:
-    """prepare -> embed (actor pool) -> align/decide/write, streamed into the assembler."""
+    """embed (actor pool) -> align/decide/write, streamed into the assembler."""
     import ray
 
     if not chunks:
         empty_shards(tmp, assembler)
         return
     configs = StageConfigs.from_options(options)  # workers get only their stage's settings
+    configure_data()
     ds = ray.data.from_items(chunks, override_num_blocks=len(chunks))
-    ds = ds.map(
-        prepare_chunk,
-        fn_kwargs={"config": configs.align, "spool": spool.uri},
-        num_cpus=1,
-        max_retries=TASK_RETRIES,
-    )
     ds = ds.map_batches(
         EmbedActor,
-        fn_constructor_args=(configs.embed, spool.uri),
+        fn_constructor_args=(configs.embed, configs.align, spool.uri),
         batch_size=1,
         # One chunk in flight per actor: with one actor, chunks meet the embedding cache
         # in order, so each finds what the local engine's would (same vectors).
@@ -330,7 +279,6 @@ def run_pipeline(
     for row in ds.iter_rows():
         if int(row["chunk"]) != expected:  # preserve_order is what makes this hold
             raise BuildError(f"ray returned chunk {row['chunk']}, expected {expected}")
-        log.info("stage write: chunk %d of %d", expected + 1, len(chunks))
         began = time.perf_counter()
         assembler.add(row)
         assembler.driver_seconds += time.perf_counter() - began
@@ -366,6 +314,7 @@ def build_with_ray(options: BuildOptions) -> BuildResult:
         assembler.stages["embed"].items_out = assembler.stages["align"].items_in
         manifest = build_manifest(options, context, assembler, stages, files_section)
         spool.delete()
+        tmp.child(PARTS_FOLDER).delete()
         run_stats = _run_stats(options, stages, assembler, time.perf_counter() - started)
         tmp.child("stats.json").write_bytes(_json_bytes(run_stats))
         tmp.child("README.md").write_bytes(dataset_card(manifest).encode("utf-8"))
