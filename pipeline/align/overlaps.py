@@ -277,11 +277,10 @@ def embed_open_overlaps(
     distinct texts embedded and the first pass's seconds (aligner time, not encoder time)."""
     import time
 
-    from pipeline.align.params import normalize_rows
-
     src, tgt = (list(s) for s in sides)
     unique = list(dict.fromkeys(src + tgt))
-    vec = dict(zip(unique, normalize_rows(encoder.encode(unique)), strict=True)) if unique else {}
+    # the encoder returns unit rows (pipeline.embed.base): no second normalisation
+    vec = dict(zip(unique, encoder.encode(unique), strict=True)) if unique else {}
     dim = encoder.dim
     singles = [
         np.stack([vec[t] for t in s]) if s else np.zeros((0, dim), np.float32) for s in (src, tgt)
@@ -293,7 +292,7 @@ def embed_open_overlaps(
     wanted = [t for s, st in zip((src, tgt), starts, strict=True) for t in wanted_texts(s, st)]
     second = [t for t in dict.fromkeys(wanted) if t not in vec]
     if second:
-        vec.update(zip(second, normalize_rows(encoder.encode(second)), strict=True))
+        vec.update(zip(second, encoder.encode(second), strict=True))
 
     def lookup(texts: list[str]) -> np.ndarray:
         return np.stack([vec[t] for t in texts])
