@@ -30,15 +30,13 @@ log = logging.getLogger(__name__)
 
 
 def _compiled(func: Callable[..., Any]) -> Any:
-    """``numba.njit(cache=True, nogil=True)``, or without the on-disk cache when numba
-    finds no writable place for it (the results are the same; only the start-up is
-    slower). nogil: the kernels touch no Python object, so another thread (align_texts'
-    lexical evidence) runs while they do."""
+    """``numba.njit(cache=True)``, or without the on-disk cache when numba finds no
+    writable place for it (the results are the same; only the start-up is slower)."""
     try:
-        return numba.njit(cache=True, nogil=True)(func)
+        return numba.njit(cache=True)(func)
     except RuntimeError as err:  # numba: "cannot cache function ...: no locator available"
         log.warning("numba cannot cache %s (%s): compiling it in each process", func, err)
-        return numba.njit(nogil=True)(func)
+        return numba.njit(func)
 
 
 @_compiled

@@ -291,11 +291,6 @@ class SentenceEvidence:
         """Which sentences carry evidence (only those can be flagged as unlinked)."""
         return self.src_linkable, self.tgt_linkable
 
-    def prepare_links(self) -> None:
-        """Build the link index now (pure Python, about a third of the lexical work), so
-        align_texts can do it beside the first pass rather than inside the DP."""
-        self._index  # noqa: B018  (the cached property is the point)
-
     @cached_property
     def _index(self) -> LinkIndex:
         return LinkIndex.build(self.src_keys, self.src_units, self.tgt_keys, self.tgt_units)

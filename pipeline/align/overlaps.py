@@ -22,8 +22,6 @@ those long runs were most of its time, and their beads are rare.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import numpy as np
 
@@ -271,21 +269,12 @@ def choose_runs(
 
 
 def embed_open_overlaps(
-    sides: Sequence[Sequence[str]],
-    encoder,
-    params,
-    beside_first_pass: Callable[[], Any] | None = None,
-) -> tuple[list[np.ndarray], int, float, Any]:
+    sides: Sequence[Sequence[str]], encoder, params
+) -> tuple[list[np.ndarray], int, float]:
     """Overlap arrays (K, n, d) of two sides for ``align_texts``: sentences first (one
     encoder call), then only the runs a first pass calls for (``choose_runs``, a second
     call); the other runs get length-weighted sums. Returns the arrays, the number of
-    distinct texts embedded, the first pass's seconds (aligner time, not encoder time)
-    and the result of ``beside_first_pass``.
-
-    ``beside_first_pass`` (align_texts: the lexical evidence, pure Python) runs in a
-    second thread while the first pass runs (compiled kernels that release the GIL, and
-    BLAS), and is joined before the second encoder call, so it never competes with the
-    encoder for the cores."""
+    distinct texts embedded and the first pass's seconds (aligner time, not encoder time)."""
     import time
 
     src, tgt = (list(s) for s in sides)
@@ -298,10 +287,7 @@ def embed_open_overlaps(
     ]
     lens = [np.array([len(t) for t in s], dtype=np.float64) for s in (src, tgt)]
     started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        beside = pool.submit(beside_first_pass) if beside_first_pass else None
-        starts = choose_runs(singles, lens, params)
-        extra = beside.result() if beside else None
+    starts = choose_runs(singles, lens, params)
     first_pass_s = time.perf_counter() - started
     wanted = [t for s, st in zip((src, tgt), starts, strict=True) for t in wanted_texts(s, st)]
     second = [t for t in dict.fromkeys(wanted) if t not in vec]
@@ -315,4 +301,4 @@ def embed_open_overlaps(
         mixed_overlaps(single, s, st, lookup, ln)
         for single, s, st, ln in zip(singles, (src, tgt), starts, lens, strict=True)
     ]
-    return arrays, len(vec), first_pass_s, extra
+    return arrays, len(vec), first_pass_s

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 import numpy as np
 
 from pipeline.align.lexical import (
-    SentenceEvidence,
     sentence_evidence,
 )
 from pipeline.align.overlaps import embed_open_overlaps
@@ -75,26 +74,23 @@ def align_texts(
     tgt_text = [tgt[j].strip() for j in tgt_keep]
     t0 = time.perf_counter()
     first_pass_s = 0.0
-    evidence: SentenceEvidence | None = None
     if params.embed_all_overlaps or not src_text or not tgt_text:
         src_ov, tgt_ov = embed_overlaps([src_text, tgt_text], encoder, params.max_overlap)
         levels = [*overlap_texts(src_text, params.max_overlap)]
         levels += overlap_texts(tgt_text, params.max_overlap)
         n_texts = len({t for level in levels for t in level})
     else:
-        (src_ov, tgt_ov), n_texts, first_pass_s, evidence = embed_open_overlaps(
-            [src_text, tgt_text], encoder, params, lambda: _evidence(src_text, tgt_text, params)
+        (src_ov, tgt_ov), n_texts, first_pass_s = embed_open_overlaps(
+            [src_text, tgt_text], encoder, params
         )
     t_embed = time.perf_counter() - t0 - first_pass_s
-    if evidence is None:
-        evidence = _evidence(src_text, tgt_text, params)
     result = align_embeddings(
         src_ov,
         tgt_ov,
         [len(s) for s in src_text],
         [len(s) for s in tgt_text],
         params,
-        evidence=evidence,
+        evidence=sentence_evidence(src_text, tgt_text) if params.lexical_weight > 0 else None,
     )
     beads = [
         Bead(
@@ -110,16 +106,6 @@ def align_texts(
     timings["first_pass"] = first_pass_s  # aligner time spent choosing the overlaps
     timings["align"] = timings.get("align", 0.0) + first_pass_s
     return AlignResult(beads, timings)
-
-
-def _evidence(src: list[str], tgt: list[str], params: AlignParams) -> SentenceEvidence | None:
-    """The lexical evidence of the texts with its link index built (both pure Python), or
-    None when the lexical terms are off."""
-    if params.lexical_weight <= 0:
-        return None
-    evidence = sentence_evidence(src, tgt)
-    evidence.prepare_links()
-    return evidence
 
 
 def _span(indices: list[int]) -> list[int]:
