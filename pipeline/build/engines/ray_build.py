@@ -26,7 +26,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from pipeline.build.configs import StageConfigs
+from pipeline.build.configs import StageConfigs, WriteConfig
 from pipeline.build.engines.ray import (
     PARTS_FOLDER,
     TABLES,
@@ -37,10 +37,11 @@ from pipeline.build.engines.ray import (
     spool_key,
 )
 from pipeline.build.engines.ray_start import configure_data, init_ray, read_documents
-from pipeline.build.options import DEFAULT_REVIEW_SCORE, BuildContext, BuildOptions, BuildResult
+from pipeline.build.options import BuildContext, BuildOptions, BuildResult
 from pipeline.build.output import BuildError, prepare_output, swap_in
 from pipeline.build.runner import StageStats, busy_overlap, run_stats
 from pipeline.build.stages.read import PairStage
+from pipeline.build.stages.write import start_report
 from pipeline.build.storage import Location, StorageError, location, move_tree
 from pipeline.corpus.manifest import build_manifest
 from pipeline.corpus.records import FailedPair
@@ -102,12 +103,10 @@ def chunk_rows(pairs: list[Any], size: int) -> list[dict[str, Any]]:
 class Assembler:
     """Appends each chunk's parts to the corpus files and keeps the manifest's totals."""
 
-    def __init__(self, tmp: Location, context: BuildContext, options: BuildOptions) -> None:
+    def __init__(self, tmp: Location, context: BuildContext, config: WriteConfig) -> None:
         self.tmp = tmp
         self.context = context
-        self.options = options
-        low = options.filters.min_score
-        self.low_score = low if low is not None else DEFAULT_REVIEW_SCORE
+        self.low_score = config.low_score
         self.sinks = {
             name: HashingSink(tmp.child(name).open_output())
             for name in (f"{PAIR}.tmx", f"{PAIR}.en", f"{PAIR}.zh", "report.html")
@@ -121,20 +120,7 @@ class Assembler:
         self.report = ReportWriter(
             Path("report.html"), low_score=self.low_score, handle=self.sinks["report.html"]
         )
-        self.report.start(
-            "UN resolutions en-zh: alignment report",
-            {
-                "files read": len(context.files),
-                "document pairs": len(context.pairs),
-                "unpaired documents": len(context.unpaired),
-                "rejected files": len(context.rejected),
-                "model": options.model,
-                "filters": json.dumps(options.filters.to_dict()),
-                "highlighted": f"score below {self.report.low_score}",
-            },
-            [(d.symbol, d.language, d.source_file) for d in context.unpaired],
-            [(r.source_file, r.reason) for r in context.rejected],
-        )
+        start_report(self.report, context, config)
         self.tables: dict[str, dict[str, Any]] = {n: {"rows": 0, "files": []} for n, *_ in TABLES}
         self.beads_by_type: Counter[str] = Counter()
         self.score_sum = 0.0
@@ -236,6 +222,7 @@ def empty_shards(tmp: Location, assembler: Assembler) -> None:
 def run_pipeline(
     chunks: list[dict[str, Any]],
     options: BuildOptions,
+    configs: StageConfigs,
     spool: Location,
     tmp: Location,
     assembler: Assembler,
@@ -246,7 +233,6 @@ def run_pipeline(
     if not chunks:
         empty_shards(tmp, assembler)
         return
-    configs = StageConfigs.from_options(options)  # workers get only their stage's settings
     configure_data()
     ds = ray.data.from_items(chunks, override_num_blocks=len(chunks))
     ds = ds.map_batches(
@@ -303,11 +289,12 @@ def build_with_ray(options: BuildOptions) -> BuildResult:
         pairer = PairStage(context, reader)
         pairs = list(pairer.run(stubs))
         del stubs
-        chunks = chunk_rows(pairs, max(1, options.chunk_pairs))
+        configs = StageConfigs.from_options(options)  # workers get only their stage's settings
+        chunks = chunk_rows(pairs, configs.chunk_pairs)
         chunker = StageStats("chunk", items_in=len(pairs), items_out=len(chunks))
         del pairs
-        assembler = Assembler(tmp, context, options)
-        run_pipeline(chunks, options, spool, tmp, assembler)
+        assembler = Assembler(tmp, context, configs.write)
+        run_pipeline(chunks, options, configs, spool, tmp, assembler)
         files_section = assembler.close()
         chunker.seconds = assembler.prepare_seconds
         stages = [reader.stats, pairer.stats, chunker, *assembler.stages.values()]

@@ -73,6 +73,26 @@ class DecideStage(Stage[AlignedDocument, DecidedDocument]):
         )
 
 
+def start_report(report: ReportWriter, context: BuildContext, config: WriteConfig) -> None:
+    """The report's header: what was read and paired, the model and the filters, and the
+    unpaired and rejected files (complete once pairing, a barrier, has run). Both engines
+    call this, so the header is the same from each."""
+    report.start(
+        "UN resolutions en-zh: alignment report",
+        {
+            "files read": len(context.files),
+            "document pairs": len(context.pairs),
+            "unpaired documents": len(context.unpaired),
+            "rejected files": len(context.rejected),
+            "model": config.model,
+            "filters": json.dumps(config.filters.to_dict()),
+            "highlighted": f"score below {report.low_score}",
+        },
+        [(d.symbol, d.language, d.source_file) for d in context.unpaired],
+        [(r.source_file, r.reason) for r in context.rejected],
+    )
+
+
 class WriteStage(Stage[DecidedDocument, None]):
     """Sink: streams each document's rows to every output in the temporary folder."""
 
@@ -118,21 +138,7 @@ class WriteStage(Stage[DecidedDocument, None]):
         if self._report_started:
             return
         self._report_started = True
-        ctx = self.context
-        self.report.start(
-            "UN resolutions en-zh: alignment report",
-            {
-                "files read": len(ctx.files),
-                "document pairs": len(ctx.pairs),
-                "unpaired documents": len(ctx.unpaired),
-                "rejected files": len(ctx.rejected),
-                "model": self.config.model,
-                "filters": json.dumps(self.config.filters.to_dict()),
-                "highlighted": f"score below {self.report.low_score}",
-            },
-            [(d.symbol, d.language, d.source_file) for d in ctx.unpaired],
-            [(r.source_file, r.reason) for r in ctx.rejected],
-        )
+        start_report(self.report, self.context, self.config)
 
     def process(self, item: DecidedDocument) -> Iterator[None]:
         self._start_report()
