@@ -402,6 +402,20 @@ def band_flags(
     return out
 
 
+def far_pairs(pairs: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Pairs two beads apart in a list of confident 1-1 pairs (the src of one with the tgt
+    of the next but one): unrelated text of the same scene, the yardstick of
+    :func:`reliability` and ``links.link_reliability``."""
+    return [(i, pairs[k + 2][1]) for k, (i, _) in enumerate(pairs[:-2])]
+
+
+def linked_share(evidence: SentenceEvidence, pairs: Sequence[tuple[int, int]]) -> float:
+    """Share of ``pairs`` (src, tgt sentence indices, at least one) that link."""
+    rows = np.array([i + 1 for i, _ in pairs])
+    cols = np.array([j + 1 for _, j in pairs])
+    return float(evidence.links(rows, cols).mean())
+
+
 def reliability(evidence: SentenceEvidence, pairs: Sequence[tuple[int, int]]) -> float:
     """How much a missing link means in this document: 1 - u_true / u_far, clipped to [0, 1].
 
@@ -417,15 +431,10 @@ def reliability(evidence: SentenceEvidence, pairs: Sequence[tuple[int, int]]) ->
 
     def unlinked_share(links: Sequence[tuple[int, int]]) -> float | None:
         usable = [(i, j) for i, j in links if src_ok[i] and tgt_ok[j]]
-        if len(usable) < 3:
-            return None
-        hit = evidence.links(
-            np.array([i + 1 for i, _ in usable]), np.array([j + 1 for _, j in usable])
-        )
-        return 1.0 - float(hit.mean())
+        return None if len(usable) < 3 else 1.0 - linked_share(evidence, usable)
 
     u_true = unlinked_share(pairs)
-    u_far = unlinked_share([(i, pairs[k + 2][1]) for k, (i, _) in enumerate(pairs[:-2])])
+    u_far = unlinked_share(far_pairs(pairs))
     if u_true is None or u_far is None or u_far <= 0:
         return 0.0
     return float(min(1.0, max(0.0, 1.0 - u_true / u_far)))

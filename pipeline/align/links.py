@@ -32,7 +32,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.align.band import Band
-from pipeline.align.lexical import SentenceEvidence, Unlinked, band_flags, reliability
+from pipeline.align.lexical import (
+    SentenceEvidence,
+    Unlinked,
+    band_flags,
+    far_pairs,
+    linked_share,
+    reliability,
+)
 
 
 def link_reliability(evidence: SentenceEvidence, pairs: Sequence[tuple[int, int]]) -> float:
@@ -46,14 +53,7 @@ def link_reliability(evidence: SentenceEvidence, pairs: Sequence[tuple[int, int]
     """
     if len(pairs) < 3:
         return 0.0
-    far = [(i, pairs[k + 2][1]) for k, (i, _) in enumerate(pairs[:-2])]
-
-    def share(links: Sequence[tuple[int, int]]) -> float:
-        rows = np.array([i + 1 for i, _ in links])
-        cols = np.array([j + 1 for _, j in links])
-        return float(evidence.links(rows, cols).mean())
-
-    l_true, l_far = share(pairs), share(far)
+    l_true, l_far = linked_share(evidence, pairs), linked_share(evidence, far_pairs(pairs))
     if l_true <= 0:
         return 0.0
     return float(min(1.0, max(0.0, 1.0 - l_far / l_true)))
