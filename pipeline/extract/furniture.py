@@ -122,9 +122,10 @@ def _is_furniture_line(text: str) -> bool:
     """A whole line of page footer or running head (job number, page number, barcode,
     recycling note, a symbol alone): what ends a page in pdftotext output."""
     plain = re.sub(r"[*#_]+", "", text).strip()
+    # any "n/N" line ends a page here, even one whose n exceeds N (is_footer_line's check)
     page = _PAGE_LINE_RE.match(plain)
     head = SYMBOL_RE.fullmatch(re.sub(r"^(?:United Nations|联合国)\s+", "", plain))
-    return bool(_JOB_LINE_RE.match(plain) or _FURNITURE_LINE_RE.match(plain) or page or head)
+    return bool(page or head) or is_footer_line(plain)
 
 
 def split_front_matter(text: str) -> tuple[dict[str, str], str]:
@@ -303,10 +304,7 @@ def _clean_line(
     plain = re.sub(r"[*#_]+", "", line).strip()
     if not plain:
         return line, []
-    if _JOB_LINE_RE.match(plain) or _FURNITURE_LINE_RE.match(plain):
-        return None, []
-    page = _PAGE_LINE_RE.match(plain)
-    if page and int(page.group(1)) <= int(page.group(2)):
+    if is_footer_line(plain):
         return None, []
     if not _FOOTER_TOKEN_RE.sub(" ", plain).strip():
         return None, []  # "18-18142 (E) 021118 *1818142* Please recycle" on one line
