@@ -72,7 +72,7 @@ def unlinked_kernel(
     linked_mode: bool,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Flags of every merged bead type (type_a[t], type_b[t]) at every cell, in one pass
-    (pipeline.align.lexical.unlinked_flags): row src_slot[t] + q of src_flags (a >= 2)
+    (pipeline.align.lexical.band_flags): row src_slot[t] + q of src_flags (a >= 2)
     for src sentence rows-1-q, row tgt_slot[t] + k of tgt_flags (b >= 2) for tgt
     sentence cols-1-k (slots -1 where a side is not merged: no rows). A pair outside the
     band, or with a row < 1, counts as linked (no evidence against).

@@ -348,26 +348,6 @@ def sentence_evidence(src: Sequence[str], tgt: Sequence[str]) -> SentenceEvidenc
 Unlinked = dict[int, tuple[list[np.ndarray], list[np.ndarray]]]
 
 
-def unlinked_flags(
-    evidence: SentenceEvidence,
-    band: Band,
-    rows: np.ndarray,
-    cols: np.ndarray,
-    types: Sequence[tuple[int, int]],
-) -> Unlinked:
-    """For each merged bead type and band cell: which sentences of the merged side(s)
-    share no translated word, number or name with the other side of the bead.
-
-    A bead (a, b) ends at cell (rows, cols): src sentences rows-a..rows-1 (flag q is
-    sentence rows-1-q), tgt cols-b..cols-1 (flag k is cols-1-k). Only merged sides are
-    flagged (a 1-1 bead is the embedding's business), and only a linkable sentence facing
-    at least one linkable sentence (otherwise there is no evidence to miss). Pairs outside
-    the band count as linked (no evidence against).
-    """
-    src_ok, tgt_ok = evidence.linkable()
-    return band_flags(evidence.links(rows, cols), src_ok, tgt_ok, band, rows, cols, types)
-
-
 def band_flags(
     link: np.ndarray,
     src_ok: np.ndarray,
@@ -379,9 +359,19 @@ def band_flags(
     *,
     linked_mode: bool = False,
 ) -> Unlinked:
-    """The flags of :func:`unlinked_flags` from the band's ``link`` array, or with
-    ``linked_mode`` those of pipeline.align.links.linked_flags: every type in one compiled
-    pass over the cells (pipeline.align.cellkernels.unlinked_kernel)."""
+    """For each merged bead type and band cell: which sentences of the merged side(s)
+    share no translated word, number or name with the other side of the bead (``link``:
+    ``SentenceEvidence.links`` of the band cells; ``src_ok``/``tgt_ok``: its linkable
+    sentences). With ``linked_mode``, which ones do share one
+    (pipeline.align.links.linked_flags). Every type in one compiled pass over the cells
+    (pipeline.align.cellkernels.unlinked_kernel).
+
+    A bead (a, b) ends at cell (rows, cols): src sentences rows-a..rows-1 (flag q is
+    sentence rows-1-q), tgt cols-b..cols-1 (flag k is cols-1-k). Only merged sides are
+    flagged (a 1-1 bead is the embedding's business). Unlinked flags go only to a
+    linkable sentence facing at least one linkable sentence (otherwise there is no
+    evidence to miss), and pairs outside the band count as linked (no evidence against).
+    """
     ints = [np.ascontiguousarray(x, dtype=np.int64) for x in (rows, cols)]
     ints += [np.ascontiguousarray(x, dtype=np.int64) for x in (band.lo, band.width, band.offset)]
     type_a = np.array([a for a, _ in types], dtype=np.int64)

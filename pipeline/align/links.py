@@ -70,7 +70,7 @@ def linked_flags(
     a translated word, number or name with some sentence of the other side of the bead.
 
     ``link``: ``SentenceEvidence.links`` of the band cells (src rows-1 with tgt cols-1).
-    Same layout as :func:`lexical.unlinked_flags`: flag q of a src side is sentence
+    Same layout as :func:`lexical.band_flags`: flag q of a src side is sentence
     rows-1-q, flag k of a tgt side is cols-1-k; 1-1 beads and unmerged sides get none.
     Pairs outside the band count as not linked (no evidence for).
     """

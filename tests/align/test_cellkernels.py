@@ -27,7 +27,7 @@ def random_band(rng: np.random.Generator, n: int, m: int) -> Band:
 
 
 def reference_unlinked(link, band, rows, cols, src_ok, tgt_ok, a, b):  # noqa: ANN001, ANN201
-    """The numpy body of lexical.unlinked_flags for one bead type."""
+    """The numpy body lexical.band_flags had (unlinked flags) for one bead type."""
     n, m, cells = len(src_ok), len(tgt_ok), len(rows)
     lo, width, offset = band.lo, band.width, band.offset
 

@@ -12,13 +12,13 @@ import pytest
 from pipeline.align import AlignParams, align_texts, full_band, lexical
 from pipeline.align.lexical import (
     anchors,
+    band_flags,
     en_to_zh,
     is_chinese,
     lexicon_cache_path,
     reliability,
     sentence_evidence,
     stem,
-    unlinked_flags,
 )
 from pipeline.embed import load_encoder
 
@@ -102,7 +102,8 @@ def test_unlinked_flags_mark_the_merged_sentence_without_a_link() -> None:
     ev = sentence_evidence([EN[0]], ZH[:2])
     band = full_band(1, 2)
     types = [(1, 1), (1, 2)]
-    flags = unlinked_flags(ev, band, band.cell_rows(), band.cell_cols(), types)
+    rows, cols = band.cell_rows(), band.cell_cols()
+    flags = band_flags(ev.links(rows, cols), *ev.linkable(), band, rows, cols, types)
     assert 0 not in flags  # a 1-1 bead is the embedding's business
     src_flags, tgt_flags = flags[1]
     cell = int(band.offset[1] + 2 - band.lo[1])  # the 1-2 bead ending at (1, 2)
