@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from pipeline.align.band import Band, band_around_path, full_band
 from pipeline.align.kernels import dp_band_path
@@ -30,6 +29,7 @@ from pipeline.align.params import (
 )
 from pipeline.align.reuse import coarse_memo
 from pipeline.align.scoring import band_similarities, cell_scores
+from pipeline.blas import threadpool_limits
 from pipeline.data import Bead
 
 

@@ -125,7 +125,7 @@ class AlignStage(Stage[PrefetchedPair, AlignedDocument]):
             vectors=vectors,
             single=self._single_encoder,
         )
-        from threadpoolctl import threadpool_limits
+        from pipeline.blas import threadpool_limits
 
         started = time.perf_counter()
         # One BLAS thread wherever it runs (driver, pool worker, Ray task): a matrix
