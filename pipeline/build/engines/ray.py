@@ -8,8 +8,7 @@ chunks have fixed boundaries)::
 * :func:`read_files`: a batch of raw files (a plain Ray task, before the pairing
   barrier) -> each document spooled to storage and a stub row (symbol, language,
   metadata; no text) for the driver's pairing barrier.
-* :class:`EmbedActor`: for each chunk slot, the chunk (from the pairing task's result),
-  its documents back from the spool, which pairs the work
+* :class:`EmbedActor`: a chunk's documents back from the spool, which pairs the work
   cache already holds, and the texts the rest need (``prefetch_texts``) in ONE encoder
   call; the model is loaded once per actor for the whole build (on a GPU with
   ``num_gpus``). Vectors leave as a numpy (variable-shaped tensor) column: they travel
@@ -127,11 +126,10 @@ def read_files(uris: list[str], spool: str) -> list[dict[str, Any]]:
     return [read_file({"uri": uri}, spool=spool) for uri in uris]
 
 
-def warm_up_worker(*after: Any) -> None:
+def warm_up_worker() -> None:
     """A worker's one-off set-up for :func:`align_chunk`, run while the cores would idle
     (after the pairing barrier): the modules, jieba's dictionary (decide counts tokens
-    with it) and the lexicon; about 0.9 s that the first chunk would otherwise wait for.
-    ``after``: objects Ray must have computed first (the task's arguments), unused."""
+    with it) and the lexicon; about 0.8 s that the first chunk would otherwise wait for."""
     from pipeline.align.document import align_pair  # noqa: F401
     from pipeline.align.lexical import en_to_zh
     from pipeline.build.stages.align import AlignStage  # noqa: F401
@@ -178,34 +176,13 @@ def embed_cache_dir(config: EmbedConfig) -> Path | None:
 class EmbedActor:
     """Ray Data callable class: the encoder loaded once, then one chunk per call."""
 
-    def __init__(
-        self, config: EmbedConfig, align: AlignConfig, spool: str, chunks: list[Any]
-    ) -> None:
+    def __init__(self, config: EmbedConfig, align: AlignConfig, spool: str) -> None:
         self.config = config
         #: The align stage's config: which pairs its work cache already holds.
         self.align = align
         self.spool = spool
-        #: ``[ObjectRef]`` of the pairing task's chunk rows: the actor starts (and loads
-        #: its model) while the files are read, and waits for the rows in its first call.
-        self.chunks_ref = chunks[0]
-        self.chunks: list[dict[str, Any]] | None = None
         self.encoder: Any | None = None
         self.load_seconds = 0.0
-        self.load_reported = 0.0  # the part of load_seconds already in a chunk's stats
-        # Now, while the files are read, not after the pairing barrier: the encoder and
-        # the one-off set-up of segmenting (modules, jieba's dictionary: about 0.8 s).
-        warm_up_worker()
-        try:
-            self._encoder()
-        except Exception:  # noqa: BLE001 - raised again, as the build's error, on first use
-            self.encoder = None
-
-    def _chunk_rows(self) -> list[dict[str, Any]]:
-        if self.chunks is None:
-            import ray
-
-            self.chunks = ray.get(self.chunks_ref)
-        return self.chunks
 
     def _encoder(self) -> Any:
         if self.encoder is None:
@@ -246,6 +223,7 @@ class EmbedActor:
         from pipeline.build.prefetch import chunk_texts
 
         started = time.time()
+        load_before = self.load_seconds
         embedded = 0
         pairs = _load_pairs(row, self.spool)
         needs = needs_work(pairs, self.align)
@@ -267,12 +245,11 @@ class EmbedActor:
             if texts
             else np.zeros((0, 0), dtype=np.float32)
         )
-        load, self.load_reported = self.load_seconds - self.load_reported, self.load_seconds
         stats = {
             "texts_encoded": int(sum(len(i) for i in idx)),
             "texts_embedded_by_model": int(embedded),
             "chunks_embedded": int(bool(texts)),
-            "load_encoder": load,
+            "load_encoder": self.load_seconds - load_before,
             "prepare_s": prepared - started,
             "busy": [prepared, time.time()] if texts else None,
             "needs_work": needs,
@@ -285,33 +262,38 @@ class EmbedActor:
         return texts, idx, matrix, stats, json.dumps(segmented, ensure_ascii=False)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Chunk slots -> the chunks' rows with their texts and vectors; a slot past the
-        last chunk gives no row."""
-        names = ("chunk", "symbols", "en_keys", "zh_keys", "shards", "needs_work")
-        names += ("texts", "text_idx", "vectors", "embed_stats", "sentences")
-        columns: dict[str, list[Any]] = {name: [] for name in names}
-        chunks = self._chunk_rows()
-        for slot in batch["chunk"]:
-            if int(slot) >= len(chunks):
-                continue
-            row = chunks[int(slot)]
+        columns: dict[str, list[Any]] = {
+            "texts": [],
+            "text_idx": [],
+            "vectors": [],
+            "stats": [],
+            "sentences": [],
+            "needs_work": [],
+        }
+        for k in range(len(batch["chunk"])):
+            row = {key: batch[key][k] for key in batch}
             texts, idx, matrix, stats, sentences = self._chunk(row)
-            for key in ("chunk", "symbols", "en_keys", "zh_keys"):
-                columns[key].append(row[key])
-            columns["shards"].append(len(chunks))
             columns["needs_work"].append(stats.pop("needs_work"))
             columns["sentences"].append(sentences)
             columns["texts"].append(texts)
             columns["text_idx"].append(idx)
             columns["vectors"].append(matrix)
-            columns["embed_stats"].append(json.dumps(stats))
+            columns["stats"].append(json.dumps(stats))
 
         def objects(values: list[Any]) -> np.ndarray:
             column = np.empty(len(values), dtype=object)
             column[:] = values
             return column
 
-        return {name: objects(values) for name, values in columns.items()}
+        return {
+            **batch,
+            "needs_work": objects(columns["needs_work"]),
+            "texts": objects(columns["texts"]),
+            "text_idx": objects(columns["text_idx"]),
+            "vectors": objects(columns["vectors"]),
+            "embed_stats": np.array(columns["stats"], dtype=object),
+            "sentences": np.array(columns["sentences"], dtype=object),
+        }
 
 
 def _shard_name(chunk: int, shards: int) -> str:
@@ -384,6 +366,7 @@ def align_chunk(
     filters: FilterOptions,
     spool: str,
     out: str,
+    shards: int,
     low_score: float,
 ) -> dict[str, Any]:
     """Align, decide and write one chunk; return its summary and text parts."""
@@ -403,7 +386,7 @@ def align_chunk(
         aligned_at = time.time()
         aligner.stats.seconds = aligned_at - started - decider.stats.seconds
         chunk = int(row["chunk"])
-        files = write_shards(decided, out, chunk, int(row["shards"]))
+        files = write_shards(decided, out, chunk, shards)
     rows = [r for d in decided for r in d.sentences]
     exported = [r for r in rows if is_translation_pair(r)]
     en, zh = moses_lines(exported)

@@ -18,13 +18,11 @@ from __future__ import annotations
 
 import hashlib
 import io
-import itertools
 import json
 import logging
 import os
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,18 +34,13 @@ from pipeline.build.engines.ray import (
     EmbedActor,
     align_chunk,
     part_name,
+    spool_key,
 )
-from pipeline.build.engines.ray_start import (
-    Pairing,
-    Reading,
-    configure_data,
-    finish_pairing,
-    init_ray,
-    start_reading,
-)
+from pipeline.build.engines.ray_start import configure_data, init_ray, read_documents
 from pipeline.build.options import BuildContext, BuildOptions, BuildResult
 from pipeline.build.output import BuildError, prepare_output, swap_in
 from pipeline.build.runner import StageStats, busy_overlap, run_stats
+from pipeline.build.stages.read import PairStage
 from pipeline.build.stages.write import start_report
 from pipeline.build.storage import Location, StorageError, location, move_tree
 from pipeline.corpus.manifest import build_manifest
@@ -89,6 +82,22 @@ def _output_locations(options: BuildOptions) -> tuple[Location, Location, Locati
     tmp = out.sibling(f".{out.name}.tmp-{os.getpid()}")
     tmp.delete()
     return raw, out, tmp
+
+
+def chunk_rows(pairs: list[Any], size: int) -> list[dict[str, Any]]:
+    """Fixed chunk boundaries (n-th pair in symbol order in chunk n // size)."""
+    rows = []
+    for index, start in enumerate(range(0, len(pairs), size)):
+        group = pairs[start : start + size]
+        rows.append(
+            {
+                "chunk": index,
+                "symbols": [p.symbol for p in group],
+                "en_keys": [spool_key(p.en.source_file, p.en.sha256) for p in group],
+                "zh_keys": [spool_key(p.zh.source_file, p.zh.sha256) for p in group],
+            }
+        )
+    return rows
 
 
 class Assembler:
@@ -210,32 +219,25 @@ def empty_shards(tmp: Location, assembler: Assembler) -> None:
         assembler.tables[name]["files"].append({"path": path, "sha256": sha, "rows": rows})
 
 
-def stream_chunks(
-    reading: Reading,
+def run_pipeline(
+    chunks: list[dict[str, Any]],
     options: BuildOptions,
     configs: StageConfigs,
     spool: Location,
     tmp: Location,
-    low_score: float,
-) -> Iterator[dict[str, Any]]:
-    """embed (actor pool) -> align/decide/write: each chunk's summary, in chunk order.
-
-    The dataset has one input row per chunk slot (``chunk_slots``), known before the
-    pairing: it starts, with its embedding actors, when the caller first asks for a row,
-    while the files are still read. The actors take the chunk rows from the pairing
-    task's result; a slot past the last chunk gives no row."""
+    assembler: Assembler,
+) -> None:
+    """embed (actor pool) -> align/decide/write, streamed into the assembler."""
     import ray
 
-    if not reading.slots:
+    if not chunks:
+        empty_shards(tmp, assembler)
         return
     configure_data()
-    slots = [{"chunk": k} for k in range(reading.slots)]
-    ds = ray.data.from_items(slots, override_num_blocks=reading.slots)
+    ds = ray.data.from_items(chunks, override_num_blocks=len(chunks))
     ds = ds.map_batches(
         EmbedActor,
-        # In a list, so that Ray passes the reference on instead of waiting for the
-        # chunk rows before it starts the actor.
-        fn_constructor_args=(configs.embed, configs.align, spool.uri, [reading.chunks]),
+        fn_constructor_args=(configs.embed, configs.align, spool.uri),
         batch_size=1,
         # One chunk in flight per actor: with one actor, chunks meet the embedding cache
         # in order, so each finds what the local engine's would (same vectors).
@@ -253,36 +255,20 @@ def stream_chunks(
             "filters": configs.decide,
             "spool": spool.uri,
             "out": tmp.uri,
-            "low_score": low_score,
+            "shards": len(chunks),
+            "low_score": assembler.low_score,
         },
         num_cpus=1,
         max_retries=TASK_RETRIES,
     )
-    for expected, row in enumerate(ds.iter_rows()):
+    expected = 0
+    for row in ds.iter_rows():
         if int(row["chunk"]) != expected:  # preserve_order is what makes this hold
             raise BuildError(f"ray returned chunk {row['chunk']}, expected {expected}")
-        yield row
-
-
-def assemble(
-    reading: Reading,
-    rows: Iterator[dict[str, Any]],
-    context: BuildContext,
-    tmp: Location,
-    write: WriteConfig,
-) -> tuple[Pairing, Assembler]:
-    """Append every chunk's parts. The first row is asked for before the pairing's
-    result (the report header needs it): that starts the pipeline while files are read."""
-    first = next(rows, None)
-    pairing = finish_pairing(reading, context)
-    assembler = Assembler(tmp, context, write)
-    for row in rows if first is None else itertools.chain([first], rows):
         began = time.perf_counter()
         assembler.add(row)
         assembler.driver_seconds += time.perf_counter() - began
-    if not pairing.chunks:
-        empty_shards(tmp, assembler)
-    return pairing, assembler
+        expected += 1
 
 
 def build_with_ray(options: BuildOptions) -> BuildResult:
@@ -298,15 +284,20 @@ def build_with_ray(options: BuildOptions) -> BuildResult:
         log.info("build (ray): %d files in %s -> %s", len(files), raw.uri, out.uri)
         started_ray = init_ray(options.ray_address)
         spool = tmp.child("_spool")
-        configs = StageConfigs.from_options(options)  # workers get only their stage's settings
-        reading = start_reading(files, spool, configs.chunk_pairs)
+        reader, stubs = read_documents(files, spool)
         context = BuildContext(raw=Path(raw.path), files=[Path(f.path) for f in files])
-        rows = stream_chunks(reading, options, configs, spool, tmp, configs.write.low_score)
-        pairing, assembler = assemble(reading, rows, context, tmp, configs.write)
+        pairer = PairStage(context, reader)
+        pairs = list(pairer.run(stubs))
+        del stubs
+        configs = StageConfigs.from_options(options)  # workers get only their stage's settings
+        chunks = chunk_rows(pairs, configs.chunk_pairs)
+        chunker = StageStats("chunk", items_in=len(pairs), items_out=len(chunks))
+        del pairs
+        assembler = Assembler(tmp, context, configs.write)
+        run_pipeline(chunks, options, configs, spool, tmp, assembler)
         files_section = assembler.close()
-        chunker = StageStats("chunk", items_in=pairing.pairs, items_out=pairing.chunks)
         chunker.seconds = assembler.prepare_seconds
-        stages = [pairing.reader.stats, pairing.pairer, chunker, *assembler.stages.values()]
+        stages = [reader.stats, pairer.stats, chunker, *assembler.stages.values()]
         assembler.stages["embed"].items_out = assembler.stages["align"].items_in
         manifest = build_manifest(options, context, assembler, stages, files_section)
         spool.delete()
