@@ -131,14 +131,14 @@ def warm_up_worker() -> None:
     (after the pairing barrier): the modules, jieba's dictionary (decide counts tokens
     with it) and the lexicon; about 0.8 s that the first chunk would otherwise wait for."""
     from pipeline.align.document import align_pair  # noqa: F401
-    from pipeline.align.lexical import en_to_zh
+    from pipeline.align.lexicon import compiled_lexicon
     from pipeline.build.stages.align import AlignStage  # noqa: F401
     from pipeline.build.stages.write import DecideStage  # noqa: F401
     from pipeline.corpus import report, write  # noqa: F401
     from pipeline.text.segment import _jieba
 
     _jieba()
-    en_to_zh()
+    compiled_lexicon()
 
 
 def needs_work(pairs: list[Any], config: AlignConfig) -> list[bool]:
