@@ -27,7 +27,7 @@ def band_similarities(
     tgt_ov: np.ndarray,
     band: Band,
     types: Sequence[tuple[int, int]],
-    block_rows: int = 16,
+    block_rows: int = 64,
 ) -> np.ndarray:
     """Cosine of the two overlap embeddings of every bead (a, b) ending at every band cell.
 
