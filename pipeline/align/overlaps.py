@@ -101,6 +101,17 @@ def mixed_overlaps(
     w = singles if weights is None else singles * weights[:, None].astype(singles.dtype)
     out = averaged_overlaps(w, len(starts))
     out[0] = singles
+    return embed_runs(out, texts, starts, embed)
+
+
+def embed_runs(
+    out: np.ndarray,
+    texts: Sequence[str],
+    starts: list[np.ndarray],
+    embed: Callable[[list[str]], np.ndarray],
+) -> np.ndarray:
+    """``out`` (K, n, d) with the rows of the open runs (``starts``, as ``open_runs``)
+    replaced in place by the embeddings of their texts."""
     for k, level in enumerate(starts, 1):
         if k == 1 or len(level) == 0:
             continue
@@ -183,17 +194,17 @@ def weighted_overlaps(singles: np.ndarray, lens: np.ndarray, max_overlap: int) -
 
 
 def first_pass(
-    singles: Sequence[np.ndarray], lens: Sequence[np.ndarray], params
+    overlaps: Sequence[np.ndarray], lens: Sequence[np.ndarray], params
 ) -> tuple[list, CoarsePath]:
-    """Beads of a first alignment over length-weighted summed overlaps (no encoding), and
-    its coarse path (pipeline.align.search.CoarsePath: the final pass over the embedded
-    overlaps has the same single-sentence vectors, so it reuses it)."""
+    """Beads of a first alignment over length-weighted summed overlaps (``overlaps``, from
+    ``weighted_overlaps``: no encoding), and its coarse path
+    (pipeline.align.search.CoarsePath: the final pass over the embedded overlaps has the
+    same single-sentence vectors, so it reuses it)."""
     from dataclasses import replace
 
     from pipeline.align.search import align_embeddings, coarse_path
 
-    K = params.max_overlap
-    src, tgt = (weighted_overlaps(v, ln, K) for v, ln in zip(singles, lens, strict=True))
+    src, tgt = overlaps
     # no refinement passes: this path only decides which runs to embed (same F1, cheaper)
     first = replace(params, refine_passes=0)
     coarse = coarse_path(src, tgt, lens[0], lens[1], first)
@@ -296,7 +307,9 @@ def embed_open_overlaps(
     ]
     lens = [np.array([len(t) for t in s], dtype=np.float64) for s in (src, tgt)]
     started = time.perf_counter()
-    beads, coarse = first_pass(singles, lens, params)
+    K = params.max_overlap
+    summed = [weighted_overlaps(v, ln, K) for v, ln in zip(singles, lens, strict=True)]
+    beads, coarse = first_pass(summed, lens, params)
     starts = choose_runs(beads, len(src), len(tgt), params)
     first_pass_s = time.perf_counter() - started
     wanted = [t for s, st in zip((src, tgt), starts, strict=True) for t in wanted_texts(s, st)]
@@ -307,8 +320,8 @@ def embed_open_overlaps(
     def lookup(texts: list[str]) -> np.ndarray:
         return np.stack([vec[t] for t in texts])
 
+    # the runs not embedded keep the first pass's length-weighted sums
     arrays = [
-        mixed_overlaps(single, s, st, lookup, ln)
-        for single, s, st, ln in zip(singles, (src, tgt), starts, lens, strict=True)
+        embed_runs(ov, s, st, lookup) for ov, s, st in zip(summed, (src, tgt), starts, strict=True)
     ]
     return arrays, len(vec), first_pass_s, coarse
