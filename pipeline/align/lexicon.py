@@ -297,6 +297,7 @@ class CompiledLexicon:
         words, kept where ``present`` (a mask over headword ids: the ones the other side
         has; the rest could never link), and each sentence's count of content words the
         lexicon knows (every occurrence counts)."""
+        # tokens as numbers of the document's vocabulary; each word looked up once
         found = [_WORD.findall(sentence) for sentence in sentences]
         per_sentence = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
         vocab = {w: k for k, w in enumerate(dict.fromkeys(chain.from_iterable(found)))}
@@ -306,12 +307,14 @@ class CompiledLexicon:
             count=int(per_sentence.sum()),
         )
         rows = np.fromiter(map(self.word_row, vocab), dtype=np.int64, count=len(vocab))
+        # each word's translations, then only those the other side has (CSR by word)
         known = rows >= 0
         counts = np.where(known, self.row_count[rows], 0)
         ids = self.flat[spans(np.where(known, self.row_start[rows], 0), counts)]
         keep = present[ids]
         kept_count = np.bincount(np.repeat(np.arange(len(rows)), counts)[keep], minlength=len(rows))
         kept = ids[keep]
+        # every token's kept translations, tagged with its sentence
         sentence_of = np.repeat(np.arange(len(sentences)), per_sentence)
         count = kept_count[token]
         pick = spans((np.cumsum(kept_count) - kept_count)[token], count)
