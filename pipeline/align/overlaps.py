@@ -22,8 +22,12 @@ those long runs were most of its time, and their beads are rare.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from pipeline.align.search import CoarsePath
 
 #: A link is confident when its calibrated score (margin / scale) is at least this: half
 #: the score of a typical correct 1-1 bead (AlignParams.confident_score, which callers pass).
@@ -97,6 +101,17 @@ def mixed_overlaps(
     w = singles if weights is None else singles * weights[:, None].astype(singles.dtype)
     out = averaged_overlaps(w, len(starts))
     out[0] = singles
+    return embed_runs(out, texts, starts, embed)
+
+
+def embed_runs(
+    out: np.ndarray,
+    texts: Sequence[str],
+    starts: list[np.ndarray],
+    embed: Callable[[list[str]], np.ndarray],
+) -> np.ndarray:
+    """``out`` (K, n, d) with the rows of the open runs (``starts``, as ``open_runs``)
+    replaced in place by the embeddings of their texts."""
     for k, level in enumerate(starts, 1):
         if k == 1 or len(level) == 0:
             continue
@@ -178,16 +193,22 @@ def weighted_overlaps(singles: np.ndarray, lens: np.ndarray, max_overlap: int) -
     return out
 
 
-def first_pass(singles: Sequence[np.ndarray], lens: Sequence[np.ndarray], params) -> list:
-    """Beads of a first alignment over length-weighted summed overlaps (no encoding)."""
+def first_pass(
+    overlaps: Sequence[np.ndarray], lens: Sequence[np.ndarray], params
+) -> tuple[list, CoarsePath]:
+    """Beads of a first alignment over length-weighted summed overlaps (``overlaps``, from
+    ``weighted_overlaps``: no encoding), and its coarse path
+    (pipeline.align.search.CoarsePath: the final pass over the embedded overlaps has the
+    same single-sentence vectors, so it reuses it)."""
     from dataclasses import replace
 
-    from pipeline.align import align_embeddings
+    from pipeline.align.search import align_embeddings, coarse_path
 
-    K = params.max_overlap
-    src, tgt = (weighted_overlaps(v, ln, K) for v, ln in zip(singles, lens, strict=True))
+    src, tgt = overlaps
     # no refinement passes: this path only decides which runs to embed (same F1, cheaper)
-    return align_embeddings(src, tgt, lens[0], lens[1], replace(params, refine_passes=0)).beads
+    first = replace(params, refine_passes=0)
+    coarse = coarse_path(src, tgt, lens[0], lens[1], first)
+    return align_embeddings(src, tgt, lens[0], lens[1], first, coarse=coarse).beads, coarse
 
 
 def bead_spans(beads: Sequence) -> np.ndarray:
@@ -248,15 +269,13 @@ def confident_pairs(beads: Sequence, confident: float) -> list[tuple[int, int]]:
 
 
 def choose_runs(
-    singles: Sequence[np.ndarray], lens: Sequence[np.ndarray], params
+    beads: Sequence, n: int, m: int, params
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Runs to embed on each side (``open_runs`` format), from a first pass over summed
-    overlaps: those that cross no boundary between two neighbours linked by confident 1-1
-    beads, less the long runs that meet more than ``params.overlap_groups`` beads
-    (``grouped_runs``; None keeps every open run)."""
+    """Runs to embed on each side (``open_runs`` format), from the beads of a first pass
+    over summed overlaps (n and m sentences): those that cross no boundary between two
+    neighbours linked by confident 1-1 beads, less the long runs that meet more than
+    ``params.overlap_groups`` beads (``grouped_runs``; None keeps every open run)."""
     K = params.max_overlap
-    n, m = len(singles[0]), len(singles[1])
-    beads = first_pass(singles, lens, params)
     closed = closed_boundaries(confident_pairs(beads, params.confident_score), n, m)
     if params.overlap_groups is None:
         return open_runs(closed[0], n, K), open_runs(closed[1], m, K)
@@ -270,11 +289,12 @@ def choose_runs(
 
 def embed_open_overlaps(
     sides: Sequence[Sequence[str]], encoder, params
-) -> tuple[list[np.ndarray], int, float]:
+) -> tuple[list[np.ndarray], int, float, CoarsePath]:
     """Overlap arrays (K, n, d) of two sides for ``align_texts``: sentences first (one
     encoder call), then only the runs a first pass calls for (``choose_runs``, a second
     call); the other runs get length-weighted sums. Returns the arrays, the number of
-    distinct texts embedded and the first pass's seconds (aligner time, not encoder time)."""
+    distinct texts embedded, the first pass's seconds (aligner time, not encoder time)
+    and its coarse path (for the final pass: pipeline.align.search.CoarsePath)."""
     import time
 
     src, tgt = (list(s) for s in sides)
@@ -287,7 +307,10 @@ def embed_open_overlaps(
     ]
     lens = [np.array([len(t) for t in s], dtype=np.float64) for s in (src, tgt)]
     started = time.perf_counter()
-    starts = choose_runs(singles, lens, params)
+    K = params.max_overlap
+    summed = [weighted_overlaps(v, ln, K) for v, ln in zip(singles, lens, strict=True)]
+    beads, coarse = first_pass(summed, lens, params)
+    starts = choose_runs(beads, len(src), len(tgt), params)
     first_pass_s = time.perf_counter() - started
     wanted = [t for s, st in zip((src, tgt), starts, strict=True) for t in wanted_texts(s, st)]
     second = [t for t in dict.fromkeys(wanted) if t not in vec]
@@ -297,8 +320,8 @@ def embed_open_overlaps(
     def lookup(texts: list[str]) -> np.ndarray:
         return np.stack([vec[t] for t in texts])
 
+    # the runs not embedded keep the first pass's length-weighted sums
     arrays = [
-        mixed_overlaps(single, s, st, lookup, ln)
-        for single, s, st, ln in zip(singles, (src, tgt), starts, lens, strict=True)
+        embed_runs(ov, s, st, lookup) for ov, s, st in zip(summed, (src, tgt), starts, strict=True)
     ]
-    return arrays, len(vec), first_pass_s
+    return arrays, len(vec), first_pass_s, coarse

@@ -27,7 +27,6 @@ from pipeline.align.params import (
     bead_types,
     normalize_rows,
 )
-from pipeline.align.reuse import coarse_memo
 from pipeline.align.scoring import band_similarities, cell_scores
 from pipeline.blas import threadpool_limits
 from pipeline.data import Bead
@@ -185,6 +184,7 @@ def align_embeddings(
     params: AlignParams | None = None,
     calibration: Calibration | None = None,
     evidence: SentenceEvidence | None = None,
+    coarse: CoarsePath | None = None,
 ) -> AlignResult:
     """Align two documents given their overlap embeddings.
 
@@ -195,11 +195,97 @@ def align_embeddings(
     correct bead) and ``margin`` (raw cosine minus neighbourhood mean). ``calibration``
     fixes scale, length ratio and hubness instead of estimating them from these sentences.
     ``evidence`` (pipeline.align.lexical.sentence_evidence of the texts) adds the lexical term.
+    ``coarse`` (:func:`coarse_path` of the same single-sentence vectors, lengths and
+    settings) is the path the finest level's band is drawn around; computed here when None.
     """
     # The products here are small and many: BLAS threads cost more in start-up and
     # contention than they give (3x slower with 2 threads on a busy 2-core machine).
     with threadpool_limits(limits=1, user_api="blas"):
-        return _align_embeddings(src_ov, tgt_ov, src_len, tgt_len, params, calibration, evidence)
+        return _align_embeddings(
+            src_ov, tgt_ov, src_len, tgt_len, params, calibration, evidence, coarse
+        )
+
+
+@dataclass(frozen=True)
+class CoarsePath:
+    """The path of the coarse levels (:func:`coarse_path`) and what it was computed for.
+
+    Why a value of its own: it depends only on the single-sentence vectors (row 0 of the
+    overlap arrays), the lengths, the number of overlap levels and the search settings,
+    so ``align_texts``' first pass (summed overlaps) and final pass (embedded overlaps)
+    share it; computing it once was a tenth of the aligner's own time on a
+    2,400-sentence pair. ``path`` is None when the pair is small enough to search in
+    full; ``cells`` is the largest band searched."""
+
+    path: list[tuple[int, int, int]] | None
+    cells: int
+    shape: tuple[int, int]
+    levels: int
+    ratio: float
+
+    def check(self, n: int, m: int, levels: int, ratio: float) -> None:
+        """Fail fast when given for another pair or other overlap levels."""
+        if self.shape != (n, m) or self.levels != levels or self.ratio != ratio:
+            raise ValueError(
+                f"coarse path of a {self.shape[0]} x {self.shape[1]} pair with {self.levels} "
+                f"overlap levels and length ratio {self.ratio} given to align {n} x {m} with "
+                f"{levels} levels and ratio {ratio}"
+            )
+
+
+def _prepared(
+    src_ov: np.ndarray,
+    tgt_ov: np.ndarray,
+    src_len: Sequence[float] | np.ndarray,
+    tgt_len: Sequence[float] | np.ndarray,
+    params: AlignParams,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+    """Inputs as the search uses them: float32 (K, n, d) overlap arrays cut to the levels
+    both sides have (and params.max_overlap), float64 lengths, the length ratio."""
+    src_ov = np.asarray(src_ov, dtype=np.float32)
+    tgt_ov = np.asarray(tgt_ov, dtype=np.float32)
+    if src_ov.ndim == 2:
+        src_ov = src_ov[None]
+    if tgt_ov.ndim == 2:
+        tgt_ov = tgt_ov[None]
+    src_len = np.asarray(src_len, dtype=np.float64)
+    tgt_len = np.asarray(tgt_len, dtype=np.float64)
+    if len(src_len) != src_ov.shape[1] or len(tgt_len) != tgt_ov.shape[1]:
+        raise ValueError("length arrays must match the number of sentences")
+    K = min(params.max_overlap, src_ov.shape[0], tgt_ov.shape[0])
+    total_y = float(tgt_len.sum())
+    ratio = float(src_len.sum()) / total_y if total_y > 0 else 1.0
+    return src_ov[:K], tgt_ov[:K], src_len, tgt_len, ratio if ratio > 0 else 1.0
+
+
+def coarse_path(
+    src_ov: np.ndarray,
+    tgt_ov: np.ndarray,
+    src_len: Sequence[float] | np.ndarray,
+    tgt_len: Sequence[float] | np.ndarray,
+    params: AlignParams | None = None,
+) -> CoarsePath:
+    """The coarse-to-fine path :func:`align_embeddings` would compute for these inputs
+    (same arguments), to pass to it, and to another call over the same sentences."""
+    params = params or AlignParams()
+    src_ov, tgt_ov, src_len, tgt_len, ratio = _prepared(src_ov, tgt_ov, src_len, tgt_len, params)
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _coarse(src_ov, tgt_ov, src_len, tgt_len, ratio, params)
+
+
+def _coarse(
+    src_ov: np.ndarray,
+    tgt_ov: np.ndarray,
+    src_len: np.ndarray,
+    tgt_len: np.ndarray,
+    ratio: float,
+    params: AlignParams,
+) -> CoarsePath:
+    shape, levels = (src_ov.shape[1], tgt_ov.shape[1]), src_ov.shape[0]
+    if min(shape) == 0:
+        return CoarsePath(None, 0, shape, levels, ratio)
+    path, cells = _coarse_path(src_ov, tgt_ov, src_len, tgt_len, ratio, params)
+    return CoarsePath(path, cells, shape, levels, ratio)
 
 
 def _align_embeddings(
@@ -210,42 +296,24 @@ def _align_embeddings(
     params: AlignParams | None,
     calibration: Calibration | None,
     evidence: SentenceEvidence | None = None,
+    coarse: CoarsePath | None = None,
 ) -> AlignResult:
     params = params or AlignParams()
     t_start = time.perf_counter()
-    src_ov = np.asarray(src_ov, dtype=np.float32)
-    tgt_ov = np.asarray(tgt_ov, dtype=np.float32)
-    if src_ov.ndim == 2:
-        src_ov = src_ov[None]
-    if tgt_ov.ndim == 2:
-        tgt_ov = tgt_ov[None]
+    src_ov, tgt_ov, src_len, tgt_len, ratio = _prepared(src_ov, tgt_ov, src_len, tgt_len, params)
     n, m = src_ov.shape[1], tgt_ov.shape[1]
-    src_len = np.asarray(src_len, dtype=np.float64)
-    tgt_len = np.asarray(tgt_len, dtype=np.float64)
-    if len(src_len) != n or len(tgt_len) != m:
-        raise ValueError("length arrays must match the number of sentences")
+    if coarse is not None:
+        coarse.check(n, m, src_ov.shape[0], ratio)
     if n == 0 or m == 0:
         beads = [Bead([i], [], params.skip_penalty) for i in range(n)]
         beads += [Bead([], [j], params.skip_penalty) for j in range(m)]
         return AlignResult(beads, {"align": time.perf_counter() - t_start})
-    K = min(params.max_overlap, src_ov.shape[0], tgt_ov.shape[0])
-    src_ov, tgt_ov = src_ov[:K], tgt_ov[:K]
-    types = bead_types(K, params.max_bead_size)
-    total_y = float(tgt_len.sum())
-    ratio = float(src_len.sum()) / total_y if total_y > 0 else 1.0
-    if ratio <= 0:
-        ratio = 1.0
+    types = bead_types(src_ov.shape[0], params.max_bead_size)
 
     timings: dict[str, float] = {}
-    # the same for both passes of align_texts (pipeline.align.reuse): computed once
-    path, coarse_cells = coarse_memo(
-        lambda: _coarse_path(src_ov, tgt_ov, src_len, tgt_len, ratio, params),
-        (src_ov[0], tgt_ov[0]),
-        (src_len, tgt_len),
-        K,
-        ratio,
-        params,
-    )
+    if coarse is None:
+        coarse = _coarse(src_ov, tgt_ov, src_len, tgt_len, ratio, params)
+    path, coarse_cells = coarse.path, coarse.cells
     timings["coarse"] = time.perf_counter() - t_start
     fine = _Level(src_ov, tgt_ov, src_len, tgt_len)
     beads, band, half, scale, ratio_used = _refine(

@@ -74,13 +74,14 @@ def align_texts(
     tgt_text = [tgt[j].strip() for j in tgt_keep]
     t0 = time.perf_counter()
     first_pass_s = 0.0
+    coarse = None
     if params.embed_all_overlaps or not src_text or not tgt_text:
         src_ov, tgt_ov = embed_overlaps([src_text, tgt_text], encoder, params.max_overlap)
         levels = [*overlap_texts(src_text, params.max_overlap)]
         levels += overlap_texts(tgt_text, params.max_overlap)
         n_texts = len({t for level in levels for t in level})
     else:
-        (src_ov, tgt_ov), n_texts, first_pass_s = embed_open_overlaps(
+        (src_ov, tgt_ov), n_texts, first_pass_s, coarse = embed_open_overlaps(
             [src_text, tgt_text], encoder, params
         )
     t_embed = time.perf_counter() - t0 - first_pass_s
@@ -91,6 +92,7 @@ def align_texts(
         [len(s) for s in tgt_text],
         params,
         evidence=sentence_evidence(src_text, tgt_text) if params.lexical_weight > 0 else None,
+        coarse=coarse,
     )
     beads = [
         Bead(

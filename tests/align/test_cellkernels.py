@@ -153,7 +153,7 @@ def test_link_index_matches_set_intersections() -> None:
         return [set(rng.choice(words, size=rng.integers(0, size))) for _ in range(count)]
 
     sk, su, tk, tu = sets(12, 3), sets(12, 8), sets(9, 6), sets(9, 2)
-    evidence = SentenceEvidence(sk, su, tk, tu, np.ones(12, bool), np.ones(9, bool))
+    evidence = SentenceEvidence.from_sets(sk, su, tk, tu, np.ones(12, bool), np.ones(9, bool))
     rows, cols = np.meshgrid(np.arange(-1, 13), np.arange(-1, 10), indexing="ij")
     rows, cols = rows.ravel(), cols.ravel()
     expected = [

@@ -134,12 +134,12 @@ def warm_up_worker() -> None:
     segment, and the warm-ups would only slow the actor's start, which they share the
     cores with."""
     from pipeline.align.document import align_pair  # noqa: F401
-    from pipeline.align.lexical import en_to_zh
+    from pipeline.align.lexicon import compiled_lexicon
     from pipeline.build.stages.align import AlignStage  # noqa: F401
     from pipeline.build.stages.write import DecideStage  # noqa: F401
     from pipeline.corpus import report, write  # noqa: F401
 
-    en_to_zh()
+    compiled_lexicon()
 
 
 def needs_work(pairs: list[Any], config: AlignConfig) -> list[bool]:
