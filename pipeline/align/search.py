@@ -206,6 +206,20 @@ def align_embeddings(
         )
 
 
+def load_kernels() -> None:
+    """Load the aligner's compiled kernels (pipeline.align.kernels, cellkernels) now.
+
+    Why: numba loads a kernel from its cache on first call, about 0.5 s for all of them,
+    which a process's first alignment would otherwise pay; a Ray build's align workers
+    call this while the embedding actor starts. A small aligned pair with coarse levels
+    calls every kernel a document alignment does (tests/align/test_coarse.py checks it
+    against a real ``align_pair``)."""
+    rng = np.random.default_rng(0)
+    overlaps = averaged_overlaps(rng.normal(size=(12, 8)).astype(np.float32), 2)
+    lengths = np.full(12, 30.0)
+    align_embeddings(overlaps, overlaps, lengths, lengths, AlignParams(max_coarse_cells=50))
+
+
 @dataclass(frozen=True)
 class CoarsePath:
     """The path of the coarse levels (:func:`coarse_path`) and what it was computed for.

@@ -80,3 +80,45 @@ def test_align_texts_computes_the_coarse_path_once(monkeypatch) -> None:  # noqa
     (src_ov, tgt_ov), _, _, coarse = embed_open_overlaps([en, zh], encoder, params)
     lengths = [len(s) for s in en], [len(s) for s in zh]
     assert coarse_path(src_ov, tgt_ov, *lengths, params) == coarse
+
+
+_LOADED = """
+import json, sys
+import pipeline.align.cellkernels as c, pipeline.align.kernels as k
+if sys.argv[1] == "warm-up":
+    from pipeline.align.search import load_kernels
+    load_kernels()
+else:
+    from pipeline.align.document import align_pair
+    from pipeline.data import DocumentPair
+    from pipeline.embed import load_encoder
+    from pipeline.extract import extract_file
+    en, zh = extract_file(sys.argv[2]), extract_file(sys.argv[3])
+    align_pair(DocumentPair(en.symbol, en, zh), load_encoder("use-m"))
+print(json.dumps(sorted(
+    f"{m.__name__}.{n}" for m in (c, k) for n in dir(m)
+    if getattr(getattr(m, n), "signatures", None)
+)))
+"""
+
+
+def test_load_kernels_loads_every_kernel_a_document_alignment_calls() -> None:
+    """A Ray align worker warms up with load_kernels; each fresh process below sees which
+    compiled kernels have been called (loaded) afterwards."""
+    import json
+    import subprocess
+    import sys
+
+    raw = Path(__file__).resolve().parents[2] / "data" / "raw"
+
+    def loaded(*args: str) -> set[str]:
+        out = subprocess.run(
+            [sys.executable, "-c", _LOADED, *args], capture_output=True, text=True, check=True
+        ).stdout
+        return set(json.loads(out.strip().splitlines()[-1]))
+
+    real = loaded(
+        "align", str(raw / "002_69ed3383ef6f2041.txt"), str(raw / "003_df19238bedd244e2.txt")
+    )
+    assert "pipeline.align.kernels._dp_band_kernel" in real
+    assert real <= loaded("warm-up")

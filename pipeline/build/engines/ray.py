@@ -128,18 +128,19 @@ def read_files(uris: list[str], spool: str) -> list[dict[str, Any]]:
 
 def warm_up_worker() -> None:
     """A worker's one-off set-up for :func:`align_chunk`, run while the cores would idle
-    (after the pairing barrier): the modules and the lexicon; about 0.4 s that the first
-    chunk would otherwise wait for. Not jieba's dictionary (0.46 s): the sentences, with
+    (after the pairing barrier): the modules and the aligner's compiled kernels; about
+    0.8 s that the first chunk would otherwise wait for. Not the CC-CEDICT lexicon (only
+    ``align-text`` uses it) and not jieba's dictionary (0.46 s): the sentences, with
     their token counts, come segmented from the embedding actor, so align tasks never
     segment, and the warm-ups would only slow the actor's start, which they share the
     cores with."""
     from pipeline.align.document import align_pair  # noqa: F401
-    from pipeline.align.lexicon import compiled_lexicon
+    from pipeline.align.search import load_kernels
     from pipeline.build.stages.align import AlignStage  # noqa: F401
     from pipeline.build.stages.write import DecideStage  # noqa: F401
     from pipeline.corpus import report, write  # noqa: F401
 
-    compiled_lexicon()
+    load_kernels()
 
 
 def needs_work(pairs: list[Any], config: AlignConfig) -> list[bool]:
