@@ -129,6 +129,11 @@ def _rows(n: int, width: int, *pairs: tuple[np.ndarray, np.ndarray]) -> Rows:
     return ptr.astype(np.int64), key % width
 
 
+def _anchored(found: Sequence[set[str]]) -> np.ndarray:
+    """Which sentences have an anchor (a bool array, also for no sentences)."""
+    return np.array([bool(a) for a in found], dtype=bool)
+
+
 def _anchor_pairs(
     found: Sequence[set[str]], ids: dict[str, int], base: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -152,11 +157,10 @@ def sentence_evidence(src: Sequence[str], tgt: Sequence[str]) -> SentenceEvidenc
     src_anchors, tgt_anchors = [anchors(s) for s in src], [anchors(s) for s in tgt]
     src_zh, tgt_zh = is_chinese(src), is_chinese(tgt)
     if src_zh == tgt_zh:
-        src_ok = np.array([bool(a) for a in src_anchors], dtype=bool)
-        tgt_ok = np.array([bool(a) for a in tgt_anchors], dtype=bool)
         return SentenceEvidence.from_sets(
-            src_anchors, src_anchors, tgt_anchors, tgt_anchors, src_ok, tgt_ok
-        )
+            src_anchors, src_anchors, tgt_anchors, tgt_anchors,
+            _anchored(src_anchors), _anchored(tgt_anchors),
+        )  # fmt: skip
     lexicon = compiled_lexicon()
     if tgt_zh:
         en, en_anchors, zh, zh_anchors = src, src_anchors, tgt, tgt_anchors
@@ -173,13 +177,11 @@ def sentence_evidence(src: Sequence[str], tgt: Sequence[str]) -> SentenceEvidenc
     en_keys = _rows(len(en), width, en_a, (en_sent, en_ids))
     zh_units = _rows(len(zh), width, zh_a, (zh_sent, zh_ids))
     en_only, zh_only = _rows(len(en), width, en_a), _rows(len(zh), width, zh_a)
-    en_ok = np.array([bool(a) for a in en_anchors]) | (en_words >= MIN_WORDS)
-    zh_ok = np.array([bool(a) for a in zh_anchors]) | (zh_words >= MIN_WORDS)
+    en_ok = _anchored(en_anchors) | (en_words >= MIN_WORDS)
+    zh_ok = _anchored(zh_anchors) | (zh_words >= MIN_WORDS)
     if tgt_zh:  # src keys/units, then tgt keys/units
-        index = LinkIndex(*en_keys, *zh_units, *zh_only, *en_only)
-        return SentenceEvidence(index, en_ok.astype(bool), zh_ok.astype(bool))
-    index = LinkIndex(*zh_only, *en_only, *en_keys, *zh_units)
-    return SentenceEvidence(index, zh_ok.astype(bool), en_ok.astype(bool))
+        return SentenceEvidence(LinkIndex(*en_keys, *zh_units, *zh_only, *en_only), en_ok, zh_ok)
+    return SentenceEvidence(LinkIndex(*zh_only, *en_only, *en_keys, *zh_units), zh_ok, en_ok)
 
 
 #: Per bead type: flags of its src sentences (a arrays) and of its tgt sentences (b arrays)

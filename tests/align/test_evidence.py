@@ -123,6 +123,16 @@ def test_links_and_linkable_equal_the_set_formulation(pair, zh_first: bool) -> N
         assert mine.tolist() == theirs.tolist()
 
 
+@pytest.mark.parametrize("zh_first", [False, True], ids=["en-zh", "zh-en"])
+def test_a_side_without_sentences_has_no_links(zh_first: bool) -> None:
+    sides = ([], EDGE_ZH[:2]) if not zh_first else (EDGE_ZH[:2], [])
+    evidence = sentence_evidence(*sides)
+    assert every_cell(evidence, len(sides[0]), len(sides[1])).tolist() == [False] * 3
+    src_ok, tgt_ok = evidence.linkable()
+    assert (len(src_ok), len(tgt_ok)) == (len(sides[0]), len(sides[1]))
+    assert src_ok.dtype == tgt_ok.dtype == np.bool_
+
+
 def test_same_language_pairs_use_anchors_only() -> None:
     de = ["Der Ausschuss nahm die Resolution 75/58 an.", "Es regnete den ganzen Tag."]
     fr = ["Le comité a adopté la résolution 75/58.", "Il a plu toute la journée."]
