@@ -218,10 +218,3 @@ def links_kernel(
                 break
         out[x] = found
     return out
-
-
-@_compiled
-def sort_segments(values: np.ndarray, ptr: np.ndarray) -> None:
-    """Sort values[ptr[i]:ptr[i+1]] in place for every row i of a CSR matrix."""
-    for i in range(len(ptr) - 1):
-        values[ptr[i] : ptr[i + 1]].sort()

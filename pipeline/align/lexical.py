@@ -36,7 +36,7 @@ import numpy as np
 from pipeline.align.band import Band
 from pipeline.align.cellkernels import flag_slots, unlinked_kernel
 from pipeline.align.lexicon import compiled_lexicon
-from pipeline.align.linkindex import LinkIndex
+from pipeline.align.linkindex import LinkIndex, csr_rows, numbered_pairs
 from pipeline.text.script import HAN_CLASS
 
 _CJK = re.compile(f"[{HAN_CLASS}]")  # the project's one Han definition (text/script.py)
@@ -78,9 +78,6 @@ def anchors(sentence: str) -> set[str]:
     return out
 
 
-Rows = tuple[np.ndarray, np.ndarray]  # CSR row pointers and sorted ids per row
-
-
 @dataclass(frozen=True)
 class SentenceEvidence:
     """Which sentences link (``index``: keys of one meet units of the other, as rows of
@@ -118,30 +115,9 @@ class SentenceEvidence:
         return self.index.links(rows, cols)
 
 
-def _rows(n: int, width: int, *pairs: tuple[np.ndarray, np.ndarray]) -> Rows:
-    """CSR rows of n sentences from (sentence, id) pairs (ids below ``width``), each row
-    sorted and without duplicates."""
-    sent = np.concatenate([p[0] for p in pairs])
-    key = np.sort(sent * width + np.concatenate([p[1] for p in pairs]))
-    if len(key):
-        key = key[np.concatenate(([True], key[1:] != key[:-1]))]
-    ptr = np.searchsorted(key // width, np.arange(n + 1))
-    return ptr.astype(np.int64), key % width
-
-
 def _anchored(found: Sequence[set[str]]) -> np.ndarray:
     """Which sentences have an anchor (a bool array, also for no sentences)."""
     return np.array([bool(a) for a in found], dtype=bool)
-
-
-def _anchor_pairs(
-    found: Sequence[set[str]], ids: dict[str, int], base: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """(sentence, id) of every anchor; an anchor's id is ``base`` + its number in ``ids``
-    (shared by both sides, so the same anchor has the same id on each)."""
-    sent = [s for s, a in enumerate(found) for _ in a]
-    tok = [ids.setdefault(t, base + len(ids)) for a in found for t in sorted(a)]
-    return np.array(sent, dtype=np.int64), np.array(tok, dtype=np.int64)
 
 
 def sentence_evidence(src: Sequence[str], tgt: Sequence[str]) -> SentenceEvidence:
@@ -167,16 +143,17 @@ def sentence_evidence(src: Sequence[str], tgt: Sequence[str]) -> SentenceEvidenc
     else:
         en, en_anchors, zh, zh_anchors = tgt, tgt_anchors, src, src_anchors
     ids: dict[str, int] = {}
-    en_a = _anchor_pairs(en_anchors, ids, lexicon.size)
-    zh_a = _anchor_pairs(zh_anchors, ids, lexicon.size)
+    # anchors numbered after the headword ids, one numbering for both sides
+    en_a = numbered_pairs(en_anchors, ids, lexicon.size)
+    zh_a = numbered_pairs(zh_anchors, ids, lexicon.size)
     width = lexicon.size + len(ids)
     zh_sent, zh_ids, zh_words = lexicon.chinese(zh)
     present = np.zeros(lexicon.size, dtype=bool)
     present[zh_ids] = True
     en_sent, en_ids, en_words = lexicon.english(en, present)
-    en_keys = _rows(len(en), width, en_a, (en_sent, en_ids))
-    zh_units = _rows(len(zh), width, zh_a, (zh_sent, zh_ids))
-    en_only, zh_only = _rows(len(en), width, en_a), _rows(len(zh), width, zh_a)
+    en_keys = csr_rows(len(en), width, en_a, (en_sent, en_ids))
+    zh_units = csr_rows(len(zh), width, zh_a, (zh_sent, zh_ids))
+    en_only, zh_only = csr_rows(len(en), width, en_a), csr_rows(len(zh), width, zh_a)
     en_ok = _anchored(en_anchors) | (en_words >= MIN_WORDS)
     zh_ok = _anchored(zh_anchors) | (zh_words >= MIN_WORDS)
     if tgt_zh:  # src keys/units, then tgt keys/units

@@ -2,58 +2,43 @@
 
 Why: a link is "keys of x meet units of y", one Python set operation per band cell, and a
 band has tens of thousands of cells; that loop was a fifth of the aligner's own time on
-a 2,400-sentence chapter pair. Here each side's sets become rows of sorted integer ids,
-once per document, and a compiled loop (pipeline.align.kernels.links_kernel) tests them.
-A unit no key of the other side has can never make a link, so it is dropped (the
-answers are unchanged).
+a 2,400-sentence chapter pair. Here each side's keys and units are rows of sorted
+integer ids, once per document, and a compiled loop (pipeline.align.kernels.links_kernel)
+tests them. The zh-en evidence makes its ids from the compiled lexicon
+(pipeline.align.lexical); :meth:`LinkIndex.build` numbers the tokens of any sets.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from itertools import chain
 
 import numpy as np
 
-from pipeline.align.kernels import links_kernel, sort_segments
+from pipeline.align.kernels import links_kernel
+
+Rows = tuple[np.ndarray, np.ndarray]  # CSR row pointers, then the sorted ids of each row
 
 
-def _csr(
-    sets: Sequence[set[str]], shared: set[str], ids: dict[str, int]
+def csr_rows(n: int, width: int, *pairs: tuple[np.ndarray, np.ndarray]) -> Rows:
+    """CSR rows of n sentences from (sentence, id) pairs (ids below ``width``), each row
+    sorted and without duplicates."""
+    sent = np.concatenate([p[0] for p in pairs])
+    key = np.sort(sent * width + np.concatenate([p[1] for p in pairs]))
+    if len(key):
+        key = key[np.concatenate(([True], key[1:] != key[:-1]))]
+    ptr = np.searchsorted(key // width, np.arange(n + 1))
+    return ptr.astype(np.int64), key % width
+
+
+def numbered_pairs(
+    sets: Sequence[set[Hashable]], ids: dict[Hashable, int], base: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Row pointers and sorted ids of each set's tokens among ``shared`` (those in ids)."""
-    rows = [sorted([ids[t] for t in s & shared]) for s in sets]
-    ptr = np.zeros(len(rows) + 1, dtype=np.int64)
-    ptr[1:] = np.cumsum([len(r) for r in rows])
-    flat = [i for r in rows for i in r]
-    return ptr, np.array(flat, dtype=np.int64)
-
-
-def _hashed(sets: Sequence[set[str]], shared: set[str] | None) -> tuple[np.ndarray, np.ndarray]:
-    """Like :func:`_csr` with each token's hash as its id (no lookup per token); all the
-    tokens when ``shared`` is None."""
-    rows = sets if shared is None else [s & shared for s in sets]
-    ptr = np.zeros(len(rows) + 1, dtype=np.int64)
-    ptr[1:] = np.cumsum([len(r) for r in rows])
-    flat = np.fromiter(map(hash, chain.from_iterable(rows)), dtype=np.int64, count=int(ptr[-1]))
-    sort_segments(flat, ptr)
-    return ptr, flat
-
-
-def _pair(keys: Sequence[set[str]], units: Sequence[set[str]]) -> tuple[np.ndarray, ...]:
-    """CSR rows of ``keys`` and ``units`` over the tokens they can share.
-
-    The ids are the tokens' hashes (cached in each string): the units keep only the
-    tokens some key has, the keys keep all theirs (the bigger sets: an English sentence's
-    translations), which is exact as long as no two keys hash alike. Where two do, the
-    tokens are numbered from a table instead."""
-    all_keys = set().union(*keys)
-    shared = all_keys & set().union(*units)
-    if len(set(map(hash, all_keys))) == len(all_keys):
-        return (*_hashed(keys, None), *_hashed(units, shared))
-    ids = {t: i for i, t in enumerate(sorted(shared))}
-    return (*_csr(keys, shared, ids), *_csr(units, shared, ids))
+    """(sentence, id) of every token of each sentence's set; a token's id is ``base`` +
+    its number in ``ids`` (share ``ids`` between sides so a token has one id on both)."""
+    sent = [s for s, tokens in enumerate(sets) for _ in tokens]
+    tok = [ids.setdefault(t, base + len(ids)) for tokens in sets for t in tokens]
+    return np.array(sent, dtype=np.int64), np.array(tok, dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -72,14 +57,18 @@ class LinkIndex:
     @classmethod
     def build(
         cls,
-        src_keys: Sequence[set[str]],
-        src_units: Sequence[set[str]],
-        tgt_keys: Sequence[set[str]],
-        tgt_units: Sequence[set[str]],
+        src_keys: Sequence[set[Hashable]],
+        src_units: Sequence[set[Hashable]],
+        tgt_keys: Sequence[set[Hashable]],
+        tgt_units: Sequence[set[Hashable]],
     ) -> LinkIndex:
-        sk_ptr, sk_idx, tu_ptr, tu_idx = _pair(src_keys, tgt_units)
-        tk_ptr, tk_idx, su_ptr, su_idx = _pair(tgt_keys, src_units)
-        return cls(sk_ptr, sk_idx, tu_ptr, tu_idx, tk_ptr, tk_idx, su_ptr, su_idx)
+        """The index of per-sentence token sets (tokens of any hashable kind)."""
+        ids: dict[Hashable, int] = {}
+        sides = (src_keys, tgt_units, tgt_keys, src_units)
+        pairs = [numbered_pairs(sets, ids) for sets in sides]
+        width = max(1, len(ids))
+        rows = [csr_rows(len(sets), width, p) for sets, p in zip(sides, pairs, strict=True)]
+        return cls(*(x for row in rows for x in row))
 
     def links(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """Boolean link of src sentence rows-1 with tgt sentence cols-1; False where

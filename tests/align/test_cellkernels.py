@@ -245,8 +245,8 @@ def test_averaged_overlaps_match_the_numpy_formula() -> None:
 
 
 def test_link_index_numbers_tokens_when_hashes_collide(monkeypatch) -> None:  # noqa: ANN001
-    """Two keys with one hash would meet each other's units: then the tokens are numbered
-    from a table, and the links stay exact (every hash made equal here)."""
+    """Tokens are numbered from a table, not identified by their hashes: two tokens with
+    one hash do not meet each other's units (every hash made equal here)."""
     from pipeline.align import linkindex
 
     monkeypatch.setattr(linkindex, "hash", lambda token: 7, raising=False)
