@@ -96,12 +96,8 @@ def mixed_overlaps(
     """(K, n, d) overlap vectors: embedded texts for open runs, the normalised sum of the
     sentence vectors for the rest (each weighted by ``weights``, e.g. its length, when
     given; rows past the end stay zero, as elsewhere)."""
-    from pipeline.align.params import averaged_overlaps
-
-    w = singles if weights is None else singles * weights[:, None].astype(singles.dtype)
-    out = averaged_overlaps(w, len(starts))
-    out[0] = singles
-    return embed_runs(out, texts, starts, embed)
+    lens = np.ones(len(singles)) if weights is None else weights  # x 1.0 is exact
+    return embed_runs(weighted_overlaps(singles, lens, len(starts)), texts, starts, embed)
 
 
 def embed_runs(
