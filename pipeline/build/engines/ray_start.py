@@ -91,7 +91,7 @@ def read_documents(files: list[Location], spool: Location) -> tuple[ReadStage, l
         for row in ray.get(ref):
             _read_row(row, reader, stubs)
     # The cores are idle until the first chunk is embedded: the align tasks' one-off
-    # set-up (imports, the lexicon's tables) is done meanwhile, on the
+    # set-up (imports, the aligner's compiled kernels) is done meanwhile, on the
     # workers that run them.
     warm = ray.remote(num_cpus=1, max_retries=0)(warm_up_worker)
     for _ in range(int(ray.cluster_resources().get("CPU", 1))):
