@@ -85,13 +85,15 @@ def align_texts(
             [src_text, tgt_text], encoder, params
         )
     t_embed = time.perf_counter() - t0 - first_pass_s
+    # the words and anchors serve both lexical terms (pipeline.align.links.LexicalSupport)
+    lexical_terms = max(params.lexical_weight, params.link_weight) > 0
     result = align_embeddings(
         src_ov,
         tgt_ov,
         [len(s) for s in src_text],
         [len(s) for s in tgt_text],
         params,
-        evidence=sentence_evidence(src_text, tgt_text) if params.lexical_weight > 0 else None,
+        evidence=sentence_evidence(src_text, tgt_text) if lexical_terms else None,
         coarse=coarse,
     )
     beads = [

@@ -183,3 +183,25 @@ def test_compiled_linked_flags_equal_the_numpy_formulation(seed: int) -> None:
             assert len(mine) == len(theirs)
             for x, y in zip(mine, theirs, strict=True):
                 np.testing.assert_array_equal(x, y)
+
+
+def test_the_link_term_alone_gets_the_evidence(encoder, monkeypatch) -> None:  # noqa: ANN001
+    """align_texts builds the words-and-anchors evidence whenever either lexical term is
+    on: with lexical_weight 0 and link_weight 2 the link term still needs it (it was
+    built only for lexical_weight > 0, so that setting silently had no link term)."""
+    from pipeline.align import texts
+
+    src = (GOLD / "en.txt").read_text(encoding="utf-8").splitlines()
+    tgt = (GOLD / "zh.txt").read_text(encoding="utf-8").splitlines()
+    built: list[int] = []
+    real = texts.sentence_evidence
+
+    def counted(*args):  # noqa: ANN002, ANN202
+        built.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(texts, "sentence_evidence", counted)
+    for lexical, link, calls in ((0.0, 2.0, 1), (0.5, 0.0, 1), (0.0, 0.0, 0)):
+        built.clear()
+        align_texts(src, tgt, encoder, AlignParams(lexical_weight=lexical, link_weight=link))
+        assert len(built) == calls, (lexical, link)
