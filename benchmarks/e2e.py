@@ -50,7 +50,7 @@ def e2e_child(argv: list[str] | None = None) -> None:
                 "seconds": seconds,
                 "pairs": result.stats["aligned_pairs"] + result.stats["cached_pairs"],
                 "sentences": result.stats["sentences"],
-                "texts_embedded": result.stats["texts_embedded_by_model"],
+                "texts_embedded": result.stats["texts_embedded"],
                 "peak_mb": rss_mb(),
                 "child_peak_mb": children,
                 "stages": stages,

@@ -33,10 +33,11 @@ that touches an encoder.
 from __future__ import annotations
 
 from pipeline.align.band import Band, band_around_path, full_band, make_band
-from pipeline.align.params import AlignParams, AlignResult, Calibration, bead_types
+from pipeline.align.params import AlignParams, AlignResult, Swap, bead_types
 from pipeline.align.search import align_embeddings, dp_band
 from pipeline.align.texts import (
     Encoder,
+    align_planned,
     align_texts,
     embed_overlaps,
     insert_blank_lines,
@@ -49,9 +50,10 @@ __all__ = [
     "AlignParams",
     "AlignResult",
     "Band",
-    "Calibration",
     "Encoder",
+    "Swap",
     "align_embeddings",
+    "align_planned",
     "align_texts",
     "band_around_path",
     "bead_types",

@@ -1,59 +1,39 @@
-"""Which multi-sentence overlaps are worth embedding.
+"""Which multi-sentence overlaps are worth embedding: the aligner's embedding plan.
 
-Why: the encoder is 92-95% of a build's time, and embedding every run of 1-4 sentences
+Why: the encoder is most of a build's time, and embedding every run of 1-4 sentences
 costs about four texts per sentence. A run is useful only to a bead that merges its
 sentences, and two neighbours that each have their own clear partner are not merged by
-any bead worth having. So: find the *confident links* (1-1 pairs that are each other's
-best match and score at least a typical correct bead), *close* the boundary between two
-neighbouring sentences that are both linked, and embed only runs that cross no closed
-boundary. The others get the normalised sum of their sentence vectors (what the coarse
-levels of the DP use), so every bead shape stays searchable.
+any bead worth having. So a first DP pass over length-weighted sums of the sentence
+vectors (no encoding) finds the *confident links* (1-1 beads scoring at least
+``confident_score``), *closes* the boundary between two neighbouring sentences that are
+both linked, and only runs that cross no closed boundary are embedded; the runs of 3-4
+sentences that meet more than two beads of that pass are left out too
+(``grouped_runs``: the encoder's cost grows with text length, so those long runs were
+most of its time, and their beads are rare). The others keep the weighted sum, so every
+bead shape stays searchable.
 
-The decision uses single-text vectors only, so the build can make it between its two
-embedding calls (``pipeline.build.prefetch``) exactly as ``pipeline.align.document`` makes
-it while aligning.
-
-``align_texts`` (no document structure) takes the links from a first DP pass over
-length-weighted sums, and also leaves out the runs of 3-4 sentences that meet more than
-two beads of that pass (``grouped_runs``): the encoder's cost grows with text length, so
-those long runs were most of its time, and their beads are rare.
+:func:`plan_alignment` makes that decision once, from the single-sentence vectors, and
+returns it as a value (:class:`AlignPlan`): ``align-text`` and the build's embed stage
+call it between their two encoder calls, and the final pass (``pipeline.align.texts.
+align_planned``) reads the plan instead of deciding again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 if TYPE_CHECKING:
+    from pipeline.align.anchors import Anchors
     from pipeline.align.search import CoarsePath
 
 #: A link is confident when its calibrated score (margin / scale) is at least this: half
 #: the score of a typical correct 1-1 bead (AlignParams.confident_score, which callers pass).
 CONFIDENT_LINK = 0.5
-
-
-def confident_links(
-    src: np.ndarray,
-    tgt: np.ndarray,
-    src_hub: np.ndarray,
-    tgt_hub: np.ndarray,
-    scale: float,
-    threshold: float = CONFIDENT_LINK,
-) -> list[tuple[int, int]]:
-    """(i, j) pairs that are each other's best margin in the piece, with margin / scale
-    >= threshold. src (n, d), tgt (m, d) normalised; hubs (n,), (m,) as in the margin."""
-    if len(src) == 0 or len(tgt) == 0:
-        return []
-    margin = src @ tgt.T - 0.5 * (src_hub[:, None] + tgt_hub[None, :])
-    best_j = np.argmax(margin, axis=1)
-    best_i = np.argmax(margin, axis=0)
-    return [
-        (i, int(j))
-        for i, j in enumerate(best_j)
-        if best_i[j] == i and margin[i, j] / scale >= threshold
-    ]
 
 
 def closed_boundaries(links: Iterable[tuple[int, int]], n: int, m: int) -> tuple[np.ndarray, ...]:
@@ -86,20 +66,6 @@ def wanted_texts(texts: Sequence[str], starts: list[np.ndarray]) -> list[str]:
     return [run_text(texts, int(s), k) for k, level in enumerate(starts, 1) if k > 1 for s in level]
 
 
-def mixed_overlaps(
-    singles: np.ndarray,
-    texts: Sequence[str],
-    starts: list[np.ndarray],
-    embed: Callable[[list[str]], np.ndarray],
-    weights: np.ndarray | None = None,
-) -> np.ndarray:
-    """(K, n, d) overlap vectors: embedded texts for open runs, the normalised sum of the
-    sentence vectors for the rest (each weighted by ``weights``, e.g. its length, when
-    given; rows past the end stay zero, as elsewhere)."""
-    lens = np.ones(len(singles)) if weights is None else weights  # x 1.0 is exact
-    return embed_runs(weighted_overlaps(singles, lens, len(starts)), texts, starts, embed)
-
-
 def embed_runs(
     out: np.ndarray,
     texts: Sequence[str],
@@ -112,67 +78,6 @@ def embed_runs(
         if k == 1 or len(level) == 0:
             continue
         out[k - 1, level] = embed([run_text(texts, int(s), k) for s in level])
-    return out
-
-
-def piece_closed(
-    src_idx: Sequence[int],
-    tgt_idx: Sequence[int],
-    src_vecs: np.ndarray,
-    tgt_vecs: np.ndarray,
-    src_hub: np.ndarray,
-    tgt_hub: np.ndarray,
-    scale: float,
-    threshold: float = CONFIDENT_LINK,
-) -> tuple[np.ndarray, ...]:
-    """Closed boundaries of a piece (items src_idx, tgt_idx of the whole document), from
-    document-level vectors, hubness and scale; ``threshold`` as in confident_links."""
-    s, t = list(src_idx), list(tgt_idx)
-    links = confident_links(src_vecs[s], tgt_vecs[t], src_hub[s], tgt_hub[t], scale, threshold)
-    return closed_boundaries(links, len(s), len(t))
-
-
-def pair_overlap_texts(pair, vectors: Callable[[list[str]], np.ndarray], params) -> list[str]:
-    """The overlap texts ``docalign.align_pair`` will embed for ``pair`` once its single
-    sentences and blocks are embedded (``vectors`` looks those up), as far as the
-    structure alone fixes its pieces: block overlaps of the paragraph DP, sentence overlaps
-    of numbered paragraphs and footnotes (one block a side: the piece is known), and every
-    within-paragraph run elsewhere (the paragraph DP decides those pieces later; what it
-    asks beyond this is a straggler, see ``pipeline.build.prefetch``)."""
-    from pipeline.align.document.pieces import calibrate_pair
-    from pipeline.align.document.structure import structural_segments
-    from pipeline.text.segment import segment_document
-
-    K = params.max_overlap
-    en_sents, zh_sents = segment_document(pair.en), segment_document(pair.zh)
-    cal = calibrate_pair(pair, en_sents, zh_sents, vectors, params)
-    en_blocks = [b.text for b in pair.en.blocks]
-    zh_blocks = [b.text for b in pair.zh.blocks]
-    en_of: dict[int, list[int]] = {}
-    zh_of: dict[int, list[int]] = {}
-    for i, s in enumerate(en_sents):
-        en_of.setdefault(s.block, []).append(i)
-    for j, s in enumerate(zh_sents):
-        zh_of.setdefault(s.block, []).append(j)
-    out: list[str] = []
-    for seg in structural_segments(pair.en, pair.zh):
-        if seg.mode == "dp":
-            closed = piece_closed(seg.en, seg.zh, *cal.blocks, params.confident_score)
-            for texts, idx, c in ((en_blocks, seg.en, closed[0]), (zh_blocks, seg.zh, closed[1])):
-                local = [texts[i] for i in idx]
-                out += wanted_texts(local, open_runs(c, len(local), min(3, K)))
-        ei = [i for b in seg.en for i in en_of.get(b, [])]
-        zj = [j for b in seg.zh for j in zh_of.get(b, [])]
-        if seg.mode == "fixed":
-            closed = piece_closed(ei, zj, *cal.sentences, params.confident_score)
-            out += wanted_texts([en_sents[i].text for i in ei], open_runs(closed[0], len(ei), K))
-            out += wanted_texts([zh_sents[j].text for j in zj], open_runs(closed[1], len(zj), K))
-            continue
-        for sents, of, blocks in ((en_sents, en_of, seg.en), (zh_sents, zh_of, seg.zh)):
-            for b in blocks:
-                local = [sents[i].text for i in of.get(b, [])]
-                none_closed = np.zeros(max(len(local) - 1, 0), dtype=bool)
-                out += wanted_texts(local, open_runs(none_closed, len(local), K))
     return out
 
 
@@ -190,7 +95,10 @@ def weighted_overlaps(singles: np.ndarray, lens: np.ndarray, max_overlap: int) -
 
 
 def first_pass(
-    overlaps: Sequence[np.ndarray], lens: Sequence[np.ndarray], params
+    overlaps: Sequence[np.ndarray],
+    lens: Sequence[np.ndarray],
+    params: Any,
+    anchors: Anchors | None = None,
 ) -> tuple[list, CoarsePath]:
     """Beads of a first alignment over length-weighted summed overlaps (``overlaps``, from
     ``weighted_overlaps``: no encoding), and its coarse path
@@ -204,7 +112,8 @@ def first_pass(
     # no refinement passes: this path only decides which runs to embed (same F1, cheaper)
     first = replace(params, refine_passes=0)
     coarse = coarse_path(src, tgt, lens[0], lens[1], first)
-    return align_embeddings(src, tgt, lens[0], lens[1], first, coarse=coarse).beads, coarse
+    result = align_embeddings(src, tgt, lens[0], lens[1], first, coarse=coarse, anchors=anchors)
+    return result.beads, coarse
 
 
 def bead_spans(beads: Sequence) -> np.ndarray:
@@ -283,41 +192,128 @@ def choose_runs(
     )
 
 
-def embed_open_overlaps(
-    sides: Sequence[Sequence[str]], encoder, params
-) -> tuple[list[np.ndarray], int, float, CoarsePath]:
-    """Overlap arrays (K, n, d) of two sides for ``align_texts``: sentences first (one
-    encoder call), then only the runs a first pass calls for (``choose_runs``, a second
-    call); the other runs get length-weighted sums. Returns the arrays, the number of
-    distinct texts embedded, the first pass's seconds (aligner time, not encoder time)
-    and its coarse path (for the final pass: pipeline.align.search.CoarsePath)."""
-    import time
+@dataclass(frozen=True)
+class AlignPlan:
+    """What the final pass over two sides needs, decided once (module docstring).
 
-    src, tgt = (list(s) for s in sides)
-    unique = list(dict.fromkeys(src + tgt))
-    # the encoder returns unit rows (pipeline.embed.base): no second normalisation
-    vec = dict(zip(unique, encoder.encode(unique), strict=True)) if unique else {}
-    dim = encoder.dim
-    singles = [
-        np.stack([vec[t] for t in s]) if s else np.zeros((0, dim), np.float32) for s in (src, tgt)
-    ]
-    lens = [np.array([len(t) for t in s], dtype=np.float64) for s in (src, tgt)]
+    ``src``/``tgt``: the sentences searched (blank lines left out, stripped) and
+    ``src_keep``/``tgt_keep`` where they are in the input; ``runs``: for each side, the
+    starts of the runs to embed (``open_runs`` format; runs of one sentence are the
+    sentences themselves); ``coarse``: the first pass's coarse path, which the final
+    pass shares (None: no first pass was needed); ``first_pass_s``: its seconds
+    (aligner time, not encoder time)."""
+
+    src: tuple[str, ...]
+    tgt: tuple[str, ...]
+    src_keep: tuple[int, ...]
+    tgt_keep: tuple[int, ...]
+    n_src: int
+    n_tgt: int
+    runs: tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]
+    coarse: CoarsePath | None
+    first_pass_s: float
+
+    def overlap_texts(self) -> list[str]:
+        """The distinct texts of the runs of two or more sentences to embed, in order."""
+        texts = wanted_texts(self.src, list(self.runs[0]))
+        texts += wanted_texts(self.tgt, list(self.runs[1]))
+        return list(dict.fromkeys(texts))
+
+    def texts(self) -> list[str]:
+        """Every text the final pass reads: the sentences, then the overlaps."""
+        return list(dict.fromkeys([*self.src, *self.tgt, *self.overlap_texts()]))
+
+
+def kept_sentences(sentences: Sequence[str]) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    """Where the non-blank sentences are, and their stripped texts: a blank line carries
+    no meaning to embed (``pipeline.align.texts.insert_blank_lines`` puts it back)."""
+    keep = tuple(i for i, s in enumerate(sentences) if s.strip())
+    return keep, tuple(sentences[i].strip() for i in keep)
+
+
+def single_texts(src: Sequence[str], tgt: Sequence[str]) -> list[str]:
+    """The distinct sentences of both sides: the first encoder call, before the plan."""
+    return list(dict.fromkeys([*kept_sentences(src)[1], *kept_sentences(tgt)[1]]))
+
+
+def sentence_matrix(
+    texts: Sequence[str], vectors: Mapping[str, np.ndarray], dim: int
+) -> np.ndarray:
+    """(n, dim) float32 rows of ``texts`` from a text -> unit vector map; a text missing
+    from the map is an error, never a zero row (a silent hole would align as noise)."""
+    if not texts:
+        return np.zeros((0, dim), np.float32)
+    missing = [t for t in texts if t not in vectors]
+    if missing:
+        raise KeyError(f"{len(missing)} text(s) have no vector, first: {missing[0][:60]!r}")
+    return np.stack([vectors[t] for t in texts]).astype(np.float32, copy=False)
+
+
+def vector_dim(vectors: Mapping[str, np.ndarray]) -> int:
+    return int(len(next(iter(vectors.values())))) if vectors else 0
+
+
+def plan_alignment(
+    src: Sequence[str],
+    tgt: Sequence[str],
+    vectors: Mapping[str, np.ndarray],
+    params: Any,
+    anchors: Anchors | None = None,
+) -> AlignPlan:
+    """The embedding plan of two sides (module docstring) from the vectors of their
+    sentences (``vectors``: text -> unit vector, at least every :func:`single_texts`).
+    ``anchors`` (pipeline.align.anchors, over the input sentences) join the first pass
+    as they join the final one. With ``params.embed_all_overlaps`` every run is planned."""
+    src_keep, src_text = kept_sentences(src)
+    tgt_keep, tgt_text = kept_sentences(tgt)
+    n, m, K = len(src_text), len(tgt_text), params.max_overlap
+    if params.embed_all_overlaps or not n or not m:
+        # every run, or none when a side is empty (every bead is then a skip)
+        lengths = (n, m) if n and m else (0, 0)
+        runs = tuple(
+            tuple(open_runs(np.zeros(max(size - 1, 0), bool), size, K)) for size in lengths
+        )
+        return AlignPlan(
+            src_text, tgt_text, src_keep, tgt_keep, len(src), len(tgt), runs, None, 0.0
+        )
+    dim = vector_dim(vectors)
+    singles = [sentence_matrix(side, vectors, dim) for side in (src_text, tgt_text)]
+    lens = [np.array([len(t) for t in side], dtype=np.float64) for side in (src_text, tgt_text)]
     started = time.perf_counter()
-    K = params.max_overlap
     summed = [weighted_overlaps(v, ln, K) for v, ln in zip(singles, lens, strict=True)]
-    beads, coarse = first_pass(summed, lens, params)
-    starts = choose_runs(beads, len(src), len(tgt), params)
-    first_pass_s = time.perf_counter() - started
-    wanted = [t for s, st in zip((src, tgt), starts, strict=True) for t in wanted_texts(s, st)]
-    second = [t for t in dict.fromkeys(wanted) if t not in vec]
-    if second:
-        vec.update(zip(second, encoder.encode(second), strict=True))
+    kept = anchors.kept(src_keep, tgt_keep) if anchors is not None else None
+    beads, coarse = first_pass(summed, lens, params, kept)
+    src_runs, tgt_runs = choose_runs(beads, n, m, params)
+    return AlignPlan(
+        src_text,
+        tgt_text,
+        src_keep,
+        tgt_keep,
+        len(src),
+        len(tgt),
+        (tuple(src_runs), tuple(tgt_runs)),
+        coarse,
+        time.perf_counter() - started,
+    )
 
-    def lookup(texts: list[str]) -> np.ndarray:
-        return np.stack([vec[t] for t in texts])
 
-    # the runs not embedded keep the first pass's length-weighted sums
-    arrays = [
-        embed_runs(ov, s, st, lookup) for ov, s, st in zip(summed, (src, tgt), starts, strict=True)
-    ]
-    return arrays, len(vec), first_pass_s, coarse
+def planned_overlaps(
+    plan: AlignPlan, vectors: Mapping[str, np.ndarray]
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The final pass's (K, n, d) overlap arrays of both sides, and the sentence lengths:
+    the embedded vectors of the planned runs, the length-weighted sums elsewhere."""
+    dim = vector_dim(vectors)
+    out, lens = [], []
+    for texts, runs in ((plan.src, plan.runs[0]), (plan.tgt, plan.runs[1])):
+        singles = sentence_matrix(texts, vectors, dim)
+        ln = np.array([len(t) for t in texts], dtype=np.float64)
+        summed = weighted_overlaps(singles, ln, len(runs)) if len(texts) else np.zeros(
+            (len(runs), 0, dim), np.float32
+        )
+
+        def lookup(batch: list[str]) -> np.ndarray:
+            return sentence_matrix(batch, vectors, dim)
+
+        out.append(embed_runs(summed, texts, list(runs), lookup))
+        lens.append(ln)
+    return out, lens

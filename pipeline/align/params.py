@@ -1,5 +1,5 @@
 """The aligner's settings and result types: AlignParams (every knob, with the reason for
-its default), Calibration, AlignResult, the bead shapes searched, and the averaged overlap
+its default), AlignResult and Swap, the bead shapes searched, and the averaged overlap
 embeddings used where only sentence vectors exist."""
 
 from __future__ import annotations
@@ -78,6 +78,13 @@ class AlignParams:
     #: only cancels a support shortfall, never adds a bonus. 2.0: chosen by leave-one-
     #: chapter-out on MAC-Dev from {0, 1, 2} (docs/aligner.md); 0 turns it off.
     link_weight: float = 2.0
+    #: Weight of the structure term (pipeline.align.anchors): a bead that starts both
+    #: sides at a block start both versions label alike (operative paragraph 5, footnote
+    #: 3, the first operative paragraph) gains it, one that pairs such a start with
+    #: another sentence or runs across one loses it. Half a typical bead: shared
+    #: structure settles what the content leaves open, and content that disagrees with
+    #: it (a shifted numbering) still wins. Only callers that pass anchors use it.
+    structure_weight: float = 0.5
     #: Neighbours averaged for the margin="knn" (Artetxe & Schwenk use 4).
     knn: int = 4
     #: A bead that does not match (negative score) costs in proportion to its size,
@@ -135,16 +142,21 @@ class AlignParams:
             raise ValueError("overlap_groups must be >= 1 or None")
         if self.hub_window is not None and self.hub_window < 1:
             raise ValueError("hub_window must be >= 1 or None")
-        if min(self.support_weight, self.length_weight, self.lexical_weight, self.link_weight) < 0:
+        weights = (
+            self.support_weight, self.length_weight, self.lexical_weight, self.link_weight,
+            self.structure_weight,
+        )  # fmt: skip
+        if min(weights) < 0:
             raise ValueError(
-                "support_weight, length_weight, lexical_weight and link_weight must be >= 0"
+                "support_weight, length_weight, lexical_weight, link_weight and "
+                "structure_weight must be >= 0"
             )
         # A NaN or infinite term makes every path score NaN/inf, and the DP then fails far
         # from the cause ("alignment band does not connect start and end").
         for name in (
             "skip_penalty", "merge_penalty", "length_weight", "support_weight",
             "support_floor", "swap_floor", "confident_score", "hub_z", "lexical_weight",
-            "link_weight",
+            "link_weight", "structure_weight",
         ):  # fmt: skip
             value = getattr(self, name)
             if value is not None and not math.isfinite(value):
@@ -159,26 +171,22 @@ class AlignParams:
             )
 
 
+@dataclass(frozen=True)
+class Swap:
+    """A 2-2 bead scored as two crossed 1-1 pairs (pipeline.align.support.score_swaps):
+    ``bead`` its index in the result, ``scores`` and ``margins`` those of src first - tgt
+    second and src second - tgt first."""
+
+    bead: int
+    scores: tuple[float, float]
+    margins: tuple[float, float]
+
+
 @dataclass
 class AlignResult:
     beads: list[Bead]
     timings: dict[str, float] = field(default_factory=dict)
-
-
-@dataclass
-class Calibration:
-    """Fixed scoring context for aligning a small piece of a larger document.
-
-    A paragraph group of two sentences has no neighbourhood to estimate a margin or a scale
-    from; the document-level aligner (docalign) computes them once over the whole document
-    and passes them in. ``src_hub[a-1, i]`` is the hubness of the src overlap ending at i
-    (sentences i-a..i-1), ``tgt_hub`` likewise; either may be None to estimate locally.
-    """
-
-    scale: float
-    ratio: float
-    src_hub: np.ndarray | None = None
-    tgt_hub: np.ndarray | None = None
+    swaps: list[Swap] = field(default_factory=list)
 
 
 def bead_types(max_overlap: int, max_bead_size: int) -> list[tuple[int, int]]:

@@ -83,16 +83,18 @@ def cell_scores(
     scale: float,
     params: AlignParams,
     unlinked: Unlinked | None = None,
+    structure: dict[int, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Calibrated score of each bead type at each band cell, and its raw margin.
 
     score = margin / scale + length_weight * length_term - merge_penalty * (a + b - 2),
     times (a+b)/2 where negative for merged beads (``scale_negative``), minus the support
     shortfall of merged beads (where a sentence counts weaker by its lexical deficit,
-    ``unlinked``: pipeline.align.links), and for 2-2 beads at least the
-    crossed-pair (swap) score;
-    skips score ``skip_penalty``. ``margin`` = cosine minus the mean of the two sides'
-    hubness (pipeline.align.margins; the cosine alone with margin="none").
+    ``unlinked``: pipeline.align.links), plus the structure term (``structure``: per
+    type, the weighted pipeline.align.anchors.anchor_terms of the band cells), and for
+    2-2 beads at least the crossed-pair (swap) score; skips score ``skip_penalty``.
+    ``margin`` = cosine minus the mean of the two sides' hubness (pipeline.align.margins;
+    the cosine alone with margin="none").
     """
     rows = band.cell_rows()
     cols = band.cell_cols()
@@ -126,6 +128,8 @@ def cell_scores(
         subtract_support_shortfall(
             scores, margins, sims, band, types, rows, cols, scale, params, unlinked
         )
+    for t, term in (structure or {}).items():
+        scores[t] += term
     if params.swap_floor is not None and (2, 2) in types and (1, 1) in types:
         score_swaps(scores, band, types, rows, cols, params.swap_floor)
     return scores, margins

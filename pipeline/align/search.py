@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pipeline.align.anchors import Anchors, anchor_terms
 from pipeline.align.band import Band, band_around_path, full_band
 from pipeline.align.kernels import dp_band_path
 from pipeline.align.lexical import SentenceEvidence
@@ -22,7 +23,7 @@ from pipeline.align.params import (
     NEG_INF,
     AlignParams,
     AlignResult,
-    Calibration,
+    Swap,
     averaged_overlaps,
     bead_types,
     normalize_rows,
@@ -82,18 +83,13 @@ def _hubness_and_scale(
     types: list[tuple[int, int]],
     K: int,
     params: AlignParams,
-    calibration: Calibration | None,
 ) -> tuple[np.ndarray, np.ndarray, float]:
-    """Hubness of each overlap (or the calibration's), and the initial scale: the median
-    over rows of the best 1-1 margin (most rows have a true partner)."""
+    """Hubness of each overlap, and the initial scale: the median over rows of the best
+    1-1 margin (most rows have a true partner)."""
     if params.margin in ("knn", "mean"):
         src_hub, tgt_hub = knn_hubness(
             sims, band, types, K, hub_k(params), params.hub_window, hub_z(params)
         )
-        if calibration is not None and calibration.src_hub is not None:
-            src_hub = calibration.src_hub[:K]
-        if calibration is not None and calibration.tgt_hub is not None:
-            tgt_hub = calibration.tgt_hub[:K]
     else:
         src_hub = np.zeros((K, band.n + 1))
         tgt_hub = np.zeros((K, band.m + 1))
@@ -120,17 +116,20 @@ def _solve_level(
     ratio: float,
     params: AlignParams,
     passes: int,
-    calibration: Calibration | None = None,
     evidence: SentenceEvidence | None = None,
+    anchors: Anchors | None = None,
 ) -> tuple[list[tuple[int, int, int]], np.ndarray, np.ndarray, float, float]:
     """DP on one level; returns path, cell scores, margins, and the scale and ratio used."""
     K = level.src_ov.shape[0]
     lexical = LexicalSupport.prepare(evidence, band, types, params)
+    structure = None
+    if anchors is not None and anchors.count and params.structure_weight > 0:
+        terms = anchor_terms(anchors, band, types, band.cell_rows(), band.cell_cols())
+        weight = np.float32(params.structure_weight)
+        structure = {t: weight * term for t, term in terms.items()}
     sims = band_similarities(level.src_ov, level.tgt_ov, band, types, params.block_rows)
-    src_hub, tgt_hub, scale = _hubness_and_scale(sims, band, types, K, params, calibration)
+    src_hub, tgt_hub, scale = _hubness_and_scale(sims, band, types, K, params)
     t11 = types.index((1, 1))
-    if calibration is not None:
-        scale, ratio, passes = calibration.scale, calibration.ratio, 0
     path: list[tuple[int, int, int]] = []
     scores = margins = np.zeros((len(types), 0), np.float32)
     # the lexicon joins once a pass has shown how reliable it is here (pipeline.align.links)
@@ -149,6 +148,7 @@ def _solve_level(
             scale,
             params,
             deficits,
+            structure,
         )
         path = dp_band(scores, band, types)
         if p == passes:
@@ -182,9 +182,9 @@ def align_embeddings(
     src_len: Sequence[float] | np.ndarray,
     tgt_len: Sequence[float] | np.ndarray,
     params: AlignParams | None = None,
-    calibration: Calibration | None = None,
     evidence: SentenceEvidence | None = None,
     coarse: CoarsePath | None = None,
+    anchors: Anchors | None = None,
 ) -> AlignResult:
     """Align two documents given their overlap embeddings.
 
@@ -192,32 +192,40 @@ def align_embeddings(
     (K >= 1; rows that run past the end are ignored). tgt_ov likewise (K, m, d).
     src_len / tgt_len: character length of each sentence. Returns beads covering every index
     of both sides exactly once, in order, with ``score`` (calibrated, about 1 for a typical
-    correct bead) and ``margin`` (raw cosine minus neighbourhood mean). ``calibration``
-    fixes scale, length ratio and hubness instead of estimating them from these sentences.
-    ``evidence`` (pipeline.align.lexical.sentence_evidence of the texts) adds the lexical term.
+    correct bead) and ``margin`` (raw cosine minus neighbourhood mean); ``swaps`` names
+    the 2-2 beads scored as two crossed pairs. ``evidence``
+    (pipeline.align.lexical.sentence_evidence of the texts) adds the lexical term.
     ``coarse`` (:func:`coarse_path` of the same single-sentence vectors, lengths and
     settings) is the path the finest level's band is drawn around; computed here when None.
+    ``anchors`` (pipeline.align.anchors) adds the structure term at the finest level.
     """
     # The products here are small and many: BLAS threads cost more in start-up and
     # contention than they give (3x slower with 2 threads on a busy 2-core machine).
     with threadpool_limits(limits=1, user_api="blas"):
         return _align_embeddings(
-            src_ov, tgt_ov, src_len, tgt_len, params, calibration, evidence, coarse
+            src_ov, tgt_ov, src_len, tgt_len, params, evidence, coarse, anchors
         )
 
 
 def load_kernels() -> None:
-    """Load the aligner's compiled kernels (pipeline.align.kernels, cellkernels) now.
+    """Load the aligner's compiled kernels (pipeline.align.kernels, cellkernels) and the
+    CC-CEDICT lexicon compiled to ids (pipeline.align.lexicon) now.
 
     Why: numba loads a kernel from its cache on first call, about 0.5 s for all of them,
     which a process's first alignment would otherwise pay; a Ray build's align workers
-    call this while the embedding actor starts. A small aligned pair with coarse levels
-    calls every kernel a document alignment does (tests/align/test_coarse.py checks it
-    against a real ``align_pair``)."""
+    call this while the embedding actor starts. A small zh-en pair with coarse levels and
+    lexical evidence calls every kernel a document alignment does
+    (tests/align/test_coarse.py checks it against a real ``align_pair``)."""
+    from pipeline.align.lexical import sentence_evidence
+
     rng = np.random.default_rng(0)
     overlaps = averaged_overlaps(rng.normal(size=(12, 8)).astype(np.float32), 2)
     lengths = np.full(12, 30.0)
-    align_embeddings(overlaps, overlaps, lengths, lengths, AlignParams(max_coarse_cells=50))
+    en = [f"Resolution {k} of the General Assembly on water and rivers." for k in range(12)]
+    zh = [f"大会关于水和河流的第{k}号决议。" for k in range(12)]
+    evidence = sentence_evidence(en, zh)
+    params = AlignParams(max_coarse_cells=50)
+    align_embeddings(overlaps, overlaps, lengths, lengths, params, evidence=evidence)
 
 
 @dataclass(frozen=True)
@@ -308,9 +316,9 @@ def _align_embeddings(
     src_len: Sequence[float] | np.ndarray,
     tgt_len: Sequence[float] | np.ndarray,
     params: AlignParams | None,
-    calibration: Calibration | None,
     evidence: SentenceEvidence | None = None,
     coarse: CoarsePath | None = None,
+    anchors: Anchors | None = None,
 ) -> AlignResult:
     params = params or AlignParams()
     t_start = time.perf_counter()
@@ -330,8 +338,8 @@ def _align_embeddings(
     path, coarse_cells = coarse.path, coarse.cells
     timings["coarse"] = time.perf_counter() - t_start
     fine = _Level(src_ov, tgt_ov, src_len, tgt_len)
-    beads, band, half, scale, ratio_used = _refine(
-        fine, path, types, ratio, params, calibration, evidence
+    beads, swaps, band, half, scale, ratio_used = _refine(
+        fine, path, types, ratio, params, evidence, anchors
     )
     timings["align"] = time.perf_counter() - t_start
     timings["band_cells"] = float(band.size)
@@ -339,7 +347,7 @@ def _align_embeddings(
     timings["coarse_cells"] = float(coarse_cells)
     timings["scale"] = scale
     timings["length_ratio"] = ratio_used
-    return AlignResult(beads, timings)
+    return AlignResult(beads, timings, swaps)
 
 
 def _coarse_path(
@@ -385,11 +393,12 @@ def _refine(
     types: list[tuple[int, int]],
     ratio: float,
     params: AlignParams,
-    calibration: Calibration | None,
     evidence: SentenceEvidence | None,
-) -> tuple[list[Bead], Band, int, float, float]:
+    anchors: Anchors | None,
+) -> tuple[list[Bead], list[Swap], Band, int, float, float]:
     """The finest level in a band around the coarse ``path`` (in full when None), widening
-    the band while the path hugs its edge. Returns (beads, band, half width, scale, ratio)."""
+    the band while the path hugs its edge. Returns (beads, swaps, band, half width,
+    scale, ratio)."""
     n, m = fine.src_ov.shape[1], fine.tgt_ov.shape[1]
     half = params.band_width
     while True:
@@ -398,7 +407,7 @@ def _refine(
         else:
             band = band_around_path([(0, 0)] + [(i, j) for i, j, _ in path], n, m, half, 2)
         fine_path, scores, margins, scale, ratio_used = _solve_level(
-            fine, band, types, ratio, params, params.refine_passes, calibration, evidence
+            fine, band, types, ratio, params, params.refine_passes, evidence, anchors
         )
         if path is None or not _touches_edge(fine_path, band):
             break
@@ -408,7 +417,8 @@ def _refine(
         # re-project from the finer path itself: it already found where the edge is
         path = [(i // 2, j // 2, t) for i, j, t in fine_path]
     beads = _path_to_beads(fine_path, types, scores, margins, band)
-    return beads, band, half, scale, ratio_used
+    swaps = _swaps(fine_path, beads, types, scores, margins, band, params.swap_floor)
+    return beads, swaps, band, half, scale, ratio_used
 
 
 def _path_to_beads(
@@ -436,3 +446,42 @@ def _path_to_beads(
             )
         )
     return beads
+
+
+def _swaps(
+    path: Sequence[tuple[int, int, int]],
+    beads: Sequence[Bead],
+    types: Sequence[tuple[int, int]],
+    scores: np.ndarray,
+    margins: np.ndarray,
+    band: Band,
+    floor: float | None,
+) -> list[Swap]:
+    """The 2-2 beads whose score is that of their crossed pairs (pipeline.align.support.
+    score_swaps): each with the 1-1 scores and margins of src first - tgt second and src
+    second - tgt first, so a caller that knows crossings are the rule there (the closing
+    lines of a resolution: date and meeting swap places between languages) can emit them."""
+    if floor is None or (2, 2) not in types:
+        return []
+    t22, t11 = types.index((2, 2)), types.index((1, 1))
+    out: list[Swap] = []
+    for k, (i, j, t) in enumerate(path):
+        if t != t22:
+            continue
+        cells = []
+        for r, c in ((i - 1, j), (i, j - 1)):  # (src i-2, tgt j-1), (src i-1, tgt j-2)
+            lo = band.lo[r]
+            cells.append(band.offset[r] + c - lo if lo <= c < lo + band.width[r] else -1)
+        if min(cells) < 0:
+            continue
+        crossed = [float(scores[t11, cell]) for cell in cells]
+        if min(crossed) <= floor or 0.5 * sum(crossed) < beads[k].score - 1e-4:
+            continue
+        out.append(
+            Swap(
+                k,
+                (round(crossed[0], 4), round(crossed[1], 4)),
+                tuple(round(float(margins[t11, cell]), 4) for cell in cells),
+            )
+        )
+    return out

@@ -1,21 +1,18 @@
-"""The aligner with an encoder: overlap texts, one encoder call per pair of sides, and
-``align_texts`` (what ``align-text`` runs)."""
+"""The aligner with an encoder: ``align_texts`` (what ``align-text`` runs, and what the
+build runs over each document pair's sentences) and its final pass ``align_planned``."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 
-from pipeline.align.lexical import (
-    sentence_evidence,
-)
-from pipeline.align.overlaps import embed_open_overlaps
-from pipeline.align.params import (
-    AlignParams,
-    AlignResult,
-)
+from pipeline.align.anchors import Anchors
+from pipeline.align.lexical import sentence_evidence
+from pipeline.align.overlaps import AlignPlan, plan_alignment, planned_overlaps, single_texts
+from pipeline.align.params import AlignParams, AlignResult
 from pipeline.align.search import align_embeddings
 from pipeline.data import Bead
 from pipeline.embed.base import Encoder
@@ -60,42 +57,64 @@ def align_texts(
     tgt: Sequence[str],
     encoder: Encoder,
     params: AlignParams | None = None,
+    anchors: Anchors | None = None,
 ) -> AlignResult:
-    """Align two lists of sentences (any language order).
+    """Align two lists of sentences (any language order): what ``align-text`` runs, and
+    ``pipeline.align.document.align_pair`` over a document pair's sentences.
+
+    Two encoder calls: the sentences, then the overlaps the plan calls for
+    (pipeline.align.overlaps.plan_alignment); then :func:`align_planned`. ``anchors``
+    (pipeline.align.anchors, over these sentences) add the structure term.
+    """
+    params = params or AlignParams()
+    t0 = time.perf_counter()
+    first = single_texts(src, tgt)
+    vectors = dict(zip(first, _encode(encoder, first), strict=True))
+    plan = plan_alignment(src, tgt, vectors, params, anchors)
+    second = [t for t in plan.overlap_texts() if t not in vectors]
+    if second:
+        vectors.update(zip(second, _encode(encoder, second), strict=True))
+    t_embed = time.perf_counter() - t0 - plan.first_pass_s
+    result = align_planned(plan, vectors, params, anchors)
+    result.timings["embed"] = t_embed
+    result.timings["texts_embedded"] = float(len(vectors))
+    return result
+
+
+def _encode(encoder: Encoder, texts: list[str]) -> np.ndarray:
+    """The encoder's unit rows (pipeline.embed.base.Encoder), float32."""
+    return np.asarray(encoder.encode(texts), dtype=np.float32)
+
+
+def align_planned(
+    plan: AlignPlan,
+    vectors: Mapping[str, np.ndarray],
+    params: AlignParams | None = None,
+    anchors: Anchors | None = None,
+) -> AlignResult:
+    """The final pass of a plan: beads over the plan's input sentences (blank lines put
+    back), from ``vectors`` (text -> unit vector for every text of ``plan.texts()``),
+    with the lexical evidence and the structure term (``anchors`` as given to the plan).
 
     Blank sentences carry no meaning to embed: they are aligned afterwards, blank to blank
     where both sides have blanks at the same place (paragraph breaks, as hunalign's <p>),
     otherwise as 1-0/0-1 beads right after the bead of the preceding sentence.
     """
     params = params or AlignParams()
-    src_keep = [i for i, s in enumerate(src) if s.strip()]
-    tgt_keep = [j for j, s in enumerate(tgt) if s.strip()]
-    src_text = [src[i].strip() for i in src_keep]
-    tgt_text = [tgt[j].strip() for j in tgt_keep]
-    t0 = time.perf_counter()
-    first_pass_s = 0.0
-    coarse = None
-    if params.embed_all_overlaps or not src_text or not tgt_text:
-        src_ov, tgt_ov = embed_overlaps([src_text, tgt_text], encoder, params.max_overlap)
-        levels = [*overlap_texts(src_text, params.max_overlap)]
-        levels += overlap_texts(tgt_text, params.max_overlap)
-        n_texts = len({t for level in levels for t in level})
-    else:
-        (src_ov, tgt_ov), n_texts, first_pass_s, coarse = embed_open_overlaps(
-            [src_text, tgt_text], encoder, params
-        )
-    t_embed = time.perf_counter() - t0 - first_pass_s
+    (src_ov, tgt_ov), (src_len, tgt_len) = planned_overlaps(plan, vectors)
     # the words and anchors serve both lexical terms (pipeline.align.links.LexicalSupport)
     lexical_terms = max(params.lexical_weight, params.link_weight) > 0
     result = align_embeddings(
         src_ov,
         tgt_ov,
-        [len(s) for s in src_text],
-        [len(s) for s in tgt_text],
+        src_len,
+        tgt_len,
         params,
-        evidence=sentence_evidence(src_text, tgt_text) if lexical_terms else None,
-        coarse=coarse,
+        evidence=sentence_evidence(plan.src, plan.tgt) if lexical_terms else None,
+        coarse=plan.coarse,
+        anchors=anchors.kept(plan.src_keep, plan.tgt_keep) if anchors is not None else None,
     )
+    src_keep, tgt_keep = plan.src_keep, plan.tgt_keep
     beads = [
         Bead(
             _span([src_keep[i] for i in b.src]),
@@ -105,11 +124,13 @@ def align_texts(
         )
         for b in result.beads
     ]
-    beads = insert_blank_lines(beads, len(src), len(tgt))
-    timings = {"embed": t_embed, **result.timings, "texts_embedded": float(n_texts)}
-    timings["first_pass"] = first_pass_s  # aligner time spent choosing the overlaps
-    timings["align"] = timings.get("align", 0.0) + first_pass_s
-    return AlignResult(beads, timings)
+    swapped = {id(beads[swap.bead]): swap for swap in result.swaps}
+    beads = insert_blank_lines(beads, plan.n_src, plan.n_tgt)
+    swaps = [replace(swapped[id(b)], bead=k) for k, b in enumerate(beads) if id(b) in swapped]
+    timings = dict(result.timings)
+    timings["first_pass"] = plan.first_pass_s  # aligner time spent choosing the overlaps
+    timings["align"] = timings.get("align", 0.0) + plan.first_pass_s
+    return AlignResult(beads, timings, swaps)
 
 
 def _span(indices: list[int]) -> list[int]:

@@ -45,7 +45,7 @@ class EmbedConfig:
 class AlignConfig:
     """The align stage (pool worker or Ray task), and the chunk stage's work-cache check."""
 
-    #: Loaded only for a straggler (a text the embed stage did not foresee).
+    #: The encoder the pairs were embedded with (its name is the ``model`` column).
     encoder: EncoderConfig
     params: AlignParams
     #: The work cache's folder (finished alignments).
@@ -87,7 +87,6 @@ class StageConfigs:
         params = options.align_params if options.align_params is not None else AlignParams()
         cache = Path(options.cache_dir)
         if options.engine != "ray":
-            # The local engine's align stage reads the vectors back from this cache.
             embed_cache: Path | None = cache / "embed"
         elif options.embed_cache:
             embed_cache = Path(options.embed_cache_dir or cache / "embed")

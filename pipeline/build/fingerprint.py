@@ -22,7 +22,7 @@ from pathlib import Path
 PACKAGE = "pipeline"
 
 #: Roots of the code that turns a document pair into sentences and beads.
-ALIGNING_CODE: tuple[str, ...] = ("pipeline.align.document.pair",)
+ALIGNING_CODE: tuple[str, ...] = ("pipeline.align.document",)
 
 
 def _source_file(module: str) -> Path | None:

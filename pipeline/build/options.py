@@ -107,9 +107,10 @@ class BuildResult:
             lines.append(f"    {bead_type:<6}            {count:>8}")
         mean = m["mean_score"]
         lines.append(f"  mean score          {mean:>8.3f}" if mean is not None else "")
+        lines.append(f"  pairs aligned/cached {s['aligned_pairs']:>7} / {s['cached_pairs']}")
         lines.append(
-            f"  pairs aligned/cached {s['aligned_pairs']:>7} / {s['cached_pairs']}"
-            f"  (texts embedded: {s['texts_encoded']})"
+            f"  texts requested     {s['texts_requested']:>8}"
+            f"  (from the cache {s['texts_from_cache']}, embedded {s['texts_embedded']})"
         )
         lines.append("  time per stage (s)")
         for stage in s["stages"]:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from pipeline.align import AlignParams, align_embeddings, align_texts, search
-from pipeline.align.overlaps import embed_open_overlaps
+from pipeline.align.overlaps import plan_alignment, planned_overlaps, single_texts
 from pipeline.align.search import coarse_path
 from pipeline.embed import load_encoder
 
@@ -77,9 +77,14 @@ def test_align_texts_computes_the_coarse_path_once(monkeypatch) -> None:  # noqa
     assert align_texts(en, zh, encoder, params).timings["coarse_cells"] > 0
     assert len(calls) == 1
     # the final pass's own coarse search would find the first pass's path
-    (src_ov, tgt_ov), _, _, coarse = embed_open_overlaps([en, zh], encoder, params)
-    lengths = [len(s) for s in en], [len(s) for s in zh]
-    assert coarse_path(src_ov, tgt_ov, *lengths, params) == coarse
+    first = single_texts(en, zh)
+    vectors = dict(zip(first, encoder.encode(first), strict=True))
+    plan = plan_alignment(en, zh, vectors, params)
+    overlaps = plan.overlap_texts()
+    vectors.update(zip(overlaps, encoder.encode(overlaps), strict=True))
+    (src_ov, tgt_ov), lengths = planned_overlaps(plan, vectors)
+    assert plan.coarse is not None
+    assert coarse_path(src_ov, tgt_ov, *lengths, params) == plan.coarse
 
 
 _LOADED = """

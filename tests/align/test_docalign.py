@@ -1,4 +1,5 @@
-"""Hierarchical alignment of the real 75/58 pair (English 002_, Chinese 003_)."""
+"""The real 75/58 pair (English 002_, Chinese 003_) through align_pair: the one aligner
+over its sentences, with its structure as evidence."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.align.document import PairAlignment, align_pair, structural_segments
+from pipeline.align import AlignParams
+from pipeline.align.document import PairAlignment, align_pair, block_labels, plan_pair
 from pipeline.data import Block, Document, DocumentPair
 from pipeline.embed import load_encoder
 from pipeline.extract import extract_file
@@ -132,8 +134,9 @@ def _doc(lang: str, blocks: list[Block]) -> Document:
     return Document("A/RES/1/1", lang, f"x.{lang}", "0" * 64, blocks=blocks)
 
 
-def test_unmatched_numbers_fall_back_to_dp_and_are_kept(encoder) -> None:
-    """Operative numbers that differ, a footnote only in English: nothing is dropped."""
+def test_numbers_both_sides_share_are_anchors_the_others_are_not(encoder) -> None:
+    """Operative numbers that differ, a footnote only in English: the shared labels anchor,
+    the others change nothing, and nothing is dropped."""
     en = _doc(
         "en",
         [
@@ -153,13 +156,17 @@ def test_unmatched_numbers_fall_back_to_dp_and_are_kept(encoder) -> None:
             Block("footnote", "见 A/74/548，附件。", number="1"),
         ],
     )
-    segments = structural_segments(en, zh)
-    labels = [s.label for s in segments]
-    assert "operative" in labels and "op1" not in labels  # numbers differ: one DP segment
-    assert "fn1" in labels
-    leftover = next(s for s in segments if s.label == "leftover")
-    assert leftover.en == [4] and leftover.zh == []
-    result = align_pair(DocumentPair("A/RES/1/1", en, zh), encoder)
+    assert block_labels(en)[1] == ["op:1", "start:operative"]
+    assert block_labels(zh)[2] == ["op:3"]
+    pair = DocumentPair("A/RES/1/1", en, zh)
+    result = align_pair(pair, encoder)
+    sentences = result.en_sentences, result.zh_sentences
+    vectors = {s.text: v for s, v in zip(result.en_sentences, result.en_embeddings, strict=True)}
+    vectors |= {s.text: v for s, v in zip(result.zh_sentences, result.zh_embeddings, strict=True)}
+    body, notes = plan_pair(pair, sentences, vectors, AlignParams()).streams
+    # preamble start, op 1 (with the operative part's start); footnote 1; not op 2/3, fn 2
+    assert body.plan.src == tuple(s.text for s in result.en_sentences[:3])
+    assert notes.en == (3, 4) and notes.zh == (3,)
     src = sorted(i for b in result.beads for i in b.src)
     assert src == list(range(len(result.en_sentences)))
     ops = {(tuple(b.src), tuple(b.tgt)) for b in result.paragraph_beads}

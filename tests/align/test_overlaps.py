@@ -1,5 +1,5 @@
-"""Which overlaps are embedded (pipeline.align.overlaps), and that the build's prefetch asks for
-exactly what the aligner then uses."""
+"""Which overlaps are embedded (pipeline.align.overlaps), and that the build's embedding plan
+asks for exactly what align_pair embeds."""
 
 from __future__ import annotations
 
@@ -13,35 +13,20 @@ from pipeline.align.document import align_pair
 from pipeline.align.overlaps import (
     bead_spans,
     closed_boundaries,
-    confident_links,
+    embed_runs,
     grouped_runs,
     groups_met,
-    mixed_overlaps,
     open_runs,
     wanted_texts,
     weighted_overlaps,
 )
 from pipeline.align.params import normalize_rows
-from pipeline.build.prefetch import prefetch_texts, single_texts
+from pipeline.build.prefetch import plan_chunk
 from pipeline.data import Bead, DocumentPair
 from pipeline.embed import load_encoder
 from pipeline.extract import extract_file
 
 RAW = Path(__file__).resolve().parents[2] / "data" / "raw"
-
-
-def test_confident_links_are_mutual_best_and_strong() -> None:
-    rng = np.random.default_rng(0)
-    base = normalize_rows(rng.normal(size=(4, 32)))
-    src = base.copy()
-    # tgt 0..2 copy src 0..2; tgt 3 is weak evidence for src 3 only (margin below 1)
-    tgt = normalize_rows(np.concatenate([base[:3], base[3:] + 3.0 * rng.normal(size=(1, 32))]))
-    hub = np.zeros(4)
-    links = confident_links(src, tgt, hub, hub, scale=0.9, threshold=0.5)
-    assert links == [(0, 0), (1, 1), (2, 2)]
-    # a target two sources match equally well links to one of them only (mutual best)
-    twin = normalize_rows(np.concatenate([base[:1], base[:1]]))
-    assert confident_links(twin, base[:1], np.zeros(2), np.zeros(1), 1.0) == [(0, 0)]
 
 
 def test_runs_cross_no_closed_boundary() -> None:
@@ -58,7 +43,7 @@ def test_runs_cross_no_closed_boundary() -> None:
     assert [len(level) for level in none_closed] == [5, 4, 3, 2]
 
 
-def test_mixed_overlaps_embed_open_runs_and_sum_the_rest() -> None:
+def test_embedded_runs_replace_the_sums_of_open_runs_only() -> None:
     rng = np.random.default_rng(1)
     singles = normalize_rows(rng.normal(size=(3, 8)))
     texts = ["x", "y", "z"]
@@ -68,7 +53,7 @@ def test_mixed_overlaps_embed_open_runs_and_sum_the_rest() -> None:
     def embed(batch: list[str]) -> np.ndarray:
         return np.stack([embedded[t] for t in batch])
 
-    out = mixed_overlaps(singles, texts, starts, embed)
+    out = embed_runs(weighted_overlaps(singles, np.ones(3), 2), texts, starts, embed)
     assert np.allclose(out[0], singles)
     assert np.allclose(out[1, 1], embedded["y z"])
     assert np.allclose(out[1, 0], normalize_rows(singles[0] + singles[1]))  # summed
@@ -84,9 +69,6 @@ def test_weighted_overlaps_weigh_each_sentence_by_its_length() -> None:
     assert np.allclose(out[1, 0], normalize_rows(np.array([[3.0, 1.0, 0.0, 0.0]]))[0])
     assert np.allclose(out[1, 1], normalize_rows(np.array([[0.0, 1.0, 1.0, 0.0]]))[0])
     assert not out[1, 2].any()  # past the end
-    mixed = mixed_overlaps(singles, ["a", "b", "c"], [np.arange(3), np.zeros(0, int)], None,
-                           np.array([30.0, 10.0, 10.0]))  # fmt: skip
-    assert np.allclose(mixed, out)  # nothing embedded: all weighted sums
 
 
 def test_bead_spans_place_empty_sides_where_they_sit() -> None:
@@ -163,28 +145,27 @@ class _Recording:
         return self.inner.encode(texts)
 
 
-def test_prefetch_asks_for_exactly_what_align_pair_embeds(pair_7558) -> None:
-    """The build embeds prefetch_texts in two calls; align_pair must then find every text
-    it needs among them (no straggler), and that is far less than every run of 1-4."""
+def test_the_build_plan_embeds_exactly_what_align_pair_embeds(pair_7558) -> None:
+    """The build embeds a chunk in two calls (sentences, then the plan's overlaps): for a
+    one-pair chunk that is exactly what align_pair embeds, and far less than every run of
+    1-4 sentences."""
     params = AlignParams()
     recording = _Recording()
     result = align_pair(pair_7558, recording, params)
-    prefetched = prefetch_texts(
-        pair_7558, params, lambda texts: normalize_rows(recording.inner.encode(texts))
-    )
-    assert recording.asked == set(prefetched)
-    assert set(single_texts(pair_7558)) <= set(prefetched)
+    planner = _Recording()
+    [planned], counts = plan_chunk([pair_7558], [True], planner, params)
+    assert planner.asked == recording.asked == set(planned.texts or [])
+    assert counts.requested == len(planner.asked)
     every_run = {
         text
         for doc in (pair_7558.en, pair_7558.zh)
-        for texts in ([s.text for s in _sentences(doc)], [b.text for b in doc.blocks])
-        for level in overlap_texts(texts, params.max_overlap)
+        for level in overlap_texts([s.text for s in _sentences(doc)], params.max_overlap)
         for text in level
     }
     n_sentences = len(result.en_sentences) + len(result.zh_sentences)
     assert len(every_run) / n_sentences > 3.5
-    assert len(prefetched) < 0.5 * len(every_run)
-    assert result.timings["encoder_calls"] <= 3
+    assert len(planner.asked) < 0.5 * len(every_run)
+    assert result.timings["encoder_calls"] <= 2
 
 
 def _sentences(doc):

@@ -137,7 +137,7 @@ def test_archive_on_two_nodes_equals_the_local_build(
         )
     )
     assert again.stats["cached_pairs"] == N_PAIRS and again.stats["aligned_pairs"] == 0
-    assert again.stats["texts_embedded_by_model"] == 0
+    assert again.stats["texts_embedded"] == 0
     assert_same_corpus(out, reference)
 
 

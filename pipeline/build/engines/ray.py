@@ -9,10 +9,10 @@ chunks have fixed boundaries)::
   barrier) -> each document spooled to storage and a stub row (symbol, language,
   metadata; no text) for the driver's pairing barrier.
 * :class:`EmbedActor`: a chunk's documents back from the spool, which pairs the work
-  cache already holds, and the texts the rest need (``prefetch_texts``) in ONE encoder
-  call; the model is loaded once per actor for the whole build (on a GPU with
-  ``num_gpus``). Vectors leave as a numpy (variable-shaped tensor) column: they travel
-  in the dataset, which Ray sizes, spills and backpressures, never through a shared file.
+  cache already holds, and the plan and vectors of the rest (``plan_chunk``: two
+  encoder calls); the model is loaded once per actor for the whole build (on a GPU with
+  ``num_gpus``). Plans and vectors leave pickled in a dataset column: they travel in the
+  dataset, which Ray sizes, spills and backpressures, never through a shared file.
 * :func:`align_chunk`: align each pair with those vectors, decide its rows, write the
   chunk's Parquet shards (``train-00007-of-00032.parquet``) straight to ``--out``, leave
   the chunk's TMX, Moses and report parts in ``_parts/`` there, and hand the driver only
@@ -30,6 +30,7 @@ import contextlib
 import dataclasses
 import hashlib
 import json
+import pickle
 import tempfile
 import time
 from collections import Counter
@@ -204,98 +205,46 @@ class EmbedActor:
             self.load_seconds = time.perf_counter() - started
         return self.encoder
 
-    def _embed(self, texts: list[str]) -> tuple[np.ndarray, int]:
-        """Vectors of ``texts`` (unit rows, as every encoder returns them) and how many
-        the model computed (the rest came from the embedding cache)."""
-        from pipeline.embed import CachedEncoder
-
-        encoder = self._encoder()
-        if isinstance(encoder, CachedEncoder):
-            before = encoder.texts_embedded
-            vectors = encoder.encode(texts)
-            return vectors, encoder.texts_embedded - before
-        return np.asarray(encoder.encode(texts), dtype=np.float32), len(texts)
-
-    def _chunk(
-        self, row: dict[str, Any]
-    ) -> tuple[list[str], list[list[int]], np.ndarray, dict, str]:
-        """One chunk: its distinct texts, each pair's indices into them, their vectors, the
-        stats and each pair's sentences as JSON (:func:`pipeline.build.prefetch.chunk_texts`
-        makes the two encoder calls and segments each document once)."""
-        from pipeline.build.prefetch import chunk_texts
+    def _chunk(self, row: dict[str, Any]) -> tuple[bytes, dict[str, Any]]:
+        """One chunk: each pair's plan and vectors, pickled (None: in the work cache), and
+        the stats (:func:`pipeline.build.prefetch.plan_chunk` makes the two encoder calls
+        and segments each document once)."""
+        from pipeline.build.prefetch import plan_chunk
 
         started = time.time()
         load_before = self.load_seconds
-        embedded = 0
         pairs = _load_pairs(row, self.spool)
         needs = needs_work(pairs, self.align)
         prepared = time.time()
-
-        def embed(texts: list[str]) -> np.ndarray:
-            nonlocal embedded
-            matrix, count = self._embed(texts)
-            embedded += count
-            return matrix
-
-        wanted, lookup, sentences = chunk_texts(pairs, needs, embed, self.config.params)
-        groups = [w or [] for w in wanted]
-        texts = list(dict.fromkeys(t for group in groups for t in group))
-        position = {text: k for k, text in enumerate(texts)}
-        idx = [[position[t] for t in group] for group in groups]
-        matrix = (
-            np.stack([lookup[t] for t in texts]).astype(np.float32)
-            if texts
-            else np.zeros((0, 0), dtype=np.float32)
+        planned, counts = (
+            plan_chunk(pairs, needs, self._encoder(), self.config.params)
+            if any(needs)
+            else ([None] * len(pairs), None)
         )
+        work = [
+            None if p is None or p.plan is None else (p.sentences, p.plan, p.texts, p.matrix)
+            for p in planned
+        ]
         stats = {
-            "texts_encoded": int(sum(len(i) for i in idx)),
-            "texts_embedded_by_model": int(embedded),
-            "chunks_embedded": int(bool(texts)),
+            "texts_requested": counts.requested if counts else 0,
+            "texts_from_cache": counts.requested - counts.embedded if counts else 0,
+            "texts_embedded": counts.embedded if counts else 0,
+            "chunks_embedded": int(counts is not None),
             "load_encoder": self.load_seconds - load_before,
             "prepare_s": prepared - started,
-            "busy": [prepared, time.time()] if texts else None,
-            "needs_work": needs,
+            "busy": [prepared, time.time()] if counts else None,
         }
-        # Each pair's sentences (segmented once, here) travel on to align_chunk.
-        segmented = [
-            None if s is None else [[dataclasses.astuple(x) for x in side] for side in s]
-            for s in sentences
-        ]
-        return texts, idx, matrix, stats, json.dumps(segmented, ensure_ascii=False)
+        return pickle.dumps(work, protocol=pickle.HIGHEST_PROTOCOL), stats
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        columns: dict[str, list[Any]] = {
-            "texts": [],
-            "text_idx": [],
-            "vectors": [],
-            "stats": [],
-            "sentences": [],
-            "needs_work": [],
-        }
+        planned, stats = [], []
         for k in range(len(batch["chunk"])):
-            row = {key: batch[key][k] for key in batch}
-            texts, idx, matrix, stats, sentences = self._chunk(row)
-            columns["needs_work"].append(stats.pop("needs_work"))
-            columns["sentences"].append(sentences)
-            columns["texts"].append(texts)
-            columns["text_idx"].append(idx)
-            columns["vectors"].append(matrix)
-            columns["stats"].append(json.dumps(stats))
-
-        def objects(values: list[Any]) -> np.ndarray:
-            column = np.empty(len(values), dtype=object)
-            column[:] = values
-            return column
-
-        return {
-            **batch,
-            "needs_work": objects(columns["needs_work"]),
-            "texts": objects(columns["texts"]),
-            "text_idx": objects(columns["text_idx"]),
-            "vectors": objects(columns["vectors"]),
-            "embed_stats": np.array(columns["stats"], dtype=object),
-            "sentences": np.array(columns["sentences"], dtype=object),
-        }
+            work, chunk_stats = self._chunk({key: batch[key][k] for key in batch})
+            planned.append(work)
+            stats.append(json.dumps(chunk_stats))
+        column = np.empty(len(planned), dtype=object)
+        column[:] = planned
+        return {**batch, "planned": column, "embed_stats": np.array(stats, dtype=object)}
 
 
 def _shard_name(chunk: int, shards: int) -> str:
@@ -331,26 +280,14 @@ def write_shards(decided: list[Any], out: str, chunk: int, shards: int) -> dict[
 
 
 def _align_all(row: dict[str, Any], pairs: list[Any], aligner: Any, decider: Any) -> list[Any]:
-    from pipeline.build.prefetch import PrefetchedPair
-    from pipeline.data import Sentence
+    from pipeline.build.prefetch import PlannedPair
 
-    texts = [str(t) for t in row["texts"]]
-    vectors = np.asarray(row["vectors"], dtype=np.float32)
-    segmented = json.loads(str(row["sentences"]))
+    work = pickle.loads(row["planned"])
     decided = []
-    for pair, needs, idx, sides in zip(
-        pairs, row["needs_work"], row["text_idx"], segmented, strict=True
-    ):
+    for pair, planned in zip(pairs, work, strict=True):
         aligner.stats.items_in += 1
-        if needs:
-            idx = [int(i) for i in idx]
-            sentences = tuple([Sentence(*s) for s in side] for side in sides)
-            item = PrefetchedPair(
-                pair, [texts[i] for i in idx], "", "", int(vectors.shape[1]), sentences=sentences
-            )
-            outputs = list(aligner.align_item(item, vectors[idx]))
-        else:
-            outputs = list(aligner.process(PrefetchedPair(pair)))
+        item = PlannedPair(pair) if planned is None else PlannedPair(pair, *planned)
+        outputs = list(aligner.process(item))
         aligner.stats.items_out += len(outputs)
         for aligned in outputs:
             started = time.perf_counter()

@@ -156,7 +156,7 @@ class Assembler:
         embed = json.loads(str(row["embed_stats"]))
         stage = self.stages["embed"]
         stage.items_in += 1
-        for key in ("texts_encoded", "texts_embedded_by_model", "chunks_embedded"):
+        for key in ("texts_requested", "texts_from_cache", "texts_embedded", "chunks_embedded"):
             stage.counters[key] += embed[key]
         stage.add_time("load_encoder", embed["load_encoder"])
         busy = json.loads(row["busy"])

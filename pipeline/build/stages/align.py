@@ -6,17 +6,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import numpy as np
 
 from pipeline.build.configs import AlignConfig
 from pipeline.build.output import BuildError
-from pipeline.build.prefetch import (
-    PrefetchedEncoder,
-    PrefetchedPair,
-    read_vectors,
-)
+from pipeline.build.prefetch import PlannedPair
 from pipeline.build.runner import (
     Stage,
 )
@@ -33,12 +28,12 @@ from pipeline.corpus.rows import AlignedDocument
 log = logging.getLogger("pipeline.build")
 
 
-class AlignStage(Stage[PrefetchedPair, AlignedDocument]):
+class AlignStage(Stage[PlannedPair, AlignedDocument]):
     """Pair -> alignment, from the work cache when nothing it depends on changed.
 
-    The vectors come from the embedding cache (the embed stage put them there); a
-    text ``align_pair`` asks for beyond them is embedded alone (see
-    ``pipeline.build.prefetch``), by a model loaded only if that ever happens.
+    A pair needing work arrives with its sentences, its plan and its vectors (the embed
+    stage: ``pipeline.build.prefetch``); this stage runs the plan's final pass
+    (``pipeline.align.document.align_planned_pair``) and never meets an encoder.
     """
 
     name = "align"
@@ -48,30 +43,12 @@ class AlignStage(Stage[PrefetchedPair, AlignedDocument]):
         super().__init__()
         self.config = config
         self.cache = work_cache(config)
-        self._single: Any | None = None
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state["_single"] = None  # a model never travels to a worker
-        return state
-
-    def label(self, item: PrefetchedPair) -> str:
+    def label(self, item: PlannedPair) -> str:
         return item.pair.symbol
 
-    def _single_encoder(self) -> Any:
-        if self._single is None:
-            from pipeline.embed import load_encoder
-
-            started = time.perf_counter()
-            encoder = self.config.encoder
-            self._single = load_encoder(
-                encoder.model, device=encoder.device, batch_size=encoder.batch_size
-            )
-            self.stats.add_time("load_encoder", time.perf_counter() - started)
-        return self._single
-
-    def process(self, item: PrefetchedPair) -> Iterator[AlignedDocument]:
-        if item.texts is None:
+    def process(self, item: PlannedPair) -> Iterator[AlignedDocument]:
+        if item.plan is None:
             cached = self.cache.load(item.pair)
             if cached is None:
                 raise BuildError(f"{item.pair.symbol}: work-cache entry vanished during the build")
@@ -79,21 +56,10 @@ class AlignStage(Stage[PrefetchedPair, AlignedDocument]):
             self.record("models", cached.model)
             yield cached
             return
-        yield from self.align_item(item)
-
-    def align_item(
-        self, item: PrefetchedPair, vectors: np.ndarray | None = None
-    ) -> Iterator[AlignedDocument]:
-        """Align one pair needing work; ``vectors`` (rows of ``item.texts``) when they
-        travelled with it (Ray), else they are read from the embedding cache."""
         started = time.time()
         try:
-            aligned = self._align(item, vectors)
+            aligned = self._align(item)
         except Exception as error:  # one pair failing must not stop the build
-            from pipeline.embed import EncoderError
-
-            if isinstance(error, EncoderError):
-                raise
             self.drop("align_error")
             reason = f"alignment failed: {type(error).__name__}: {error}"
             self.record("failed", FailedPair(item.pair.symbol, reason))
@@ -105,44 +71,29 @@ class AlignStage(Stage[PrefetchedPair, AlignedDocument]):
         self.record("busy", (started, time.time()))
         yield aligned
 
-    def _align(self, item: PrefetchedPair, vectors: np.ndarray | None = None) -> AlignedDocument:
-        from pipeline.align.document import align_pair
-        from pipeline.embed import EncoderError
-
-        pair = item.pair
-        started = time.perf_counter()
-        if vectors is None:
-            try:
-                vectors = read_vectors(item)
-            except RuntimeError as error:
-                raise EncoderError(self.config.encoder.model, str(error)) from error
-            self.stats.add_time("read_vectors", time.perf_counter() - started)
-        model_name = _model_name(self.config.encoder.model)
-        encoder = PrefetchedEncoder(
-            name=model_name,
-            dim=item.dim,
-            texts=item.texts or [],
-            vectors=vectors,
-            single=self._single_encoder,
-        )
+    def _align(self, item: PlannedPair) -> AlignedDocument:
+        from pipeline.align.document import align_planned_pair
         from pipeline.blas import threadpool_limits
 
+        assert item.sentences is not None and item.plan is not None
+        pair = item.pair
+        model_name = _model_name(self.config.encoder.model)
         started = time.perf_counter()
         # One BLAS thread wherever it runs (driver, pool worker, Ray task): a matrix
         # product split over threads sums in another order, and the corpus must not
         # depend on the engine.
         with threadpool_limits(limits=1, user_api="blas"):
-            result = align_pair(pair, encoder, self.config.params, sentences=item.sentences)
+            result = align_planned_pair(
+                pair, item.sentences, item.plan, item.vectors(), self.config.params
+            )
+            en_emb = np.asarray(result.en_embeddings, dtype=np.float32)
+            zh_emb = np.asarray(result.zh_embeddings, dtype=np.float32)
+            similarity = similarity_matrix(en_emb, zh_emb)  # the picture too (same reason)
         self.stats.add_time("align_pair", time.perf_counter() - started)
-        self.stats.counters["stragglers"] += encoder.stragglers
         self.stats.counters["sentences_en"] += len(result.en_sentences)
         self.stats.counters["sentences_zh"] += len(result.zh_sentences)
         for name, seconds in result.timings.items():
             self.stats.add_time(f"align_pair.{name}", float(seconds))
-        en_emb = np.asarray(result.en_embeddings, dtype=np.float32)
-        zh_emb = np.asarray(result.zh_embeddings, dtype=np.float32)
-        with threadpool_limits(limits=1, user_api="blas"):  # the picture too (same reason)
-            similarity = similarity_matrix(en_emb, zh_emb)
         return AlignedDocument(
             pair=pair,
             en_sentences=list(result.en_sentences),

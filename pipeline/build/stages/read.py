@@ -12,11 +12,7 @@ from typing import Any
 from pipeline.build.configs import EmbedConfig
 from pipeline.build.options import BuildContext
 from pipeline.build.output import BuildError
-from pipeline.build.prefetch import (
-    PrefetchedPair,
-    chunk_index,
-    embed_chunk,
-)
+from pipeline.build.prefetch import PlannedPair, chunk_index, plan_chunk
 from pipeline.build.runner import (
     BarrierStage,
     Stage,
@@ -159,8 +155,9 @@ class ChunkStage(Stage[DocumentPair, PairChunk]):
         yield from self._flush()
 
 
-class EmbedStage(Stage[PairChunk, PrefetchedPair]):
-    """Chunk -> its pairs, their texts embedded into the shared cache in one call.
+class EmbedStage(Stage[PairChunk, PlannedPair]):
+    """Chunk -> its pairs, each with its sentences, its plan and its vectors (two encoder
+    calls per chunk: ``pipeline.build.prefetch``).
 
     The encoder (cached) is loaded on the first chunk with work, so a warm rebuild
     never pays for loading the model. Locally this runs in the driver; on Ray it is
@@ -198,19 +195,19 @@ class EmbedStage(Stage[PairChunk, PrefetchedPair]):
             self.stats.add_time("load_encoder", time.perf_counter() - started)
         return self.encoder
 
-    def process(self, item: PairChunk) -> Iterator[PrefetchedPair]:
+    def process(self, item: PairChunk) -> Iterator[PlannedPair]:
         if not any(item.needs_work):
-            yield from (PrefetchedPair(p) for p in item.pairs)
+            yield from (PlannedPair(p) for p in item.pairs)
             return
         encoder = self._encoder()  # a bad --model is the user's error: it stops the build
-        before = encoder.texts_embedded
         started = time.perf_counter()
         wall = time.time()
-        out = embed_chunk(item.pairs, item.needs_work, encoder, self.config.params)
+        out, counts = plan_chunk(item.pairs, item.needs_work, encoder, self.config.params)
         self.record("busy", (wall, time.time()))
         self.stats.add_time("embed", time.perf_counter() - started)
-        self.stats.counters["texts_encoded"] += sum(len(p.texts or ()) for p in out)
-        self.stats.counters["texts_embedded_by_model"] += encoder.texts_embedded - before
+        self.stats.counters["texts_requested"] += counts.requested
+        self.stats.counters["texts_from_cache"] += counts.requested - counts.embedded
+        self.stats.counters["texts_embedded"] += counts.embedded
         self.stats.counters["chunks_embedded"] += 1
         yield from out
 
