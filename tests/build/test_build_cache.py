@@ -56,7 +56,7 @@ def test_editing_aligning_code_realigns_the_pair(
     assert (same["aligned_pairs"], same["cached_pairs"]) == (0, 1)  # identical code: cached
 
     # A comment is not a change of behaviour: the key hashes the syntax tree.
-    pair_code = package_copy / "pipeline" / "align" / "document" / "pair.py"
+    pair_code = package_copy / "pipeline" / "align" / "document.py"
     _edit(pair_code, "\nimport ", "\n# reviewed\nimport ")
     comment = _build_with_code(package_copy, seed_corpus.raw, out, cache)
     assert (comment["aligned_pairs"], comment["cached_pairs"]) == (0, 1)
@@ -76,8 +76,8 @@ def test_editing_aligning_code_realigns_the_pair(
 
 
 def test_code_fingerprint_covers_the_modules_the_aligner_imports() -> None:
-    whole = code_fingerprint(("pipeline.align.document.pair",))
-    assert whole == code_fingerprint(("pipeline.align.document.pair",))
+    whole = code_fingerprint(("pipeline.align.document",))
+    assert whole == code_fingerprint(("pipeline.align.document",))
     assert len(whole) == 64
     # docalign imports align, segment and data: its fingerprint is not any one of theirs.
     for part in ("pipeline.align", "pipeline.text.segment", "pipeline.data"):
