@@ -88,10 +88,17 @@ def starts_with_lead(raw: str, lang: str) -> bool:
     return match_lead(plain(raw), lang) is not None
 
 
+#: Marks that end an utterance cut short: an ellipsis or a dash ("不过……”", "though—'").
+#: A paragraph torn by a page break stops at a word or a comma, never at one of these,
+#: so a paragraph ending with one is finished, as one ending with a full stop is.
+BROKEN_OFF = set("…—–")
+
+
 def is_open(clean: str) -> bool:
-    """True when a paragraph's clean text does not end with paragraph-final punctuation."""
+    """True when a paragraph's clean text does not end with paragraph-final punctuation
+    (TERMINAL, or an utterance broken off: BROKEN_OFF)."""
     tail = clean.rstrip(CLOSERS + " ")
-    return not tail or tail[-1] not in TERMINAL
+    return not tail or (tail[-1] not in TERMINAL and tail[-1] not in BROKEN_OFF)
 
 
 def ends_with_full_stop(clean: str) -> bool:

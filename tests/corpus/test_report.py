@@ -169,7 +169,7 @@ def test_seed_report_renders_in_chromium(tmp_path: Path, seed_corpus: BuiltCorpu
     links = re.findall(r"<a href='([^']+)'>([^<]+)</a>", index)
     assert links == [("report/A-RES-75-58.html", "A/RES/75/58")]  # one line per document
     report = seed_corpus.out / links[0][0]
-    # the document's page: the low-scoring rows of 75/58 (op6, fn2) are far below the top
+    # the document's page
     dom, shot = chromium(report, tmp_path, screenshot=True, height=12000)
     assert "<script" not in dom.lower()
     sections = re.findall(r"<section class=\"document\" id=\"([^\"]+)\"", dom)
@@ -198,7 +198,8 @@ def test_seed_report_renders_in_chromium(tmp_path: Path, seed_corpus: BuiltCorpu
     red_in_picture = int((picture == np.array(RED, dtype=np.uint8)).all(axis=-1).sum())
     # Chromium decoded and painted the picture at its size (the top of the page is shot)
     assert colour_count(shot, RED) >= 0.8 * red_in_picture
-    assert colour_count(shot, LOW_BG) > 1000  # low-scoring rows are highlighted
+    # highlighting itself is shown on the hand-made document (test above): the seeds'
+    # beads all score above 0.5 now, and the count of highlighted rows is checked above
 
 
 def test_streamed_report_lists_failed_pairs(tmp_path: Path) -> None:
