@@ -75,6 +75,9 @@ class Metadata:
     family: str | None = None  # "ga_resolution", "sc_resolution", "ga_decision", "ga_draft"
     body: str | None = None  # "General Assembly", "Security Council", "First Committee"
     revision: str | None = None  # "Rev.1" / "Corr.1" of the symbol, when the file is one
+    #: Whether the operative paragraphs carry their numbers (False: a converter dropped
+    #: them and they were found by their lead; the aligner then has no numbers to anchor).
+    numbered: bool | None = None
 
 
 @dataclass

@@ -26,6 +26,7 @@ METADATA_KEYS = [
     "family",
     "body",
     "revision",
+    "numbered",
 ]
 BLOCK_KEYS = ["kind", "number", "lead", "text", "footnote_refs"]
 

@@ -239,3 +239,38 @@ def make_block(para: Para, lang: str) -> Block:
         if match:
             text = match.group(4)
     return Block(kind=para.kind, text=text, number=para.number, lead=lead, footnote_refs=refs)
+
+
+def operatives_by_lead(body: list[Para], lang: str) -> bool:
+    """Whether the operative paragraphs are numbered; when none is, find them by their
+    lead instead (in place) and return False.
+
+    Why: a converter that drops Word's automatic numbering leaves every operative
+    paragraph unnumbered, and the classifier then reads them as preambular. They are
+    still recognisable: the operative part begins at the first paragraph that opens with
+    an operative verb ("Calls upon", "促请") or that ends as operative paragraphs do (";"
+    or a full stop, where a preambular paragraph ends with a comma) without a preambular
+    lead; every later paragraph that is not a lettered sub-paragraph or a closing line is
+    an operative paragraph (without a number)."""
+    if any(p.kind == "operative" for p in body):
+        return True
+    start = next(
+        (k for k, p in enumerate(body) if p.kind == "preamble" and _opens_operative_part(p, lang)),
+        None,
+    )
+    if start is None:
+        return False
+    for para in body[start:]:
+        if para.kind == "preamble":
+            para.kind = "operative"
+    return False
+
+
+def _opens_operative_part(para: Para, lang: str) -> bool:
+    from pipeline.extract.lexicon import opens_operative
+
+    text = plain(para.raw).strip()
+    if opens_operative(text, lang):
+        return True
+    tail = text.rstrip(" ”’\"')）")
+    return bool(tail) and tail[-1] in ";；.。" and match_lead(text, lang) is None

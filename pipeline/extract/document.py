@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.data import Block, Document, Metadata, Rejected, RejectedInput
-from pipeline.extract.classify import Para, classify, make_block
+from pipeline.extract.classify import Para, classify, make_block, operatives_by_lead
 from pipeline.extract.families import resolve_symbol, title_line_symbol
 from pipeline.extract.family_shape import decision_body, describe_family
 from pipeline.extract.furniture import prepare_text
@@ -79,7 +79,7 @@ def parse_document(text: str, source_file: str, sha256: str) -> Document:
             source_file, "language not recognised (neither English nor Chinese text)"
         )
     header, body, footnotes, head_symbols = _paragraphs(prepared.text, language)
-    meta = Metadata()
+    meta = Metadata(numbered=operatives_by_lead(body, language))
     blocks, title_symbol = _header_blocks(header, language, meta)
     body_blocks = [make_block(para, language) for para in body]
     footnote_blocks = [make_block(para, language) for para in footnotes]
@@ -152,12 +152,11 @@ def _header_blocks(
 
 
 def _check_complete(body: list[Block], closing: list[Block], source_file: str) -> None:
-    if not any(b.kind == "operative" for b in body):
-        raise RejectedInput(
-            source_file,
-            "truncated document: no operative paragraph (a resolution ends with numbered "
-            "operative paragraphs)",
-        )
+    """Reject a document only on real evidence of truncation: nothing after the header,
+    or a text that stops mid-sentence with no closing lines. A missing operative part
+    (no numbers, no operative verb) is not such evidence on its own."""
+    if not body:
+        raise RejectedInput(source_file, "truncated document: nothing after the header")
     last = body[-1]
     if not closing and not ends_with_full_stop(last.text):
         tail = last.text[-40:]

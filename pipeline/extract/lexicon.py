@@ -106,6 +106,26 @@ _ZH_BASE = _alternation(ZH_PREAMBULAR + ZH_OPERATIVE)
 ZH_LEAD_RE = re.compile(rf"(?:{_alternation(ZH_PREFIXES)})?(?:{_ZH_BASE})")
 
 
+EN_OPERATIVE_LEAD_RE = re.compile(
+    rf"(?:(?:{_EN_PREFIX})\s+)?(?:{_alternation(EN_OPERATIVE)})(?=$|[\s,.;:*])"
+)
+#: Chinese operative verbs that never open a preambular paragraph ("促请", "决定"; not
+#: "欢迎" or "注意到", which open both).
+_ZH_OPERATIVE_ONLY = sorted(set(ZH_OPERATIVE) - set(ZH_PREAMBULAR))
+ZH_OPERATIVE_ONLY_RE = re.compile(
+    rf"(?:{_alternation(ZH_PREFIXES)})?(?:{_alternation(_ZH_OPERATIVE_ONLY)})"
+)
+
+
+def opens_operative(text: str, lang: str) -> bool:
+    """True when clean ``text`` opens with an operative verb only: "Calls upon",
+    "Further requests", "促请", "又决定" (a third-person verb in English; in Chinese a verb
+    no preambular paragraph opens with)."""
+    if lang == "zh":
+        return bool(ZH_OPERATIVE_ONLY_RE.match(text))
+    return bool(text[:1].isupper() and EN_OPERATIVE_LEAD_RE.match(text))
+
+
 def is_preambular_lead(lead: str) -> bool:
     """True for an English preambular phrase ("Recalling also"), False for a verb ("Notes")."""
     match = EN_PREAMBULAR_LEAD_RE.match(lead)

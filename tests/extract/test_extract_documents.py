@@ -158,9 +158,11 @@ def test_reject_unknown_language() -> None:
 
 
 def test_reject_truncated_in_preamble() -> None:
+    """Cut after a preambular paragraph: it stops at a comma, with no closing lines."""
     text = seed_text()
     cut = text.index("Noting also that")
-    assert "no operative paragraph" in rejection(text[:cut]).reason
+    reason = rejection(text[:cut]).reason
+    assert "truncated" in reason and "stops without a full stop" in reason
 
 
 def test_reject_truncated_between_operative_paragraphs() -> None:
