@@ -393,56 +393,16 @@ def build_command(
     click.echo(result.summary_table())
 
 
-# --- cache: what the build's caches hold, and cleanup ---
-
-_CACHE_OPTION = _option(
-    "--cache",
-    "cache_dir",
-    default=Path("data/.cache"),
-    type=_DIR,
-    help="Cache folder of a build (build's --cache; default .cache beside --out).",
-)
+# --- cache: what the build's caches hold, and cleanup (pipeline.cli_cache) ---
 
 
-@main.group("cache")
-def cache_group() -> None:
-    """Inspect or clean the embedding and work caches of `build`."""
+def _add_cache_commands() -> None:
+    from pipeline.cli_cache import cache_group
+
+    main.add_command(cache_group)
 
 
-@cache_group.command("info")
-@_CACHE_OPTION
-def cache_info_command(cache_dir: Path) -> None:
-    """Vectors per model, work entries by current/other code, leftovers of killed builds."""
-    from pipeline.build.cache_admin import cache_info
-
-    if not cache_dir.is_dir():
-        raise click.ClickException(f"{cache_dir}: no such cache folder")
-    for line in cache_info(cache_dir).lines():
-        click.echo(line)
-
-
-@cache_group.command("prune")
-@_CACHE_OPTION
-@click.option("--all", "everything", is_flag=True, help="Delete the whole cache folder.")
-def cache_prune_command(cache_dir: Path, everything: bool) -> None:
-    """Remove work entries made by other code, dead builds' spools and temporary files."""
-    from pipeline.build.cache_admin import clear_cache, prune_cache
-
-    if not cache_dir.is_dir():
-        raise click.ClickException(f"{cache_dir}: no such cache folder")
-    if everything:
-        try:
-            clear_cache(cache_dir)
-        except ValueError as err:
-            raise click.ClickException(str(err)) from err
-        click.echo(f"removed {cache_dir}")
-        return
-    removed = prune_cache(cache_dir)
-    click.echo(
-        f"removed {removed.work_stale} work entries by other code "
-        f"({removed.work_bytes / 1e6:.1f} MB), {removed.spools} spool folders, "
-        f"{removed.leftovers} temporary files"
-    )
+_add_cache_commands()
 
 
 if __name__ == "__main__":  # pragma: no cover

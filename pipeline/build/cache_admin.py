@@ -13,15 +13,24 @@ files that killed writers left behind.
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.atomic import TMP_PREFIX
+from pipeline.build.cachedir import (
+    LOCK,
+    MARKER,
+    CacheFolderError,
+    cache_exclusive,
+    looks_like_cache,
+    own_entries,
+    remove_entry,
+)
 from pipeline.build.fingerprint import code_fingerprint
 from pipeline.build.locking import pid_alive, remove_dead_spools
+from pipeline.corpus.write import TOOL_NAME
 from pipeline.embed import CACHE_FILE
 
 
@@ -117,7 +126,14 @@ def cache_info(folder: Path) -> CacheReport:
 
 
 def prune_cache(folder: Path) -> CacheReport:
-    """Remove stale work entries, dead spools and leftovers; return what was removed."""
+    """Remove stale work entries, dead spools and leftovers; return what was removed.
+    Refused for a folder that is not a cache, and while a build uses it."""
+    check_cache_folder(folder)
+    with cache_exclusive(folder):
+        return _prune(folder)
+
+
+def _prune(folder: Path) -> CacheReport:
     removed = CacheReport(folder=folder)
     work = folder / "work"
     _, stale = _work_entries(work)
@@ -135,9 +151,49 @@ def prune_cache(folder: Path) -> CacheReport:
     return removed
 
 
-def clear_cache(folder: Path) -> None:
-    """Delete the whole cache folder (the next build embeds and aligns from scratch)."""
-    if (folder / "work").exists() or (folder / "embed").exists() or not folder.exists():
-        shutil.rmtree(folder, ignore_errors=True)
-        return
-    raise ValueError(f"{folder} does not look like a pipeline cache (no work/ or embed/)")
+@dataclass
+class ClearReport:
+    """What ``clear_cache`` removed and the entries it left because the tool did not make
+    them (a user's files inside the cache folder)."""
+
+    folder: Path
+    removed: int = 0
+    kept: list[Path] = field(default_factory=list)
+    folder_removed: bool = False
+
+    def line(self) -> str:
+        if self.folder_removed:
+            return f"removed {self.folder}"
+        names = ", ".join(str(p.relative_to(self.folder)) for p in self.kept[:5])
+        more = f" and {len(self.kept) - 5} more" if len(self.kept) > 5 else ""
+        return (
+            f"removed {self.removed} cache entries from {self.folder}; kept "
+            f"{len(self.kept)} entries the tool did not create: {names}{more}"
+        )
+
+
+def check_cache_folder(folder: Path) -> None:
+    """Refuse a folder that is not a cache of the tool (nothing in it is the tool's)."""
+    if not looks_like_cache(folder):
+        raise CacheFolderError(
+            f"{folder}: not a cache of {TOOL_NAME} (no {MARKER} marker, no work/ or "
+            "embed/); nothing removed"
+        )
+
+
+def clear_cache(folder: Path) -> ClearReport:
+    """Delete the tool's entries in the cache folder, and the folder when nothing else is
+    left in it (the next build embeds and aligns from scratch). Files the tool did not
+    create stay, and are named. Refused while a build uses the cache."""
+    check_cache_folder(folder)
+    report = ClearReport(folder)
+    with cache_exclusive(folder):
+        own, report.kept = own_entries(folder)
+        for path in own:
+            remove_entry(path)
+            report.removed += 1
+    if not report.kept:
+        (folder / LOCK).unlink(missing_ok=True)
+        folder.rmdir()
+        report.folder_removed = True
+    return report

@@ -7,9 +7,11 @@ import os
 import shutil
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+from pipeline.build.cachedir import cache_in_use, prepare_cache
 from pipeline.build.configs import StageConfigs
 from pipeline.build.locking import OutputLocked, output_lock, remove_dead_spools
 from pipeline.build.options import BuildContext, BuildOptions, BuildResult
@@ -81,11 +83,13 @@ def build_corpus(options: BuildOptions) -> BuildResult:
     from pipeline.build.storage import location
 
     out = location(options.out).local
-    if out is None:
-        return _build_locked(options)
+    cache = options.cache_dir.resolve()
     try:
-        with output_lock(out.resolve()):
-            for folder in remove_dead_spools(options.cache_dir.resolve() / "spool"):
+        with ExitStack() as held:
+            if out is not None:
+                held.enter_context(output_lock(out.resolve()))
+            held.enter_context(cache_in_use(prepare_cache(cache)))
+            for folder in remove_dead_spools(cache / "spool"):
                 log.info("removed %s, left by a build that was killed", folder)
             return _build_locked(options)
     except OutputLocked as error:
