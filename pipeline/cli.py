@@ -324,6 +324,12 @@ _BATCH_SIZES = (
     type=_DIR,
     help="Work and embedding cache (default: .cache/ beside --out).",
 )
+@_option(
+    "--allow-empty",
+    is_flag=True,
+    help="Write the corpus even when no document pair could be written (else the build "
+    "fails and the corpus in --out stays as it was).",
+)
 @_ENGINE_OPTIONS
 @_DEVICE_OPTION
 @_options(
@@ -340,6 +346,7 @@ def build_command(
     max_len_ratio: float | None,
     lang_check: bool,
     cache_dir: Path | None,
+    allow_empty: bool,
     engine: str,
     workers: int | None,
     address: str | None,
@@ -385,6 +392,7 @@ def build_command(
         chunk_pairs=chunk_pairs,
         device=device,
         batch_size=batch_size,
+        allow_empty=allow_empty,
     )
     try:
         result = build_corpus(options)

@@ -15,7 +15,7 @@ from pipeline.build.cachedir import cache_in_use, prepare_cache
 from pipeline.build.configs import StageConfigs
 from pipeline.build.locking import OutputLocked, output_lock, remove_dead_spools
 from pipeline.build.options import BuildContext, BuildOptions, BuildResult
-from pipeline.build.output import BuildError, prepare_output, swap_in
+from pipeline.build.output import BuildError, prepare_output, refuse_empty, swap_in
 from pipeline.build.runner import (
     Engine,
     LocalEngine,
@@ -139,6 +139,7 @@ def _build_locked(options: BuildOptions) -> BuildResult:
         stats = run_stages(files, stages, engine=engine, show_bar=show_bar)
         context.failed.extend(aligner.records.get("failed", []))
         context.models.update(aligner.records.get("models", []))
+        refuse_empty(context, writer.stats.items_out, str(out), options.allow_empty)
         manifest = build_manifest(options, context, writer, stats, local_output_files(writer))
         write_json(tmp / "manifest.json", manifest)
         (tmp / "README.md").write_text(dataset_card(manifest), encoding="utf-8")

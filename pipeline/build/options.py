@@ -55,6 +55,9 @@ class BuildOptions:
     #: Texts per forward pass of st: models (a GPU wants 128-512; the bundled models
     #: batch internally and ignore it).
     batch_size: int = 64
+    #: Write a corpus even when no pair could be written (else the build refuses, and the
+    #: corpus already in ``out`` stays: ``pipeline.build.output.refuse_empty``).
+    allow_empty: bool = False
 
     @property
     def cache_dir(self) -> Path:

@@ -11,15 +11,37 @@ import logging
 import os
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.build.locking import pid_alive
 from pipeline.corpus.write import TOOL_NAME
+
+if TYPE_CHECKING:
+    from pipeline.build.options import BuildContext
 
 log = logging.getLogger("pipeline.build")
 
 
 class BuildError(Exception):
     """A build that cannot start or finish (bad --raw/--out, unknown engine)."""
+
+
+def refuse_empty(context: BuildContext, written: int, out: str, allow_empty: bool) -> None:
+    """Stop a build that has no document pair to write, before anything is swapped in.
+
+    An empty corpus replacing a good one (a wrong ``--raw``, a folder whose every file was
+    rejected) loses the user's work and says "corpus written"; so an empty result is an
+    error that names what was read, unless the user asks for it (``--allow-empty``).
+    Both engines call this with the number of pairs they wrote."""
+    if written or allow_empty:
+        return
+    kept = f"{out} keeps its corpus" if _is_corpus_folder(Path(out)) else "nothing written"
+    raise BuildError(
+        f"no document pair to write: {len(context.files)} files in {context.raw} "
+        f"({len(context.documents)} read, {len(context.rejected)} rejected, "
+        f"{len(context.unpaired)} unpaired, {len(context.failed)} failed pairs); "
+        f"{kept} (--allow-empty writes an empty corpus)"
+    )
 
 
 def _is_corpus_folder(path: Path) -> bool:

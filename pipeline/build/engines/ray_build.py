@@ -38,7 +38,7 @@ from pipeline.build.engines.ray import (
 )
 from pipeline.build.engines.ray_start import configure_data, init_ray, read_documents
 from pipeline.build.options import BuildContext, BuildOptions, BuildResult
-from pipeline.build.output import BuildError, prepare_output, swap_in
+from pipeline.build.output import BuildError, prepare_output, refuse_empty, swap_in
 from pipeline.build.runner import StageStats, busy_overlap, run_stats
 from pipeline.build.stages.read import PairStage
 from pipeline.build.stages.write import start_report
@@ -296,6 +296,7 @@ def build_with_ray(options: BuildOptions) -> BuildResult:
         assembler = Assembler(tmp, context, configs.write)
         run_pipeline(chunks, options, configs, spool, tmp, assembler)
         files_section = assembler.close()
+        refuse_empty(context, assembler.report.documents, out.uri, options.allow_empty)
         chunker.seconds = assembler.prepare_seconds
         stages = [reader.stats, pairer.stats, chunker, *assembler.stages.values()]
         assembler.stages["embed"].items_out = assembler.stages["align"].items_in
