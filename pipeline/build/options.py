@@ -12,6 +12,7 @@ from pipeline.build.prefetch import (
 from pipeline.corpus.filters import FilterOptions
 from pipeline.corpus.records import FailedPair
 from pipeline.data import Document, Rejected
+from pipeline.pair.duplicates import Conflict
 
 #: Report rows with a score below this are highlighted when no --min-score is given.
 #: Aligner scores are calibrated so a typical correct 1-1 bead scores about 1.0.
@@ -80,6 +81,8 @@ class BuildContext:
     rejected: list[Rejected] = field(default_factory=list)
     unpaired: list[Document] = field(default_factory=list)
     pairs: list[tuple[str, str, str]] = field(default_factory=list)  # symbol, en file, zh file
+    #: Copies of one symbol and language with different texts (none paired).
+    conflicts: list[Conflict] = field(default_factory=list)
     failed: list[FailedPair] = field(default_factory=list)
     models: set[str] = field(default_factory=set)
 

@@ -15,6 +15,7 @@ from pipeline import __version__
 from pipeline.atomic import atomic_path, atomic_write_text
 from pipeline.corpus.rows import AlignedDocument
 from pipeline.data import Bead, Document, DocumentPair, Sentence
+from pipeline.pair.duplicates import pairing_stub
 
 
 def document_digest(document: Document) -> str:
@@ -139,7 +140,7 @@ class DocumentSpool:
         path = self._path(document.source_file, document.sha256)
         # No fsync: the spool lives only as long as this build.
         atomic_write_text(path, json.dumps(document.to_dict(), ensure_ascii=False), fsync=False)
-        return dataclasses.replace(document, blocks=[])
+        return pairing_stub(document)
 
     def get(self, stub: Document) -> Document:
         path = self._path(stub.source_file, stub.sha256)

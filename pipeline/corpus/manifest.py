@@ -52,6 +52,13 @@ def local_output_files(writer: WriteStage) -> dict[str, Any]:
     return files
 
 
+def _unpaired_reason(symbol: str, language: str, context: BuildContext) -> str:
+    other = "zh" if language == "en" else "en"
+    if any(c.symbol == symbol and c.language == other for c in context.conflicts):
+        return f"the {other} copies of {symbol} conflict (see conflicts); none is paired"
+    return f"no {other} document with symbol {symbol}"
+
+
 def build_manifest(
     options: BuildOptions,
     context: BuildContext,
@@ -98,10 +105,13 @@ def build_manifest(
                     "symbol": d.symbol,
                     "language": d.language,
                     "source_file": d.source_file,
-                    "reason": f"no {'zh' if d.language == 'en' else 'en'} document "
-                    f"with symbol {d.symbol}",
+                    "reason": _unpaired_reason(d.symbol, d.language, context),
                 }
                 for d in context.unpaired
+            ],
+            "conflicts": [
+                {"symbol": c.symbol, "language": c.language, "files": c.files, "reason": c.reason}
+                for c in context.conflicts
             ],
             "rejected": [
                 {"source_file": r.source_file, "reason": r.reason} for r in context.rejected

@@ -79,6 +79,7 @@ def read_file(row: dict[str, Any], *, spool: str) -> dict[str, Any]:
     """Extract one raw file; the document goes to the spool, its stub to the driver."""
     from pipeline.data import RejectedInput
     from pipeline.extract import extract_file
+    from pipeline.pair.duplicates import pairing_stub
 
     source = Location(str(row["uri"]))
     # Every row has every column (a block mixing rejected and read files keeps one schema).
@@ -100,7 +101,7 @@ def read_file(row: dict[str, Any], *, spool: str) -> dict[str, Any]:
         return {**out, "kind": "error", "reason": reason}
     payload = json.dumps(document.to_dict(), ensure_ascii=False).encode("utf-8")
     Location(spool).child(spool_key(document.source_file, document.sha256)).write_bytes(payload)
-    stub = dataclasses.replace(document, blocks=[])
+    stub = pairing_stub(document)
     out["stub"] = json.dumps(stub.to_dict(), ensure_ascii=False)
     out["seconds"] = time.perf_counter() - started
     return out

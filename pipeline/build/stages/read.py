@@ -98,9 +98,13 @@ class PairStage(BarrierStage[Document, DocumentPair]):
         result = pair_documents(items)
         self.context.rejected.extend(result.rejected)
         self.context.unpaired.extend(result.unpaired)
+        self.context.conflicts.extend(result.conflicts)
+        for conflict in result.conflicts:
+            self.drop("conflict")
+            log.warning("%s", conflict.reason)
         for _ in result.unpaired:
             self.drop("unpaired")
-        for _ in result.rejected:
+        for _ in result.duplicates:
             self.drop("duplicate")
         pairs = sorted(result.pairs, key=lambda p: p.symbol)
         # The whole list first: the report's header counts pairs when the first document
