@@ -67,5 +67,6 @@ def cache_prune_command(cache_dir: Path, everything: bool) -> None:
     click.echo(
         f"removed {removed.work_stale} work entries by other code "
         f"({removed.work_bytes / 1e6:.1f} MB), {removed.spools} spool folders, "
-        f"{removed.leftovers} temporary files"
+        f"{removed.leftovers} temporary files, {removed.embeddings_bad} damaged vectors, "
+        f"{removed.damaged_copies} damaged embedding caches"
     )

@@ -13,8 +13,6 @@ files that killed writers left behind.
 from __future__ import annotations
 
 import json
-import sqlite3
-from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +30,7 @@ from pipeline.build.fingerprint import code_fingerprint
 from pipeline.build.locking import pid_alive, remove_dead_spools
 from pipeline.corpus.write import TOOL_NAME
 from pipeline.embed import CACHE_FILE
+from pipeline.embed.cache import move_aside, scan_cache
 
 
 @dataclass
@@ -41,6 +40,12 @@ class CacheReport:
     folder: Path
     embeddings_by_model: dict[str, int] = field(default_factory=dict)
     embeddings_bytes: int = 0
+    #: Stored vectors that fail the cache's checks (not finite, not unit, wrong size).
+    embeddings_bad: int = 0
+    #: Why SQLite cannot read the cache file (None: it can).
+    embeddings_damaged: str | None = None
+    #: Damaged cache files a build moved aside (``embeddings.sqlite3.damaged-*``).
+    damaged_copies: int = 0
     work_current: int = 0
     work_stale: int = 0
     work_bytes: int = 0
@@ -50,9 +55,20 @@ class CacheReport:
     def lines(self) -> list[str]:
         out = [f"cache {self.folder}"]
         total = sum(self.embeddings_by_model.values())
-        out.append(f"embeddings  {total} vectors, {_mb(self.embeddings_bytes)}")
+        if self.embeddings_damaged is not None:
+            out.append(
+                f"embeddings  damaged ({self.embeddings_damaged}), {_mb(self.embeddings_bytes)}: "
+                "the next build moves the file aside and starts a new one"
+            )
+        else:
+            out.append(
+                f"embeddings  {total} vectors ({self.embeddings_bad} damaged), "
+                f"{_mb(self.embeddings_bytes)}"
+            )
         for model, count in sorted(self.embeddings_by_model.items()):
             out.append(f"  {count:>8}  {model}")
+        if self.damaged_copies:
+            out.append(f"  {self.damaged_copies} damaged cache files moved aside by builds")
         out.append(
             f"work        {self.work_current} entries by the current code, "
             f"{self.work_stale} by other code, {_mb(self.work_bytes)}"
@@ -66,12 +82,8 @@ def _mb(size: int) -> str:
     return f"{size / 1e6:.1f} MB"
 
 
-def _embedding_counts(path: Path) -> dict[str, int]:
-    if not path.exists():
-        return {}
-    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=60.0)) as db:
-        rows = db.execute("SELECT model, COUNT(*) FROM embeddings GROUP BY model").fetchall()
-    return {str(model): int(count) for model, count in rows}
+def _damaged_copies(embed: Path) -> list[Path]:
+    return sorted(embed.glob(f"{CACHE_FILE}.damaged-*")) if embed.is_dir() else []
 
 
 def _entry_code(meta_path: Path) -> str | None:
@@ -109,8 +121,10 @@ def _size(paths: list[Path]) -> int:
 def cache_info(folder: Path) -> CacheReport:
     """Describe ``folder`` without changing it."""
     report = CacheReport(folder=folder)
-    sqlite_path = folder / "embed" / CACHE_FILE
-    report.embeddings_by_model = _embedding_counts(sqlite_path)
+    scan = scan_cache(folder / "embed" / CACHE_FILE)
+    report.embeddings_by_model, report.embeddings_bad = scan.by_model, scan.bad
+    report.embeddings_damaged = scan.damaged
+    report.damaged_copies = len(_damaged_copies(folder / "embed"))
     report.embeddings_bytes = _size(list((folder / "embed").glob(CACHE_FILE + "*")))
     current, stale = _work_entries(folder / "work")
     report.work_current, report.work_stale = len(current), len(stale)
@@ -148,6 +162,13 @@ def _prune(folder: Path) -> CacheReport:
                 removed.leftovers += 1
                 path.unlink(missing_ok=True)
     removed.spools = len(remove_dead_spools(folder / "spool"))
+    scan = scan_cache(folder / "embed" / CACHE_FILE, remove_bad=True)
+    removed.embeddings_bad = scan.bad
+    if scan.damaged is not None:  # unreadable: nothing in it can be served again
+        move_aside(folder / "embed" / CACHE_FILE)
+    for copy in _damaged_copies(folder / "embed"):
+        removed.damaged_copies += 0 if copy.name.endswith(("-wal", "-shm")) else 1
+        copy.unlink(missing_ok=True)
     return removed
 
 

@@ -227,6 +227,7 @@ class EmbedActor:
 
         started = time.time()
         load_before = self.load_seconds
+        bad_before = getattr(self.encoder, "bad_vectors", 0)
         embedded = 0
         pairs = _load_pairs(row, self.spool)
         needs = needs_work(pairs, self.align)
@@ -252,6 +253,7 @@ class EmbedActor:
             "texts_encoded": int(sum(len(i) for i in idx)),
             "texts_embedded_by_model": int(embedded),
             "chunks_embedded": int(bool(texts)),
+            "bad_cache_vectors": int(getattr(self.encoder, "bad_vectors", 0) - bad_before),
             "load_encoder": self.load_seconds - load_before,
             "prepare_s": prepared - started,
             "busy": [prepared, time.time()] if texts else None,

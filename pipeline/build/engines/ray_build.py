@@ -158,6 +158,7 @@ class Assembler:
         stage.items_in += 1
         for key in ("texts_encoded", "texts_embedded_by_model", "chunks_embedded"):
             stage.counters[key] += embed[key]
+        stage.counters["bad_cache_vectors"] += embed.get("bad_cache_vectors", 0)
         stage.add_time("load_encoder", embed["load_encoder"])
         busy = json.loads(row["busy"])
         if embed["busy"]:

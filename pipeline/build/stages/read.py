@@ -207,7 +207,7 @@ class EmbedStage(Stage[PairChunk, PrefetchedPair]):
             yield from (PrefetchedPair(p) for p in item.pairs)
             return
         encoder = self._encoder()  # a bad --model is the user's error: it stops the build
-        before = encoder.texts_embedded
+        before, bad_before = encoder.texts_embedded, getattr(encoder, "bad_vectors", 0)
         started = time.perf_counter()
         wall = time.time()
         out = embed_chunk(item.pairs, item.needs_work, encoder, self.config.params)
@@ -216,6 +216,8 @@ class EmbedStage(Stage[PairChunk, PrefetchedPair]):
         self.stats.counters["texts_encoded"] += sum(len(p.texts or ()) for p in out)
         self.stats.counters["texts_embedded_by_model"] += encoder.texts_embedded - before
         self.stats.counters["chunks_embedded"] += 1
+        # Stored vectors that failed the embedding cache's checks (embedded again).
+        self.stats.counters["bad_cache_vectors"] += getattr(encoder, "bad_vectors", 0) - bad_before
         yield from out
 
 
