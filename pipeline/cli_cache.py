@@ -65,8 +65,9 @@ def cache_prune_command(cache_dir: Path, everything: bool) -> None:
     except (CacheFolderError, OSError) as err:
         raise click.ClickException(str(err)) from err
     click.echo(
-        f"removed {removed.work_stale} work entries by other code "
-        f"({removed.work_bytes / 1e6:.1f} MB), {removed.spools} spool folders, "
+        f"removed {removed.work_stale} work entries by other code and "
+        f"{removed.work_damaged} damaged ones ({removed.work_bytes / 1e6:.1f} MB), "
+        f"{removed.spools} spool folders, "
         f"{removed.leftovers} temporary files, {removed.embeddings_bad} damaged vectors, "
         f"{removed.damaged_copies} damaged embedding caches"
     )

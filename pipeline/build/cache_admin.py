@@ -12,7 +12,6 @@ files that killed writers left behind.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from pipeline.build.cachedir import (
 )
 from pipeline.build.fingerprint import code_fingerprint
 from pipeline.build.locking import pid_alive, remove_dead_spools
+from pipeline.build.workcache import BadEntry, read_entry
 from pipeline.corpus.write import TOOL_NAME
 from pipeline.embed import CACHE_FILE
 from pipeline.embed.cache import move_aside, scan_cache
@@ -48,6 +48,8 @@ class CacheReport:
     damaged_copies: int = 0
     work_current: int = 0
     work_stale: int = 0
+    #: Entries that fail their checks (truncated, garbage): never served, aligned again.
+    work_damaged: int = 0
     work_bytes: int = 0
     spools: int = 0
     leftovers: int = 0
@@ -71,7 +73,8 @@ class CacheReport:
             out.append(f"  {self.damaged_copies} damaged cache files moved aside by builds")
         out.append(
             f"work        {self.work_current} entries by the current code, "
-            f"{self.work_stale} by other code, {_mb(self.work_bytes)}"
+            f"{self.work_stale} by other code, {self.work_damaged} damaged, "
+            f"{_mb(self.work_bytes)}"
         )
         out.append(f"spool       {self.spools} folders of builds no longer running")
         out.append(f"leftovers   {self.leftovers} temporary files of killed writers")
@@ -87,10 +90,12 @@ def _damaged_copies(embed: Path) -> list[Path]:
 
 
 def _entry_code(meta_path: Path) -> str | None:
+    """The code fingerprint of a sound entry; None when the entry fails its checks."""
     try:
-        return json.loads(meta_path.read_text(encoding="utf-8")).get("code")
-    except (OSError, ValueError):
+        meta, _ = read_entry(meta_path)
+    except BadEntry:
         return None
+    return meta.get("code")
 
 
 def _dead_leftover(path: Path) -> bool:
@@ -100,18 +105,21 @@ def _dead_leftover(path: Path) -> bool:
     return path.name.startswith(TMP_PREFIX) and pid.isdigit() and not pid_alive(int(pid))
 
 
-def _work_entries(work: Path) -> tuple[list[Path], list[Path]]:
-    """(current, stale) entry JSON files; an .npy without its JSON counts as stale."""
+def _work_entries(work: Path) -> tuple[list[Path], list[Path], list[Path]]:
+    """(current, stale, damaged) entry JSON files; an .npy without its JSON is damaged
+    (a killed store leaves none: the JSON is written last, after the .npy)."""
     current_code = code_fingerprint()
     current: list[Path] = []
     stale: list[Path] = []
+    damaged: list[Path] = []
     if not work.is_dir():
-        return current, stale
+        return current, stale, damaged
     for meta in sorted(work.glob("[!.]*.json")):
-        (current if _entry_code(meta) == current_code else stale).append(meta)
+        code = _entry_code(meta)
+        (damaged if code is None else current if code == current_code else stale).append(meta)
     npys = sorted(work.glob("[!.]*.npy"))
     orphans = [npy for npy in npys if not npy.with_suffix(".json").exists()]
-    return current, stale + orphans
+    return current, stale, damaged + orphans
 
 
 def _size(paths: list[Path]) -> int:
@@ -126,8 +134,9 @@ def cache_info(folder: Path) -> CacheReport:
     report.embeddings_damaged = scan.damaged
     report.damaged_copies = len(_damaged_copies(folder / "embed"))
     report.embeddings_bytes = _size(list((folder / "embed").glob(CACHE_FILE + "*")))
-    current, stale = _work_entries(folder / "work")
+    current, stale, damaged = _work_entries(folder / "work")
     report.work_current, report.work_stale = len(current), len(stale)
+    report.work_damaged = len(damaged)
     work_files = list((folder / "work").glob("*")) if (folder / "work").is_dir() else []
     report.work_bytes = _size(work_files)
     spool = folder / "spool"
@@ -150,11 +159,14 @@ def prune_cache(folder: Path) -> CacheReport:
 def _prune(folder: Path) -> CacheReport:
     removed = CacheReport(folder=folder)
     work = folder / "work"
-    _, stale = _work_entries(work)
-    for path in stale:
-        removed.work_stale += 1
-        removed.work_bytes += _size([path, path.with_suffix(".npy")])
-        path.unlink(missing_ok=True)
+    _, stale, damaged = _work_entries(work)
+    for path in stale + damaged:
+        if path in stale:
+            removed.work_stale += 1
+        else:
+            removed.work_damaged += 1
+        removed.work_bytes += _size([path.with_suffix(".json"), path.with_suffix(".npy")])
+        path.with_suffix(".json").unlink(missing_ok=True)
         path.with_suffix(".npy").unlink(missing_ok=True)
     if work.is_dir():
         for path in list(work.iterdir()):

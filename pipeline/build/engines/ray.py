@@ -144,12 +144,13 @@ def warm_up_worker() -> None:
     load_kernels()
 
 
-def needs_work(pairs: list[Any], config: AlignConfig) -> list[bool]:
-    """Which pairs the work cache does not hold yet (the others are reused, not aligned)."""
+def needs_work(pairs: list[Any], config: AlignConfig) -> tuple[list[bool], int]:
+    """Which pairs the work cache does not hold yet (the others are reused, not aligned),
+    and how many of its entries were damaged (they are aligned again)."""
     from pipeline.build.stages.align import work_cache
 
     cache = work_cache(config)
-    return [not cache.has(pair) for pair in pairs]
+    return [not cache.has(pair) for pair in pairs], cache.bad
 
 
 def embed_cache_dir(config: EmbedConfig) -> Path | None:
@@ -230,7 +231,7 @@ class EmbedActor:
         bad_before = getattr(self.encoder, "bad_vectors", 0)
         embedded = 0
         pairs = _load_pairs(row, self.spool)
-        needs = needs_work(pairs, self.align)
+        needs, bad_entries = needs_work(pairs, self.align)
         prepared = time.time()
 
         def embed(texts: list[str]) -> np.ndarray:
@@ -254,6 +255,7 @@ class EmbedActor:
             "texts_embedded_by_model": int(embedded),
             "chunks_embedded": int(bool(texts)),
             "bad_cache_vectors": int(getattr(self.encoder, "bad_vectors", 0) - bad_before),
+            "bad_work_entries": bad_entries,
             "load_encoder": self.load_seconds - load_before,
             "prepare_s": prepared - started,
             "busy": [prepared, time.time()] if texts else None,

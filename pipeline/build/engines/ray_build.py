@@ -131,6 +131,8 @@ class Assembler:
         #: Seconds the driver spent appending parts (its only per-pair work).
         self.driver_seconds = 0.0
         self.prepare_seconds = 0.0
+        #: Damaged work-cache entries the embed actors met (the chunk stage's counter).
+        self.bad_work_entries = 0
 
     def add(self, row: dict[str, Any]) -> None:
         """Fold in one chunk's summary (in chunk order)."""
@@ -159,6 +161,7 @@ class Assembler:
         for key in ("texts_encoded", "texts_embedded_by_model", "chunks_embedded"):
             stage.counters[key] += embed[key]
         stage.counters["bad_cache_vectors"] += embed.get("bad_cache_vectors", 0)
+        self.bad_work_entries += embed.get("bad_work_entries", 0)
         stage.add_time("load_encoder", embed["load_encoder"])
         busy = json.loads(row["busy"])
         if embed["busy"]:
@@ -299,6 +302,7 @@ def build_with_ray(options: BuildOptions) -> BuildResult:
         files_section = assembler.close()
         refuse_empty(context, assembler.report.documents, out.uri, options.allow_empty)
         chunker.seconds = assembler.prepare_seconds
+        chunker.counters["bad_work_entries"] = assembler.bad_work_entries
         stages = [reader.stats, pairer.stats, chunker, *assembler.stages.values()]
         assembler.stages["embed"].items_out = assembler.stages["align"].items_in
         manifest = build_manifest(options, context, assembler, stages, files_section)

@@ -150,6 +150,7 @@ class ChunkStage(Stage[DocumentPair, PairChunk]):
             pairs, self._pending = self._pending, []
             index = chunk_index(self._position - 1, self.size)
             yield PairChunk(index, pairs, [not self.cache.has(p) for p in pairs])
+            self.stats.counters["bad_work_entries"] = self.cache.bad  # damaged: aligned again
 
     def process(self, item: DocumentPair) -> Iterator[PairChunk]:
         if self.spool is not None:  # the whole documents, back from disk
