@@ -143,7 +143,7 @@ class WorkCache:
             "matrix_sha256": hashlib.sha256(matrix).hexdigest(),
             "matrix_bytes": len(matrix),
         }
-        meta[ENTRY_CHECK] = _content_sha256(meta)
+        meta[ENTRY_CHECK] = entry_checksum(meta)
         # The JSON is the completion marker: written last.
         atomic_write_text(self.folder / f"{key}.json", json.dumps(meta, ensure_ascii=False))
 
@@ -156,7 +156,7 @@ class BadEntry(ValueError):
     """A work-cache entry that fails its checks (the reason says which)."""
 
 
-def _content_sha256(meta: dict[str, Any]) -> str:
+def entry_checksum(meta: dict[str, Any]) -> str:
     content = {k: v for k, v in meta.items() if k != ENTRY_CHECK}
     return hashlib.sha256(
         json.dumps(content, sort_keys=True, ensure_ascii=False).encode("utf-8")
@@ -174,7 +174,7 @@ def read_entry(meta_path: Path) -> tuple[dict[str, Any], np.ndarray]:
         raise BadEntry(f"{meta_path.name} is not readable JSON ({error})") from None
     if not isinstance(meta, dict):
         raise BadEntry(f"{meta_path.name} holds no entry")
-    if ENTRY_CHECK in meta and meta[ENTRY_CHECK] != _content_sha256(meta):
+    if ENTRY_CHECK in meta and meta[ENTRY_CHECK] != entry_checksum(meta):
         raise BadEntry(f"{meta_path.name} does not match its checksum")
     matrix_path = meta_path.with_suffix(".npy")
     try:
