@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from pipeline import __version__
 from pipeline.corpus.report import PAGES_FOLDER
 from pipeline.corpus.write import PAIR, TOOL_NAME, file_sha256
+from pipeline.readers.names import shown_name
 
 if TYPE_CHECKING:
     from pipeline.build.options import BuildContext, BuildOptions
@@ -76,7 +77,7 @@ def build_manifest(
         "tool": TOOL_NAME,
         "version": __version__,
         "pair": PAIR,
-        "raw": str(options.raw),
+        "raw": shown_name(str(options.raw)),
         "model": {
             "spec": options.model,
             "name": models[0] if len(models) == 1 else models,

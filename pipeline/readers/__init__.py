@@ -22,8 +22,16 @@ from pathlib import Path
 
 from pipeline.data import RejectedInput
 from pipeline.readers.encoding import decode_html, decode_text
+from pipeline.readers.names import shown_name
 
-__all__ = ["SUPPORTED_SUFFIXES", "SourceText", "decode_html", "decode_text", "read_source"]
+__all__ = [
+    "SUPPORTED_SUFFIXES",
+    "SourceText",
+    "decode_html",
+    "decode_text",
+    "read_source",
+    "shown_name",
+]
 
 #: Raw files larger than this are refused before decoding: a resolution is tens of KB,
 #: so anything past 64 MiB is not one and would only cost memory.
@@ -61,7 +69,7 @@ def read_source(path: Path) -> SourceText:
     past the limits, and a PDF without a text layer.
     """
     path = Path(path)
-    name = path.name
+    name = shown_name(path.name)  # any bytes: the name as every output shows it
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise RejectedInput(

@@ -80,11 +80,12 @@ def read_file(row: dict[str, Any], *, spool: str) -> dict[str, Any]:
     from pipeline.data import RejectedInput
     from pipeline.extract import extract_file
     from pipeline.pair.duplicates import pairing_stub
+    from pipeline.readers.names import shown_name
 
     source = Location(str(row["uri"]))
     # Every row has every column (a block mixing rejected and read files keeps one schema).
     out: dict[str, Any] = {
-        "name": source.name,
+        "name": shown_name(source.name),
         "kind": "document",
         "reason": "",
         "stub": "",

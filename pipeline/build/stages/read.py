@@ -23,6 +23,7 @@ from pipeline.build.runner import (
 )
 from pipeline.build.workcache import DocumentSpool, WorkCache
 from pipeline.data import Document, DocumentPair, Rejected, RejectedInput
+from pipeline.readers.names import shown_name
 
 log = logging.getLogger("pipeline.build")
 
@@ -53,12 +54,12 @@ class ReadStage(Stage[Path, Document]):
         self.spool = spool
 
     def label(self, item: Path) -> str:
-        return item.name
+        return shown_name(item.name)
 
     def process(self, item: Path) -> Iterator[Document]:
         from pipeline.extract import extract_file
 
-        name = item.name
+        name = shown_name(item.name)
         try:
             document = extract_file(item)
         except RejectedInput as error:
