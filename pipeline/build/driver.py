@@ -48,13 +48,24 @@ def local_folder(spec: Path | str, flag: str) -> Path:
     return folder
 
 
-def resolve_workers(options: BuildOptions) -> int:
+def resolve_workers(options: BuildOptions, *, announce: bool = False) -> int:
+    """The local engine's worker processes: ``--workers``, at most the cores this process
+    may use (more only queue for the same cores, each holding a copy of the stages)."""
     from pipeline.embed import available_cores
 
+    cores = available_cores()
     if options.workers is None:
-        return available_cores()
+        return cores
     if options.workers < 1:
         raise BuildError(f"--workers must be at least 1, got {options.workers}")
+    if options.workers > cores:
+        if announce:
+            log.info(
+                "--workers %d: capped at %d, the cores this process may use",
+                options.workers,
+                cores,
+            )
+        return cores
     return options.workers
 
 
@@ -105,7 +116,7 @@ def _build_locked(options: BuildOptions) -> BuildResult:
         from pipeline.build.engines.ray_build import build_with_ray
 
         return build_with_ray(options)
-    resolve_workers(options)
+    resolve_workers(options, announce=True)
     started = time.perf_counter()
     raw = local_folder(options.raw, "--raw")
     out = local_folder(options.out, "--out")
