@@ -6,10 +6,12 @@ it in at the end, so a build killed midway leaves the previous corpus as it was.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
 import shutil
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -94,11 +96,54 @@ def prepare_output(out: Path) -> Path:
     return tmp
 
 
+#: renameat2(2) flag: swap two paths atomically (Linux 3.15+; ext4, xfs, btrfs, tmpfs,
+#: overlayfs). ``AT_FDCWD``: paths are relative to the working directory.
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def exchange(first: Path, second: Path) -> bool:
+    """Swap two existing paths in one atomic step (``renameat2(RENAME_EXCHANGE)``).
+
+    False where the system or the file system cannot (not Linux, an old kernel or C
+    library, NFS): the caller falls back to two renames."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    done = renameat2(
+        _AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE
+    )
+    if done == 0:
+        return True
+    error = ctypes.get_errno()
+    if error in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(error, os.strerror(error), os.fspath(second))
+
+
 def swap_in(tmp: Path, out: Path) -> None:
-    """Replace ``out`` by ``tmp`` with renames (atomic on one file system)."""
+    """Replace ``out`` by ``tmp`` so that ``out`` is a whole corpus at every instant.
+
+    ``out`` stays a real folder (pandas, ``datasets.load_dataset``, ``cp -r`` and backups
+    see what they always saw). The old and the new corpus are swapped in one atomic
+    exchange; ``tmp`` then holds the old one and is deleted: a kill before the exchange
+    leaves the old corpus in ``out``, after it the new one, and the next build deletes
+    the temporary folder of the dead build either way. A first build is one rename.
+    Where the file system cannot exchange, two renames, with ``recover_output`` undoing a
+    kill between them at the next build (the only window without a corpus)."""
+    if not out.exists():
+        os.rename(tmp, out)
+        return
+    if exchange(tmp, out):
+        shutil.rmtree(tmp)
+        return
     old = out.parent / f".{out.name}.old-{os.getpid()}"
-    if out.exists():
-        os.rename(out, old)
+    os.rename(out, old)
     os.rename(tmp, out)
-    if old.exists():
-        shutil.rmtree(old)
+    shutil.rmtree(old)
