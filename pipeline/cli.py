@@ -93,6 +93,13 @@ class RawFolder(click.ParamType):
         return str(value)
 
 
+#: Symbolic links out of --raw are read only when asked for, in every command.
+_FOLLOW_SYMLINKS_OPTION = _option(
+    "--follow-symlinks",
+    is_flag=True,
+    help="Read symbolic links in --raw that lead out of it (else each is skipped and named).",
+)
+
 #: --raw means the same in every command: the folder of raw documents.
 _RAW_OPTION = _option(
     "--raw",
@@ -106,6 +113,7 @@ _RAW_OPTION = _option(
 
 @main.command("extract")
 @_RAW_OPTION
+@_FOLLOW_SYMLINKS_OPTION
 @click.option(
     "--out",
     "out_dir",
@@ -119,7 +127,9 @@ _RAW_OPTION = _option(
     is_flag=True,
     help="Exit non-zero when any file is rejected (the outputs are still written).",
 )
-def extract_command(raw_dir: Path, out_dir: Path, fail_on_rejection: bool) -> None:
+def extract_command(
+    raw_dir: Path, follow_symlinks: bool, out_dir: Path, fail_on_rejection: bool
+) -> None:
     """Extract resolutions from the --raw folder and pair them by symbol.
 
     Writes DIR/documents.jsonl, DIR/rejected.jsonl and DIR/pairs.json and prints a
@@ -135,7 +145,10 @@ def extract_command(raw_dir: Path, out_dir: Path, fail_on_rejection: bool) -> No
         message = "extract reads a local folder; build reads URIs"
         raise click.BadParameter(message, param_hint="--raw")
 
-    extracted = extract_folder(raw_dir)
+    extracted = extract_folder(raw_dir, follow_symlinks=follow_symlinks)
+    for skipped in extracted.skipped:
+        if skipped.notable:
+            click.echo(f"skipped: {skipped.entry}: {skipped.reason}", err=True)
     pairing = pair_documents(extracted.documents)
     summary = write_extraction(out_dir, extracted.documents, extracted.rejected, pairing)
     click.echo(format_summary(summary))
@@ -310,6 +323,7 @@ _BATCH_SIZES = (
 
 @main.command("build")
 @_RAW_OPTION
+@_FOLLOW_SYMLINKS_OPTION
 @_option(
     "--out",
     "out_dir",
@@ -340,6 +354,7 @@ _BATCH_SIZES = (
 )
 def build_command(
     raw_dir: str,
+    follow_symlinks: bool,
     out_dir: str,
     model: str,
     min_score: float | None,
@@ -393,6 +408,7 @@ def build_command(
         device=device,
         batch_size=batch_size,
         allow_empty=allow_empty,
+        follow_symlinks=follow_symlinks,
     )
     try:
         result = build_corpus(options)

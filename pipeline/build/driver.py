@@ -122,12 +122,13 @@ def _build_locked(options: BuildOptions) -> BuildResult:
     out = local_folder(options.out, "--out")
     if out == raw or raw.is_relative_to(out):
         raise BuildError(f"{out}: output folder must not contain the raw folder {raw}")
-    files = list_sources(raw)
+    listing = list_sources(raw, follow_symlinks=options.follow_symlinks)
+    files = listing.files
     tmp = prepare_output(out)
     engine: Engine | None = None
     spool = DocumentSpool(options.cache_dir.resolve() / "spool" / f"{os.getpid()}")
     try:
-        context = BuildContext(raw=raw, files=files)
+        context = BuildContext(raw=raw, files=files, skipped=listing.skipped)
         show_bar = sys.stderr.isatty() if options.show_progress is None else options.show_progress
         log.info("build: %d files in %s -> %s", len(files), raw, out)
         configs = StageConfigs.from_options(options)

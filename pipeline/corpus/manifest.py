@@ -118,6 +118,7 @@ def build_manifest(
                 {"source_file": r.source_file, "reason": r.reason} for r in context.rejected
             ],
             "failed_pairs": [{"symbol": r.symbol, "reason": r.reason} for r in context.failed],
+            "skipped": [{"entry": s.entry, "reason": s.reason} for s in context.skipped],
         },
         "stages": [
             {

@@ -40,7 +40,7 @@ from pipeline.build.engines.ray_start import configure_data, init_ray, read_docu
 from pipeline.build.options import BuildContext, BuildOptions, BuildResult
 from pipeline.build.output import BuildError, prepare_output, refuse_empty, swap_in
 from pipeline.build.runner import StageStats, busy_overlap, run_stats
-from pipeline.build.stages.read import PairStage
+from pipeline.build.stages.read import PairStage, list_sources
 from pipeline.build.stages.write import start_report
 from pipeline.build.storage import Location, StorageError, location, move_tree
 from pipeline.corpus.manifest import build_manifest
@@ -281,15 +281,24 @@ def build_with_ray(options: BuildOptions) -> BuildResult:
     raw, out, tmp = _output_locations(options)
     started_ray = False
     try:
+        skipped = []
         try:
-            files = raw.list_files()
+            if raw.local is not None:  # a local folder is listed as the local engine does
+                listing = list_sources(raw.local, follow_symlinks=options.follow_symlinks)
+                files, skipped = [Location(str(p)) for p in listing.files], listing.skipped
+            else:
+                files = raw.list_files()
         except StorageError as error:
             raise BuildError(str(error)) from error
+        except OSError as error:  # e.g. an object store that cannot be reached
+            raise BuildError(f"{raw.uri}: cannot list the raw folder ({error})") from error
         log.info("build (ray): %d files in %s -> %s", len(files), raw.uri, out.uri)
         started_ray = init_ray(options.ray_address)
         spool = tmp.child("_spool")
         reader, stubs = read_documents(files, spool)
-        context = BuildContext(raw=Path(raw.path), files=[Path(f.path) for f in files])
+        context = BuildContext(
+            raw=Path(raw.path), files=[Path(f.path) for f in files], skipped=skipped
+        )
         pairer = PairStage(context, reader)
         pairs = list(pairer.run(stubs))
         del stubs

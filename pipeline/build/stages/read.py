@@ -23,23 +23,27 @@ from pipeline.build.runner import (
 )
 from pipeline.build.workcache import DocumentSpool, WorkCache
 from pipeline.data import Document, DocumentPair, Rejected, RejectedInput
+from pipeline.readers.listing import RawListing, list_raw
 from pipeline.readers.names import shown_name
 
 log = logging.getLogger("pipeline.build")
 
 
-def list_sources(raw: Path) -> list[Path]:
-    """Input files directly in ``raw``, sorted by name; hidden files are skipped.
-
-    Files are named by their base name everywhere (as the readers do), so the folder
-    is not searched recursively: two ``x.txt`` in different subfolders would clash.
+def list_sources(raw: Path, *, follow_symlinks: bool = False) -> RawListing:
+    """Input files directly in ``raw``, sorted by name, and the entries skipped, each
+    with its reason (``pipeline.readers.listing``: hidden files, sub-folders, symbolic
+    links that dangle or lead out of ``raw``), logged here and listed in the manifest.
     """
     if not raw.is_dir():
         raise BuildError(f"{raw}: raw folder does not exist or is not a folder")
-    return sorted(
-        (p for p in raw.iterdir() if p.is_file() and not p.name.startswith(".")),
-        key=lambda p: p.name,
-    )
+    try:
+        listing = list_raw(raw, follow_symlinks=follow_symlinks)
+    except OSError as error:
+        raise BuildError(f"{raw}: cannot list the raw folder ({error.strerror})") from None
+    for skipped in listing.skipped:
+        level = logging.WARNING if skipped.notable else logging.DEBUG
+        log.log(level, "skipped %s: %s", skipped.entry, skipped.reason)
+    return listing
 
 
 class ReadStage(Stage[Path, Document]):
