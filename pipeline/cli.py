@@ -378,6 +378,7 @@ def build_command(
 
     Files that cannot be read are listed in the manifest and the report, never fatal.
     """
+    from pipeline.build.checks import FolderConflict
     from pipeline.build.driver import build_corpus
     from pipeline.build.options import BuildOptions
     from pipeline.build.output import BuildError
@@ -412,6 +413,8 @@ def build_command(
     )
     try:
         result = build_corpus(options)
+    except FolderConflict as err:
+        raise click.UsageError(str(err)) from err
     except (BuildError, EncoderError) as err:
         raise click.ClickException(str(err)) from err
     click.echo(result.summary_table())

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.build.cachedir import cache_in_use, prepare_cache
+from pipeline.build.checks import check_folders, os_error_line
 from pipeline.build.configs import StageConfigs
 from pipeline.build.locking import OutputLocked, output_lock, remove_dead_spools
 from pipeline.build.options import BuildContext, BuildOptions, BuildResult
@@ -27,12 +28,14 @@ from pipeline.build.runner import (
 from pipeline.build.stages.align import AlignStage
 from pipeline.build.stages.read import ChunkStage, EmbedStage, PairStage, ReadStage, list_sources
 from pipeline.build.stages.write import DecideStage, WriteStage
+from pipeline.build.storage import StorageError
 from pipeline.build.workcache import DocumentSpool
 from pipeline.corpus.manifest import build_manifest, local_output_files
 from pipeline.corpus.write import (
     dataset_card,
     write_json,
 )
+from pipeline.readers.names import shown_name
 
 log = logging.getLogger("pipeline.build")
 
@@ -42,7 +45,8 @@ def local_folder(spec: Path | str, flag: str) -> Path:
     only local folders (other URIs need ``--engine ray``, whose workers use them)."""
     from pipeline.build.storage import location
 
-    folder = location(spec).local
+    text = str(spec)
+    folder = None if "://" in text and not text.startswith("file://") else location(spec).local
     if folder is None:
         raise BuildError(f"{spec}: {flag} is not a local folder; use --engine ray for URIs")
     return folder
@@ -93,6 +97,7 @@ def build_corpus(options: BuildOptions) -> BuildResult:
     killed builds are removed first."""
     from pipeline.build.storage import location
 
+    check_folders(options)
     out = location(options.out).local
     cache = options.cache_dir.resolve()
     try:
@@ -105,6 +110,12 @@ def build_corpus(options: BuildOptions) -> BuildResult:
             return _build_locked(options)
     except OutputLocked as error:
         raise BuildError(str(error)) from None
+    except StorageError as error:
+        raise BuildError(f"{error}; {shown_name(str(options.out))} is unchanged") from error
+    except OSError as error:  # a full disk, a read-only folder, a file in the way
+        shown = shown_name(str(options.out))
+        line = os_error_line(error, f"writing the corpus beside {shown}")
+        raise BuildError(f"{line}; {shown} is unchanged") from error
 
 
 def _build_locked(options: BuildOptions) -> BuildResult:
@@ -120,8 +131,6 @@ def _build_locked(options: BuildOptions) -> BuildResult:
     started = time.perf_counter()
     raw = local_folder(options.raw, "--raw")
     out = local_folder(options.out, "--out")
-    if out == raw or raw.is_relative_to(out):
-        raise BuildError(f"{out}: output folder must not contain the raw folder {raw}")
     listing = list_sources(raw, follow_symlinks=options.follow_symlinks)
     files = listing.files
     tmp = prepare_output(out)

@@ -141,9 +141,17 @@ def swap_in(tmp: Path, out: Path) -> None:
         os.rename(tmp, out)
         return
     if exchange(tmp, out):
-        shutil.rmtree(tmp)
+        _remove_old(tmp)
         return
     old = out.parent / f".{out.name}.old-{os.getpid()}"
     os.rename(out, old)
     os.rename(tmp, out)
-    shutil.rmtree(old)
+    _remove_old(old)
+
+
+def _remove_old(old: Path) -> None:
+    """Delete the replaced corpus; the new one is in place, so a failure here is a
+    warning (the next build removes what is left), never an error."""
+    shutil.rmtree(old, ignore_errors=True)
+    if old.exists():
+        log.warning("could not remove the replaced corpus %s; the next build removes it", old)
