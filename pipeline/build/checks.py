@@ -39,6 +39,12 @@ def check_folders(options: BuildOptions) -> None:
     stores are checked by their engine."""
     from pipeline.build.storage import location
 
+    if options.engine not in ("local", "ray"):
+        raise BuildError(f"engine {options.engine!r} is not available; use 'local' or 'ray'")
+    for spec, flag in ((options.raw, "--raw"), (options.out, "--out")):
+        remote = "://" in str(spec) and not str(spec).startswith("file://")
+        if remote and options.engine == "local":
+            raise BuildError(f"{spec}: {flag} is not a local folder; use --engine ray for URIs")
     if "://" in str(options.out) and not str(options.out).startswith("file://"):
         return
     out = location(options.out).local
