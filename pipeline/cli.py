@@ -150,7 +150,11 @@ def extract_command(
         if skipped.notable:
             click.echo(f"skipped: {skipped.entry}: {skipped.reason}", err=True)
     pairing = pair_documents(extracted.documents)
-    summary = write_extraction(out_dir, extracted.documents, extracted.rejected, pairing)
+    try:
+        summary = write_extraction(out_dir, extracted.documents, extracted.rejected, pairing)
+    except OSError as err:  # a full disk, a read-only folder, --out under a file
+        where = err.filename or out_dir
+        raise click.ClickException(f"{where}: cannot write ({err.strerror or err})") from err
     click.echo(format_summary(summary))
     for item in summary.rejected:
         click.echo(f"rejected: {item.source_file}: {item.reason}", err=True)

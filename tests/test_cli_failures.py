@@ -198,3 +198,29 @@ def test_an_expected_failure_is_one_line_and_the_corpus_stays(
     assert _files(out) == before  # the corpus is exactly as it was
     leftovers = [p.name for p in base.iterdir() if p.name.startswith(".aligned.tmp-")]
     assert leftovers == []
+
+
+def test_extract_into_an_unwritable_place_is_one_line(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("a file", encoding="utf-8")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pipeline",
+            "extract",
+            "--raw",
+            "data/raw",
+            "--out",
+            str(notes / "x"),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert (
+        done.stderr.strip().splitlines()[-1]
+        == f"Error: {notes / 'x'}: cannot write (Not a directory)"
+    )
