@@ -93,6 +93,13 @@ class RawFolder(click.ParamType):
         return str(value)
 
 
+#: Symbolic links out of --raw are read only when asked for, in every command.
+_FOLLOW_SYMLINKS_OPTION = _option(
+    "--follow-symlinks",
+    is_flag=True,
+    help="Read symbolic links in --raw that lead out of it (else each is skipped and named).",
+)
+
 #: --raw means the same in every command: the folder of raw documents.
 _RAW_OPTION = _option(
     "--raw",
@@ -106,6 +113,7 @@ _RAW_OPTION = _option(
 
 @main.command("extract")
 @_RAW_OPTION
+@_FOLLOW_SYMLINKS_OPTION
 @click.option(
     "--out",
     "out_dir",
@@ -119,7 +127,9 @@ _RAW_OPTION = _option(
     is_flag=True,
     help="Exit non-zero when any file is rejected (the outputs are still written).",
 )
-def extract_command(raw_dir: Path, out_dir: Path, fail_on_rejection: bool) -> None:
+def extract_command(
+    raw_dir: Path, follow_symlinks: bool, out_dir: Path, fail_on_rejection: bool
+) -> None:
     """Extract resolutions from the --raw folder and pair them by symbol.
 
     Writes DIR/documents.jsonl, DIR/rejected.jsonl and DIR/pairs.json and prints a
@@ -135,9 +145,16 @@ def extract_command(raw_dir: Path, out_dir: Path, fail_on_rejection: bool) -> No
         message = "extract reads a local folder; build reads URIs"
         raise click.BadParameter(message, param_hint="--raw")
 
-    extracted = extract_folder(raw_dir)
+    extracted = extract_folder(raw_dir, follow_symlinks=follow_symlinks)
+    for skipped in extracted.skipped:
+        if skipped.notable:
+            click.echo(f"skipped: {skipped.entry}: {skipped.reason}", err=True)
     pairing = pair_documents(extracted.documents)
-    summary = write_extraction(out_dir, extracted.documents, extracted.rejected, pairing)
+    try:
+        summary = write_extraction(out_dir, extracted.documents, extracted.rejected, pairing)
+    except OSError as err:  # a full disk, a read-only folder, --out under a file
+        where = err.filename or out_dir
+        raise click.ClickException(f"{where}: cannot write ({err.strerror or err})") from err
     click.echo(format_summary(summary))
     for item in summary.rejected:
         click.echo(f"rejected: {item.source_file}: {item.reason}", err=True)
@@ -310,6 +327,7 @@ _BATCH_SIZES = (
 
 @main.command("build")
 @_RAW_OPTION
+@_FOLLOW_SYMLINKS_OPTION
 @_option(
     "--out",
     "out_dir",
@@ -324,6 +342,12 @@ _BATCH_SIZES = (
     type=_DIR,
     help="Work and embedding cache (default: .cache/ beside --out).",
 )
+@_option(
+    "--allow-empty",
+    is_flag=True,
+    help="Write the corpus even when no document pair could be written (else the build "
+    "fails and the corpus in --out stays as it was).",
+)
 @_ENGINE_OPTIONS
 @_DEVICE_OPTION
 @_options(
@@ -334,12 +358,14 @@ _BATCH_SIZES = (
 )
 def build_command(
     raw_dir: str,
+    follow_symlinks: bool,
     out_dir: str,
     model: str,
     min_score: float | None,
     max_len_ratio: float | None,
     lang_check: bool,
     cache_dir: Path | None,
+    allow_empty: bool,
     engine: str,
     workers: int | None,
     address: str | None,
@@ -356,6 +382,7 @@ def build_command(
 
     Files that cannot be read are listed in the manifest and the report, never fatal.
     """
+    from pipeline.build.checks import FolderConflict
     from pipeline.build.driver import build_corpus
     from pipeline.build.options import BuildOptions
     from pipeline.build.output import BuildError
@@ -385,64 +412,28 @@ def build_command(
         chunk_pairs=chunk_pairs,
         device=device,
         batch_size=batch_size,
+        allow_empty=allow_empty,
+        follow_symlinks=follow_symlinks,
     )
     try:
         result = build_corpus(options)
+    except FolderConflict as err:
+        raise click.UsageError(str(err)) from err
     except (BuildError, EncoderError) as err:
         raise click.ClickException(str(err)) from err
     click.echo(result.summary_table())
 
 
-# --- cache: what the build's caches hold, and cleanup ---
-
-_CACHE_OPTION = _option(
-    "--cache",
-    "cache_dir",
-    default=Path("data/.cache"),
-    type=_DIR,
-    help="Cache folder of a build (build's --cache; default .cache beside --out).",
-)
+# --- cache: what the build's caches hold, and cleanup (pipeline.cli_cache) ---
 
 
-@main.group("cache")
-def cache_group() -> None:
-    """Inspect or clean the embedding and work caches of `build`."""
+def _add_cache_commands() -> None:
+    from pipeline.cli_cache import cache_group
+
+    main.add_command(cache_group)
 
 
-@cache_group.command("info")
-@_CACHE_OPTION
-def cache_info_command(cache_dir: Path) -> None:
-    """Vectors per model, work entries by current/other code, leftovers of killed builds."""
-    from pipeline.build.cache_admin import cache_info
-
-    if not cache_dir.is_dir():
-        raise click.ClickException(f"{cache_dir}: no such cache folder")
-    for line in cache_info(cache_dir).lines():
-        click.echo(line)
-
-
-@cache_group.command("prune")
-@_CACHE_OPTION
-@click.option("--all", "everything", is_flag=True, help="Delete the whole cache folder.")
-def cache_prune_command(cache_dir: Path, everything: bool) -> None:
-    """Remove work entries made by other code, dead builds' spools and temporary files."""
-    from pipeline.build.cache_admin import clear_cache, prune_cache
-
-    if not cache_dir.is_dir():
-        raise click.ClickException(f"{cache_dir}: no such cache folder")
-    if everything:
-        try:
-            clear_cache(cache_dir)
-        except ValueError as err:
-            raise click.ClickException(str(err)) from err
-        click.echo(f"removed {cache_dir}")
-        return
-    removed = prune_cache(cache_dir)
-    click.echo(
-        f"removed {removed.work_stale} work entries by other code "
-        f"({removed.work_bytes / 1e6:.1f} MB), {removed.spools} spool folders, "
-        f"{removed.leftovers} temporary files"
-    )
+_add_cache_commands()
 
 
 if __name__ == "__main__":  # pragma: no cover

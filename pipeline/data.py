@@ -88,6 +88,10 @@ class Document:
     sha256: str
     metadata: Metadata = field(default_factory=Metadata)
     blocks: list[Block] = field(default_factory=list)
+    #: Digest of the text (``pipeline.pair.duplicates.text_digest``), set only on a stub
+    #: (a document whose blocks stay on disk while the build pairs): pairing compares
+    #: texts through it. None on a whole document, and then not serialised.
+    text_digest: str | None = None
 
     def block_keys(self) -> list[str]:
         """Stable, unique key per block (``op5``, ``op5a``, ``pre3``, ``fn2``, ``head1``).
@@ -140,7 +144,10 @@ class Document:
         return labels
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        if data["text_digest"] is None:  # a whole document: the same dict as ever
+            del data["text_digest"]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Document:
@@ -151,6 +158,7 @@ class Document:
             sha256=data["sha256"],
             metadata=Metadata(**data.get("metadata", {})),
             blocks=[Block(**b) for b in data.get("blocks", [])],
+            text_digest=data.get("text_digest"),
         )
 
 

@@ -7,13 +7,16 @@ import os
 import shutil
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+from pipeline.build.cachedir import cache_in_use, prepare_cache
+from pipeline.build.checks import check_folders, os_error_line
 from pipeline.build.configs import StageConfigs
 from pipeline.build.locking import OutputLocked, output_lock, remove_dead_spools
 from pipeline.build.options import BuildContext, BuildOptions, BuildResult
-from pipeline.build.output import BuildError, prepare_output, swap_in
+from pipeline.build.output import BuildError, prepare_output, refuse_empty, swap_in
 from pipeline.build.runner import (
     Engine,
     LocalEngine,
@@ -25,12 +28,14 @@ from pipeline.build.runner import (
 from pipeline.build.stages.align import AlignStage
 from pipeline.build.stages.read import ChunkStage, EmbedStage, PairStage, ReadStage, list_sources
 from pipeline.build.stages.write import DecideStage, WriteStage
+from pipeline.build.storage import StorageError
 from pipeline.build.workcache import DocumentSpool
 from pipeline.corpus.manifest import build_manifest, local_output_files
 from pipeline.corpus.write import (
     dataset_card,
     write_json,
 )
+from pipeline.readers.names import shown_name
 
 log = logging.getLogger("pipeline.build")
 
@@ -40,19 +45,31 @@ def local_folder(spec: Path | str, flag: str) -> Path:
     only local folders (other URIs need ``--engine ray``, whose workers use them)."""
     from pipeline.build.storage import location
 
-    folder = location(spec).local
+    text = str(spec)
+    folder = None if "://" in text and not text.startswith("file://") else location(spec).local
     if folder is None:
         raise BuildError(f"{spec}: {flag} is not a local folder; use --engine ray for URIs")
     return folder
 
 
-def resolve_workers(options: BuildOptions) -> int:
+def resolve_workers(options: BuildOptions, *, announce: bool = False) -> int:
+    """The local engine's worker processes: ``--workers``, at most the cores this process
+    may use (more only queue for the same cores, each holding a copy of the stages)."""
     from pipeline.embed import available_cores
 
+    cores = available_cores()
     if options.workers is None:
-        return available_cores()
+        return cores
     if options.workers < 1:
         raise BuildError(f"--workers must be at least 1, got {options.workers}")
+    if options.workers > cores:
+        if announce:
+            log.info(
+                "--workers %d: capped at %d, the cores this process may use",
+                options.workers,
+                cores,
+            )
+        return cores
     return options.workers
 
 
@@ -80,16 +97,25 @@ def build_corpus(options: BuildOptions) -> BuildResult:
     killed builds are removed first."""
     from pipeline.build.storage import location
 
+    check_folders(options)
     out = location(options.out).local
-    if out is None:
-        return _build_locked(options)
+    cache = options.cache_dir.resolve()
     try:
-        with output_lock(out.resolve()):
-            for folder in remove_dead_spools(options.cache_dir.resolve() / "spool"):
+        with ExitStack() as held:
+            if out is not None:
+                held.enter_context(output_lock(out.resolve()))
+            held.enter_context(cache_in_use(prepare_cache(cache)))
+            for folder in remove_dead_spools(cache / "spool"):
                 log.info("removed %s, left by a build that was killed", folder)
             return _build_locked(options)
     except OutputLocked as error:
         raise BuildError(str(error)) from None
+    except StorageError as error:
+        raise BuildError(f"{error}; {shown_name(str(options.out))} is unchanged") from error
+    except OSError as error:  # a full disk, a read-only folder, a file in the way
+        shown = shown_name(str(options.out))
+        line = os_error_line(error, f"writing the corpus beside {shown}")
+        raise BuildError(f"{line}; {shown} is unchanged") from error
 
 
 def _build_locked(options: BuildOptions) -> BuildResult:
@@ -101,18 +127,17 @@ def _build_locked(options: BuildOptions) -> BuildResult:
         from pipeline.build.engines.ray_build import build_with_ray
 
         return build_with_ray(options)
-    resolve_workers(options)
+    resolve_workers(options, announce=True)
     started = time.perf_counter()
     raw = local_folder(options.raw, "--raw")
     out = local_folder(options.out, "--out")
-    if out == raw or raw.is_relative_to(out):
-        raise BuildError(f"{out}: output folder must not contain the raw folder {raw}")
-    files = list_sources(raw)
+    listing = list_sources(raw, follow_symlinks=options.follow_symlinks)
+    files = listing.files
     tmp = prepare_output(out)
     engine: Engine | None = None
     spool = DocumentSpool(options.cache_dir.resolve() / "spool" / f"{os.getpid()}")
     try:
-        context = BuildContext(raw=raw, files=files)
+        context = BuildContext(raw=raw, files=files, skipped=listing.skipped)
         show_bar = sys.stderr.isatty() if options.show_progress is None else options.show_progress
         log.info("build: %d files in %s -> %s", len(files), raw, out)
         configs = StageConfigs.from_options(options)
@@ -135,6 +160,7 @@ def _build_locked(options: BuildOptions) -> BuildResult:
         stats = run_stages(files, stages, engine=engine, show_bar=show_bar)
         context.failed.extend(aligner.records.get("failed", []))
         context.models.update(aligner.records.get("models", []))
+        refuse_empty(context, writer.stats.items_out, str(out), options.allow_empty)
         manifest = build_manifest(options, context, writer, stats, local_output_files(writer))
         write_json(tmp / "manifest.json", manifest)
         (tmp / "README.md").write_text(dataset_card(manifest), encoding="utf-8")

@@ -12,6 +12,8 @@ from pipeline.build.prefetch import (
 from pipeline.corpus.filters import FilterOptions
 from pipeline.corpus.records import FailedPair
 from pipeline.data import Document, Rejected
+from pipeline.pair.duplicates import Conflict
+from pipeline.readers.listing import Skipped
 
 #: Report rows with a score below this are highlighted when no --min-score is given.
 #: Aligner scores are calibrated so a typical correct 1-1 bead scores about 1.0.
@@ -55,6 +57,11 @@ class BuildOptions:
     #: Texts per forward pass of st: models (a GPU wants 128-512; the bundled models
     #: batch internally and ignore it).
     batch_size: int = 64
+    #: Write a corpus even when no pair could be written (else the build refuses, and the
+    #: corpus already in ``out`` stays: ``pipeline.build.output.refuse_empty``).
+    allow_empty: bool = False
+    #: Read symbolic links in ``raw`` that lead out of it (else they are skipped, named).
+    follow_symlinks: bool = False
 
     @property
     def cache_dir(self) -> Path:
@@ -73,10 +80,14 @@ class BuildContext:
 
     raw: Path
     files: list[Path] = field(default_factory=list)
+    #: Entries of the raw folder not read, each with its reason.
+    skipped: list[Skipped] = field(default_factory=list)
     documents: list[tuple[str, str, str]] = field(default_factory=list)  # symbol, lang, file
     rejected: list[Rejected] = field(default_factory=list)
     unpaired: list[Document] = field(default_factory=list)
     pairs: list[tuple[str, str, str]] = field(default_factory=list)  # symbol, en file, zh file
+    #: Copies of one symbol and language with different texts (none paired).
+    conflicts: list[Conflict] = field(default_factory=list)
     failed: list[FailedPair] = field(default_factory=list)
     models: set[str] = field(default_factory=set)
 
@@ -96,6 +107,7 @@ class BuildResult:
             f"corpus written to {self.out}",
             f"  documents read      {docs['read']:>8}",
             f"  rejected files      {len(docs['rejected']):>8}",
+            f"  skipped entries     {len(docs['skipped']):>8}",
             f"  unpaired documents  {len(docs['unpaired']):>8}",
             f"  document pairs      {docs['paired_symbols']:>8}",
             f"  failed pairs        {len(docs['failed_pairs']):>8}",

@@ -32,6 +32,8 @@ def _resolve(uri: str) -> tuple[pafs.FileSystem, str]:
         return pafs.LocalFileSystem(), str(Path(uri).expanduser().resolve())
     try:
         fs, path = pafs.FileSystem.from_uri(uri)
+    except OSError as error:  # e.g. an object store that cannot be reached
+        raise StorageError(f"{uri}: cannot reach the file system ({error})") from error
     except (pa.ArrowInvalid, ValueError) as arrow_error:
         try:
             import fsspec

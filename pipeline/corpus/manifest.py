@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from pipeline import __version__
 from pipeline.corpus.report import PAGES_FOLDER
 from pipeline.corpus.write import PAIR, TOOL_NAME, file_sha256
+from pipeline.readers.names import shown_name
 
 if TYPE_CHECKING:
     from pipeline.build.options import BuildContext, BuildOptions
@@ -52,6 +53,13 @@ def local_output_files(writer: WriteStage) -> dict[str, Any]:
     return files
 
 
+def _unpaired_reason(symbol: str, language: str, context: BuildContext) -> str:
+    other = "zh" if language == "en" else "en"
+    if any(c.symbol == symbol and c.language == other for c in context.conflicts):
+        return f"the {other} copies of {symbol} conflict (see conflicts); none is paired"
+    return f"no {other} document with symbol {symbol}"
+
+
 def build_manifest(
     options: BuildOptions,
     context: BuildContext,
@@ -69,7 +77,7 @@ def build_manifest(
         "tool": TOOL_NAME,
         "version": __version__,
         "pair": PAIR,
-        "raw": str(options.raw),
+        "raw": shown_name(str(options.raw)),
         "model": {
             "spec": options.model,
             "name": models[0] if len(models) == 1 else models,
@@ -98,15 +106,19 @@ def build_manifest(
                     "symbol": d.symbol,
                     "language": d.language,
                     "source_file": d.source_file,
-                    "reason": f"no {'zh' if d.language == 'en' else 'en'} document "
-                    f"with symbol {d.symbol}",
+                    "reason": _unpaired_reason(d.symbol, d.language, context),
                 }
                 for d in context.unpaired
+            ],
+            "conflicts": [
+                {"symbol": c.symbol, "language": c.language, "files": c.files, "reason": c.reason}
+                for c in context.conflicts
             ],
             "rejected": [
                 {"source_file": r.source_file, "reason": r.reason} for r in context.rejected
             ],
             "failed_pairs": [{"symbol": r.symbol, "reason": r.reason} for r in context.failed],
+            "skipped": [{"entry": s.entry, "reason": s.reason} for s in context.skipped],
         },
         "stages": [
             {

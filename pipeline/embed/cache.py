@@ -1,12 +1,23 @@
-"""An on-disk embedding cache (SQLite) around any encoder, keyed by model and text."""
+"""An on-disk embedding cache (SQLite) around any encoder, keyed by model and text.
+
+Nothing read back from the cache is trusted: a stored vector is used only when it has the
+model's size and is finite and of unit length (or zero), as the encoder made it; any other
+is a miss, embedded again and stored over the bad one, and counted (``bad_vectors``).
+A cache file SQLite reports as damaged (random bytes over its pages, a truncated copy) is
+moved aside (``embeddings.sqlite3.damaged-<time>-<pid>``) and a new one started: the build
+goes on, re-embedding what it needs, and says so; ``cache prune`` deletes the damaged copy.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
 import sqlite3
 import threading
 import time
 from contextlib import closing
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -15,11 +26,39 @@ from pipeline.embed.base import Encoder, EncoderError, check_texts
 
 CACHE_FILE = "embeddings.sqlite3"
 _SQL_CHUNK = 500  # host parameters per IN (...) query, well under SQLite's limit
+#: SQLite's primary result codes for a damaged file: SQLITE_CORRUPT, SQLITE_NOTADB.
+_DAMAGED_CODES = (11, 26)
+#: How far a stored vector's squared norm may be from 1 (float32 rounding is ~1e-7).
+_UNIT_TOLERANCE = 1e-3
+
+log = logging.getLogger("pipeline.embed")
 
 
 def text_key(text: str) -> bytes:
     """16-byte digest of a text: a fixed-size key keeps the index small for long texts."""
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+
+
+def stored_vector(blob: bytes, dim: int) -> np.ndarray | None:
+    """The vector in a cache row, or None when it is not one the encoder could have made:
+    the wrong length, a NaN or infinity, or not of unit length (a zero row is allowed:
+    ``l2_normalise`` leaves a text without signal at zero)."""
+    if len(blob) != 4 * dim:
+        return None
+    vector = np.frombuffer(blob, dtype="<f4")
+    if not np.isfinite(vector).all():
+        return None
+    norm = float(np.dot(vector.astype(np.float64), vector))
+    return vector if norm == 0.0 or abs(norm - 1.0) <= _UNIT_TOLERANCE else None
+
+
+def is_damaged(error: sqlite3.DatabaseError) -> bool:
+    """Whether SQLite says the file itself is damaged (not busy, locked or read-only)."""
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is not None:
+        return (code & 0xFF) in _DAMAGED_CODES
+    text = str(error)
+    return "malformed" in text or "not a database" in text
 
 
 #: How long a process waits for another one holding the cache file.
@@ -44,6 +83,18 @@ def _use_wal(db: sqlite3.Connection) -> None:
             time.sleep(0.05)
 
 
+def move_aside(path: Path) -> Path:
+    """Rename a damaged cache file (and its WAL and shared-memory files) out of the way;
+    returns the new name of the main file."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.damaged-{stamp}-{os.getpid()}")
+    for suffix in ("", "-wal", "-shm"):
+        source = path.with_name(path.name + suffix)
+        if source.exists():
+            os.replace(source, target.with_name(target.name + suffix))
+    return target
+
+
 class CachedEncoder:
     """Wraps an encoder with an on-disk cache keyed by (model fingerprint, text).
 
@@ -53,7 +104,9 @@ class CachedEncoder:
     or snapshot), so two models never share vectors.
 
     ``calls`` counts calls to the inner encoder and ``texts_embedded`` the texts sent to
-    it: a fully cached run leaves both unchanged.
+    it: a fully cached run leaves both unchanged. ``bad_vectors`` counts stored vectors
+    that failed the checks (and were embedded again), ``damaged`` the cache files moved
+    aside.
     """
 
     def __init__(self, inner: Encoder, cache_dir: Path) -> None:
@@ -63,22 +116,52 @@ class CachedEncoder:
         self.fingerprint = str(getattr(inner, "fingerprint", inner.name))
         self.calls = 0
         self.texts_embedded = 0
+        self.bad_vectors = 0
+        self.damaged: list[Path] = []
         self.cache_dir = Path(cache_dir)
         try:
             self.cache_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise EncoderError(self.name, f"cannot create cache folder {cache_dir}: {exc}") from exc
+            raise EncoderError(
+                self.name, f"cannot create cache folder {self.cache_dir}: {exc}"
+            ) from exc
         self.path = self.cache_dir / CACHE_FILE
         self._lock = threading.Lock()
+        self._guarded(self._create)
+
+    def _create(self) -> None:
+        with closing(self._connect()) as db, db:
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS embeddings ("
+                " model TEXT NOT NULL, key BLOB NOT NULL, dim INTEGER NOT NULL,"
+                " vector BLOB NOT NULL, PRIMARY KEY (model, key)) WITHOUT ROWID"
+            )
+
+    def _guarded(self, work):  # noqa: ANN001, ANN202 - any callable of no arguments
+        """Run ``work``; when SQLite finds the file damaged, move it aside, start a new
+        cache and run ``work`` once more. Any other database error is one clear error."""
         try:
-            with closing(self._connect()) as db, db:
-                db.execute(
-                    "CREATE TABLE IF NOT EXISTS embeddings ("
-                    " model TEXT NOT NULL, key BLOB NOT NULL, dim INTEGER NOT NULL,"
-                    " vector BLOB NOT NULL, PRIMARY KEY (model, key)) WITHOUT ROWID"
-                )
+            return work()
         except sqlite3.DatabaseError as exc:
-            raise EncoderError(self.name, f"embedding cache {self.path} unusable: {exc}") from exc
+            if not is_damaged(exc):
+                raise self._unusable(exc) from exc
+            moved = move_aside(self.path)
+            self.damaged.append(moved)
+            log.warning(
+                "embedding cache %s is damaged (%s): moved to %s, starting a new one "
+                "(its texts are embedded again; `cache prune` deletes the damaged copy)",
+                self.path,
+                exc,
+                moved.name,
+            )
+        try:
+            self._create()
+            return work()
+        except sqlite3.DatabaseError as exc:
+            raise self._unusable(exc) from exc
+
+    def _unusable(self, exc: sqlite3.DatabaseError) -> EncoderError:
+        return EncoderError(self.name, f"embedding cache {self.path} unusable: {exc}")
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S)
@@ -90,8 +173,12 @@ class CachedEncoder:
             raise
         return db
 
-    def _lookup(self, db: sqlite3.Connection, keys: list[bytes]) -> dict[bytes, np.ndarray]:
+    def _lookup(
+        self, db: sqlite3.Connection, keys: list[bytes]
+    ) -> tuple[dict[bytes, np.ndarray], set[bytes]]:
+        """(good vectors by key, keys whose stored vector failed the checks)."""
         found: dict[bytes, np.ndarray] = {}
+        bad: set[bytes] = set()
         for i in range(0, len(keys), _SQL_CHUNK):
             chunk = keys[i : i + _SQL_CHUNK]
             marks = ",".join("?" * len(chunk))
@@ -100,8 +187,61 @@ class CachedEncoder:
                 [self.fingerprint, *chunk],
             )
             for key, dim, blob in rows:
-                if dim == self.dim and len(blob) == 4 * self.dim:
-                    found[key] = np.frombuffer(blob, dtype="<f4")
+                vector = stored_vector(bytes(blob), self.dim) if dim == self.dim else None
+                if vector is None:
+                    bad.add(bytes(key))
+                else:
+                    found[bytes(key)] = vector
+        return found, bad
+
+    def _fresh(self, texts: list[str]) -> np.ndarray:
+        vectors = np.asarray(self.inner.encode(texts), np.float32)
+        if vectors.shape != (len(texts), self.dim) or not np.isfinite(vectors).all():
+            raise EncoderError(
+                self.name,
+                f"the model returned vectors of shape {vectors.shape} with non-finite "
+                f"values or the wrong size (expected ({len(texts)}, {self.dim}), finite)",
+            )
+        return vectors
+
+    def _encode_unique(self, unique: list[str], keys: list[bytes]) -> dict[bytes, np.ndarray]:
+        with closing(self._connect()) as db:
+            found, bad = self._lookup(db, keys)
+            missing = [i for i, k in enumerate(keys) if k not in found]
+            if bad:
+                self.bad_vectors += len(bad)
+                log.warning(
+                    "embedding cache %s: %d stored vectors were not finite unit vectors of "
+                    "size %d; embedded again",
+                    self.path,
+                    len(bad),
+                    self.dim,
+                )
+            if missing:
+                self.calls += 1
+                self.texts_embedded += len(missing)
+                # Unit rows already (the Encoder contract, kept by encode_unique): stored
+                # as they come, so a cached vector equals a fresh one bit for bit.
+                fresh = self._fresh([unique[i] for i in missing])
+                rows = [
+                    (self.fingerprint, keys[i], self.dim, fresh[j].astype("<f4").tobytes())
+                    for j, i in enumerate(missing)
+                ]
+                with db:
+                    # A bad row is replaced; a new one is only added, so a vector stored
+                    # first by another process stays (see pipeline.build.prefetch).
+                    db.executemany(
+                        "INSERT OR REPLACE INTO embeddings (model, key, dim, vector)"
+                        " VALUES (?, ?, ?, ?)",
+                        [row for row in rows if row[1] in bad],
+                    )
+                    db.executemany(
+                        "INSERT OR IGNORE INTO embeddings (model, key, dim, vector)"
+                        " VALUES (?, ?, ?, ?)",
+                        [row for row in rows if row[1] not in bad],
+                    )
+                for j, i in enumerate(missing):
+                    found[keys[i]] = fresh[j]
         return found
 
     def encode(self, texts: list[str]) -> np.ndarray:
@@ -110,25 +250,47 @@ class CachedEncoder:
             return np.zeros((0, self.dim), dtype=np.float32)
         unique = list(dict.fromkeys(items))
         keys = [text_key(t) for t in unique]
-        with self._lock, closing(self._connect()) as db:
-            found = self._lookup(db, keys)
-            missing = [i for i, k in enumerate(keys) if k not in found]
-            if missing:
-                self.calls += 1
-                self.texts_embedded += len(missing)
-                # Unit rows already (the Encoder contract, kept by encode_unique): stored
-                # as they come, so a cached vector equals a fresh one bit for bit.
-                fresh = np.asarray(self.inner.encode([unique[i] for i in missing]), np.float32)
-                with db:
-                    db.executemany(
-                        "INSERT OR IGNORE INTO embeddings (model, key, dim, vector)"
-                        " VALUES (?, ?, ?, ?)",
-                        [
-                            (self.fingerprint, keys[i], self.dim, fresh[j].astype("<f4").tobytes())
-                            for j, i in enumerate(missing)
-                        ],
-                    )
-                for j, i in enumerate(missing):
-                    found[keys[i]] = fresh[j]
+        with self._lock:
+            found = self._guarded(lambda: self._encode_unique(unique, keys))
         by_text = {t: found[k] for t, k in zip(unique, keys, strict=True)}
         return np.stack([by_text[t] for t in items]).astype(np.float32, copy=False)
+
+
+@dataclass
+class CacheScan:
+    """What ``scan_cache`` found in a cache file: vectors per model, the bad ones, and the
+    reason the file cannot be read, if it cannot."""
+
+    by_model: dict[str, int] = field(default_factory=dict)
+    bad: int = 0
+    damaged: str | None = None
+
+
+def _bad_keys(db: sqlite3.Connection) -> list[tuple[str, bytes]]:
+    bad = []
+    for model, key, dim, blob in db.execute("SELECT model, key, dim, vector FROM embeddings"):
+        if stored_vector(bytes(blob), int(dim)) is None:
+            bad.append((str(model), bytes(key)))
+    return bad
+
+
+def scan_cache(path: Path, *, remove_bad: bool = False) -> CacheScan:
+    """Count the vectors in a cache file by model and check every one (``cache info``);
+    with ``remove_bad``, delete the bad rows (``cache prune``). A damaged file is
+    reported, never raised: the next build moves it aside."""
+    scan = CacheScan()
+    if not path.exists():
+        return scan
+    mode = "rw" if remove_bad else "ro"
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode={mode}", uri=True, timeout=60.0)) as db:
+            rows = db.execute("SELECT model, COUNT(*) FROM embeddings GROUP BY model").fetchall()
+            scan.by_model = {str(model): int(count) for model, count in rows}
+            bad = _bad_keys(db)
+            scan.bad = len(bad)
+            if remove_bad and bad:
+                with db:
+                    db.executemany("DELETE FROM embeddings WHERE model = ? AND key = ?", bad)
+    except sqlite3.DatabaseError as exc:
+        scan.damaged = str(exc)
+    return scan

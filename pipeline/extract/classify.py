@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pipeline.data import Block
 from pipeline.extract.lexicon import match_lead
 from pipeline.extract.patterns import (
+    CLOSERS,
     DISTR_RE,
     EN_DATE_RE,
     FOOTNOTE_START_RE,
@@ -212,13 +213,29 @@ def _closing_lines(clean: str) -> list[str]:
     return [match.group(1), match.group(2)] if match else []
 
 
+#: A comma ends a preambular paragraph, never an operative one (those end with ; : or .).
+_COMMAS = (",", "，", "、")
+
+
 def _continues(previous: Para, raw: str, clean: str, lang: str) -> bool:
-    """Is ``raw`` the rest of ``previous``, cut off by a page break or footnotes?"""
+    """Is ``raw`` the rest of ``previous``, cut off by a page break or footnotes?
+
+    Yes when it starts in lower case (English), or when it is no paragraph start (no
+    lead phrase) and ``previous`` is still open: it ends without punctuation, or it is
+    an operative paragraph (or one of its sub-paragraphs) that ends with a comma, which
+    only a page break leaves there ("...the heavy burden of tuberculosis," | "HIV and
+    AIDS, and other co-morbidities..."). Numbered and lettered paragraphs never get
+    here: ``_body`` has taken them already."""
     if lang == "en" and clean[:1].islower():
         return True
-    if not is_open(plain(previous.raw)):
+    previous_clean = plain(previous.raw)
+    torn_at_comma = previous.kind in ("operative", "subparagraph") and (
+        previous_clean.rstrip(CLOSERS + " ").endswith(_COMMAS)
+    )
+    if not is_open(previous_clean) and not torn_at_comma:
         return False
-    return not starts_with_lead(raw, lang)
+    stripped = LEADING_MARKUP_RE.sub("", raw)
+    return not starts_with_lead(raw, lang) and not is_strong_start(stripped, clean, lang)
 
 
 def make_block(para: Para, lang: str) -> Block:

@@ -27,6 +27,7 @@ from pipeline.extract.lines import (
 )
 from pipeline.extract.metadata import read_closing_metadata, read_header_metadata
 from pipeline.extract.patterns import TITLE_RE, ends_with_full_stop
+from pipeline.readers.listing import Skipped, list_raw
 from pipeline.text.normalize import normalize_unicode, plain
 
 
@@ -36,6 +37,8 @@ class ExtractResult:
 
     documents: list[Document] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
+    #: Entries of the folder not read, with the reason (``pipeline.readers.listing``).
+    skipped: list[Skipped] = field(default_factory=list)
 
 
 def extract_file(path: Path) -> Document:
@@ -46,18 +49,18 @@ def extract_file(path: Path) -> Document:
     return parse_document(source.text, source.source_file, source.sha256)
 
 
-def extract_folder(folder: Path) -> ExtractResult:
+def extract_folder(folder: Path, *, follow_symlinks: bool = False) -> ExtractResult:
     """Extract every file in ``folder`` (sorted by name); a bad file is listed, not fatal.
 
-    Hidden files (``.gitkeep``) and sub-folders are not documents and are skipped.
+    Hidden files (``.gitkeep``), sub-folders and symbolic links that dangle or lead out
+    of the folder are not read: they are listed in ``skipped`` with the reason.
     """
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: not a folder of raw documents")
-    result = ExtractResult()
-    for path in sorted(folder.iterdir(), key=lambda p: p.name):
-        if path.name.startswith(".") or not path.is_file():
-            continue
+    listing = list_raw(folder, follow_symlinks=follow_symlinks)
+    result = ExtractResult(skipped=listing.skipped)
+    for path in listing.files:
         try:
             result.documents.append(extract_file(path))
         except RejectedInput as err:

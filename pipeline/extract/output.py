@@ -69,8 +69,8 @@ def _document_summary(document: Document) -> dict[str, Any]:
 
 
 def pairs_payload(result: PairResult) -> dict[str, Any]:
-    """The ``pairs.json`` object: pairs (with a path-safe ``slug``) and unpaired documents
-    (with the language that is ``missing``)."""
+    """The ``pairs.json`` object: pairs (with a path-safe ``slug``), unpaired documents
+    (with the language that is ``missing``) and conflicts (copies whose texts differ)."""
     pairs = [
         {
             "symbol": pair.symbol,
@@ -86,7 +86,10 @@ def pairs_payload(result: PairResult) -> dict[str, Any]:
         entry["slug"] = symbol_slug(document.symbol)
         entry["missing"] = {"en": "zh", "zh": "en"}.get(document.language)
         unpaired.append(entry)
-    return {"pairs": pairs, "unpaired": unpaired}
+    conflicts = [
+        {"symbol": c.symbol, "language": c.language, "files": c.files} for c in result.conflicts
+    ]
+    return {"pairs": pairs, "unpaired": unpaired, "conflicts": conflicts}
 
 
 def write_extraction(

@@ -11,7 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pipeline.data import Document, DocumentPair, Rejected
-from pipeline.pair.duplicates import Duplicate, choose
+from pipeline.pair.duplicates import Conflict, Duplicate, choose, pairing_stub, text_digest
+
+__all__ = [
+    "PAIR_LANGUAGES",
+    "Conflict",
+    "Duplicate",
+    "PairResult",
+    "pair_documents",
+    "pairing_stub",
+    "text_digest",
+]
 
 #: The two languages a pair is made of: (source, target).
 PAIR_LANGUAGES = ("en", "zh")
@@ -21,12 +31,14 @@ PAIR_LANGUAGES = ("en", "zh")
 class PairResult:
     """``pairs`` sorted by symbol; ``unpaired`` sorted by (symbol, language, file);
     ``rejected`` lists every copy not kept when several files hold one symbol+language,
-    each with the file kept in its place (``duplicates`` has the same as records)."""
+    each with the file kept in its place (``duplicates`` has the same as records), and
+    every file of a conflict (``conflicts``: copies whose texts differ, none paired)."""
 
     pairs: list[DocumentPair] = field(default_factory=list)
     unpaired: list[Document] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
     duplicates: list[Duplicate] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
 
 
 def pair_documents(documents: list[Document]) -> PairResult:
@@ -34,8 +46,9 @@ def pair_documents(documents: list[Document]) -> PairResult:
 
     Several files with the same symbol and language are copies of one document (two
     formats, a revision): one is kept (see ``pipeline.pair.duplicates``) and the others are
-    listed as its duplicates, so the pair is never lost. A language other than en/zh
-    never pairs and is reported as unpaired.
+    listed as its duplicates, so the pair is never lost; copies whose texts differ are a
+    conflict, and none of them pairs. A language other than en/zh never pairs and is
+    reported as unpaired.
     """
     by_key: dict[tuple[str, str], list[Document]] = {}
     for document in documents:
@@ -47,7 +60,12 @@ def pair_documents(documents: list[Document]) -> PairResult:
         if len(group) == 1:
             kept[(symbol, language)] = group[0]
             continue
-        keep, duplicates = choose(group)
+        keep, duplicates, conflict = choose(group)
+        if conflict is not None:
+            result.conflicts.append(conflict)
+            result.rejected.extend(Rejected(name, conflict.reason) for name in conflict.files)
+            continue
+        assert keep is not None
         kept[(symbol, language)] = keep
         result.duplicates.extend(duplicates)
         result.rejected.extend(Rejected(d.source_file, d.reason) for d in duplicates)

@@ -22,8 +22,17 @@ from pathlib import Path
 
 from pipeline.data import RejectedInput
 from pipeline.readers.encoding import decode_html, decode_text
+from pipeline.readers.limits import time_limit
+from pipeline.readers.names import shown_name
 
-__all__ = ["SUPPORTED_SUFFIXES", "SourceText", "decode_html", "decode_text", "read_source"]
+__all__ = [
+    "SUPPORTED_SUFFIXES",
+    "SourceText",
+    "decode_html",
+    "decode_text",
+    "read_source",
+    "shown_name",
+]
 
 #: Raw files larger than this are refused before decoding: a resolution is tens of KB,
 #: so anything past 64 MiB is not one and would only cost memory.
@@ -61,7 +70,7 @@ def read_source(path: Path) -> SourceText:
     past the limits, and a PDF without a text layer.
     """
     path = Path(path)
-    name = path.name
+    name = shown_name(path.name)  # any bytes: the name as every output shows it
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise RejectedInput(
@@ -82,26 +91,30 @@ def read_source(path: Path) -> SourceText:
         raise RejectedInput(name, "empty file (0 bytes)")
     sha256 = hashlib.sha256(data).hexdigest()
 
-    if suffix in TEXT_SUFFIXES:
-        text, encoding = decode_text(data, name)
-        fmt = suffix.lstrip(".")
-    elif suffix in HTML_SUFFIXES:
-        from pipeline.readers.html import html_to_text
-
-        html, encoding = decode_html(data, name)
-        text = html_to_text(html)
-        fmt = "html"
-    elif suffix in DOCX_SUFFIXES:
-        from pipeline.readers.docx import docx_to_text
-
-        text, encoding = docx_to_text(data, name), "binary"
-        fmt = "docx"
-    else:
-        from pipeline.readers.pdf import pdf_to_text
-
-        text, encoding = pdf_to_text(data, name), "binary"
-        fmt = "pdf"
-
+    with time_limit(name):
+        text, encoding, fmt = _convert(data, name, suffix)
     if not text.strip():
         raise RejectedInput(name, f"no text in file (the {fmt} file holds only whitespace)")
     return SourceText(source_file=name, sha256=sha256, text=text, fmt=fmt, encoding=encoding)
+
+
+def _convert(data: bytes, name: str, suffix: str) -> tuple[str, str, str]:
+    """(text, encoding, format) of a file's bytes, by the reader its suffix names."""
+    if suffix in TEXT_SUFFIXES:
+        text, encoding = decode_text(data, name)
+        return text, encoding, suffix.lstrip(".")
+    if suffix in HTML_SUFFIXES:
+        from pipeline.readers.html import NestingTooDeep, html_to_text
+
+        html, encoding = decode_html(data, name)
+        try:
+            return html_to_text(html), encoding, "html"
+        except NestingTooDeep as error:
+            raise RejectedInput(name, str(error)) from None
+    if suffix in DOCX_SUFFIXES:
+        from pipeline.readers.docx import docx_to_text
+
+        return docx_to_text(data, name), "binary", "docx"
+    from pipeline.readers.pdf import pdf_to_text
+
+    return pdf_to_text(data, name), "binary", "pdf"

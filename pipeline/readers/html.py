@@ -21,6 +21,46 @@ _HTML_BLOCKS = frozenset(
 _HTML_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 
 
+#: Deepest element nesting read. Real pages nest a few dozen levels; the walk below recurses
+#: once per level, and the parser's time grows with the square of the depth.
+MAX_HTML_DEPTH = 400
+#: The same limit counted on the raw markup before parsing (open tags minus closed ones,
+#: tags a parser closes by itself left out), generous because unclosed tags count too.
+MAX_MARKUP_DEPTH = 4000
+_VOID_OR_SELF_CLOSING = frozenset(
+    {
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
+        "param", "source", "track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th",
+        "thead", "tbody", "tfoot", "option", "optgroup", "rb", "rt", "rp", "colgroup",
+        "caption", "html", "head", "body",
+    }
+)  # fmt: skip
+_TAG_RE = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:_-]*)[^>]*?(/?)>")
+
+
+class NestingTooDeep(ValueError):
+    """An HTML page nested past the limits (the message says how deep)."""
+
+
+def markup_depth(html: str, stop: int = MAX_MARKUP_DEPTH) -> int:
+    """Deepest nesting of elements counted on the raw markup, up to ``stop``: a linear
+    scan that keeps a pathological page from ever reaching the parser."""
+    depth = deepest = 0
+    for match in _TAG_RE.finditer(html):
+        closing, tag, self_closing = match.groups()
+        if self_closing or tag.lower() in _VOID_OR_SELF_CLOSING:
+            continue
+        if closing:
+            depth = max(0, depth - 1)
+            continue
+        depth += 1
+        if depth > deepest:
+            deepest = depth
+            if deepest >= stop:
+                break
+    return deepest
+
+
 def html_to_text(html: str) -> str:
     """Convert an HTML page to the seeds' markdown-ish text.
 
@@ -37,6 +77,10 @@ def html_to_text(html: str) -> str:
     """
     from selectolax.lexbor import LexborHTMLParser
 
+    if markup_depth(html) >= MAX_MARKUP_DEPTH:
+        raise NestingTooDeep(
+            f"HTML nested too deeply (at least {MAX_MARKUP_DEPTH} unclosed elements); not read"
+        )
     tree = LexborHTMLParser(html)
     writer = ParagraphWriter()
     if tree.root is not None:
@@ -53,6 +97,7 @@ class _HtmlContext:
     italic: bool = False
     sup: bool = False
     in_footnotes: bool = False
+    depth: int = 0
 
 
 def _html_marks(node: object) -> str:
@@ -79,7 +124,11 @@ def _walk_html(
         marks = _html_marks(child)
         if "footnote-back" in marks or "doc-backlink" in marks:
             continue
-        inner = context
+        if context.depth >= MAX_HTML_DEPTH:
+            raise NestingTooDeep(
+                f"HTML nested too deeply (more than {MAX_HTML_DEPTH} elements); not read"
+            )
+        inner = replace(context, depth=context.depth + 1)
         if not context.in_footnotes and re.search(r"footnotes|endnotes|doc-endnotes", marks):
             inner = replace(inner, in_footnotes=True)
         if tag == "br":

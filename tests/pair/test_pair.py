@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import pytest
 from conftest import SEEDS
@@ -114,3 +115,63 @@ def test_pairs_are_sorted_by_symbol_and_other_languages_never_pair() -> None:
 
 def test_empty_input_gives_empty_result() -> None:
     assert pair_documents([]) == PairResult()
+
+
+# --- the same text or a conflict (issue 18, defect 3) ------------------------------
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "un"
+
+
+def test_one_document_in_every_format_is_one_text() -> None:
+    """PDF, DOCX, HTML and the converters' text of one resolution differ in quotes,
+    hyphens, spacing and paragraph breaks, never in words: duplicates, not a conflict."""
+    from pipeline.extract import extract_file
+
+    copies = [extract_file(p) for p in sorted(FIXTURES.glob("ga_dec_*"))]
+    assert len(copies) == 14
+    result = pair_documents(copies)
+    assert result.conflicts == []
+    assert [p.symbol for p in result.pairs] == ["A/DEC/78/512"]
+    assert (result.pairs[0].en.source_file, result.pairs[0].zh.source_file) == (
+        "ga_dec_en.docx",
+        "ga_dec_zh.docx",
+    )
+    assert all(d.identical for d in result.duplicates) and len(result.duplicates) == 12
+
+
+def test_different_texts_under_one_symbol_are_a_conflict(seed_documents: list[Document]) -> None:
+    other = next(d for d in seed_documents if d.symbol == "A/RES/78/43")
+    impostor = copy.deepcopy(other)
+    impostor.symbol, impostor.source_file = "A/RES/75/58", "aaa.docx"  # best name and format
+    result = pair_documents([*seed_documents, impostor])
+    assert result.pairs == []
+    assert [(c.symbol, c.language, c.files) for c in result.conflicts] == [
+        ("A/RES/75/58", "en", ["002_69ed3383ef6f2041.txt", "aaa.docx"])
+    ]
+    assert sorted(r.source_file for r in result.rejected) == [
+        "002_69ed3383ef6f2041.txt",
+        "aaa.docx",
+    ]
+    assert "A/RES/75/58" in {d.symbol for d in result.unpaired}  # the Chinese one
+
+
+def test_a_later_revision_is_kept_though_its_text_differs(seed_documents: list[Document]) -> None:
+    english = next(d for d in seed_documents if d.source_file == "002_69ed3383ef6f2041.txt")
+    revised = copy.deepcopy(english)
+    revised.source_file, revised.metadata.revision = "rev1.txt", "Rev.1"
+    revised.blocks[-1].text += " Revised."
+    result = pair_documents([*seed_documents, revised])
+    assert result.conflicts == []
+    assert result.pairs[0].en.source_file == "rev1.txt"
+
+
+def test_a_stub_compares_by_the_digest_of_its_whole_document(
+    seed_documents: list[Document],
+) -> None:
+    from pipeline.pair import pairing_stub, text_digest
+
+    english = next(d for d in seed_documents if d.source_file == "002_69ed3383ef6f2041.txt")
+    stub = pairing_stub(english)
+    assert stub.blocks == [] and text_digest(stub) == text_digest(english)
+    assert stub.to_dict()["text_digest"] == text_digest(english)
+    assert "text_digest" not in english.to_dict()  # a whole document serialises as before

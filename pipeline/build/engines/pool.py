@@ -16,6 +16,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import pickle
+import signal
+import sys
 import threading
 import time
 from collections import deque
@@ -32,22 +34,45 @@ _WORKER_STAGES: dict[str, Stage[Any, Any]] = {}
 PARENT_CHECK_S = 1.0
 
 
+#: prctl(2) option: a signal the kernel sends this process when its parent dies (Linux).
+_PR_SET_PDEATHSIG = 1
+
+
 def _exit_with_parent(parent: int) -> None:
     """End this worker when its build dies. A worker waits for work on a queue whose
     writing end it holds itself, so a build killed with SIGKILL (or by the OOM killer)
     leaves its workers waiting forever, each holding a model; the parent's pid changing
-    (the orphan is re-parented) is the one sign that always comes."""
+    (the orphan is re-parented) is the one sign that always comes. ``parent`` is the
+    build's pid as the build itself gave it: read here, it could already be the pid of
+    whatever adopted the worker, and the loop would never end."""
     while os.getppid() == parent:
         time.sleep(PARENT_CHECK_S)
     os._exit(1)
 
 
-def _init_worker(stages: dict[str, bytes]) -> None:
-    """Runs once per worker: one BLAS thread (the workers are the parallelism), and a
-    watchdog that ends the worker with its build."""
+def _die_with_parent() -> None:
+    """Ask the kernel to SIGKILL this process the moment its parent dies (Linux
+    ``PR_SET_PDEATHSIG``); elsewhere the watchdog's poll is the only guard."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # no prctl in this libc: the poll still guards
+        return
+
+
+def _init_worker(stages: dict[str, bytes], parent: int) -> None:
+    """Runs once per worker: death with the build (``parent``: the build's pid, passed
+    in), one BLAS thread (the workers are the parallelism)."""
+    _die_with_parent()
+    if os.getppid() != parent:  # the build died before the line above took effect
+        os._exit(1)
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     from threadpoolctl import threadpool_limits
 
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     threadpool_limits(limits=1)
     for name, blob in stages.items():
         _WORKER_STAGES[name] = pickle.loads(blob)
@@ -80,7 +105,7 @@ class PoolEngine:
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_init_worker,
-                initargs=(blobs,),
+                initargs=(blobs, os.getpid()),
             )
         return self._executor
 

@@ -80,11 +80,13 @@ def read_file(row: dict[str, Any], *, spool: str) -> dict[str, Any]:
     """Extract one raw file; the document goes to the spool, its stub to the driver."""
     from pipeline.data import RejectedInput
     from pipeline.extract import extract_file
+    from pipeline.pair.duplicates import pairing_stub
+    from pipeline.readers.names import shown_name
 
     source = Location(str(row["uri"]))
     # Every row has every column (a block mixing rejected and read files keeps one schema).
     out: dict[str, Any] = {
-        "name": source.name,
+        "name": shown_name(source.name),
         "kind": "document",
         "reason": "",
         "stub": "",
@@ -101,7 +103,7 @@ def read_file(row: dict[str, Any], *, spool: str) -> dict[str, Any]:
         return {**out, "kind": "error", "reason": reason}
     payload = json.dumps(document.to_dict(), ensure_ascii=False).encode("utf-8")
     Location(spool).child(spool_key(document.source_file, document.sha256)).write_bytes(payload)
-    stub = dataclasses.replace(document, blocks=[])
+    stub = pairing_stub(document)
     out["stub"] = json.dumps(stub.to_dict(), ensure_ascii=False)
     out["seconds"] = time.perf_counter() - started
     return out
@@ -144,12 +146,13 @@ def warm_up_worker() -> None:
     load_kernels()
 
 
-def needs_work(pairs: list[Any], config: AlignConfig) -> list[bool]:
-    """Which pairs the work cache does not hold yet (the others are reused, not aligned)."""
+def needs_work(pairs: list[Any], config: AlignConfig) -> tuple[list[bool], int]:
+    """Which pairs the work cache does not hold yet (the others are reused, not aligned),
+    and how many of its entries were damaged (they are aligned again)."""
     from pipeline.build.stages.align import work_cache
 
     cache = work_cache(config)
-    return [not cache.has(pair) for pair in pairs]
+    return [not cache.has(pair) for pair in pairs], cache.bad
 
 
 def embed_cache_dir(config: EmbedConfig) -> Path | None:
@@ -213,8 +216,9 @@ class EmbedActor:
 
         started = time.time()
         load_before = self.load_seconds
+        bad_before = getattr(self.encoder, "bad_vectors", 0)
         pairs = _load_pairs(row, self.spool)
-        needs = needs_work(pairs, self.align)
+        needs, bad_entries = needs_work(pairs, self.align)
         prepared = time.time()
         planned, counts = (
             plan_chunk(pairs, needs, self._encoder(), self.config.params)
@@ -230,6 +234,8 @@ class EmbedActor:
             "texts_from_cache": counts.requested - counts.embedded if counts else 0,
             "texts_embedded": counts.embedded if counts else 0,
             "chunks_embedded": int(counts is not None),
+            "bad_cache_vectors": int(getattr(self.encoder, "bad_vectors", 0) - bad_before),
+            "bad_work_entries": bad_entries,
             "load_encoder": self.load_seconds - load_before,
             "prepare_s": prepared - started,
             "busy": [prepared, time.time()] if counts else None,

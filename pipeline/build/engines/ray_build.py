@@ -38,9 +38,9 @@ from pipeline.build.engines.ray import (
 )
 from pipeline.build.engines.ray_start import configure_data, init_ray, read_documents
 from pipeline.build.options import BuildContext, BuildOptions, BuildResult
-from pipeline.build.output import BuildError, prepare_output, swap_in
+from pipeline.build.output import BuildError, prepare_output, refuse_empty, swap_in
 from pipeline.build.runner import StageStats, busy_overlap, run_stats
-from pipeline.build.stages.read import PairStage
+from pipeline.build.stages.read import PairStage, list_sources
 from pipeline.build.stages.write import start_report
 from pipeline.build.storage import Location, StorageError, location, move_tree
 from pipeline.corpus.manifest import build_manifest
@@ -131,6 +131,8 @@ class Assembler:
         #: Seconds the driver spent appending parts (its only per-pair work).
         self.driver_seconds = 0.0
         self.prepare_seconds = 0.0
+        #: Damaged work-cache entries the embed actors met (the chunk stage's counter).
+        self.bad_work_entries = 0
 
     def add(self, row: dict[str, Any]) -> None:
         """Fold in one chunk's summary (in chunk order)."""
@@ -158,6 +160,8 @@ class Assembler:
         stage.items_in += 1
         for key in ("texts_requested", "texts_from_cache", "texts_embedded", "chunks_embedded"):
             stage.counters[key] += embed[key]
+        stage.counters["bad_cache_vectors"] += embed.get("bad_cache_vectors", 0)
+        self.bad_work_entries += embed.get("bad_work_entries", 0)
         stage.add_time("load_encoder", embed["load_encoder"])
         busy = json.loads(row["busy"])
         if embed["busy"]:
@@ -277,15 +281,24 @@ def build_with_ray(options: BuildOptions) -> BuildResult:
     raw, out, tmp = _output_locations(options)
     started_ray = False
     try:
+        skipped = []
         try:
-            files = raw.list_files()
+            if raw.local is not None:  # a local folder is listed as the local engine does
+                listing = list_sources(raw.local, follow_symlinks=options.follow_symlinks)
+                files, skipped = [Location(str(p)) for p in listing.files], listing.skipped
+            else:
+                files = raw.list_files()
         except StorageError as error:
             raise BuildError(str(error)) from error
+        except OSError as error:  # e.g. an object store that cannot be reached
+            raise BuildError(f"{raw.uri}: cannot list the raw folder ({error})") from error
         log.info("build (ray): %d files in %s -> %s", len(files), raw.uri, out.uri)
         started_ray = init_ray(options.ray_address)
         spool = tmp.child("_spool")
         reader, stubs = read_documents(files, spool)
-        context = BuildContext(raw=Path(raw.path), files=[Path(f.path) for f in files])
+        context = BuildContext(
+            raw=Path(raw.path), files=[Path(f.path) for f in files], skipped=skipped
+        )
         pairer = PairStage(context, reader)
         pairs = list(pairer.run(stubs))
         del stubs
@@ -296,7 +309,9 @@ def build_with_ray(options: BuildOptions) -> BuildResult:
         assembler = Assembler(tmp, context, configs.write)
         run_pipeline(chunks, options, configs, spool, tmp, assembler)
         files_section = assembler.close()
+        refuse_empty(context, assembler.report.documents, out.uri, options.allow_empty)
         chunker.seconds = assembler.prepare_seconds
+        chunker.counters["bad_work_entries"] = assembler.bad_work_entries
         stages = [reader.stats, pairer.stats, chunker, *assembler.stages.values()]
         assembler.stages["embed"].items_out = assembler.stages["align"].items_in
         manifest = build_manifest(options, context, assembler, stages, files_section)

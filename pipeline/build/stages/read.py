@@ -19,22 +19,27 @@ from pipeline.build.runner import (
 )
 from pipeline.build.workcache import DocumentSpool, WorkCache
 from pipeline.data import Document, DocumentPair, Rejected, RejectedInput
+from pipeline.readers.listing import RawListing, list_raw
+from pipeline.readers.names import shown_name
 
 log = logging.getLogger("pipeline.build")
 
 
-def list_sources(raw: Path) -> list[Path]:
-    """Input files directly in ``raw``, sorted by name; hidden files are skipped.
-
-    Files are named by their base name everywhere (as the readers do), so the folder
-    is not searched recursively: two ``x.txt`` in different subfolders would clash.
+def list_sources(raw: Path, *, follow_symlinks: bool = False) -> RawListing:
+    """Input files directly in ``raw``, sorted by name, and the entries skipped, each
+    with its reason (``pipeline.readers.listing``: hidden files, sub-folders, symbolic
+    links that dangle or lead out of ``raw``), logged here and listed in the manifest.
     """
     if not raw.is_dir():
         raise BuildError(f"{raw}: raw folder does not exist or is not a folder")
-    return sorted(
-        (p for p in raw.iterdir() if p.is_file() and not p.name.startswith(".")),
-        key=lambda p: p.name,
-    )
+    try:
+        listing = list_raw(raw, follow_symlinks=follow_symlinks)
+    except OSError as error:
+        raise BuildError(f"{raw}: cannot list the raw folder ({error.strerror})") from None
+    for skipped in listing.skipped:
+        level = logging.WARNING if skipped.notable else logging.DEBUG
+        log.log(level, "skipped %s: %s", skipped.entry, skipped.reason)
+    return listing
 
 
 class ReadStage(Stage[Path, Document]):
@@ -49,12 +54,12 @@ class ReadStage(Stage[Path, Document]):
         self.spool = spool
 
     def label(self, item: Path) -> str:
-        return item.name
+        return shown_name(item.name)
 
     def process(self, item: Path) -> Iterator[Document]:
         from pipeline.extract import extract_file
 
-        name = item.name
+        name = shown_name(item.name)
         try:
             document = extract_file(item)
         except RejectedInput as error:
@@ -94,9 +99,13 @@ class PairStage(BarrierStage[Document, DocumentPair]):
         result = pair_documents(items)
         self.context.rejected.extend(result.rejected)
         self.context.unpaired.extend(result.unpaired)
+        self.context.conflicts.extend(result.conflicts)
+        for conflict in result.conflicts:
+            self.drop("conflict")
+            log.warning("%s", conflict.reason)
         for _ in result.unpaired:
             self.drop("unpaired")
-        for _ in result.rejected:
+        for _ in result.duplicates:
             self.drop("duplicate")
         pairs = sorted(result.pairs, key=lambda p: p.symbol)
         # The whole list first: the report's header counts pairs when the first document
@@ -142,6 +151,7 @@ class ChunkStage(Stage[DocumentPair, PairChunk]):
             pairs, self._pending = self._pending, []
             index = chunk_index(self._position - 1, self.size)
             yield PairChunk(index, pairs, [not self.cache.has(p) for p in pairs])
+            self.stats.counters["bad_work_entries"] = self.cache.bad  # damaged: aligned again
 
     def process(self, item: DocumentPair) -> Iterator[PairChunk]:
         if self.spool is not None:  # the whole documents, back from disk
@@ -200,6 +210,7 @@ class EmbedStage(Stage[PairChunk, PlannedPair]):
             yield from (PlannedPair(p) for p in item.pairs)
             return
         encoder = self._encoder()  # a bad --model is the user's error: it stops the build
+        bad_before = getattr(encoder, "bad_vectors", 0)
         started = time.perf_counter()
         wall = time.time()
         out, counts = plan_chunk(item.pairs, item.needs_work, encoder, self.config.params)
@@ -209,6 +220,8 @@ class EmbedStage(Stage[PairChunk, PlannedPair]):
         self.stats.counters["texts_from_cache"] += counts.requested - counts.embedded
         self.stats.counters["texts_embedded"] += counts.embedded
         self.stats.counters["chunks_embedded"] += 1
+        # Stored vectors that failed the embedding cache's checks (embedded again).
+        self.stats.counters["bad_cache_vectors"] += getattr(encoder, "bad_vectors", 0) - bad_before
         yield from out
 
 
