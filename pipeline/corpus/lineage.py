@@ -71,7 +71,8 @@ _ORDINAL_WORDS = (
 _TENS_WORDS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
 _SESSION_WORDS = frozenset(_ORDINAL_WORDS + _TENS_WORDS + [DIGIT])
 #: Chinese session ordinals and numbers: 第七十五届, 二〇二〇年.
-_ZH_SESSION_RE = re.compile("第[〇零一二三四五六七八九十百]+届|[〇零一二三四五六七八九十百]+年|" + DIGIT)
+_ZH_NUMERAL = "[〇零一二三四五六七八九十百]+"
+_ZH_SESSION_RE = re.compile(f"第{_ZH_NUMERAL}届|{_ZH_NUMERAL}年|{DIGIT}")
 #: A title key must keep this much after folding (a title that was only a symbol or a
 #: date keeps nothing): words of three letters or more in English, Han characters.
 MIN_TITLE_WORDS = 2

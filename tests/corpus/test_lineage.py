@@ -38,7 +38,9 @@ def signatures() -> list[LineageSignature]:
 
 
 def lineage_of(result, signatures, symbol: str) -> str:  # noqa: ANN001
-    return next(lid for s, lid in zip(signatures, result.of_signature) if s.symbol == symbol)
+    return next(
+        lid for s, lid in zip(signatures, result.of_signature, strict=True) if s.symbol == symbol
+    )
 
 
 def test_the_seeds_are_one_lineage_keyed_by_the_earliest(signatures) -> None:  # noqa: ANN001
