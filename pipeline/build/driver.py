@@ -26,11 +26,9 @@ from pipeline.build.stages.align import AlignStage
 from pipeline.build.stages.read import ChunkStage, EmbedStage, PairStage, ReadStage, list_sources
 from pipeline.build.stages.write import DecideStage, WriteStage
 from pipeline.build.workcache import DocumentSpool
+from pipeline.corpus.card import dataset_card
 from pipeline.corpus.manifest import build_manifest, local_output_files
-from pipeline.corpus.write import (
-    dataset_card,
-    write_json,
-)
+from pipeline.corpus.write import write_json
 
 log = logging.getLogger("pipeline.build")
 
@@ -124,11 +122,11 @@ def _build_locked(options: BuildOptions) -> BuildResult:
         )
         stages: list[Stage[Any, Any]] = [
             reader,
-            PairStage(context, reader),
+            PairStage(context, reader, configs.splits),
             ChunkStage(configs.chunk_pairs, aligner.cache, spool),
             embedder,
             aligner,
-            DecideStage(configs.decide),
+            DecideStage(configs.decide, context.placements),
             writer,
         ]
         engine = make_engine(options, read=reader, embed=embedder, align=aligner)

@@ -9,8 +9,10 @@ from typing import Any
 from pipeline.build.prefetch import (
     DEFAULT_CHUNK_PAIRS,
 )
+from pipeline.corpus.documents import DocumentAssignment
 from pipeline.corpus.filters import FilterOptions
 from pipeline.corpus.records import FailedPair
+from pipeline.corpus.splits import Placement, SplitRatios
 from pipeline.data import Document, Rejected
 
 #: Report rows with a score below this are highlighted when no --min-score is given.
@@ -55,6 +57,10 @@ class BuildOptions:
     #: Texts per forward pass of st: models (a GPU wants 128-512; the bundled models
     #: batch internally and ignore it).
     batch_size: int = 64
+    #: Shares of lineages for train/validation/test (``--split 98/1/1``).
+    split: SplitRatios = field(default_factory=SplitRatios)
+    #: Also write ``dedup/``: per split, one row per duplicate group as TMX and Moses.
+    export_dedup: bool = False
 
     @property
     def cache_dir(self) -> Path:
@@ -79,6 +85,11 @@ class BuildContext:
     pairs: list[tuple[str, str, str]] = field(default_factory=list)  # symbol, en file, zh file
     failed: list[FailedPair] = field(default_factory=list)
     models: set[str] = field(default_factory=set)
+    #: Lineages, splits and document rows: decided at the pairing barrier.
+    assignment: DocumentAssignment | None = None
+    #: Symbol -> Placement (lineage, split), filled at the pairing barrier: the decide
+    #: stage holds this mapping from the start and reads it once pairs arrive.
+    placements: dict[str, Placement] = field(default_factory=dict)
 
 
 @dataclass

@@ -64,7 +64,12 @@ def test_manifest_records_settings_counts_and_files(seed_corpus: BuiltCorpus) ->
             assert item["sha256"] == file_sha256(path)
     sentences = pd.read_parquet(seed_corpus.out / "en-zh")
     assert m["files"]["sentences"]["rows"] == len(sentences)
-    assert m["files"]["sentences"]["files"][0]["rows"] == len(sentences)
+    shards = {f["path"]: f["rows"] for f in m["files"]["sentences"]["files"]}
+    assert shards == {  # one file per split, named by it; the seeds' lineage is in train
+        "en-zh/test-00000.parquet": 0,
+        "en-zh/train-00000.parquet": len(sentences),
+        "en-zh/validation-00000.parquet": 0,
+    }
     assert sum(m["beads_by_type"].values()) == len(sentences)
     assert m["beads_by_type"] == sentences["align_type"].value_counts().to_dict()
     both = sentences[(sentences.en != "") & (sentences.zh != "")]
@@ -77,8 +82,13 @@ def test_dataset_card_points_at_both_granularities(seed_corpus: BuiltCorpus) -> 
     assert front["language"] == ["en", "zh"]
     assert front["task_categories"] == ["translation"]
     assert front["size_categories"] == ["n<1K"]
-    paths = {c["config_name"]: c["data_files"][0]["path"] for c in front["configs"]}
-    assert paths == {"sentences": "en-zh/*.parquet", "paragraphs": "en-zh-paragraphs/*.parquet"}
+    paths = {
+        c["config_name"]: {f["split"]: f["path"] for f in c["data_files"]} for c in front["configs"]
+    }
+    assert paths == {
+        name: {split: f"{folder}/{split}-*.parquet" for split in ("train", "validation", "test")}
+        for name, folder in (("sentences", "en-zh"), ("paragraphs", "en-zh-paragraphs"))
+    }
 
 
 def test_cli_prints_summary_and_logs_stages(seed_corpus: BuiltCorpus) -> None:

@@ -14,7 +14,8 @@ chunks have fixed boundaries)::
   ``num_gpus``). Vectors leave as a numpy (variable-shaped tensor) column: they travel
   in the dataset, which Ray sizes, spills and backpressures, never through a shared file.
 * :func:`align_chunk`: align each pair with those vectors, decide its rows, write the
-  chunk's Parquet shards (``train-00007-of-00032.parquet``) straight to ``--out``, leave
+  chunk's Parquet shards, one per split with rows (``train-00007-of-00032.parquet``)
+  straight to ``--out`` (the driver's finalize pass fills the corpus-wide columns), leave
   the chunk's TMX, Moses and report parts in ``_parts/`` there, and hand the driver only
   a small summary.
 
@@ -40,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from pipeline.build.storage import Location
+from pipeline.corpus.splits import SPLITS
 
 if TYPE_CHECKING:
     from pipeline.build.configs import AlignConfig, EmbedConfig
@@ -77,6 +79,7 @@ def _local_copy(source: Location) -> Iterator[Path]:
 
 def read_file(row: dict[str, Any], *, spool: str) -> dict[str, Any]:
     """Extract one raw file; the document goes to the spool, its stub to the driver."""
+    from pipeline.corpus.lineage import document_signature
     from pipeline.data import RejectedInput
     from pipeline.extract import extract_file
 
@@ -87,6 +90,7 @@ def read_file(row: dict[str, Any], *, spool: str) -> dict[str, Any]:
         "kind": "document",
         "reason": "",
         "stub": "",
+        "signature": "",
         "seconds": 0.0,
     }
     started = time.perf_counter()
@@ -102,6 +106,7 @@ def read_file(row: dict[str, Any], *, spool: str) -> dict[str, Any]:
     Location(spool).child(spool_key(document.source_file, document.sha256)).write_bytes(payload)
     stub = dataclasses.replace(document, blocks=[])
     out["stub"] = json.dumps(stub.to_dict(), ensure_ascii=False)
+    out["signature"] = json.dumps(document_signature(document).to_dict(), ensure_ascii=False)
     out["seconds"] = time.perf_counter() - started
     return out
 
@@ -298,8 +303,8 @@ class EmbedActor:
         }
 
 
-def _shard_name(chunk: int, shards: int) -> str:
-    return f"train-{chunk:05d}-of-{shards:05d}.parquet"
+def shard_name(split: str, chunk: int, shards: int) -> str:
+    return f"{split}-{chunk:05d}-of-{shards:05d}.parquet"
 
 
 #: (manifest name, folder below --out, schema attribute in ``pipeline.corpus.write``).
@@ -311,23 +316,41 @@ TABLES = (
 )
 
 
-def write_shards(decided: list[Any], out: str, chunk: int, shards: int) -> dict[str, list[Any]]:
-    """The chunk's four Parquet shards, written to ``out``; (path, sha256, rows) each."""
-    from pipeline.corpus import write
-
+def write_shards(
+    decided: list[Any], out: str, chunk: int, shards: int
+) -> dict[str, list[list[Any]]]:
+    """The chunk's Parquet shards, one per table and split that has rows, written to
+    ``out``; per table a list of [path, sha256, rows]."""
     columns = {
         "sentences": [r for d in decided for r in d.sentences],
         "paragraphs": [r for d in decided for r in d.paragraphs],
         "sentence_rejects": [r for d in decided for r in d.sentence_rejects],
         "paragraph_rejects": [r for d in decided for r in d.paragraph_rejects],
     }
-    files: dict[str, list[Any]] = {}
+    files: dict[str, list[list[Any]]] = {}
     for name, folder, schema in TABLES:
-        data = write.parquet_bytes(columns[name], getattr(write, schema))
-        path = f"{folder}/{_shard_name(chunk, shards)}"
-        Location(out).child(*path.split("/")).write_bytes(data)
-        files[name] = [path, hashlib.sha256(data).hexdigest(), len(columns[name])]
+        files[name] = []
+        for split in SPLITS:
+            rows = [r for r in columns[name] if _split(r) == split]
+            if rows:
+                files[name].append(write_shard(out, folder, schema, rows, split, chunk, shards))
     return files
+
+
+def _split(record: Any) -> str:
+    return record.row.split if hasattr(record, "row") else record.split
+
+
+def write_shard(
+    out: str, folder: str, schema: str, rows: list[Any], split: str, chunk: int, shards: int
+) -> list[Any]:
+    """One shard (``rows`` may be empty: a split with no rows still gets a file)."""
+    from pipeline.corpus import write
+
+    data = write.parquet_bytes(rows, getattr(write, schema))
+    path = f"{folder}/{shard_name(split, chunk, shards)}"
+    Location(out).child(*path.split("/")).write_bytes(data)
+    return [path, hashlib.sha256(data).hexdigest(), len(rows)]
 
 
 def _align_all(row: dict[str, Any], pairs: list[Any], aligner: Any, decider: Any) -> list[Any]:
@@ -377,11 +400,18 @@ def align_chunk(
     from pipeline.build.stages.align import AlignStage
     from pipeline.build.stages.write import DecideStage, report_document
     from pipeline.corpus.report import PAGES_FOLDER, page_name, render_index_row, render_page
+    from pipeline.corpus.splits import Placement
     from pipeline.corpus.write import is_translation_pair, moses_lines, tmx_units
 
     started = time.time()
     pairs = _load_pairs(row, spool)
-    aligner, decider = AlignStage(config), DecideStage(filters)
+    placements = {
+        str(symbol): Placement(str(lineage), str(split))
+        for symbol, lineage, split in zip(
+            row["symbols"], row["lineages"], row["splits"], strict=True
+        )
+    }
+    aligner, decider = AlignStage(config), DecideStage(filters, placements)
     # One BLAS thread, as everywhere: the corpus must not depend on the engine.
     with threadpool_limits(limits=1):
         decided = _align_all(row, pairs, aligner, decider)
