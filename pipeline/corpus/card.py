@@ -75,7 +75,7 @@ def splits_section(manifest: dict[str, Any]) -> list[str]:
     """How the splits were made and what each holds."""
     splits = manifest["splits"]
     counts = splits["counts"]
-    ratios = "/".join(f"{splits['ratios'][s]:g}" for s in SPLITS)
+    ratios = "/".join(f"{100 * splits['ratios'][s]:g}" for s in SPLITS)
     lines = [
         "## Splits",
         "",

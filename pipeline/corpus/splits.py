@@ -99,10 +99,11 @@ def placements(
     }
 
 
-def split_code(name: str) -> int:
-    """A split's position in ``SPLITS`` (compact arrays in the finalize pass)."""
-    return SPLITS.index(name)
-
-
-def split_names(codes: Sequence[int]) -> list[str]:
-    return [SPLITS[c] for c in codes]
+def chunk_placements(
+    symbols: Sequence[str], lineages: Sequence[str], splits: Sequence[str]
+) -> dict[str, Placement]:
+    """Symbol -> Placement from three parallel lists (a Ray chunk's columns)."""
+    return {
+        str(symbol): Placement(str(lineage), str(split))
+        for symbol, lineage, split in zip(symbols, lineages, splits, strict=True)
+    }

@@ -132,6 +132,15 @@ class ParquetTableWriter:
         return self.files
 
 
+def rows_by_split(records: Sequence[Record]) -> dict[str, list[Record]]:
+    """Records grouped by their row's split, order kept (splits in ``SPLITS`` order)."""
+    groups: dict[str, list[Record]] = {split: [] for split in SPLITS}
+    for record in records:
+        row = record.row if isinstance(record, RejectedRow) else record
+        groups[row.split].append(record)
+    return {split: rows for split, rows in groups.items() if rows}
+
+
 class SplitTableWriter:
     """One table written per split: ``folder/train-NNNNN.parquet``, ``validation-…``,
     ``test-…`` (``datasets`` finds the splits by these names, through the card). Every
@@ -142,11 +151,7 @@ class SplitTableWriter:
         self.writers = {s: ParquetTableWriter(folder, schema, prefix=s, **sizes) for s in SPLITS}
 
     def write_rows(self, rows: Sequence[Record]) -> None:
-        by_split: dict[str, list[Record]] = {}
-        for record in rows:
-            row = record.row if isinstance(record, RejectedRow) else record
-            by_split.setdefault(row.split, []).append(record)
-        for split, records in by_split.items():
+        for split, records in rows_by_split(rows).items():
             self.writers[split].write_rows(records)
 
     @property

@@ -41,7 +41,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from pipeline.build.storage import Location
-from pipeline.corpus.splits import SPLITS
 
 if TYPE_CHECKING:
     from pipeline.build.configs import AlignConfig, EmbedConfig
@@ -316,29 +315,22 @@ TABLES = (
 )
 
 
-def write_shards(
-    decided: list[Any], out: str, chunk: int, shards: int
-) -> dict[str, list[list[Any]]]:
+def write_shards(decided: list[Any], out: str, chunk: int, shards: int) -> dict[str, list[Any]]:
     """The chunk's Parquet shards, one per table and split that has rows, written to
     ``out``; per table a list of [path, sha256, rows]."""
+    from pipeline.corpus.write import rows_by_split
+
     columns = {
         "sentences": [r for d in decided for r in d.sentences],
         "paragraphs": [r for d in decided for r in d.paragraphs],
         "sentence_rejects": [r for d in decided for r in d.sentence_rejects],
         "paragraph_rejects": [r for d in decided for r in d.paragraph_rejects],
     }
-    files: dict[str, list[list[Any]]] = {}
+    files: dict[str, list[Any]] = {}
     for name, folder, schema in TABLES:
-        files[name] = []
-        for split in SPLITS:
-            rows = [r for r in columns[name] if _split(r) == split]
-            if rows:
-                files[name].append(write_shard(out, folder, schema, rows, split, chunk, shards))
+        by_split = rows_by_split(columns[name]).items()
+        files[name] = [write_shard(out, folder, schema, r, s, chunk, shards) for s, r in by_split]
     return files
-
-
-def _split(record: Any) -> str:
-    return record.row.split if hasattr(record, "row") else record.split
 
 
 def write_shard(
@@ -400,17 +392,12 @@ def align_chunk(
     from pipeline.build.stages.align import AlignStage
     from pipeline.build.stages.write import DecideStage, report_document
     from pipeline.corpus.report import PAGES_FOLDER, page_name, render_index_row, render_page
-    from pipeline.corpus.splits import Placement
+    from pipeline.corpus.splits import chunk_placements
     from pipeline.corpus.write import is_translation_pair, moses_lines, tmx_units
 
     started = time.time()
     pairs = _load_pairs(row, spool)
-    placements = {
-        str(symbol): Placement(str(lineage), str(split))
-        for symbol, lineage, split in zip(
-            row["symbols"], row["lineages"], row["splits"], strict=True
-        )
-    }
+    placements = chunk_placements(row["symbols"], row["lineages"], row["splits"])
     aligner, decider = AlignStage(config), DecideStage(filters, placements)
     # One BLAS thread, as everywhere: the corpus must not depend on the engine.
     with threadpool_limits(limits=1):
