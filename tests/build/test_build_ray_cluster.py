@@ -1,7 +1,7 @@
 """The Ray engine as a cluster (issue 11): two Ray nodes on this machine
 (``ray.cluster_utils.Cluster``), output given as a ``file://`` URI, and the corpus compared
 with the local engine's: every row of every table, and the TMX, Moses, report and card
-byte for byte. Only the Parquet shard layout (one shard per chunk, named
+byte for byte. Only the Parquet shard layout (one shard per chunk and split, named
 ``train-00003-of-00005.parquet``) and so the manifest's file list differ.
 A worker killed mid-build is retried by Ray and the build still completes."""
 
@@ -123,7 +123,10 @@ def test_archive_on_two_nodes_equals_the_local_build(
     )
     assert result.stats["aligned_pairs"] == N_PAIRS
     shards = sorted(p.name for p in (out / "en-zh").iterdir())
-    assert shards == [f"train-{k:05d}-of-00003.parquet" for k in range(3)]
+    # one shard per chunk and split with rows (the archive is one lineage, in train), and
+    # an empty file for each split without rows, so that every split can be loaded
+    trains = [f"train-{k:05d}-of-00003.parquet" for k in range(3)]
+    assert shards == ["test-00000-of-00003.parquet", *trains, "validation-00000-of-00003.parquet"]
     files = result.manifest["files"]["sentences"]["files"]
     assert [f["path"] for f in files] == [f"en-zh/{name}" for name in shards]
     assert sum(f["rows"] for f in files) == result.manifest["files"]["sentences"]["rows"]
