@@ -2,7 +2,10 @@
 
 The YAML front matter's ``configs`` name the Parquet files of each split, so
 ``datasets.load_dataset(<folder>)`` returns train, validation and test for sentences
-(the default) and paragraphs, and never picks up the rejects. The body says what a
+(the default) and paragraphs, and never picks up the rejects. A split without rows is
+left out of ``configs``: ``datasets`` refuses to load an empty split ("Instruction
+'test' corresponds to no data!"), which would make the whole folder unloadable; its
+(empty) files stay, for pandas, DuckDB and ``pipeline.load_corpus``. The body says what a
 researcher must know before using the splits: how they were made, how many rows each
 got, how many test rows repeat a train row, the largest duplicate groups and the score
 distribution per split. Made from the manifest only, so every engine writes the same card.
@@ -36,8 +39,16 @@ def _size_category(rows: int) -> str:
     return "n>100M"
 
 
+def loadable_splits(manifest: dict[str, Any], table: str) -> list[str]:
+    """The splits of ``table`` (sentences, paragraphs) that have rows; train when none
+    has (an empty corpus, which ``datasets`` cannot load in any case)."""
+    counts = manifest["splits"]["counts"]
+    return [s for s in SPLITS if counts[s][table] > 0] or ["train"]
+
+
 def front_matter(manifest: dict[str, Any]) -> list[str]:
-    """The YAML block: metadata and one config per granularity, one file glob per split."""
+    """The YAML block: metadata and one config per granularity, one file glob per split
+    that has rows (module docstring)."""
     lines = [
         "---",
         "language:",
@@ -56,7 +67,7 @@ def front_matter(manifest: dict[str, Any]) -> list[str]:
     for k, (name, folder) in enumerate(CONFIGS):
         lines += [f"- config_name: {name}"] + (["  default: true"] if k == 0 else [])
         lines.append("  data_files:")
-        for split in SPLITS:
+        for split in loadable_splits(manifest, name):
             lines += [f"  - split: {split}", f"    path: {folder}/{split}-*.parquet"]
     return [*lines, "---"]
 
@@ -152,7 +163,9 @@ def loading_section() -> list[str]:
         "`source_zh`, `sha256_en`, `sha256_zh`, `model`, `version`, `split`, `lineage`,",
         "`dup_group`, `dup_count`, `seen_in_train`. Beads with an empty side (`1-0`, `0-1`)",
         "are kept: they record omissions; filter on `align_type` to drop them.",
-        "`documents.parquet` lists every document read with its lineage and split.",
+        "`documents.parquet` lists every document read with its lineage and split. A split",
+        "without rows is left out of `configs` above (`datasets` cannot load an empty split);",
+        "its empty files are there for pandas, DuckDB and `load_corpus`.",
     ]
 
 
