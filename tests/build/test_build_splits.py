@@ -265,7 +265,10 @@ def test_manifest_card_and_report_show_the_splits(archives) -> None:  # noqa: AN
     report = (out / "report.html").read_text(encoding="utf-8")
     splits_section = report[report.index("<section id='splits'>") :]
     assert "Largest duplicate groups" in splits_section and "A/78/L.5" in splits_section
-    assert "<td>validation</td>" in report  # the index row of A/RES/75/58 names its split
+    # the index line of each document names its split, and so does its page
+    assert "<a href='report/A-RES-75-58.html'>A/RES/75/58</a></td><td>validation</td>" in report
+    page = (out / "report" / "A-RES-75-58.html").read_text(encoding="utf-8")
+    assert f"split validation, lineage {lineage_id('A/RES/75/58')}" in page
 
 
 def test_dedup_export_has_one_row_per_group_and_no_train_rows_in_test(archives) -> None:  # noqa: ANN001

@@ -226,4 +226,6 @@ def report_document(item: DecidedDocument) -> ReportDocument:
         similarity=aligned.similarity,
         shape=aligned.shape,
         path=[(list(b.src), list(b.tgt)) for b in aligned.beads],
+        split=item.placement.split,
+        lineage=item.placement.lineage,
     )
