@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline.corpus.lineage import (
+    LSH_WEIGHTS,
     MIN_SHINGLES,
     MINHASH_SEED,
     NUM_PERM,
@@ -51,6 +52,7 @@ class DocumentAssignment:
                 "seed": MINHASH_SEED,
                 "shingles": {"en": f"{SHINGLE_WORDS} words", "zh": f"{SHINGLE_CHARS} characters"},
                 "threshold": TEXT_THRESHOLD,
+                "lsh_weights": list(LSH_WEIGHTS),
                 "min_shingles": MIN_SHINGLES,
             },
             "lineages": [
