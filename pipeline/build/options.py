@@ -118,6 +118,13 @@ class BuildResult:
             lines.append(f"    {bead_type:<6}            {count:>8}")
         mean = m["mean_score"]
         lines.append(f"  mean score          {mean:>8.3f}" if mean is not None else "")
+        lines.append(f"  lineages            {m['lineages']['count']:>8}")
+        for split, c in m["splits"]["counts"].items():
+            seen = f", {c['sentences_seen_in_train']} seen in train" if split != "train" else ""
+            lines.append(
+                f"    {split:<10}        {c['sentences']:>8} sentence rows, "
+                f"{c['lineages']} lineages{seen}"
+            )
         lines.append(
             f"  pairs aligned/cached {s['aligned_pairs']:>7} / {s['cached_pairs']}"
             f"  (texts embedded: {s['texts_encoded']})"

@@ -87,7 +87,13 @@ def build_manifest(
             "read": len(context.documents),
             "paired_symbols": len(context.pairs),
             "parsed": [
-                {"symbol": s, "language": lang, "source_file": f}
+                {
+                    "symbol": s,
+                    "language": lang,
+                    "source_file": f,
+                    "lineage": context.placements[s].lineage,
+                    "split": context.placements[s].split,
+                }
                 for s, lang, f in context.documents
             ],
             "paired": [

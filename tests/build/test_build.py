@@ -8,6 +8,7 @@ plus two files that must be rejected.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +98,10 @@ def test_cli_prints_summary_and_logs_stages(seed_corpus: BuiltCorpus) -> None:
     out = seed_corpus.stdout
     for needle in ("documents read", "document pairs", "sentence beads", "mean score", "1-1"):
         assert needle in out
+    rows = len(pd.read_parquet(seed_corpus.out / "en-zh"))
+    assert re.search(r"lineages +1\n", out)
+    assert re.search(rf"train +{rows} sentence rows, 1 lineages\n", out)
+    assert re.search(r"test +0 sentence rows, 0 lineages, 0 seen in train", out)
     assert "time per stage" in out and "align" in out
     log = seed_corpus.stderr
     # not a terminal: plain log lines, no progress bars
@@ -196,6 +201,8 @@ def test_bad_output_folder_is_refused(tmp_path: Path, seed_corpus: BuiltCorpus) 
     [
         (["--min-score", "nan"], "min_score must be a finite number"),
         (["--min-score", "inf"], "min_score must be a finite number"),
+        (["--split", "98/2"], "expected TRAIN/VALIDATION/TEST"),
+        (["--split", "0/0/0"], "not all zero"),
     ],
 )
 def test_bad_filter_option_is_one_clean_error(

@@ -285,3 +285,28 @@ def test_dedup_export_has_one_row_per_group_and_no_train_rows_in_test(archives) 
         assert pairs == set(zip(best["en"], best["zh"], strict=True)), split
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert {f["path"] for f in manifest["files"]["dedup"]["files"]} >= {"dedup/en-zh.test.tmx"}
+
+
+def test_cli_split_and_export_dedup_on_the_seeds(seed_corpus: BuiltCorpus, tmp_path: Path) -> None:
+    """`build --split 0/0/1 --export-dedup` through the CLI: every lineage in test."""
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    cache = tmp_path / "cache"
+    shutil.copytree(seed_corpus.cache, cache)  # the seed build's alignments: no re-aligning
+    out = tmp_path / "out"
+    args = ["build", "--raw", str(seed_corpus.raw), "--out", str(out), "--cache", str(cache)]
+    result = CliRunner().invoke(main, [*args, "--split", "0/0/1", "--export-dedup"])
+    assert result.exit_code == 0, result.output
+    frame = pd.read_parquet(out / "en-zh")
+    assert (frame["split"] == "test").all() and not frame["seen_in_train"].any()
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["splits"]["ratios"] == {"train": 0.0, "validation": 0.0, "test": 1.0}
+    assert manifest["documents"]["parsed"][0]["split"] == "test"
+    en = (out / "dedup" / "en-zh.test.en").read_text(encoding="utf-8").splitlines()
+    two_sided = frame[(frame["en"] != "") & (frame["zh"] != "")]
+    assert len(en) == two_sided["dup_group"].nunique() == len(two_sided) - 1  # 60/1 ~ 60/288
+    assert (out / "dedup" / "en-zh.train.tmx").is_file()  # every split, empty here
+    loaded = datasets.load_dataset(str(out), cache_dir=str(tmp_path / "hf"))
+    assert set(loaded) == {"test"} and loaded["test"].num_rows == len(frame)
