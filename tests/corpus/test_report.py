@@ -321,3 +321,17 @@ def test_png_is_encoded_by_pillow_deterministically() -> None:
     assert first == second and first.startswith(b"\x89PNG\r\n\x1a\n")
     with pytest.raises(ValueError, match="uint8"):
         encode_png(rgb.astype(np.float32))
+
+
+def test_every_template_is_package_data_of_the_wheel() -> None:
+    """The report loads its templates from the package: pyproject must ship each one."""
+    import fnmatch
+    import tomllib
+
+    from conftest import REPO
+
+    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = config["tool"]["setuptools"]["package-data"]["pipeline.corpus"]
+    folder = REPO / "pipeline" / "corpus" / "templates"
+    files = sorted(p.relative_to(folder.parent).as_posix() for p in folder.iterdir())
+    assert files and all(any(fnmatch.fnmatch(f, pat) for pat in patterns) for f in files)
