@@ -226,3 +226,37 @@ def test_fsspec_uris_take_the_object_store_path(
     build_corpus(BuildOptions(raw=raw_uri, out=out_uri, cache=tmp_path / "cache", engine="ray"))
     assert_same_corpus(out, seed_corpus.out)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "out"]  # no temporary
+
+
+def test_a_multi_lineage_archive_on_two_nodes_equals_the_local_build(
+    cluster: object, tmp_path: Path
+) -> None:
+    """Rows in all three splits, rows seen in train, chunks holding pairs of different
+    splits and the dedup export: the Ray build's shards and finalize pass give the
+    local build's corpus."""
+    from test_build_splits import RATIOS, archive_raw
+
+    raw = archive_raw(tmp_path / "raw", decision=True)
+    outs = {}
+    for engine in ("local", "ray"):
+        out = tmp_path / f"out-{engine}"
+        build_corpus(
+            BuildOptions(
+                raw=raw,
+                out=out,
+                cache=tmp_path / "cache",
+                engine=engine,
+                workers=1,
+                chunk_pairs=CHUNK,
+                split=RATIOS,
+                export_dedup=True,
+            )
+        )
+        outs[engine] = out
+    assert_same_corpus(outs["ray"], outs["local"])
+    sentences = pd.read_parquet(outs["ray"] / "en-zh")
+    assert set(sentences["split"]) == {"train", "validation", "test"}
+    assert sentences["seen_in_train"].any()
+    for name in sorted(p.name for p in (outs["local"] / "dedup").iterdir()):
+        mine, theirs = (outs[e] / "dedup" / name for e in ("ray", "local"))
+        assert mine.read_bytes() == theirs.read_bytes(), name
