@@ -26,6 +26,7 @@ import hashlib
 import io
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +55,8 @@ TABLES = {
 }
 DOCUMENTS_FILE = "documents.parquet"
 DEDUP_FOLDER = "dedup"
+#: The export's files per split: TMX 1.4b and Moses (``dedup/en-zh.train.tmx``, ...).
+EXPORTS = ("tmx", "en", "zh")
 TRAIN = SPLITS.index("train")
 
 
@@ -200,29 +203,18 @@ class DedupExport:
         self.out = out
         self.selected = selected
         self.offset = 0
-        self.handles: list[io.TextIOWrapper] = []
         self.writers: dict[str, tuple[TmxWriter, MosesWriter]] = {}
         for split in SPLITS:
-            stem = f"{PAIR}.{split}"
-            names = [f"{stem}.tmx", f"{stem}.en", f"{stem}.zh"]
-            handles = [self._open(name) for name in names]
-            tmx = TmxWriter(self._path(names[0]), handle=handles[0])
-            moses = MosesWriter(
-                self._path(names[1]), self._path(names[2]), (handles[1], handles[2])
-            )
+            paths = [PurePosixPath(DEDUP_FOLDER, f"{PAIR}.{split}.{ext}") for ext in EXPORTS]
+            tmx_out, en_out, zh_out = (self._open(path) for path in paths)
+            tmx = TmxWriter(Path(paths[0]), handle=tmx_out)
+            moses = MosesWriter(Path(paths[1]), Path(paths[2]), (en_out, zh_out))
             self.writers[split] = (tmx, moses)
 
-    def _path(self, name: str) -> Any:
-        from pathlib import PurePosixPath
-
-        return PurePosixPath(DEDUP_FOLDER, name)
-
-    def _open(self, name: str) -> io.TextIOWrapper:
-        handle = io.TextIOWrapper(
-            self.out.child(DEDUP_FOLDER, name).open_output(), encoding="utf-8", newline="\n"
-        )
-        self.handles.append(handle)
-        return handle
+    def _open(self, path: PurePosixPath) -> io.TextIOWrapper:
+        """A text stream into ``out`` (a local folder or an object store)."""
+        stream = self.out.child(*path.parts).open_output()
+        return io.TextIOWrapper(stream, encoding="utf-8", newline="\n")
 
     def __call__(self, rows: pa.Table) -> None:
         chosen = self.selected[self.offset : self.offset + rows.num_rows]
@@ -245,10 +237,10 @@ class DedupExport:
             moses.close()
             rows += tmx.units
             for path in (tmx.path, *moses.paths):
-                location = self.out.child(*str(path).split("/"))
+                location = self.out.child(*path.parts)
                 entries.append(
                     {
-                        "path": str(path),
+                        "path": path.as_posix(),
                         "split": split,
                         "rows": tmx.units,
                         "sha256": location_sha256(location),
