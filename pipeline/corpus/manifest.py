@@ -38,6 +38,20 @@ def local_output_files(writer: WriteStage) -> dict[str, Any]:
     return files
 
 
+def parsed_documents(context: BuildContext) -> list[dict[str, Any]]:
+    """Every document read, with its lineage and split (the pairing barrier's)."""
+    return [
+        {
+            "symbol": symbol,
+            "language": language,
+            "source_file": source,
+            "lineage": context.placements[symbol].lineage,
+            "split": context.placements[symbol].split,
+        }
+        for symbol, language, source in context.documents
+    ]
+
+
 def corpus_sections(context: BuildContext, finalized: Finalized) -> dict[str, Any]:
     """The manifest's ``splits``, ``lineages`` and ``duplicates``: how they were made
     (the pairing barrier) and what the finalize pass counted."""
@@ -86,16 +100,7 @@ def build_manifest(
             "files": len(context.files),
             "read": len(context.documents),
             "paired_symbols": len(context.pairs),
-            "parsed": [
-                {
-                    "symbol": s,
-                    "language": lang,
-                    "source_file": f,
-                    "lineage": context.placements[s].lineage,
-                    "split": context.placements[s].split,
-                }
-                for s, lang, f in context.documents
-            ],
+            "parsed": parsed_documents(context),
             "paired": [
                 {
                     "symbol": s,
