@@ -180,6 +180,13 @@ class RunList(click.ParamType):
     help="Sentences of the end-to-end speed pair, ours vs bertalign (0 skips it).",
 )
 @click.option("--no-peers", is_flag=True, help="Skip the comparison with the real peers.")
+@click.option(
+    "--lineage-docs",
+    type=click.IntRange(min=0),
+    default=20_000,
+    show_default=True,
+    help="Documents of the synthetic archive for lineage detection (0 skips it).",
+)
 def main(
     mac_dir: Path | None,
     mac_encoders: list[str],
@@ -187,6 +194,7 @@ def main(
     embed_cache: str,
     speed_sentences: int,
     no_peers: bool,
+    lineage_docs: int,
     e2e_sizes: list[int],
     e2e_runs: list[tuple[str, int]],
     sizes: list[int],
@@ -208,6 +216,7 @@ def main(
         child_timeout_s=timeout_s,
         e2e_sizes=e2e_sizes,
         e2e_configs=e2e_runs,
+        lineage_documents=lineage_docs,
         peers=None
         if no_peers
         else PeerOptions(

@@ -16,7 +16,9 @@ but they must be printed so a regression is visible. Sections:
    (MAC-Dev, A/RES/75/58, general): AlignerEval and Vecalign scores, error classes,
    texts embedded per sentence, issue 9's targets, and end-to-end speed side by side;
 5. stress: strict F1 on synthetic perturbations (a regression check only: they reward
-   our own design choices).
+   our own design choices);
+6. lineages (benchmarks/lineage.py): lineage detection on a synthetic archive of 20,000
+   documents (signatures in a pool of 2, clustering), seconds and peak memory.
 """
 
 from __future__ import annotations
@@ -75,6 +77,9 @@ class BenchOptions:
     e2e_timeout_s: float = 1200.0
     #: The peer comparison on human-aligned sets (benchmarks/peer_bench.py); None skips.
     peers: PeerOptions | None = field(default_factory=PeerOptions)
+    #: Documents of the synthetic archive for lineage detection (benchmarks/lineage.py);
+    #: 0 skips it.
+    lineage_documents: int = 20_000
 
 
 # --- 1. encoders --------------------------------------------------------------------
@@ -322,6 +327,12 @@ def _ok(good: bool) -> str:
 def run_bench(options: BenchOptions, echo: Echo = print) -> dict:
     """Measure and print every section; returns the figures as a dict as well."""
     results: dict = {}
+    if options.lineage_documents:
+        from benchmarks.lineage import bench_lineage, print_lineage
+
+        results["lineage"] = bench_lineage(options.lineage_documents)
+        print_lineage(results["lineage"], echo)
+        echo("")
     if options.e2e_sizes and options.e2e_configs:
         results["e2e"] = bench_e2e(
             options.e2e_sizes,

@@ -9,34 +9,14 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import click
 
-from pipeline import __version__
+from pipeline import __version__, cli_options
 
-_DIR = click.Path(file_okay=False, path_type=Path)
-
-
-def _option(*decls: str, **attrs: object) -> Callable[[Callable], Callable]:
-    """``click.option`` that shows a non-empty default in --help, so every command
-    states its defaults the same way."""
-    if attrs.get("default") is not None and not attrs.get("is_flag"):
-        attrs.setdefault("show_default", True)
-    return click.option(*decls, **attrs)  # type: ignore[arg-type]
-
-
-def _options(*decorators: Callable[[Callable], Callable]) -> Callable[[Callable], Callable]:
-    """Several option decorators as one, applied in the order they are listed."""
-
-    def apply(command: Callable) -> Callable:
-        for decorator in reversed(decorators):
-            command = decorator(command)
-        return command
-
-    return apply
-
+#: The option conventions every command follows (``pipeline.cli_options``).
+_DIR, _option, _options = cli_options.DIR, cli_options.option, cli_options.options
 
 #: Options with the same meaning in align-text and build.
 _MODEL_OPTION = _option("--model", default="use-m", help="use-m | e5-small | st:<name>")
@@ -262,69 +242,6 @@ def eval_command(test: Path, gold: Path) -> None:
 # --- build (issue 4): corpus build command goes here ---
 
 
-_FILTER_OPTIONS = _options(
-    _option(
-        "--min-score",
-        type=float,
-        help="Reject sentence beads scored below this (aligner units: ~1.0 = a typical "
-        "correct 1-1 bead). Default: keep every score.",
-    ),
-    _option(
-        "--max-len-ratio",
-        type=click.FloatRange(min=1.0),
-        help="Reject beads whose token-count ratio (larger side / smaller) exceeds this.",
-    ),
-    _option(
-        "--lang-check/--no-lang-check",
-        default=True,
-        help="Reject beads whose sides are not in English and Chinese script.",
-    ),
-)
-
-#: Ray's resources per embedding actor: (option, type, default, help).
-_RAY_RESOURCES = (
-    ("--embed-actors", click.IntRange(min=1), 1, "Ray: embedding actors (one model each)."),
-    ("--num-gpus", click.FloatRange(min=0.0), 0.0, "Ray: GPUs per embedding actor (st: models)."),
-    ("--embed-cpus", click.FloatRange(min=0.0), 1.0, "Ray: CPUs each embedding actor reserves."),
-)
-
-_ENGINE_OPTIONS = _options(
-    _option(
-        "--engine",
-        type=click.Choice(["local", "ray"]),
-        default="local",
-        help="local: a process pool on this machine; ray: Ray Data (pip install '.[ray]').",
-    ),
-    _option(
-        "--workers",
-        type=click.IntRange(min=1),
-        help="Local engine: worker processes (default: every core; 1 = in this process).",
-    ),
-    _option("--address", help="Ray: cluster address (default: local Ray)."),
-    *(
-        _option(name, type=kind, default=default, help=text)
-        for name, kind, default, text in _RAY_RESOURCES
-    ),
-    _option(
-        "--embed-cache/--no-embed-cache",
-        default=True,
-        help="Ray: keep an embedding cache (SQLite, one per node).",
-    ),
-    _option(
-        "--embed-cache-dir",
-        type=_DIR,
-        help="Ray: embedding cache folder on node-local disk (default: CACHE/embed; a "
-        "network file system is refused).",
-    ),
-)
-
-#: How much goes to the encoder at once: (option, default, help).
-_BATCH_SIZES = (
-    ("--chunk-pairs", 16, "Document pairs whose texts are embedded in one encoder call."),
-    ("--batch-size", 64, "Texts per forward pass of st: models (128-512 on a GPU)."),
-)
-
-
 @main.command("build")
 @_RAW_OPTION
 @_FOLLOW_SYMLINKS_OPTION
@@ -335,7 +252,8 @@ _BATCH_SIZES = (
     help="Corpus folder (or, with --engine ray, a URI); replaced when the build succeeds.",
 )
 @_MODEL_OPTION
-@_FILTER_OPTIONS
+@cli_options.FILTER_OPTIONS
+@cli_options.SPLIT_OPTIONS
 @_option(
     "--cache",
     "cache_dir",
@@ -348,12 +266,12 @@ _BATCH_SIZES = (
     help="Write the corpus even when no document pair could be written (else the build "
     "fails and the corpus in --out stays as it was).",
 )
-@_ENGINE_OPTIONS
+@cli_options.ENGINE_OPTIONS
 @_DEVICE_OPTION
 @_options(
     *(
         _option(name, type=click.IntRange(min=1), default=default, help=text)
-        for name, default, text in _BATCH_SIZES
+        for name, default, text in cli_options.BATCH_SIZES
     )
 )
 def build_command(
@@ -364,6 +282,8 @@ def build_command(
     min_score: float | None,
     max_len_ratio: float | None,
     lang_check: bool,
+    split: str,
+    export_dedup: bool,
     cache_dir: Path | None,
     allow_empty: bool,
     engine: str,
@@ -387,12 +307,14 @@ def build_command(
     from pipeline.build.options import BuildOptions
     from pipeline.build.output import BuildError
     from pipeline.corpus.filters import FilterOptions
+    from pipeline.corpus.splits import SplitRatios
     from pipeline.embed import EncoderError
 
     try:
         filters = FilterOptions(
             min_score=min_score, max_len_ratio=max_len_ratio, lang_check=lang_check
         )
+        ratios = SplitRatios.parse(split)
     except ValueError as err:
         raise click.BadParameter(str(err)) from err
     options = BuildOptions(
@@ -414,6 +336,8 @@ def build_command(
         batch_size=batch_size,
         allow_empty=allow_empty,
         follow_symlinks=follow_symlinks,
+        split=ratios,
+        export_dedup=export_dedup,
     )
     try:
         result = build_corpus(options)

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from pipeline import __version__
+from pipeline.corpus.dedup import dup_group
 from pipeline.corpus.records import SentenceRow
 from pipeline.data import Block, Document, DocumentPair, Metadata
 
@@ -78,6 +79,11 @@ def make_row(n: int, en: str = "Hello.", zh: str = "你好。", **extra: Any) ->
         "sha256_zh": "b" * 64,
         "model": "test-model",
         "version": __version__,
+        "split": "train",
+        "lineage": "0123456789abcdef",
+        "dup_group": dup_group(en, zh),
+        "dup_count": 1,
+        "seen_in_train": False,
     }
     values.update(extra)
     return SentenceRow(**values)

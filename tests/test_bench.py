@@ -57,6 +57,8 @@ def output(mac_like: Path) -> str:
         "3",
         "--e2e-runs",
         "local:1,local:2",
+        "--lineage-docs",
+        "120",
     ]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
@@ -195,6 +197,16 @@ def test_e2e_rows_per_run(output: str) -> None:
         assert float(seconds) > 0 and float(docs_s) > 0 and float(peak) > 0
     assert int(rows[0].split()[-1]) > 0  # the cold run embedded texts
     assert rows[3].startswith("per stage")
+
+
+def test_lineage_row_and_target(output: str) -> None:
+    header, row, target, found = _section(output, "lineages")
+    assert header.split()[:3] == ["documents", "made", "found"]
+    values = row.split()
+    assert values[0] == "120" and all(re.fullmatch(NUMBER, v) for v in values)
+    assert int(values[3]) == int(values[4]) == 0  # no made lineage split or merged
+    assert re.search(rf"on 2 cores: {NUMBER} s \(target < 60 s\) OK$", target)
+    assert found.startswith(f"lineages made {values[1]}, found {values[2]}")
 
 
 def test_bad_sizes_are_a_usage_error() -> None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from pipeline.build.options import DEFAULT_REVIEW_SCORE, BuildOptions
 from pipeline.corpus.filters import FilterOptions
+from pipeline.corpus.splits import SplitRatios
 
 if TYPE_CHECKING:  # the aligner (numpy, BLAS) loads when a build starts, not on --help
     from pipeline.align import AlignParams
@@ -58,6 +59,8 @@ class WriteConfig:
 
     model: str
     filters: FilterOptions
+    #: Write ``dedup/`` (one row per duplicate group per split) in the finalize pass.
+    export_dedup: bool = False
 
     @property
     def low_score(self) -> float:
@@ -77,6 +80,8 @@ class StageConfigs:
     #: The decide stage: the filters' thresholds.
     decide: FilterOptions
     write: WriteConfig
+    #: The pairing barrier: shares of lineages per split.
+    splits: SplitRatios
 
     @classmethod
     def from_options(cls, options: BuildOptions) -> StageConfigs:
@@ -97,5 +102,6 @@ class StageConfigs:
             embed=EmbedConfig(encoder, embed_cache, params),
             align=AlignConfig(encoder, params, cache / "work"),
             decide=options.filters,
-            write=WriteConfig(options.model, options.filters),
+            write=WriteConfig(options.model, options.filters, options.export_dedup),
+            splits=options.split,
         )

@@ -30,11 +30,9 @@ from pipeline.build.stages.read import ChunkStage, EmbedStage, PairStage, ReadSt
 from pipeline.build.stages.write import DecideStage, WriteStage
 from pipeline.build.storage import StorageError
 from pipeline.build.workcache import DocumentSpool
+from pipeline.corpus.card import dataset_card
 from pipeline.corpus.manifest import build_manifest, local_output_files
-from pipeline.corpus.write import (
-    dataset_card,
-    write_json,
-)
+from pipeline.corpus.write import write_json
 from pipeline.readers.names import shown_name
 
 log = logging.getLogger("pipeline.build")
@@ -149,11 +147,11 @@ def _build_locked(options: BuildOptions) -> BuildResult:
         )
         stages: list[Stage[Any, Any]] = [
             reader,
-            PairStage(context, reader),
+            PairStage(context, reader, configs.splits),
             ChunkStage(configs.chunk_pairs, aligner.cache, spool),
             embedder,
             aligner,
-            DecideStage(configs.decide),
+            DecideStage(configs.decide, context.placements),
             writer,
         ]
         engine = make_engine(options, read=reader, embed=embedder, align=aligner)

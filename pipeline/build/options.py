@@ -9,8 +9,10 @@ from typing import Any
 from pipeline.build.prefetch import (
     DEFAULT_CHUNK_PAIRS,
 )
+from pipeline.corpus.documents import DocumentAssignment
 from pipeline.corpus.filters import FilterOptions
 from pipeline.corpus.records import FailedPair
+from pipeline.corpus.splits import Placement, SplitRatios
 from pipeline.data import Document, Rejected
 from pipeline.pair.duplicates import Conflict
 from pipeline.readers.listing import Skipped
@@ -62,6 +64,10 @@ class BuildOptions:
     allow_empty: bool = False
     #: Read symbolic links in ``raw`` that lead out of it (else they are skipped, named).
     follow_symlinks: bool = False
+    #: Shares of lineages for train/validation/test (``--split 98/1/1``).
+    split: SplitRatios = field(default_factory=SplitRatios)
+    #: Also write ``dedup/``: per split, one row per duplicate group as TMX and Moses.
+    export_dedup: bool = False
 
     @property
     def cache_dir(self) -> Path:
@@ -90,6 +96,11 @@ class BuildContext:
     conflicts: list[Conflict] = field(default_factory=list)
     failed: list[FailedPair] = field(default_factory=list)
     models: set[str] = field(default_factory=set)
+    #: Lineages, splits and document rows: decided at the pairing barrier.
+    assignment: DocumentAssignment | None = None
+    #: Symbol -> Placement (lineage, split), filled at the pairing barrier: the decide
+    #: stage holds this mapping from the start and reads it once pairs arrive.
+    placements: dict[str, Placement] = field(default_factory=dict)
 
 
 @dataclass
@@ -120,6 +131,13 @@ class BuildResult:
         mean = m["mean_score"]
         lines.append(f"  mean score          {mean:>8.3f}" if mean is not None else "")
         lines.append(f"  pairs aligned/cached {s['aligned_pairs']:>7} / {s['cached_pairs']}")
+        lines.append(f"  lineages            {m['lineages']['count']:>8}")
+        for split, c in m["splits"]["counts"].items():
+            seen = f", {c['sentences_seen_in_train']} seen in train" if split != "train" else ""
+            lines.append(
+                f"    {split:<10}        {c['sentences']:>8} sentence rows, "
+                f"{c['lineages']} lineages{seen}"
+            )
         lines.append(
             f"  texts requested     {s['texts_requested']:>8}"
             f"  (from the cache {s['texts_from_cache']}, embedded {s['texts_embedded']})"

@@ -13,30 +13,16 @@ if TYPE_CHECKING:
     from pipeline.build.options import BuildContext, BuildOptions
     from pipeline.build.runner import StageStats
     from pipeline.build.stages.write import WriteStage
+    from pipeline.corpus.finalize import Finalized
 
 
 def local_output_files(writer: WriteStage) -> dict[str, Any]:
-    """The manifest's ``files`` section for a corpus the driver wrote itself."""
-    files: dict[str, Any] = {}
-    outputs = {
-        "sentences": writer.sentences,
-        "paragraphs": writer.paragraphs,
-        "sentence_rejects": writer.sentence_rejects,
-        "paragraph_rejects": writer.paragraph_rejects,
-    }
-    out_dir = writer.folder
-    for name, table in outputs.items():
-        files[name] = {
-            "rows": table.rows,
-            "files": [
-                {
-                    "path": p.relative_to(out_dir).as_posix(),
-                    "sha256": file_sha256(p),
-                    "rows": table.rows if len(table.files) == 1 else None,
-                }
-                for p in table.files
-            ],
-        }
+    """The manifest's ``files`` section for a corpus the driver wrote itself: the
+    Parquet tables, the documents table and the dedup export as the finalize pass
+    wrote them, then the streamed files."""
+    if writer.finalized is None:
+        raise RuntimeError("the write stage has not finished")
+    files: dict[str, Any] = dict(writer.finalized.files)
     files["tmx"] = {
         "rows": writer.tmx.units,
         "files": [{"path": writer.tmx.path.name, "sha256": file_sha256(writer.tmx.path)}],
@@ -58,6 +44,36 @@ def _unpaired_reason(symbol: str, language: str, context: BuildContext) -> str:
     if any(c.symbol == symbol and c.language == other for c in context.conflicts):
         return f"the {other} copies of {symbol} conflict (see conflicts); none is paired"
     return f"no {other} document with symbol {symbol}"
+def parsed_documents(context: BuildContext) -> list[dict[str, Any]]:
+    """Every document read, with its lineage and split (the pairing barrier's)."""
+    return [
+        {
+            "symbol": symbol,
+            "language": language,
+            "source_file": source,
+            "lineage": context.placements[symbol].lineage,
+            "split": context.placements[symbol].split,
+        }
+        for symbol, language, source in context.documents
+    ]
+
+
+def corpus_sections(context: BuildContext, finalized: Finalized) -> dict[str, Any]:
+    """The manifest's ``splits``, ``lineages`` and ``duplicates``: how they were made
+    (the pairing barrier) and what the finalize pass counted."""
+    assignment = context.assignment
+    if assignment is None:
+        raise RuntimeError("no lineages were assigned: the pairing barrier has not run")
+    summary = finalized.summary
+    return {
+        "splits": {
+            **assignment.splits_section(),
+            "counts": summary["splits"],
+            "score_bins": summary["score_bins"],
+        },
+        "lineages": {**assignment.manifest_section(), "largest": summary["largest_lineages"]},
+        "duplicates": {**summary["duplicates"], "largest_groups": summary["largest_dup_groups"]},
+    }
 
 
 def build_manifest(
@@ -69,7 +85,8 @@ def build_manifest(
 ) -> dict[str, Any]:
     """manifest.json: what went in, what came out, and how (no timings: a rebuild of
     the same input with the same settings gives the same manifest). ``writer`` has the
-    totals of what was written (``WriteStage`` or the Ray build's assembler)."""
+    totals of what was written and what its finalize pass found (``WriteStage`` or the
+    Ray build's assembler)."""
     from pipeline.build.workcache import _align_params_dict
 
     models = sorted(context.models)
@@ -89,10 +106,7 @@ def build_manifest(
             "files": len(context.files),
             "read": len(context.documents),
             "paired_symbols": len(context.pairs),
-            "parsed": [
-                {"symbol": s, "language": lang, "source_file": f}
-                for s, lang, f in context.documents
-            ],
+            "parsed": parsed_documents(context),
             "paired": [
                 {
                     "symbol": s,
@@ -130,6 +144,7 @@ def build_manifest(
             }
             for s in stats
         ],
+        **corpus_sections(context, writer.finalized),
         "beads_by_type": dict(sorted(writer.beads_by_type.items())),
         "mean_score": round(writer.score_sum / writer.scored, 6) if writer.scored else None,
         "exports": {

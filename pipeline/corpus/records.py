@@ -6,7 +6,7 @@ when some writer reaches it, a misspelt attribute fails at once (and in a type c
 
 One owner for the columns: the record's fields, in order, ARE the Parquet columns. Their
 annotations give the Arrow types (``str`` -> string, ``int`` -> int32, ``float`` ->
-float64, ``tuple[str, ...]`` -> list<string>; ``| None`` -> nullable), and
+float64, ``bool`` -> bool, ``tuple[str, ...]`` -> list<string>; ``| None`` -> nullable), and
 ``pipeline.corpus.write.row_schema`` builds the declared schema from them. Two columns are
 not fields: ``translation`` (the ``{en, zh}`` struct ``datasets`` expects, derived from
 ``en`` and ``zh``) and the id lists' names, which say the granularity
@@ -52,6 +52,18 @@ class BeadRow:
     sha256_zh: str
     model: str
     version: str
+    #: ``train``, ``validation`` or ``test``: the split of the document's lineage.
+    split: str
+    #: The document's lineage (``pipeline.corpus.lineage``): renewals share it.
+    lineage: str
+    #: Stable hash of the folded English and Chinese text (``pipeline.corpus.dedup``).
+    dup_group: str
+    #: Rows of the whole table (every split, rejects excluded) in ``dup_group``. Known
+    #: only when every row is written: 0 until the finalize pass fills it.
+    dup_count: int
+    #: A validation or test row whose ``dup_group`` also occurs in train (never a train
+    #: row). Filled by the finalize pass, as ``dup_count``.
+    seen_in_train: bool
 
     @property
     def is_translation_pair(self) -> bool:
@@ -100,6 +112,26 @@ class RejectedRow(Generic[RowT]):
     def reason_name(self) -> str:
         """The reason without its detail ("score_below_min")."""
         return self.reject_reason.split(":")[0]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DocumentRow:
+    """One document read (``documents.parquet``), paired or not: where its lineage
+    and split come from, and what a researcher filters documents by."""
+
+    symbol: str
+    language: str
+    source_file: str
+    family: str | None
+    session: int | None
+    title: str | None
+    #: The lineage's id and its key (the earliest member's symbol).
+    lineage: str
+    lineage_key: str
+    split: str
+    #: Whether this file is one side of a pair in the corpus (False: no counterpart in
+    #: the other language, or a copy of a document kept in another file).
+    paired: bool
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,9 +3,11 @@
 Per document: the side-by-side pairs with their scores (low scores highlighted, rows
 the filters rejected marked with the reason) and a picture of the sentence similarity
 matrix with the chosen alignment path drawn over it; plus the unpaired and rejected
-documents. One self-contained file: CSS inline, pictures as data-URI PNGs encoded
-here with numpy and zlib, no scripts at all, and a Content-Security-Policy that forbids
-them, so escaped document text can never turn into markup that runs.
+documents and, at the end, the splits, lineages and duplicate groups. Self-contained
+pages: CSS inline, pictures as data-URI PNGs (Pillow), no scripts at all, and a
+Content-Security-Policy that forbids them. The HTML comes from jinja2 templates
+(``pipeline/corpus/templates``, shipped in the wheel) with autoescaping on, so document
+text can never turn into markup that runs.
 
 The writer streams: the page head and the problem lists are written first, then one
 section per document as the build produces it, so a big archive never needs all of
@@ -15,15 +17,16 @@ its documents in memory at once.
 from __future__ import annotations
 
 import base64
-import struct
-import zlib
+import functools
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from html import escape
 from pathlib import Path
 from typing import Any, TextIO
 
+import jinja2
 import numpy as np
+from PIL import Image
 
 from pipeline import __version__
 from pipeline.corpus.records import BeadRow
@@ -74,6 +77,9 @@ class ReportDocument:
     similarity: np.ndarray
     shape: tuple[int, int]
     path: list[tuple[list[int], list[int]]] = field(default_factory=list)
+    #: The pair's split and lineage ("" in hand-made documents without one).
+    split: str = ""
+    lineage: str = ""
 
 
 def block_mean(matrix: np.ndarray, fy: int, fx: int) -> np.ndarray:
@@ -103,23 +109,12 @@ def downsample(matrix: np.ndarray, max_side: int = MAX_PICTURE_PX) -> np.ndarray
 
 
 def encode_png(rgb: np.ndarray) -> bytes:
-    """Encode an (h, w, 3) uint8 array as a PNG (8-bit truecolour, no filtering)."""
+    """Encode an (h, w, 3) uint8 array as a PNG (Pillow; 8-bit truecolour)."""
     if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
         raise ValueError(f"expected an (h, w, 3) uint8 array, got {rgb.shape} {rgb.dtype}")
-    height, width, _ = rgb.shape
-    raw = np.concatenate([np.zeros((height, 1), dtype=np.uint8), rgb.reshape(height, -1)], axis=1)
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(raw.tobytes(), 9))
-        + chunk(b"IEND", b"")
-    )
+    buffer = io.BytesIO()
+    Image.fromarray(rgb, mode="RGB").save(buffer, format="PNG", compress_level=9)
+    return buffer.getvalue()
 
 
 def similarity_picture(
@@ -160,41 +155,25 @@ def similarity_picture(
     return picture
 
 
-_CSS = """
-body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}
-h1{font-size:1.5em}h2{font-size:1.25em;margin-top:2em;border-bottom:2px solid #ccc}
-table{border-collapse:collapse;width:100%;table-layout:fixed}
-td,th{border:1px solid #ddd;padding:3px 6px;vertical-align:top;font-size:0.9em}
-th{background:#f3f3f3}
-td.score{text-align:right;font-variant-numeric:tabular-nums}
-col.c-id{width:11em}col.c-type{width:3.5em}col.c-score{width:4.5em}
-tr.low td{background:#ffd0d0}
-tr.rejected td{background:#eeeeee;color:#777;text-decoration:line-through}
-tr.rejected td.reason{text-decoration:none}
-.matrix{image-rendering:pixelated;border:1px solid #999}
-.meta{color:#555}
-ul.problems li{margin:2px 0}
-"""
+@functools.lru_cache(maxsize=1)
+def _templates() -> jinja2.Environment:
+    """The report's templates (``pipeline/corpus/templates``, package data), escaping on:
+    every value a template prints is escaped unless a template says otherwise."""
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("pipeline.corpus", "templates"),
+        autoescape=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
 
 
-def _fmt_score(score: float) -> str:
-    return f"{score:.3f}"
+def _render(name: str, **values: Any) -> str:
+    return _templates().get_template(name).render(**values)
 
 
 def render_head(title: str, summary: dict[str, Any]) -> str:
     """Page start: title, build summary (documents, pairs, rows) as a small table."""
-    items = "".join(
-        f"<tr><th>{escape(str(k))}</th><td>{escape(str(v))}</td></tr>" for k, v in summary.items()
-    )
-    return (
-        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
-        "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; "
-        "img-src data:; style-src 'unsafe-inline'\">"
-        f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>\n"
-        f"<h1>{escape(title)}</h1>\n"
-        f"<p class='meta'>pipeline {escape(__version__)}</p>\n"
-        f"<table class='summary' style='width:auto'>{items}</table>\n"
-    )
+    return _render("head.html.j2", title=title, summary=summary, version=__version__)
 
 
 def render_problems(
@@ -202,27 +181,7 @@ def render_problems(
 ) -> str:
     """The documents that did not make it: unpaired (symbol, language, file) and
     rejected (file, reason)."""
-    parts = ["<section id='unpaired'><h2>Unpaired documents</h2>"]
-    if unpaired:
-        parts.append("<ul class='problems'>")
-        for symbol, language, source in unpaired:
-            parts.append(
-                f"<li><b>{escape(symbol)}</b> ({escape(language)}) in {escape(source)}: "
-                "no counterpart in the other language</li>"
-            )
-        parts.append("</ul>")
-    else:
-        parts.append("<p>None.</p>")
-    parts.append("</section>\n<section id='rejected'><h2>Rejected files</h2>")
-    if rejected:
-        parts.append("<ul class='problems'>")
-        for source, reason in rejected:
-            parts.append(f"<li><b>{escape(source)}</b>: {escape(reason)}</li>")
-        parts.append("</ul>")
-    else:
-        parts.append("<p>None.</p>")
-    parts.append("</section>\n")
-    return "".join(parts)
+    return _render("problems.html.j2", unpaired=unpaired, rejected=rejected)
 
 
 def _numbers(doc: ReportDocument, low_score: float) -> tuple[float, int, int]:
@@ -237,56 +196,41 @@ def _numbers(doc: ReportDocument, low_score: float) -> tuple[float, int, int]:
 def render_document(doc: ReportDocument, *, low_score: float) -> str:
     """One document's section: header, similarity picture, side-by-side table."""
     picture = similarity_picture(doc.similarity, doc.shape, doc.path)
-    png = base64.b64encode(encode_png(picture)).decode("ascii")
     mean, low, rejected = _numbers(doc, low_score)
-    anchor = escape("doc-" + symbol_slug(doc.symbol))  # an HTML id: no spaces
-    parts = [
-        f"<section class='document' id='{anchor}'>",
-        f"<h2>{escape(doc.symbol)}</h2>",
-        f"<p class='meta'>en: {escape(doc.source_en)} &middot; zh: {escape(doc.source_zh)}"
-        f" &middot; {len(doc.rows)} beads, mean score {mean:.3f}, {low} below {low_score},"
-        f" {rejected} rejected by filters</p>",
-        f"<figure><img class='matrix' alt='similarity matrix of {escape(doc.symbol)}' "
-        f"width='{picture.shape[1]}' height='{picture.shape[0]}' "
-        f"src='data:image/png;base64,{png}'>"
-        f"<figcaption>Sentence similarity ({doc.shape[0]} English rows &times; "
-        f"{doc.shape[1]} Chinese columns, darker is more similar) with the chosen "
-        "alignment in red.</figcaption></figure>",
-        "<table class='pairs'><colgroup><col class='c-id'><col class='c-type'>"
-        "<col class='c-score'><col><col><col class='c-type'></colgroup>",
-        "<tr><th>id</th><th>type</th><th>score</th><th>English</th><th>Chinese</th>"
-        "<th>note</th></tr>",
-    ]
-    for row in doc.rows:
-        classes = []
-        if row.reject_reason:
-            classes.append("rejected")
-        elif row.en and row.zh and row.score < low_score:
-            classes.append("low")
-        cls = f" class='{' '.join(classes)}'" if classes else ""
-        parts.append(
-            f"<tr{cls}><td>{escape(row.id)}</td><td>{escape(row.align_type)}</td>"
-            f"<td class='score'>{_fmt_score(row.score)}</td>"
-            f"<td lang='en'>{escape(row.en)}</td><td lang='zh'>{escape(row.zh)}</td>"
-            f"<td class='reason'>{escape(row.reject_reason or '')}</td></tr>"
-        )
-    parts.append("</table></section>\n")
-    return "".join(parts)
+    return _render(
+        "document.html.j2",
+        doc=doc,
+        anchor="doc-" + symbol_slug(doc.symbol),  # an HTML id: no spaces
+        png=base64.b64encode(encode_png(picture)).decode("ascii"),
+        width=picture.shape[1],
+        height=picture.shape[0],
+        mean=mean,
+        low=low,
+        rejected=rejected,
+        low_score=low_score,
+    )
 
 
 def render_failures(failed: Sequence[tuple[str, str]]) -> str:
     """Pairs that could not be aligned, with the reason."""
-    items = "".join(
-        f"<li><b>{escape(symbol)}</b>: {escape(reason)}</li>" for symbol, reason in failed
-    )
-    return (
-        "<section id='failed'><h2>Pairs that failed</h2>"
-        f"<ul class='problems'>{items}</ul></section>\n"
+    return _render("failures.html.j2", failed=failed)
+
+
+def render_splits(summary: dict[str, Any]) -> str:
+    """Splits, lineages and duplicates (``pipeline.corpus.summary``): rows and lineages
+    per split, the share of validation/test rows seen in train, the score histogram per
+    split, the largest duplicate groups and lineages."""
+    return _render(
+        "splits.html.j2",
+        splits=summary["splits"],
+        score_bins=summary["score_bins"],
+        groups=summary["largest_dup_groups"],
+        lineages=summary["largest_lineages"],
     )
 
 
 def render_foot() -> str:
-    return "</body></html>\n"
+    return _render("foot.html.j2")
 
 
 #: Folder (beside report.html) of the one-page-per-document part of the report.
@@ -300,24 +244,19 @@ def page_name(symbol: str) -> str:
 
 def render_page(doc: ReportDocument, *, low_score: float) -> str:
     """A document's own page: its section, and a link back to the index."""
-    return (
-        render_head(doc.symbol, {"English": doc.source_en, "Chinese": doc.source_zh})
-        + "<p class='meta'><a href='../report.html'>all documents</a></p>\n"
-        + render_document(doc, low_score=low_score)
-        + render_foot()
+    return _render(
+        "page.html.j2",
+        head=render_head(doc.symbol, {"English": doc.source_en, "Chinese": doc.source_zh}),
+        document=render_document(doc, low_score=low_score),
+        foot=render_foot(),
     )
 
 
 def render_index_row(doc: ReportDocument, *, low_score: float) -> str:
-    """The index's line for a document: a link to its page and its numbers."""
+    """The index's line for a document: a link to its page, its split and its numbers."""
     mean, low, rejected = _numbers(doc, low_score)
-    href = escape(f"{PAGES_FOLDER}/{page_name(doc.symbol)}")
-    cls = " class='low'" if low else ""
-    return (
-        f"<tr{cls}><td><a href='{href}'>{escape(doc.symbol)}</a></td>"
-        f"<td>{len(doc.rows)}</td><td class='score'>{mean:.3f}</td><td>{low}</td>"
-        f"<td>{rejected}</td></tr>\n"
-    )
+    href = f"{PAGES_FOLDER}/{page_name(doc.symbol)}"
+    return _render("index_row.html.j2", doc=doc, href=href, mean=mean, low=low, rejected=rejected)
 
 
 class ReportWriter:
@@ -343,11 +282,7 @@ class ReportWriter:
     ) -> None:
         self._handle.write(render_head(title, summary))
         self._handle.write(render_problems(unpaired, rejected))
-        self._handle.write(
-            "<section id='documents'><h2>Aligned documents</h2>\n<table class='index'>"
-            "<tr><th>document</th><th>beads</th><th>mean score</th>"
-            f"<th>below {escape(str(self.low_score))}</th><th>rejected</th></tr>\n"
-        )
+        self._handle.write(_render("index_start.html.j2", low_score=self.low_score))
 
     def add_document(self, doc: ReportDocument) -> None:
         """Write the document's page and its index line."""
@@ -361,12 +296,15 @@ class ReportWriter:
         self._handle.write(html)
         self.documents += documents
 
-    def close(self, *, failed: Sequence[tuple[str, str]] = ()) -> Path:
+    def close(
+        self, *, failed: Sequence[tuple[str, str]] = (), summary: dict[str, Any] | None = None
+    ) -> Path:
         """Finish the page; ``failed`` lists (symbol, reason) of pairs whose alignment
-        failed (known only at the end of a streamed build)."""
-        self._handle.write("</table></section>\n")
-        if self.documents == 0:
-            self._handle.write("<p>No document pairs were aligned.</p>\n")
+        failed and ``summary`` the splits and duplicates (``pipeline.corpus.summary``),
+        both known only at the end of a streamed build."""
+        self._handle.write(_render("index_end.html.j2", documents=self.documents))
+        if summary is not None:
+            self._handle.write(render_splits(summary))
         if failed:
             self._handle.write(render_failures(failed))
         self._handle.write(render_foot())
@@ -384,8 +322,10 @@ def render_report(
     summary: dict[str, Any] | None = None,
 ) -> str:
     """The whole page as one string (for small inputs and tests)."""
-    body = [render_head(title, summary or {}), render_problems(unpaired, rejected)]
-    body.append("<section id='documents'><h2>Aligned documents</h2></section>\n")
-    body.extend(render_document(doc, low_score=low_score) for doc in documents)
-    body.append(render_foot())
-    return "".join(body)
+    return _render(
+        "report.html.j2",
+        head=render_head(title, summary or {}),
+        problems=render_problems(unpaired, rejected),
+        documents=[render_document(doc, low_score=low_score) for doc in documents],
+        foot=render_foot(),
+    )

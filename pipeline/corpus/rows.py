@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pipeline import __version__
+from pipeline.corpus.dedup import dup_group
 from pipeline.corpus.filters import FilterOptions, length_ratio, row_reject_reason
 from pipeline.corpus.records import BeadRow, ParagraphRow, RejectedRow, RowT, SentenceRow
+from pipeline.corpus.splits import Placement
 from pipeline.corpus.write import (
     PAIR,
 )
@@ -44,6 +46,8 @@ class DecidedDocument:
     sentence_rejects: list[RejectedRow[SentenceRow]]
     paragraphs: list[ParagraphRow]
     paragraph_rejects: list[RejectedRow[ParagraphRow]]
+    #: The pair's lineage and split (on every row; the report shows it).
+    placement: Placement
     #: Every sentence row in bead order with its reject reason (None = kept): the report.
     decisions: list[tuple[SentenceRow, str | None]] = field(default_factory=list)
 
@@ -59,6 +63,7 @@ def _bead_row(
     aligned: AlignedDocument,
     bead: Bead,
     *,
+    placement: Placement,
     key: str,
     block: Block,
     para_no: int | None,
@@ -70,7 +75,8 @@ def _bead_row(
     zh_tokens: int,
 ) -> RowT:
     """A sentence or paragraph row (``record``); ``en_ids``/``zh_ids`` are the sentence
-    ids or the paragraph keys the bead covers."""
+    ids or the paragraph keys the bead covers. ``dup_count`` and ``seen_in_train`` need
+    the whole corpus: the finalize pass fills them (``pipeline.corpus.finalize``)."""
     pair = aligned.pair
     return record(
         id=f"{pair.symbol}:{key}",
@@ -96,11 +102,17 @@ def _bead_row(
         sha256_zh=pair.zh.sha256,
         model=aligned.model,
         version=__version__,
+        split=placement.split,
+        lineage=placement.lineage,
+        dup_group=dup_group(en_text, zh_text),
+        dup_count=0,
+        seen_in_train=False,
     )
 
 
-def sentence_rows(aligned: AlignedDocument) -> list[SentenceRow]:
-    """One dataset row per sentence bead, in bead (document) order.
+def sentence_rows(aligned: AlignedDocument, placement: Placement) -> list[SentenceRow]:
+    """One dataset row per sentence bead, in bead (document) order; ``placement`` is the
+    pair's lineage and split.
 
     ``id`` is the symbol plus the first English sentence id ("A/RES/75/58:op5:s1");
     a bead without English takes its first Chinese id, marked ``zh:`` so it can never
@@ -127,6 +139,7 @@ def sentence_rows(aligned: AlignedDocument) -> list[SentenceRow]:
             SentenceRow,
             aligned,
             bead,
+            placement=placement,
             key=first_id,
             block=block,
             para_no=para_no,
@@ -141,7 +154,7 @@ def sentence_rows(aligned: AlignedDocument) -> list[SentenceRow]:
     return rows
 
 
-def paragraph_rows(aligned: AlignedDocument) -> list[ParagraphRow]:
+def paragraph_rows(aligned: AlignedDocument, placement: Placement) -> list[ParagraphRow]:
     """One dataset row per paragraph bead (blocks of the two documents), in order."""
     pair = aligned.pair
     en_labels = pair.en.block_labels()
@@ -169,6 +182,7 @@ def paragraph_rows(aligned: AlignedDocument) -> list[ParagraphRow]:
             ParagraphRow,
             aligned,
             bead,
+            placement=placement,
             key=key,
             block=block,
             para_no=para_no,

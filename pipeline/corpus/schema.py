@@ -15,12 +15,13 @@ from typing import Any
 
 import pyarrow as pa
 
-from pipeline.corpus.records import BeadRow, ParagraphRow, RejectedRow, SentenceRow
+from pipeline.corpus.records import BeadRow, DocumentRow, ParagraphRow, RejectedRow, SentenceRow
 
 _ARROW_TYPES: dict[str, pa.DataType] = {
     "str": pa.string(),
     "int": pa.int32(),
     "float": pa.float64(),
+    "bool": pa.bool_(),
     "tuple[str, ...]": pa.list_(pa.string()),
 }
 #: The derived ``translation`` column (``datasets.Translation`` reads this struct).
@@ -54,10 +55,18 @@ def row_schema(record: type[BeadRow]) -> pa.Schema:
     return pa.schema(out)
 
 
+def table_schema(record: type) -> pa.Schema:
+    """The schema of a plain record (no derived columns): one column per field."""
+    return pa.schema(_arrow_field(f.name, str(f.type)) for f in dataclasses.fields(record))
+
+
 #: One row per sentence bead.
 SENTENCE_SCHEMA = row_schema(SentenceRow)
 #: One row per paragraph bead (whole preambular/operative paragraphs, footnotes, ...).
 PARAGRAPH_SCHEMA = row_schema(ParagraphRow)
+
+#: One row per document read (``documents.parquet``).
+DOCUMENT_SCHEMA = table_schema(DocumentRow)
 
 _REJECT_FIELD = pa.field("reject_reason", pa.string(), nullable=False)
 SENTENCE_REJECT_SCHEMA = SENTENCE_SCHEMA.append(_REJECT_FIELD)

@@ -21,8 +21,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline import __version__
-from pipeline.corpus.records import BeadRow
+from pipeline.corpus.records import BeadRow, RejectedRow
 from pipeline.corpus.schema import (  # noqa: F401  (the tables' schemas, used via this module)
+    DOCUMENT_SCHEMA,
     PARAGRAPH_REJECT_SCHEMA,
     PARAGRAPH_SCHEMA,
     SENTENCE_REJECT_SCHEMA,
@@ -30,6 +31,7 @@ from pipeline.corpus.schema import (  # noqa: F401  (the tables' schemas, used v
     Record,
     records_table,
 )
+from pipeline.corpus.splits import SPLITS
 
 TOOL_NAME = "un-parallel-pipeline"
 PAIR = "en-zh"
@@ -127,6 +129,43 @@ class ParquetTableWriter:
             self._writer = self._open_shard()
         self._writer.close()
         self._writer = None
+        return self.files
+
+
+def rows_by_split(records: Sequence[Record]) -> dict[str, list[Record]]:
+    """Records grouped by their row's split, order kept (splits in ``SPLITS`` order)."""
+    groups: dict[str, list[Record]] = {split: [] for split in SPLITS}
+    for record in records:
+        row = record.row if isinstance(record, RejectedRow) else record
+        groups[row.split].append(record)
+    return {split: rows for split, rows in groups.items() if rows}
+
+
+class SplitTableWriter:
+    """One table written per split: ``folder/train-NNNNN.parquet``, ``validation-…``,
+    ``test-…`` (``datasets`` finds the splits by these names, through the card). Every
+    split gets a file, an empty one if it has no rows, so every split can be loaded."""
+
+    def __init__(self, folder: Path, schema: pa.Schema, **sizes: int) -> None:
+        self.folder = folder
+        self.writers = {s: ParquetTableWriter(folder, schema, prefix=s, **sizes) for s in SPLITS}
+
+    def write_rows(self, rows: Sequence[Record]) -> None:
+        for split, records in rows_by_split(rows).items():
+            self.writers[split].write_rows(records)
+
+    @property
+    def rows(self) -> int:
+        return sum(w.rows for w in self.writers.values())
+
+    @property
+    def files(self) -> list[Path]:
+        """Every shard, in name order (the order readers of the folder see rows in)."""
+        return sorted((p for w in self.writers.values() for p in w.files), key=lambda p: p.name)
+
+    def close(self) -> list[Path]:
+        for writer in self.writers.values():
+            writer.close()
         return self.files
 
 
@@ -284,99 +323,3 @@ def is_translation_pair(row: BeadRow) -> bool:
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
     path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-
-
-def _size_category(rows: int) -> str:
-    """Hugging Face ``size_categories`` bucket for a row count."""
-    for limit, name in (
-        (1_000, "n<1K"),
-        (10_000, "1K<n<10K"),
-        (100_000, "10K<n<100K"),
-        (1_000_000, "100K<n<1M"),
-        (10_000_000, "1M<n<10M"),
-        (100_000_000, "10M<n<100M"),
-    ):
-        if rows < limit:
-            return name
-    return "n>100M"
-
-
-def dataset_card(manifest: dict[str, Any]) -> str:
-    """README.md for the output folder: Hugging Face YAML front matter plus a short card.
-
-    The ``configs`` block lets ``datasets.load_dataset(<folder>)`` find both
-    granularities without guessing, and keeps the rejects out of them.
-    """
-    sentences = manifest["files"]["sentences"]["rows"]
-    paragraphs = manifest["files"]["paragraphs"]["rows"]
-    counts = manifest["documents"]
-    filters = manifest["filters"]
-    lines = [
-        "---",
-        "language:",
-        "- en",
-        "- zh",
-        "license: other",
-        "license_name: united-nations-terms-of-use",
-        "license_link: https://www.un.org/en/about-us/terms-of-use",
-        "task_categories:",
-        "- translation",
-        "size_categories:",
-        f"- {_size_category(sentences)}",
-        "pretty_name: UN General Assembly resolutions, English-Chinese",
-        "configs:",
-        "- config_name: sentences",
-        "  default: true",
-        "  data_files:",
-        "  - split: train",
-        f"    path: {PAIR}/*.parquet",
-        "- config_name: paragraphs",
-        "  data_files:",
-        "  - split: train",
-        f"    path: {PAIR}-paragraphs/*.parquet",
-        "---",
-        "",
-        "# UN General Assembly resolutions, English-Chinese parallel corpus",
-        "",
-        f"Built by `{TOOL_NAME}` {manifest['version']} with sentence encoder "
-        f"`{manifest['model']['name']}`.",
-        "",
-        "| | count |",
-        "|---|---|",
-        f"| documents read | {counts['read']} |",
-        f"| document pairs | {counts['paired_symbols']} |",
-        f"| unpaired documents | {len(counts['unpaired'])} |",
-        f"| rejected files | {len(counts['rejected'])} |",
-        f"| sentence beads (`sentences`) | {sentences} |",
-        f"| paragraph beads (`paragraphs`) | {paragraphs} |",
-        f"| rejected sentence beads | {manifest['files']['sentence_rejects']['rows']} |",
-        "",
-        "## Loading",
-        "",
-        "```python",
-        "import datasets",
-        'ds = datasets.load_dataset("parquet", data_dir="en-zh", split="train")',
-        'ds = ds.cast_column("translation", datasets.Translation(languages=["en", "zh"]))',
-        "```",
-        "",
-        "Columns: `id` (stable, `symbol:block:sentence`), `symbol`, `session`, `family`,",
-        "`pair`, `kind`, `para_no`, `en`, `zh`, `translation` {en, zh}, `en_sent_ids`,",
-        "`zh_sent_ids` (`en_para_ids`, `zh_para_ids` for paragraphs), `align_type` (e.g. `1-2`),",
-        "`score`, `margin`, `len_ratio`, `en_tokens`, `zh_tokens` (jieba), `source_en`,",
-        "`source_zh`,"
-        "`sha256_en`, `sha256_zh`, `model`, `version`. Beads with an empty side (`1-0`,",
-        "`0-1`) are kept: they record omissions; filter on `align_type` to drop them.",
-        "",
-        "## Filters",
-        "",
-        f"Applied at build time: minimum score {filters['min_score']}, maximum length ratio "
-        f"{filters['max_len_ratio']}, language check {filters['lang_check']}, clean-text "
-        "check always. Dropped rows are in `rejects/` with the reason.",
-        "",
-        "## Source and license",
-        "",
-        "Resolutions of the United Nations General Assembly, official English and Chinese",
-        "versions. Use is subject to the United Nations terms of use.",
-        "",
-    ]
-    return "\n".join(lines)

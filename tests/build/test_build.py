@@ -8,6 +8,7 @@ plus two files that must be rejected.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +65,12 @@ def test_manifest_records_settings_counts_and_files(seed_corpus: BuiltCorpus) ->
             assert item["sha256"] == file_sha256(path)
     sentences = pd.read_parquet(seed_corpus.out / "en-zh")
     assert m["files"]["sentences"]["rows"] == len(sentences)
-    assert m["files"]["sentences"]["files"][0]["rows"] == len(sentences)
+    shards = {f["path"]: f["rows"] for f in m["files"]["sentences"]["files"]}
+    assert shards == {  # one file per split, named by it; the seeds' lineage is in train
+        "en-zh/test-00000.parquet": 0,
+        "en-zh/train-00000.parquet": len(sentences),
+        "en-zh/validation-00000.parquet": 0,
+    }
     assert sum(m["beads_by_type"].values()) == len(sentences)
     assert m["beads_by_type"] == sentences["align_type"].value_counts().to_dict()
     both = sentences[(sentences.en != "") & (sentences.zh != "")]
@@ -77,14 +83,25 @@ def test_dataset_card_points_at_both_granularities(seed_corpus: BuiltCorpus) -> 
     assert front["language"] == ["en", "zh"]
     assert front["task_categories"] == ["translation"]
     assert front["size_categories"] == ["n<1K"]
-    paths = {c["config_name"]: c["data_files"][0]["path"] for c in front["configs"]}
-    assert paths == {"sentences": "en-zh/*.parquet", "paragraphs": "en-zh-paragraphs/*.parquet"}
+    paths = {
+        c["config_name"]: {f["split"]: f["path"] for f in c["data_files"]} for c in front["configs"]
+    }
+    # the seeds' one lineage is in train: the empty splits are not declared (datasets
+    # cannot load an empty split; tests/build/test_build_splits.py)
+    assert paths == {
+        "sentences": {"train": "en-zh/train-*.parquet"},
+        "paragraphs": {"train": "en-zh-paragraphs/train-*.parquet"},
+    }
 
 
 def test_cli_prints_summary_and_logs_stages(seed_corpus: BuiltCorpus) -> None:
     out = seed_corpus.stdout
     for needle in ("documents read", "document pairs", "sentence beads", "mean score", "1-1"):
         assert needle in out
+    rows = len(pd.read_parquet(seed_corpus.out / "en-zh"))
+    assert re.search(r"lineages +1\n", out)
+    assert re.search(rf"train +{rows} sentence rows, 1 lineages\n", out)
+    assert re.search(r"test +0 sentence rows, 0 lineages, 0 seen in train", out)
     assert "time per stage" in out and "align" in out
     log = seed_corpus.stderr
     # not a terminal: plain log lines, no progress bars
@@ -184,6 +201,8 @@ def test_bad_output_folder_is_refused(tmp_path: Path, seed_corpus: BuiltCorpus) 
     [
         (["--min-score", "nan"], "min_score must be a finite number"),
         (["--min-score", "inf"], "min_score must be a finite number"),
+        (["--split", "98/2"], "expected TRAIN/VALIDATION/TEST"),
+        (["--split", "0/0/0"], "not all zero"),
     ],
 )
 def test_bad_filter_option_is_one_clean_error(

@@ -165,9 +165,7 @@ def test_two_concurrent_builds_into_one_out(tmp_path: Path, seed_corpus: BuiltCo
     assert not list(tmp_path.glob(".aligned.tmp-*")) and not list(tmp_path.glob(".aligned.old-*"))
 
 
-def test_next_build_removes_a_killed_builds_spool(
-    tmp_path: Path, seed_corpus: BuiltCorpus
-) -> None:
+def test_next_build_removes_a_killed_builds_spool(tmp_path: Path, seed_corpus: BuiltCorpus) -> None:
     from pipeline.build import BuildOptions, build_corpus
 
     cache = tmp_path / "cache"

@@ -39,6 +39,11 @@ COLUMNS = [
     "sha256_zh",
     "model",
     "version",
+    "split",
+    "lineage",
+    "dup_group",
+    "dup_count",
+    "seen_in_train",
 ]
 KINDS = {"heading", "title", "preamble", "operative", "subparagraph", "footnote", "closing"}
 
@@ -104,10 +109,14 @@ def test_schemas_are_the_declared_ones(seed_corpus: BuiltCorpus) -> None:
         ("en-zh-paragraphs", PARAGRAPH_SCHEMA),
         ("rejects/en-zh", SENTENCE_REJECT_SCHEMA),
     ):
-        (path,) = sorted((seed_corpus.out / folder).glob("*.parquet"))
-        assert pq.read_schema(path).equals(schema, check_metadata=False), folder
-        meta = pq.ParquetFile(path).metadata
-        assert meta.num_row_groups == 0 or meta.row_group(0).column(0).compression == "ZSTD"
+        paths = sorted((seed_corpus.out / folder).glob("*.parquet"))
+        assert [p.name for p in paths] == [
+            f"{s}-00000.parquet" for s in ("test", "train", "validation")
+        ]
+        for path in paths:
+            assert pq.read_schema(path).equals(schema, check_metadata=False), folder
+            meta = pq.ParquetFile(path).metadata
+            assert meta.num_row_groups == 0 or meta.row_group(0).column(0).compression == "ZSTD"
 
 
 def test_duckdb_reads_the_folder(seed_corpus: BuiltCorpus) -> None:

@@ -1,7 +1,7 @@
 """The Ray engine as a cluster (issue 11): two Ray nodes on this machine
 (``ray.cluster_utils.Cluster``), output given as a ``file://`` URI, and the corpus compared
 with the local engine's: every row of every table, and the TMX, Moses, report and card
-byte for byte. Only the Parquet shard layout (one shard per chunk, named
+byte for byte. Only the Parquet shard layout (one shard per chunk and split, named
 ``train-00003-of-00005.parquet``) and so the manifest's file list differ.
 A worker killed mid-build is retried by Ray and the build still completes."""
 
@@ -123,7 +123,10 @@ def test_archive_on_two_nodes_equals_the_local_build(
     )
     assert result.stats["aligned_pairs"] == N_PAIRS
     shards = sorted(p.name for p in (out / "en-zh").iterdir())
-    assert shards == [f"train-{k:05d}-of-00003.parquet" for k in range(3)]
+    # one shard per chunk and split with rows (the archive is one lineage, in train), and
+    # an empty file for each split without rows, so that every split can be loaded
+    trains = [f"train-{k:05d}-of-00003.parquet" for k in range(3)]
+    assert shards == ["test-00000-of-00003.parquet", *trains, "validation-00000-of-00003.parquet"]
     files = result.manifest["files"]["sentences"]["files"]
     assert [f["path"] for f in files] == [f"en-zh/{name}" for name in shards]
     assert sum(f["rows"] for f in files) == result.manifest["files"]["sentences"]["rows"]
@@ -285,3 +288,37 @@ def test_ray_checks_what_it_reads_back_from_both_caches(
         pd.testing.assert_frame_equal(
             pd.read_parquet(out / table), pd.read_parquet(seed_corpus.out / table)
         )
+
+
+def test_a_multi_lineage_archive_on_two_nodes_equals_the_local_build(
+    cluster: object, tmp_path: Path
+) -> None:
+    """Rows in all three splits, rows seen in train, chunks holding pairs of different
+    splits and the dedup export: the Ray build's shards and finalize pass give the
+    local build's corpus."""
+    from test_build_splits import RATIOS, archive_raw
+
+    raw = archive_raw(tmp_path / "raw", decision=True)
+    outs = {}
+    for engine in ("local", "ray"):
+        out = tmp_path / f"out-{engine}"
+        build_corpus(
+            BuildOptions(
+                raw=raw,
+                out=out,
+                cache=tmp_path / "cache",
+                engine=engine,
+                workers=1,
+                chunk_pairs=CHUNK,
+                split=RATIOS,
+                export_dedup=True,
+            )
+        )
+        outs[engine] = out
+    assert_same_corpus(outs["ray"], outs["local"])
+    sentences = pd.read_parquet(outs["ray"] / "en-zh")
+    assert set(sentences["split"]) == {"train", "validation", "test"}
+    assert sentences["seen_in_train"].any()
+    for name in sorted(p.name for p in (outs["local"] / "dedup").iterdir()):
+        mine, theirs = (outs[e] / "dedup" / name for e in ("ray", "local"))
+        assert mine.read_bytes() == theirs.read_bytes(), name

@@ -246,3 +246,93 @@ def test_row_blocked_similarity_equals_whole_matrix_downsampled(n: int, m: int) 
     whole = downsample(en @ zh.T)
     assert blocked.shape == whole.shape and max(blocked.shape) <= MAX_PICTURE_PX
     np.testing.assert_allclose(blocked, whole, atol=0.05, rtol=0.002)
+
+
+def hand_made_summary() -> dict:
+    from pipeline.corpus.summary import score_bins
+
+    def split(rows: int, seen: int, histogram: list[int]) -> dict:
+        return {
+            "lineages": 1,
+            "documents": 2,
+            "pairs": 1,
+            "sentences": rows,
+            "paragraphs": rows,
+            "sentences_seen_in_train": seen,
+            "paragraphs_seen_in_train": 0,
+            "share_seen_in_train": seen / rows if rows else None,
+            "score_histogram": histogram,
+        }
+
+    return {
+        "splits": {
+            "train": split(40, 0, [0, 0, 1, 9, 22, 7, 1, 0]),
+            "validation": split(0, 0, [0] * 8),
+            "test": split(10, 4, [0, 1, 1, 2, 3, 2, 1, 0]),
+        },
+        "score_bins": score_bins(),
+        "largest_dup_groups": [
+            {
+                "dup_group": "00ff",
+                "rows": 3,
+                "splits": {"train": 2, "validation": 0, "test": 1},
+                "en": PAYLOAD,
+                "zh": "大会，",
+            }
+        ],
+        "largest_lineages": [
+            {
+                "lineage": "c7367519bb323497",
+                "key": "A/RES/75/58",
+                "split": "train",
+                "documents": 4,
+                "symbols": 3,
+            },
+        ],
+    }
+
+
+def test_splits_section_renders_counts_histogram_and_groups(tmp_path: Path) -> None:
+    from pipeline.corpus.report import ReportWriter
+
+    writer = ReportWriter(tmp_path / "r.html", low_score=0.5)
+    writer.start("t", {}, [], [])
+    writer.add_document(hand_made_document())
+    writer.close(summary=hand_made_summary())
+    dom, shot = chromium(tmp_path / "r.html", tmp_path, screenshot=True)
+    assert not re.search(r"<body[^>]*data-pwned", dom) and "<script" not in dom.lower()
+    section = dom[dom.index('id="splits"') :]
+    assert "&lt;script&gt;document.body.setAttribute" in section  # a group's text, escaped
+    assert re.search(
+        r"<th>test</th><td>1</td><td>2</td><td>1</td><td>10</td><td>10</td>"
+        r"<td>4 \(40\.0%\)</td>",
+        section,
+    )
+    bars = re.findall(r'<span class="bar (train|validation|test)" style="width:([\d.]+)%">', dom)
+    assert len(bars) == 3 * 8
+    assert max(float(w) for s, w in bars if s == "train") == 80.0  # the fullest bin
+    assert shot is not None and colour_count(shot, (0x3A, 0x7B, 0xD5)) > 200  # train bars drawn
+    assert "A/RES/75/58" in section and "c7367519bb323497" in section
+
+
+def test_png_is_encoded_by_pillow_deterministically() -> None:
+    rgb = np.zeros((5, 9, 3), dtype=np.uint8)
+    rgb[2, 3] = RED
+    first, second = encode_png(rgb), encode_png(rgb.copy())
+    assert first == second and first.startswith(b"\x89PNG\r\n\x1a\n")
+    with pytest.raises(ValueError, match="uint8"):
+        encode_png(rgb.astype(np.float32))
+
+
+def test_every_template_is_package_data_of_the_wheel() -> None:
+    """The report loads its templates from the package: pyproject must ship each one."""
+    import fnmatch
+    import tomllib
+
+    from conftest import REPO
+
+    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = config["tool"]["setuptools"]["package-data"]["pipeline.corpus"]
+    folder = REPO / "pipeline" / "corpus" / "templates"
+    files = sorted(p.relative_to(folder.parent).as_posix() for p in folder.iterdir())
+    assert files and all(any(fnmatch.fnmatch(f, pat) for pat in patterns) for f in files)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from pipeline.corpus.dedup import dup_group
 from pipeline.corpus.filters import FilterOptions
 from pipeline.corpus.rows import AlignedDocument, decide, paragraph_rows, sentence_rows, split_rows
+from pipeline.corpus.splits import Placement
 from pipeline.data import Bead, Block, Document, DocumentPair, Metadata, Sentence
 
 
@@ -88,8 +90,11 @@ def test_block_labels() -> None:
     ]
 
 
+PLACED = Placement(lineage="feedfacecafebeef", split="validation")
+
+
 def test_sentence_rows() -> None:
-    rows = sentence_rows(make_pair())
+    rows = sentence_rows(make_pair(), PLACED)
     assert [r.id for r in rows] == [
         "A/RES/9/9:pre1:s1",
         "A/RES/9/9:op1:s1",
@@ -108,10 +113,16 @@ def test_sentence_rows() -> None:
     assert rows[2].zh == "" and rows[2].len_ratio is None
     assert rows[3].en == "" and rows[3].zh_ids == ("op1a:s1",)
     assert rows[5].kind == "footnote" and rows[5].para_no == "2"
+    # the pair's placement on every row; the group from the folded text of both sides
+    assert {(r.split, r.lineage) for r in rows} == {("validation", "feedfacecafebeef")}
+    assert first.dup_group == dup_group(first.en, first.zh)
+    assert rows[2].dup_group == dup_group(rows[2].en, "") != rows[3].dup_group
+    # corpus-wide columns wait for the finalize pass
+    assert {(r.dup_count, r.seen_in_train) for r in rows} == {(0, False)}
 
 
 def test_paragraph_rows() -> None:
-    rows = paragraph_rows(make_pair())
+    rows = paragraph_rows(make_pair(), PLACED)
     assert [r.id for r in rows] == [
         "A/RES/9/9:pre1",
         "A/RES/9/9:op1",
@@ -126,7 +137,7 @@ def test_paragraph_rows() -> None:
 
 
 def test_decide_and_split_keep_order_and_reasons() -> None:
-    rows = sentence_rows(make_pair())
+    rows = sentence_rows(make_pair(), PLACED)
     reasons = decide(rows, FilterOptions(min_score=1.0))
     assert reasons == ["score_below_min: 0.900 < 1.0", None, None, None, None, None]
     kept, rejected = split_rows(rows, reasons)

@@ -13,6 +13,7 @@ from factories import make_row
 from pipeline.corpus.records import BeadRow, ParagraphRow, RejectedRow, SentenceRow
 from pipeline.corpus.schema import records_table, row_columns, row_schema
 from pipeline.corpus.write import (
+    DOCUMENT_SCHEMA,
     PARAGRAPH_REJECT_SCHEMA,
     PARAGRAPH_SCHEMA,
     SENTENCE_REJECT_SCHEMA,
@@ -20,7 +21,7 @@ from pipeline.corpus.write import (
     ParquetTableWriter,
 )
 
-S, INT, F = pa.string(), pa.int32(), pa.float64()
+S, INT, F, BOOL = pa.string(), pa.int32(), pa.float64(), pa.bool_()
 STRINGS = pa.list_(pa.string())
 TRANSLATION = pa.struct([pa.field("en", S), pa.field("zh", S)])
 
@@ -51,6 +52,25 @@ PUBLISHED_SENTENCE_COLUMNS = [
     ("sha256_zh", S, False),
     ("model", S, False),
     ("version", S, False),
+    ("split", S, False),
+    ("lineage", S, False),
+    ("dup_group", S, False),
+    ("dup_count", INT, False),
+    ("seen_in_train", BOOL, False),
+]
+
+#: The documents table (``documents.parquet``): one row per document read.
+PUBLISHED_DOCUMENT_COLUMNS = [
+    ("symbol", S, False),
+    ("language", S, False),
+    ("source_file", S, False),
+    ("family", S, True),
+    ("session", INT, True),
+    ("title", S, True),
+    ("lineage", S, False),
+    ("lineage_key", S, False),
+    ("split", S, False),
+    ("paired", BOOL, False),
 ]
 
 
@@ -60,6 +80,10 @@ def _columns(schema: pa.Schema) -> list[tuple[str, pa.DataType, bool]]:
 
 def test_sentence_schema_is_the_published_one() -> None:
     assert _columns(SENTENCE_SCHEMA) == PUBLISHED_SENTENCE_COLUMNS
+
+
+def test_document_schema_is_the_published_one() -> None:
+    assert _columns(DOCUMENT_SCHEMA) == PUBLISHED_DOCUMENT_COLUMNS
 
 
 def test_paragraph_schema_differs_only_in_the_id_columns() -> None:

@@ -6,18 +6,18 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-import yaml
 from factories import make_row
 from lxml import etree
 
 from pipeline import __version__
+from pipeline.corpus.records import RejectedRow
 from pipeline.corpus.write import (
     SENTENCE_REJECT_SCHEMA,
     SENTENCE_SCHEMA,
     MosesWriter,
     ParquetTableWriter,
+    SplitTableWriter,
     TmxWriter,
-    dataset_card,
 )
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -109,28 +109,27 @@ def test_moses_lines_align_and_refuse_line_breaks(tmp_path: Path) -> None:
     assert (tmp_path / "c.zh").read_text(encoding="utf-8") == "一。\n二。\n"
 
 
-def test_dataset_card_front_matter() -> None:
-    manifest = {
-        "version": __version__,
-        "model": {"name": "use-m"},
-        "documents": {"read": 4, "paired_symbols": 1, "unpaired": [1, 2], "rejected": []},
-        "filters": {"min_score": None, "max_len_ratio": None, "lang_check": True},
-        "files": {
-            "sentences": {"rows": 1234},
-            "paragraphs": {"rows": 50},
-            "sentence_rejects": {"rows": 3},
-        },
-    }
-    card = dataset_card(manifest)
-    assert card.startswith("---\n")
-    front = yaml.safe_load(card.split("---\n")[1])
-    assert front["language"] == ["en", "zh"]
-    assert front["task_categories"] == ["translation"]
-    assert front["size_categories"] == ["1K<n<10K"]
-    assert front["license"]
-    configs = {c["config_name"]: c for c in front["configs"]}
-    assert configs["sentences"]["data_files"][0]["path"] == "en-zh/*.parquet"
-    assert configs["paragraphs"]["data_files"][0]["path"] == "en-zh-paragraphs/*.parquet"
+def test_split_writer_names_files_by_split_and_gives_every_split_one(tmp_path: Path) -> None:
+    writer = SplitTableWriter(tmp_path / "t", SENTENCE_SCHEMA)
+    writer.write_rows([make_row(1), make_row(2, split="test"), make_row(3)])
+    files = writer.close()
+    assert [p.name for p in files] == [
+        "test-00000.parquet",
+        "train-00000.parquet",
+        "validation-00000.parquet",  # empty, with the schema: the split can be loaded
+    ]
+    rows = {p.name: pq.read_table(p).column("id").to_pylist() for p in files}
+    assert rows["train-00000.parquet"] == ["A/RES/1/1:op1:s1", "A/RES/1/1:op3:s1"]
+    assert rows["test-00000.parquet"] == ["A/RES/1/1:op2:s1"]
+    assert rows["validation-00000.parquet"] == [] and writer.rows == 3
+
+
+def test_rejected_rows_go_to_their_rows_split(tmp_path: Path) -> None:
+    writer = SplitTableWriter(tmp_path / "r", SENTENCE_REJECT_SCHEMA)
+    writer.write_rows([RejectedRow(make_row(1, split="validation"), "score_below_min: x")])
+    (test, train, validation) = writer.close()
+    assert pq.read_table(validation).column("reject_reason").to_pylist() == ["score_below_min: x"]
+    assert pq.read_table(train).num_rows == pq.read_table(test).num_rows == 0
 
 
 def test_rows_written_per_document_are_gathered_into_row_groups(tmp_path: Path) -> None:

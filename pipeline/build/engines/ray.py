@@ -14,7 +14,8 @@ chunks have fixed boundaries)::
   ``num_gpus``). Plans and vectors leave pickled in a dataset column: they travel in the
   dataset, which Ray sizes, spills and backpressures, never through a shared file.
 * :func:`align_chunk`: align each pair with those vectors, decide its rows, write the
-  chunk's Parquet shards (``train-00007-of-00032.parquet``) straight to ``--out``, leave
+  chunk's Parquet shards, one per split with rows (``train-00007-of-00032.parquet``)
+  straight to ``--out`` (the driver's finalize pass fills the corpus-wide columns), leave
   the chunk's TMX, Moses and report parts in ``_parts/`` there, and hand the driver only
   a small summary.
 
@@ -27,7 +28,6 @@ writes the same bytes again.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import hashlib
 import json
 import pickle
@@ -78,6 +78,7 @@ def _local_copy(source: Location) -> Iterator[Path]:
 
 def read_file(row: dict[str, Any], *, spool: str) -> dict[str, Any]:
     """Extract one raw file; the document goes to the spool, its stub to the driver."""
+    from pipeline.corpus.lineage import document_signature
     from pipeline.data import RejectedInput
     from pipeline.extract import extract_file
     from pipeline.pair.duplicates import pairing_stub
@@ -90,6 +91,7 @@ def read_file(row: dict[str, Any], *, spool: str) -> dict[str, Any]:
         "kind": "document",
         "reason": "",
         "stub": "",
+        "signature": "",
         "seconds": 0.0,
     }
     started = time.perf_counter()
@@ -105,6 +107,7 @@ def read_file(row: dict[str, Any], *, spool: str) -> dict[str, Any]:
     Location(spool).child(spool_key(document.source_file, document.sha256)).write_bytes(payload)
     stub = pairing_stub(document)
     out["stub"] = json.dumps(stub.to_dict(), ensure_ascii=False)
+    out["signature"] = json.dumps(document_signature(document).to_dict(), ensure_ascii=False)
     out["seconds"] = time.perf_counter() - started
     return out
 
@@ -253,8 +256,8 @@ class EmbedActor:
         return {**batch, "planned": column, "embed_stats": np.array(stats, dtype=object)}
 
 
-def _shard_name(chunk: int, shards: int) -> str:
-    return f"train-{chunk:05d}-of-{shards:05d}.parquet"
+def shard_name(split: str, chunk: int, shards: int) -> str:
+    return f"{split}-{chunk:05d}-of-{shards:05d}.parquet"
 
 
 #: (manifest name, folder below --out, schema attribute in ``pipeline.corpus.write``).
@@ -267,8 +270,9 @@ TABLES = (
 
 
 def write_shards(decided: list[Any], out: str, chunk: int, shards: int) -> dict[str, list[Any]]:
-    """The chunk's four Parquet shards, written to ``out``; (path, sha256, rows) each."""
-    from pipeline.corpus import write
+    """The chunk's Parquet shards, one per table and split that has rows, written to
+    ``out``; per table a list of [path, sha256, rows]."""
+    from pipeline.corpus.write import rows_by_split
 
     columns = {
         "sentences": [r for d in decided for r in d.sentences],
@@ -278,11 +282,21 @@ def write_shards(decided: list[Any], out: str, chunk: int, shards: int) -> dict[
     }
     files: dict[str, list[Any]] = {}
     for name, folder, schema in TABLES:
-        data = write.parquet_bytes(columns[name], getattr(write, schema))
-        path = f"{folder}/{_shard_name(chunk, shards)}"
-        Location(out).child(*path.split("/")).write_bytes(data)
-        files[name] = [path, hashlib.sha256(data).hexdigest(), len(columns[name])]
+        by_split = rows_by_split(columns[name]).items()
+        files[name] = [write_shard(out, folder, schema, r, s, chunk, shards) for s, r in by_split]
     return files
+
+
+def write_shard(
+    out: str, folder: str, schema: str, rows: list[Any], split: str, chunk: int, shards: int
+) -> list[Any]:
+    """One shard (``rows`` may be empty: a split with no rows still gets a file)."""
+    from pipeline.corpus import write
+
+    data = write.parquet_bytes(rows, getattr(write, schema))
+    path = f"{folder}/{shard_name(split, chunk, shards)}"
+    Location(out).child(*path.split("/")).write_bytes(data)
+    return [path, hashlib.sha256(data).hexdigest(), len(rows)]
 
 
 def _align_all(row: dict[str, Any], pairs: list[Any], aligner: Any, decider: Any) -> list[Any]:
@@ -320,11 +334,13 @@ def align_chunk(
     from pipeline.build.stages.align import AlignStage
     from pipeline.build.stages.write import DecideStage, report_document
     from pipeline.corpus.report import PAGES_FOLDER, page_name, render_index_row, render_page
+    from pipeline.corpus.splits import chunk_placements
     from pipeline.corpus.write import is_translation_pair, moses_lines, tmx_units
 
     started = time.time()
     pairs = _load_pairs(row, spool)
-    aligner, decider = AlignStage(config), DecideStage(filters)
+    placements = chunk_placements(row["symbols"], row["lineages"], row["splits"])
+    aligner, decider = AlignStage(config), DecideStage(filters, placements)
     # One BLAS thread, as everywhere: the corpus must not depend on the engine.
     with threadpool_limits(limits=1):
         decided = _align_all(row, pairs, aligner, decider)

@@ -41,12 +41,15 @@ from pipeline.build.options import BuildContext, BuildOptions, BuildResult
 from pipeline.build.output import BuildError, prepare_output, refuse_empty, swap_in
 from pipeline.build.runner import StageStats, busy_overlap, run_stats
 from pipeline.build.stages.read import PairStage, list_sources
-from pipeline.build.stages.write import start_report
+from pipeline.build.stages.write import finalize_outputs, start_report
 from pipeline.build.storage import Location, StorageError, location, move_tree
+from pipeline.corpus.card import dataset_card
+from pipeline.corpus.finalize import Finalized
 from pipeline.corpus.manifest import build_manifest
 from pipeline.corpus.records import FailedPair
 from pipeline.corpus.report import PAGES_FOLDER, ReportWriter
-from pipeline.corpus.write import PAIR, MosesWriter, TmxWriter, dataset_card
+from pipeline.corpus.splits import SPLITS, Placement
+from pipeline.corpus.write import PAIR, MosesWriter, TmxWriter
 
 log = logging.getLogger("pipeline.build")
 
@@ -84,8 +87,11 @@ def _output_locations(options: BuildOptions) -> tuple[Location, Location, Locati
     return raw, out, tmp
 
 
-def chunk_rows(pairs: list[Any], size: int) -> list[dict[str, Any]]:
-    """Fixed chunk boundaries (n-th pair in symbol order in chunk n // size)."""
+def chunk_rows(
+    pairs: list[Any], size: int, placements: dict[str, Placement]
+) -> list[dict[str, Any]]:
+    """Fixed chunk boundaries (n-th pair in symbol order in chunk n // size); each pair
+    with the lineage and split the pairing barrier gave it."""
     rows = []
     for index, start in enumerate(range(0, len(pairs), size)):
         group = pairs[start : start + size]
@@ -93,6 +99,8 @@ def chunk_rows(pairs: list[Any], size: int) -> list[dict[str, Any]]:
             {
                 "chunk": index,
                 "symbols": [p.symbol for p in group],
+                "lineages": [placements[p.symbol].lineage for p in group],
+                "splits": [placements[p.symbol].split for p in group],
                 "en_keys": [spool_key(p.en.source_file, p.en.sha256) for p in group],
                 "zh_keys": [spool_key(p.zh.source_file, p.zh.sha256) for p in group],
             }
@@ -130,15 +138,18 @@ class Assembler:
         self.busy: dict[str, list[tuple[float, float]]] = {"embed": [], "align": []}
         #: Seconds the driver spent appending parts (its only per-pair work).
         self.driver_seconds = 0.0
+        #: What the finalize pass wrote and found (set by ``finalize``).
+        self.finalized: Finalized | None = None
         self.prepare_seconds = 0.0
         #: Damaged work-cache entries the embed actors met (the chunk stage's counter).
         self.bad_work_entries = 0
 
     def add(self, row: dict[str, Any]) -> None:
         """Fold in one chunk's summary (in chunk order)."""
-        for name, (path, sha, rows) in json.loads(row["files"]).items():
-            self.tables[name]["rows"] += rows
-            self.tables[name]["files"].append({"path": path, "sha256": sha, "rows": rows})
+        for name, shards in json.loads(row["files"]).items():
+            for path, sha, rows in shards:
+                self.tables[name]["rows"] += rows
+                self.tables[name]["files"].append({"path": path, "sha256": sha, "rows": rows})
         totals = json.loads(row["totals"])
         self.beads_by_type.update(totals["beads_by_type"])
         self.score_sum += totals["score_sum"]
@@ -175,14 +186,35 @@ class Assembler:
         write.items_out += int(row["documents"])
         write.seconds += busy["write"][1] - busy["write"][0]
 
+    def finalize(self, config: WriteConfig, chunks: int) -> None:
+        """Every split of every table gets a file (an empty one where no chunk had rows
+        of it), then the finalize pass the local build runs too (``finalize_outputs``)."""
+        from pipeline.build.engines.ray import write_shard
+
+        for name, folder, schema in TABLES:
+            present = {
+                f["path"].rsplit("/", 1)[1].split("-", 1)[0] for f in self.tables[name]["files"]
+            }
+            for split in SPLITS:
+                if split not in present:
+                    path, sha, rows = write_shard(
+                        self.tmp.uri, folder, schema, [], split, 0, chunks
+                    )
+                    self.tables[name]["files"].append({"path": path, "sha256": sha, "rows": rows})
+        shards = {name: sorted(f["path"] for f in t["files"]) for name, t in self.tables.items()}
+        self.finalized = finalize_outputs(self.tmp, shards, self.context, config)
+
     def close(self) -> dict[str, Any]:
         """Finish the assembled files; the manifest's ``files`` section."""
+        if self.finalized is None:
+            raise BuildError("the Ray build's finalize pass has not run")
         self.tmx.close()
         self.moses.close()
-        self.report.close(failed=[(r.symbol, r.reason) for r in self.context.failed])
-        files: dict[str, Any] = {}
-        for name, table in self.tables.items():
-            files[name] = table
+        self.report.close(
+            failed=[(r.symbol, r.reason) for r in self.context.failed],
+            summary=self.finalized.summary,
+        )
+        files: dict[str, Any] = dict(self.finalized.files)
         digests = {name: sink.digest.hexdigest() for name, sink in self.sinks.items()}
         files["tmx"] = {
             "rows": self.tmx.units,
@@ -215,14 +247,6 @@ def _stage_stats(name: str, data: dict[str, Any]) -> StageStats:
     )
 
 
-def empty_shards(tmp: Location, assembler: Assembler) -> None:
-    """A build with no pair still gets one (empty) file per table, as the local one."""
-    from pipeline.build.engines.ray import write_shards
-
-    for name, (path, sha, rows) in write_shards([], tmp.uri, 0, 1).items():
-        assembler.tables[name]["files"].append({"path": path, "sha256": sha, "rows": rows})
-
-
 def run_pipeline(
     chunks: list[dict[str, Any]],
     options: BuildOptions,
@@ -235,7 +259,6 @@ def run_pipeline(
     import ray
 
     if not chunks:
-        empty_shards(tmp, assembler)
         return
     configure_data()
     ds = ray.data.from_items(chunks, override_num_blocks=len(chunks))
@@ -299,15 +322,16 @@ def build_with_ray(options: BuildOptions) -> BuildResult:
         context = BuildContext(
             raw=Path(raw.path), files=[Path(f.path) for f in files], skipped=skipped
         )
-        pairer = PairStage(context, reader)
+        configs = StageConfigs.from_options(options)  # workers get only their stage's settings
+        pairer = PairStage(context, reader, configs.splits)
         pairs = list(pairer.run(stubs))
         del stubs
-        configs = StageConfigs.from_options(options)  # workers get only their stage's settings
-        chunks = chunk_rows(pairs, configs.chunk_pairs)
+        chunks = chunk_rows(pairs, configs.chunk_pairs, context.placements)
         chunker = StageStats("chunk", items_in=len(pairs), items_out=len(chunks))
         del pairs
         assembler = Assembler(tmp, context, configs.write)
         run_pipeline(chunks, options, configs, spool, tmp, assembler)
+        assembler.finalize(configs.write, max(1, len(chunks)))
         files_section = assembler.close()
         refuse_empty(context, assembler.report.documents, out.uri, options.allow_empty)
         chunker.seconds = assembler.prepare_seconds

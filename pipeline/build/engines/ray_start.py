@@ -18,6 +18,7 @@ from pipeline.build.engines.ray import TASK_RETRIES, read_files, warm_up_worker
 from pipeline.build.output import BuildError
 from pipeline.build.stages.read import ReadStage
 from pipeline.build.storage import Location
+from pipeline.corpus.lineage import LineageSignature
 from pipeline.data import Document, Rejected
 
 log = logging.getLogger("pipeline.build")
@@ -134,4 +135,5 @@ def _read_row(row: dict[str, Any], reader: ReadStage, stubs: list[Document]) -> 
     reader.stats.items_out += 1
     reader.stats.seconds += float(row["seconds"])
     reader.record("documents", (stub.symbol, stub.language, name))
+    reader.record("signatures", LineageSignature.from_dict(json.loads(str(row["signature"]))))
     stubs.append(stub)

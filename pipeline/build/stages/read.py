@@ -18,6 +18,7 @@ from pipeline.build.runner import (
     Stage,
 )
 from pipeline.build.workcache import DocumentSpool, WorkCache
+from pipeline.corpus.splits import SplitRatios
 from pipeline.data import Document, DocumentPair, Rejected, RejectedInput
 from pipeline.readers.listing import RawListing, list_raw
 from pipeline.readers.names import shown_name
@@ -44,7 +45,8 @@ def list_sources(raw: Path, *, follow_symlinks: bool = False) -> RawListing:
 
 class ReadStage(Stage[Path, Document]):
     """Path -> Document (a stub when spooled). A file that cannot be read is listed
-    with its reason."""
+    with its reason. Each document's lineage signature (``pipeline.corpus.lineage``:
+    its text is gone from the stub) is recorded here, where the document is whole."""
 
     name = "read"
     item_independent = True
@@ -57,6 +59,7 @@ class ReadStage(Stage[Path, Document]):
         return shown_name(item.name)
 
     def process(self, item: Path) -> Iterator[Document]:
+        from pipeline.corpus.lineage import document_signature
         from pipeline.extract import extract_file
 
         name = shown_name(item.name)
@@ -74,6 +77,7 @@ class ReadStage(Stage[Path, Document]):
             log.warning("rejected %s: %s", name, reason)
             return
         self.record("documents", (document.symbol, document.language, name))
+        self.record("signatures", document_signature(document))
         yield self.spool.put(document) if self.spool is not None else document
 
 
@@ -81,17 +85,20 @@ class PairStage(BarrierStage[Document, DocumentPair]):
     """All documents -> en/zh pairs by symbol; unpaired and duplicates are listed.
 
     A barrier, so it runs locally once reading is over: the place where the reader's
-    side results join the build's context, complete before any pair is aligned.
+    side results join the build's context, complete before any pair is aligned. The
+    lineages and splits of every document read are decided here too (``context.assignment``).
     """
 
     name = "pair"
 
-    def __init__(self, context: BuildContext, reader: ReadStage) -> None:
+    def __init__(self, context: BuildContext, reader: ReadStage, ratios: SplitRatios) -> None:
         super().__init__()
         self.context = context
         self.reader = reader
+        self.ratios = ratios
 
     def process_all(self, items: list[Document]) -> Iterator[DocumentPair]:
+        from pipeline.corpus.documents import assign_documents
         from pipeline.pair import pair_documents
 
         self.context.documents.extend(self.reader.records.get("documents", []))
@@ -108,6 +115,10 @@ class PairStage(BarrierStage[Document, DocumentPair]):
         for _ in result.duplicates:
             self.drop("duplicate")
         pairs = sorted(result.pairs, key=lambda p: p.symbol)
+        paired = {d.source_file for p in pairs for d in (p.en, p.zh)}
+        signatures = self.reader.records.get("signatures", [])
+        self.context.assignment = assign_documents(signatures, paired, self.ratios)
+        self.context.placements.update(self.context.assignment.placements)
         # The whole list first: the report's header counts pairs when the first document
         # reaches the writer, which (with a pool) may be before the last pair is yielded.
         for pair in pairs:

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.build.configs import WriteConfig
 from pipeline.build.options import BuildContext
+from pipeline.build.output import BuildError
 from pipeline.build.runner import (
     Stage,
 )
 from pipeline.corpus.filters import FilterOptions
+from pipeline.corpus.finalize import Finalized, finalize_corpus
 from pipeline.corpus.records import FailedPair
 from pipeline.corpus.report import (
     ReportDocument,
@@ -27,6 +30,7 @@ from pipeline.corpus.rows import (
     sentence_rows,
     split_rows,
 )
+from pipeline.corpus.splits import Placement
 from pipeline.corpus.write import (
     PAIR,
     PARAGRAPH_REJECT_SCHEMA,
@@ -34,30 +38,40 @@ from pipeline.corpus.write import (
     SENTENCE_REJECT_SCHEMA,
     SENTENCE_SCHEMA,
     MosesWriter,
-    ParquetTableWriter,
+    SplitTableWriter,
     TmxWriter,
     is_translation_pair,
 )
 
+if TYPE_CHECKING:
+    from pipeline.build.storage import Location
+
 
 class DecideStage(Stage[AlignedDocument, DecidedDocument]):
-    """Aligned pair -> dataset rows, split into corpus and rejects by the filters."""
+    """Aligned pair -> dataset rows, split into corpus and rejects by the filters.
+
+    ``placements`` (symbol -> lineage and split) is decided at the pairing barrier; the
+    local build hands in the mapping the barrier fills, the Ray build a chunk's share."""
 
     name = "decide"
     item_independent = True
 
-    def __init__(self, filters: FilterOptions) -> None:
+    def __init__(self, filters: FilterOptions, placements: Mapping[str, Placement]) -> None:
         super().__init__()
         self.filters = filters
+        self.placements = placements
 
     def label(self, item: AlignedDocument) -> str:
         return item.pair.symbol
 
     def process(self, item: AlignedDocument) -> Iterator[DecidedDocument]:
-        rows = sentence_rows(item)
+        placement = self.placements.get(item.pair.symbol)
+        if placement is None:  # a pair the barrier did not see: a bug, never a guess
+            raise BuildError(f"{item.pair.symbol}: no lineage or split was assigned")
+        rows = sentence_rows(item, placement)
         reasons = decide(rows, self.filters)
         sentences, sentence_rejects = split_rows(rows, reasons)
-        para_rows = paragraph_rows(item)
+        para_rows = paragraph_rows(item, placement)
         paragraphs, paragraph_rejects = split_rows(para_rows, decide(para_rows, self.filters))
         for rejected in sentence_rejects:
             self.stats.counters["sentence_rejects." + rejected.reason_name] += 1
@@ -69,6 +83,7 @@ class DecideStage(Stage[AlignedDocument, DecidedDocument]):
             sentence_rejects,
             paragraphs,
             paragraph_rejects,
+            placement,
             decisions=list(zip(rows, reasons, strict=True)),
         )
 
@@ -112,14 +127,14 @@ class WriteStage(Stage[DecidedDocument, None]):
         self.context = context
         self.config = config
         self.failed = failed
-        self.sentences = ParquetTableWriter(folder / PAIR, SENTENCE_SCHEMA)
-        self.paragraphs = ParquetTableWriter(folder / f"{PAIR}-paragraphs", PARAGRAPH_SCHEMA)
-        self.sentence_rejects = ParquetTableWriter(
-            folder / "rejects" / PAIR, SENTENCE_REJECT_SCHEMA
-        )
-        self.paragraph_rejects = ParquetTableWriter(
+        self.sentences = SplitTableWriter(folder / PAIR, SENTENCE_SCHEMA)
+        self.paragraphs = SplitTableWriter(folder / f"{PAIR}-paragraphs", PARAGRAPH_SCHEMA)
+        self.sentence_rejects = SplitTableWriter(folder / "rejects" / PAIR, SENTENCE_REJECT_SCHEMA)
+        self.paragraph_rejects = SplitTableWriter(
             folder / "rejects" / f"{PAIR}-paragraphs", PARAGRAPH_REJECT_SCHEMA
         )
+        #: What the finalize pass wrote and found (set in ``finish``).
+        self.finalized: Finalized | None = None
         self.tmx = TmxWriter(folder / f"{PAIR}.tmx")
         self.moses = MosesWriter(folder / f"{PAIR}.en", folder / f"{PAIR}.zh")
         self.report = ReportWriter(folder / "report.html", low_score=config.low_score)
@@ -164,15 +179,40 @@ class WriteStage(Stage[DecidedDocument, None]):
         yield from ()  # a generator, so the stage's clock runs while this writes
 
     def finish(self) -> Iterator[None]:
+        from pipeline.build.storage import Location
+
         self._start_report()
-        self.sentences.close()
-        self.paragraphs.close()
-        self.sentence_rejects.close()
-        self.paragraph_rejects.close()
+        tables = {
+            "sentences": self.sentences,
+            "paragraphs": self.paragraphs,
+            "sentence_rejects": self.sentence_rejects,
+            "paragraph_rejects": self.paragraph_rejects,
+        }
+        shards = {
+            name: [p.relative_to(self.folder).as_posix() for p in table.close()]
+            for name, table in tables.items()
+        }
         self.tmx.close()
         self.moses.close()
-        self.report.close(failed=[(r.symbol, r.reason) for r in self.failed()])
+        self.finalized = finalize_outputs(
+            Location(str(self.folder)), shards, self.context, self.config
+        )
+        self.report.close(
+            failed=[(r.symbol, r.reason) for r in self.failed()], summary=self.finalized.summary
+        )
         return iter(())
+
+
+def finalize_outputs(
+    out: Location, shards: Mapping[str, Sequence[str]], context: BuildContext, config: WriteConfig
+) -> Finalized:
+    """The finalize pass over the written shards (``pipeline.corpus.finalize``): both
+    engines call this once every row is written."""
+    if context.assignment is None:
+        raise BuildError("no lineages were assigned: the pairing barrier has not run")
+    return finalize_corpus(
+        out, shards, context.assignment.documents, export_dedup=config.export_dedup
+    )
 
 
 def report_document(item: DecidedDocument) -> ReportDocument:
@@ -186,4 +226,6 @@ def report_document(item: DecidedDocument) -> ReportDocument:
         similarity=aligned.similarity,
         shape=aligned.shape,
         path=[(list(b.src), list(b.tgt)) for b in aligned.beads],
+        split=item.placement.split,
+        lineage=item.placement.lineage,
     )
