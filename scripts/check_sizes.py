@@ -1,15 +1,16 @@
-"""Report modules over 450 lines and functions over 80 lines (issue 10's size rule).
+"""Report functions over 80 lines.
 
-Small parts are what lets a newcomer read one step of the pipeline at a time, so the
-limits are checked, not remembered. Sizes are measured on the syntax tree: a module's
-length is its line count, a function's (methods and nested functions included) runs from
-its ``def`` line to its last line, decorators excluded.
+Small functions are what lets a newcomer read one step at a time, so their limit is
+checked, not remembered. Modules have no line cap: a cap made splits that followed the
+count instead of the concepts, so a module is split where its concept ends, in review.
+A function's length (methods and nested functions included) runs from its ``def`` line
+to its last line, decorators excluded.
 
 Usage::
 
     python scripts/check_sizes.py                    # every .py file under pipeline/
     python scripts/check_sizes.py pipeline/extract   # only these files or folders
-    python scripts/check_sizes.py --max-module 450 --max-function 80 PATH ...
+    python scripts/check_sizes.py --max-function 80 PATH ...
 
 Prints one line per offender and exits 1 when there is any, 0 otherwise.
 """
@@ -22,7 +23,6 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-MAX_MODULE_LINES = 450
 MAX_FUNCTION_LINES = 80
 DEFAULT_PATHS = ("pipeline",)
 
@@ -38,13 +38,10 @@ def python_files(paths: list[Path]) -> Iterator[Path]:
             raise SystemExit(f"check_sizes: {path}: not a .py file or a folder")
 
 
-def offenders(path: Path, max_module: int, max_function: int) -> list[str]:
-    """The size rule's violations in one file, one message each."""
+def offenders(path: Path, max_function: int) -> list[str]:
+    """The functions of one file over the limit, one message each."""
     source = path.read_text(encoding="utf-8")
     found: list[str] = []
-    lines = len(source.splitlines())
-    if lines > max_module:
-        found.append(f"{path}: module has {lines} lines (limit {max_module})")
     for node in ast.walk(ast.parse(source, filename=str(path))):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             length = (node.end_lineno or node.lineno) - node.lineno + 1
@@ -59,7 +56,6 @@ def offenders(path: Path, max_module: int, max_function: int) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("paths", nargs="*", type=Path, help="files or folders (default: pipeline)")
-    parser.add_argument("--max-module", type=int, default=MAX_MODULE_LINES, metavar="LINES")
     parser.add_argument("--max-function", type=int, default=MAX_FUNCTION_LINES, metavar="LINES")
     args = parser.parse_args(argv)
     paths = args.paths or [Path(p) for p in DEFAULT_PATHS]
@@ -69,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     found = [
         message
         for path in python_files(paths)
-        for message in offenders(path, args.max_module, args.max_function)
+        for message in offenders(path, args.max_function)
     ]
     for message in found:
         print(message)

@@ -1,4 +1,4 @@
-"""scripts/check_sizes.py: the size rule (modules <= 450 lines, functions <= 80) is checked."""
+"""scripts/check_sizes.py: functions over 80 lines are reported (modules have no cap)."""
 
 from __future__ import annotations
 
@@ -17,13 +17,13 @@ def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_long_function_and_module_are_reported(tmp_path: Path) -> None:
+def test_a_long_function_is_reported_a_long_module_is_not(tmp_path: Path) -> None:
     body = "\n".join(f"    x{i} = {i}" for i in range(80))
-    (tmp_path / "big.py").write_text(f"def long():\n{body}\n\n\ndef short():\n    pass\n")
-    done = run(tmp_path, "--max-module", "50")
+    shorts = "".join(f"\n\ndef short{k}():\n    pass\n" for k in range(200))
+    (tmp_path / "big.py").write_text(f"def long():\n{body}\n{shorts}")
+    done = run(tmp_path)
     assert done.returncode == 1
     assert done.stdout.splitlines() == [
-        f"{tmp_path / 'big.py'}: module has 85 lines (limit 50)",
         f"{tmp_path / 'big.py'}:1: function long has 81 lines (limit 80)",
     ]
 
@@ -35,14 +35,8 @@ def test_function_at_the_limit_passes(tmp_path: Path) -> None:
     assert (done.returncode, done.stdout) == (0, "")
 
 
-def test_the_moved_packages_keep_the_rule() -> None:
-    """readers/, extract/, text/, pair/, build/ and corpus/ were split to fit; they stay so."""
-    done = run(
-        *(
-            REPO / "pipeline" / name
-            for name in ("readers", "extract", "text", "pair", "build", "corpus")
-        )
-    )
+def test_the_package_keeps_the_rule() -> None:
+    done = run(REPO / "pipeline")
     assert (done.returncode, done.stdout) == (0, "")
 
 

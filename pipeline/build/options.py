@@ -88,7 +88,8 @@ class BuildContext:
     files: list[Path] = field(default_factory=list)
     #: Entries of the raw folder not read, each with its reason.
     skipped: list[Skipped] = field(default_factory=list)
-    documents: list[tuple[str, str, str]] = field(default_factory=list)  # symbol, lang, file
+    #: symbol, language, file, whether its operative paragraphs are numbered
+    documents: list[tuple[str, str, str, bool | None]] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
     unpaired: list[Document] = field(default_factory=list)
     pairs: list[tuple[str, str, str]] = field(default_factory=list)  # symbol, en file, zh file

@@ -44,17 +44,21 @@ def _unpaired_reason(symbol: str, language: str, context: BuildContext) -> str:
     if any(c.symbol == symbol and c.language == other for c in context.conflicts):
         return f"the {other} copies of {symbol} conflict (see conflicts); none is paired"
     return f"no {other} document with symbol {symbol}"
+
+
 def parsed_documents(context: BuildContext) -> list[dict[str, Any]]:
-    """Every document read, with its lineage and split (the pairing barrier's)."""
+    """Every document read: whether its operative paragraphs are numbered (False: found by
+    their lead), its lineage and split (the pairing barrier's)."""
     return [
         {
             "symbol": symbol,
             "language": language,
             "source_file": source,
+            "numbered": numbered,
             "lineage": context.placements[symbol].lineage,
             "split": context.placements[symbol].split,
         }
-        for symbol, language, source in context.documents
+        for symbol, language, source, numbered in context.documents
     ]
 
 

@@ -134,6 +134,8 @@ def _read_row(row: dict[str, Any], reader: ReadStage, stubs: list[Document]) -> 
     stub = Document.from_dict(json.loads(str(row["stub"])))
     reader.stats.items_out += 1
     reader.stats.seconds += float(row["seconds"])
-    reader.record("documents", (stub.symbol, stub.language, name))
+    reader.record(
+        "documents", (stub.symbol, stub.language, name, stub.metadata.numbered)
+    )
     reader.record("signatures", LineageSignature.from_dict(json.loads(str(row["signature"]))))
     stubs.append(stub)

@@ -76,7 +76,9 @@ class ReadStage(Stage[Path, Document]):
             self.record("rejected", Rejected(name, reason))
             log.warning("rejected %s: %s", name, reason)
             return
-        self.record("documents", (document.symbol, document.language, name))
+        self.record(
+            "documents", (document.symbol, document.language, name, document.metadata.numbered)
+        )
         self.record("signatures", document_signature(document))
         yield self.spool.put(document) if self.spool is not None else document
 
