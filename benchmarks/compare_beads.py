@@ -26,9 +26,9 @@ from benchmarks.speed import concat_docs
 def current_beads(mac_dir: Path, cache: Path) -> dict[str, list]:
     from pipeline.align import AlignParams, align_texts
     from pipeline.align.document import align_pair
-    from pipeline.data import DocumentPair
     from pipeline.embed import load_encoder
     from pipeline.extract import extract_file
+    from pipeline.records import DocumentPair
 
     encoder = load_encoder("use-m", cache_dir=cache)
     docs = load_mac(mac_dir)

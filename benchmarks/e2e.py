@@ -20,7 +20,7 @@ def e2e_child(argv: list[str] | None = None) -> None:
 
     Its own process so the peak RSS is this build's (driver only; pool workers and
     Ray workers are separate processes, reported by ``ru_maxrss`` of children)."""
-    from pipeline.build import BuildOptions, build_corpus
+    from pipeline.runner import BuildOptions, build_corpus
 
     raw, out, cache, engine, workers = (argv or sys.argv[1:])[:5]
     options = BuildOptions(
@@ -36,7 +36,7 @@ def e2e_child(argv: list[str] | None = None) -> None:
         embed_cpus=0.0,
     )
     if engine == "ray":
-        from pipeline.build.engines.ray_start import start_ray
+        from pipeline.runner.ray import start_ray
 
         start_ray(num_cpus=int(workers))
     t0 = time.perf_counter()

@@ -104,9 +104,9 @@ def load_seed_pair(raw: Path, gold_dir: Path) -> Doc:
     """A/RES/75/58: sentences as the build's segmenter gives them; ours = align_pair."""
     from benchmarks.bench import EN_7558, ZH_7558
     from pipeline.align.document import align_pair
-    from pipeline.data import DocumentPair
     from pipeline.evaluate import bead_pairs
     from pipeline.extract import extract_file
+    from pipeline.records import DocumentPair
     from pipeline.text.segment import segment_document
 
     en, zh = extract_file(raw / EN_7558), extract_file(raw / ZH_7558)

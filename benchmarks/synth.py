@@ -20,8 +20,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from pipeline.data import Document
 from pipeline.evaluate import BeadPair
+from pipeline.records import Document
 
 SIDES = ("src", "tgt")
 _CJK = re.compile(r"[\u3400-\u9fff]")

@@ -202,8 +202,8 @@ def build_wrapped(
 
     import pyarrow.parquet as pq
 
-    from pipeline.build import BuildOptions, build_corpus
     from pipeline.extract import extract_file
+    from pipeline.runner import BuildOptions, build_corpus
 
     with tempfile.TemporaryDirectory(prefix="wrapped-") as tmp:
         raw, out = Path(tmp) / "raw", Path(tmp) / "aligned"

@@ -24,7 +24,7 @@ _DEVICE_OPTION = _option("--device", default=None, help="Device for st: models (
 
 
 class _ShortNameFormatter(logging.Formatter):
-    """``[build] message``: the last part of the logger's name, not ``pipeline.build``."""
+    """``[build] message``: the last part of the logger's name, not ``pipeline.runner``."""
 
     def format(self, record: logging.LogRecord) -> str:
         return f"[{record.name.rsplit('.', 1)[-1]}] {record.getMessage()}"
@@ -302,13 +302,13 @@ def build_command(
 
     Files that cannot be read are listed in the manifest and the report, never fatal.
     """
-    from pipeline.build.checks import FolderConflict
-    from pipeline.build.driver import build_corpus
-    from pipeline.build.options import BuildOptions
-    from pipeline.build.output import BuildError
     from pipeline.corpus.filters import FilterOptions
     from pipeline.corpus.splits import SplitRatios
     from pipeline.embed import EncoderError
+    from pipeline.runner.checks import FolderConflict
+    from pipeline.runner.driver import build_corpus
+    from pipeline.runner.options import BuildOptions
+    from pipeline.runner.output import BuildError
 
     try:
         filters = FilterOptions(

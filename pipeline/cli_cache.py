@@ -1,6 +1,6 @@
 """``python -m pipeline cache info|prune``: the commands over the build's cache folder.
 
-A thin layer over ``pipeline.build.cache_admin``, as ``pipeline.cli`` is over the rest:
+A thin layer over ``pipeline.runner.cache_admin``, as ``pipeline.cli`` is over the rest:
 a folder that is no cache, or one a build is using, is one line and exit 1.
 """
 
@@ -35,7 +35,7 @@ def cache_group() -> None:
 def cache_info_command(cache_dir: Path) -> None:
     """Vectors per model, work entries by current/other code, damaged entries, leftovers
     of killed builds."""
-    from pipeline.build.cache_admin import cache_info
+    from pipeline.runner.cache_admin import cache_info
 
     _existing(cache_dir)
     for line in cache_info(cache_dir).lines():
@@ -53,8 +53,8 @@ def cache_info_command(cache_dir: Path) -> None:
 def cache_prune_command(cache_dir: Path, everything: bool) -> None:
     """Remove work entries made by other code or damaged, dead builds' spools and
     temporary files. Refused while a build uses the cache."""
-    from pipeline.build.cache_admin import clear_cache, prune_cache
-    from pipeline.build.cachedir import CacheFolderError
+    from pipeline.runner.cache_admin import clear_cache, prune_cache
+    from pipeline.runner.cachedir import CacheFolderError
 
     _existing(cache_dir)
     try:

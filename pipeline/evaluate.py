@@ -24,7 +24,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from pipeline.data import Bead
+from pipeline.records import Bead
 
 #: One bead as plain index lists: (source sentence indices, target sentence indices).
 BeadPair = tuple[list[int], list[int]]

@@ -12,8 +12,7 @@ from typing import Any
 
 from pipeline import __version__
 from pipeline.corpus.dedup import dup_group
-from pipeline.corpus.records import SentenceRow
-from pipeline.data import Block, Document, DocumentPair, Metadata
+from pipeline.records import Block, Document, DocumentPair, Metadata, SentenceRow
 
 SYMBOL = "A/RES/1/1"
 SHA256 = "0" * 64

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from factories import make_blocks, make_document
 
-from pipeline.data import Document
+from pipeline.records import Document
 
 
 def _doc(*blocks: tuple[str, str | None]) -> Document:

@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import main
-from pipeline.data import Block, Document, DocumentPair, Metadata
 from pipeline.extract.output import read_documents, write_extraction
 from pipeline.pair import PairResult
+from pipeline.records import Block, Document, DocumentPair, Metadata
 
 RAW = Path(__file__).resolve().parent.parent / "data" / "raw"
 DOCUMENT_KEYS = ["symbol", "language", "source_file", "sha256", "metadata", "blocks"]

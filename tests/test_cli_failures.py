@@ -63,7 +63,7 @@ def _unwritable(folder: Path) -> Iterator[None]:
 
 @contextmanager
 def _build_running(cache: Path) -> Iterator[None]:
-    from pipeline.build.cachedir import cache_in_use
+    from pipeline.runner.cachedir import cache_in_use
 
     with cache_in_use(cache):  # what every running build holds
         yield

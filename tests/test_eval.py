@@ -8,7 +8,6 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import main
-from pipeline.data import Bead
 from pipeline.evaluate import (
     AlignmentFormatError,
     bead_pairs,
@@ -19,6 +18,7 @@ from pipeline.evaluate import (
     score_paths,
     write_beads,
 )
+from pipeline.records import Bead
 
 # Worked example (see test ids): gold has a 1-2, a deletion, an insertion and a 2-1.
 GOLD = [([0], [0]), ([1], [1, 2]), ([2], []), ([], [3]), ([3, 4], [4])]

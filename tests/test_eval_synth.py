@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from benchmarks import synth, synthetic_embeddings
-from pipeline.data import Block, Document
 from pipeline.evaluate import read_beads
+from pipeline.records import Block, Document
 
 GENERAL = Path(__file__).parent / "gold" / "general"
 

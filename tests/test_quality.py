@@ -20,10 +20,10 @@ from benchmarks.baselines import MemoEncoder, bertalign_align
 from benchmarks.vecalign_reimpl import vecalign_align
 from pipeline.align import align_texts
 from pipeline.align.document import align_pair
-from pipeline.data import DocumentPair
 from pipeline.embed import load_encoder
 from pipeline.evaluate import BeadPair, bead_pairs, read_beads, score_alignments
 from pipeline.extract import extract_file
+from pipeline.records import DocumentPair
 from pipeline.text.segment import segment_document
 
 GOLD = Path(__file__).parent / "gold"

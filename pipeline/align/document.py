@@ -42,16 +42,12 @@ from pipeline.align.overlaps import (
 )
 from pipeline.align.params import AlignParams, AlignResult
 from pipeline.align.texts import align_planned
-from pipeline.data import Bead, Document, DocumentPair, Sentence
 from pipeline.embed.base import Encoder
+from pipeline.records import Bead, Document, DocumentPair, PairSentences, Sentence
 from pipeline.text.segment import segment_document
 
 #: Block kinds whose first block is a section start both versions share.
 SECTION_STARTS = ("title", "preamble", "operative")
-
-#: A pair's sentences, English (src) then Chinese (tgt).
-PairSentences = tuple[list[Sentence], list[Sentence]]
-
 
 @dataclass
 class PairAlignment:

@@ -13,7 +13,7 @@ from pipeline.align.cellkernels import running_sum
 from pipeline.align.margins import (
     MARGINS,
 )
-from pipeline.data import Bead
+from pipeline.records import Bead
 
 NEG_INF = -np.inf
 

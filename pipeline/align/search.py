@@ -30,7 +30,7 @@ from pipeline.align.params import (
 )
 from pipeline.align.scoring import band_similarities, cell_scores
 from pipeline.blas import threadpool_limits
-from pipeline.data import Bead
+from pipeline.records import Bead
 
 
 def dp_band(

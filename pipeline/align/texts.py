@@ -14,8 +14,8 @@ from pipeline.align.lexical import sentence_evidence
 from pipeline.align.overlaps import AlignPlan, plan_alignment, planned_overlaps, single_texts
 from pipeline.align.params import AlignParams, AlignResult
 from pipeline.align.search import align_embeddings
-from pipeline.data import Bead
 from pipeline.embed.base import Encoder
+from pipeline.records import Bead
 
 
 def overlap_texts(sentences: Sequence[str], max_overlap: int, joiner: str = " ") -> list[list[str]]:

@@ -25,8 +25,8 @@ from pipeline.corpus.lineage import (
     LineageSignature,
     find_lineages,
 )
-from pipeline.corpus.records import DocumentRow
 from pipeline.corpus.splits import SPLIT_SALT, Placement, SplitRatios, placements
+from pipeline.records import DocumentRow
 
 
 @dataclass

@@ -23,7 +23,7 @@ from pipeline.corpus.layout_debris import layout_debris
 from pipeline.text.script import is_han
 
 if TYPE_CHECKING:
-    from pipeline.corpus.records import BeadRow
+    from pipeline.records import BeadRow
 
 #: Patterns that must never appear in corpus text, with the name used in reasons.
 UNCLEAN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -176,7 +176,7 @@ def reject_reason(
 
 
 def row_reject_reason(row: BeadRow, options: FilterOptions) -> str | None:
-    """:func:`reject_reason` of a dataset row (``pipeline.corpus.records``)."""
+    """:func:`reject_reason` of a dataset row (``pipeline.records``)."""
     return reject_reason(
         en=row.en, zh=row.zh, score=row.score, len_ratio=row.len_ratio, options=options
     )

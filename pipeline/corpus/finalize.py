@@ -3,7 +3,7 @@
 ``dup_count`` counts a duplicate group over every split, and ``seen_in_train`` needs
 every train row's group, so neither is known while documents stream through the writers.
 Both engines therefore write rows with ``dup_count`` 0, then call :func:`finalize_corpus`
-on the written shards (a local folder or any storage URI, ``pipeline.build.storage``):
+on the written shards (a local folder or any storage URI, ``pipeline.runner.storage``):
 
 1. read back two or three small columns of each kept table (``dup_group``, ``split``,
    ``score``, ``align_type``): about 18 bytes a row in numpy arrays, 70 MB for the 3.8
@@ -36,14 +36,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.corpus.dedup import group_numbers
-from pipeline.corpus.records import DocumentRow
 from pipeline.corpus.schema import DOCUMENT_SCHEMA
 from pipeline.corpus.splits import SPLITS
 from pipeline.corpus.summary import corpus_summary
 from pipeline.corpus.write import COMPRESSION, PAIR, MosesWriter, TmxWriter
+from pipeline.records import DocumentRow
 
 if TYPE_CHECKING:  # a folder or storage URI; the engines hand one in
-    from pipeline.build.storage import Location
+    from pipeline.runner.storage import Location
 
 #: The tables, and the kept table whose groups each is counted against (a rejected row's
 #: ``dup_count`` counts corpus rows; rejects are not part of the corpus).

@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.data import Document
+from pipeline.records import Document
 from pipeline.text.fold import DIGIT, fold_text
 from pipeline.text.script import is_han
 

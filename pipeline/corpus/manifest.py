@@ -10,10 +10,10 @@ from pipeline.corpus.write import PAIR, TOOL_NAME, file_sha256
 from pipeline.readers.names import shown_name
 
 if TYPE_CHECKING:
-    from pipeline.build.options import BuildContext, BuildOptions
-    from pipeline.build.runner import StageStats
-    from pipeline.build.stages.write import WriteStage
     from pipeline.corpus.finalize import Finalized
+    from pipeline.runner.options import BuildContext, BuildOptions
+    from pipeline.runner.stage import StageStats
+    from pipeline.runner.stages.write import WriteStage
 
 
 def local_output_files(writer: WriteStage) -> dict[str, Any]:
@@ -91,7 +91,7 @@ def build_manifest(
     the same input with the same settings gives the same manifest). ``writer`` has the
     totals of what was written and what its finalize pass found (``WriteStage`` or the
     Ray build's assembler)."""
-    from pipeline.build.workcache import _align_params_dict
+    from pipeline.runner.workcache import _align_params_dict
 
     models = sorted(context.models)
     return {

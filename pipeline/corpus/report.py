@@ -29,8 +29,7 @@ import numpy as np
 from PIL import Image
 
 from pipeline import __version__
-from pipeline.corpus.records import BeadRow
-from pipeline.data import symbol_slug
+from pipeline.records import BeadRow, symbol_slug
 
 #: Longest side of a similarity picture, in pixels; bigger matrices are averaged down.
 MAX_PICTURE_PX = 360

@@ -1,4 +1,4 @@
-"""Dataset rows from aligned beads: one record (``pipeline.corpus.records``) per sentence
+"""Dataset rows from aligned beads: one record (``pipeline.records``) per sentence
 or paragraph bead, and the decision (kept or rejected, and why) that sends each row to the
 corpus or to rejects."""
 
@@ -6,50 +6,24 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-
-import numpy as np
 
 from pipeline import __version__
 from pipeline.corpus.dedup import dup_group
 from pipeline.corpus.filters import FilterOptions, length_ratio, row_reject_reason
-from pipeline.corpus.records import BeadRow, ParagraphRow, RejectedRow, RowT, SentenceRow
 from pipeline.corpus.splits import Placement
 from pipeline.corpus.write import (
     PAIR,
 )
-from pipeline.data import Bead, Block, DocumentPair, Sentence
-
-
-@dataclass
-class AlignedDocument:
-    """One pair after alignment: what the work cache stores and the later stages use."""
-
-    pair: DocumentPair
-    en_sentences: list[Sentence]
-    zh_sentences: list[Sentence]
-    beads: list[Bead]
-    paragraph_beads: list[Bead]
-    similarity: np.ndarray  # sentence similarity, averaged down for the report picture
-    shape: tuple[int, int]
-    model: str
-    from_cache: bool = False
-    timings: dict[str, float] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class DecidedDocument:
-    """Rows of one pair, split by the decision step into corpus and rejects."""
-
-    aligned: AlignedDocument
-    sentences: list[SentenceRow]
-    sentence_rejects: list[RejectedRow[SentenceRow]]
-    paragraphs: list[ParagraphRow]
-    paragraph_rejects: list[RejectedRow[ParagraphRow]]
-    #: The pair's lineage and split (on every row; the report shows it).
-    placement: Placement
-    #: Every sentence row in bead order with its reject reason (None = kept): the report.
-    decisions: list[tuple[SentenceRow, str | None]] = field(default_factory=list)
+from pipeline.records import (
+    AlignedDocument,
+    Bead,
+    BeadRow,
+    Block,
+    ParagraphRow,
+    RejectedRow,
+    RowT,
+    SentenceRow,
+)
 
 
 def _join(texts: list[str], lang: str) -> str:

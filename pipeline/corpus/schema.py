@@ -3,7 +3,7 @@
 Schemas are declared, never inferred, so an empty build, a build whose first document
 has no footnotes and a build of 95,000 documents all produce the same column types
 that notebooks, DuckDB, polars and ``datasets`` rely on. They are declared FROM the
-records (``pipeline.corpus.records``): a field added to ``BeadRow`` is a column, with
+records (``pipeline.records``): a field added to ``BeadRow`` is a column, with
 the Arrow type its annotation says, and nothing else has to be kept in step.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from pipeline.corpus.records import BeadRow, DocumentRow, ParagraphRow, RejectedRow, SentenceRow
+from pipeline.records import BeadRow, DocumentRow, ParagraphRow, RejectedRow, SentenceRow
 
 _ARROW_TYPES: dict[str, pa.DataType] = {
     "str": pa.string(),
@@ -42,7 +42,7 @@ def _arrow_field(name: str, annotation: str) -> pa.Field:
 
 def row_schema(record: type[BeadRow]) -> pa.Schema:
     """The Parquet schema of a row record, declared from its fields (module docstring of
-    ``pipeline.corpus.records``): the record is the one owner of the columns."""
+    ``pipeline.records``): the record is the one owner of the columns."""
     by_name = {f.name: f for f in dataclasses.fields(record)}
     rename = dict(zip(record.ID_COLUMNS, ("en_ids", "zh_ids"), strict=True))
     out = []

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from pipeline.corpus.records import DocumentRow
 from pipeline.corpus.splits import SPLITS
+from pipeline.records import DocumentRow
 
 if TYPE_CHECKING:
     from pipeline.corpus.finalize import KeptColumns

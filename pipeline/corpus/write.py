@@ -21,7 +21,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline import __version__
-from pipeline.corpus.records import BeadRow, RejectedRow
 from pipeline.corpus.schema import (  # noqa: F401  (the tables' schemas, used via this module)
     DOCUMENT_SCHEMA,
     PARAGRAPH_REJECT_SCHEMA,
@@ -32,6 +31,7 @@ from pipeline.corpus.schema import (  # noqa: F401  (the tables' schemas, used v
     records_table,
 )
 from pipeline.corpus.splits import SPLITS
+from pipeline.records import BeadRow, RejectedRow
 
 TOOL_NAME = "un-parallel-pipeline"
 PAIR = "en-zh"

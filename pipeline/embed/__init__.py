@@ -19,7 +19,11 @@ built with the wrong encoder looks fine until someone reads it.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
+
+import numpy as np
 
 from pipeline.embed.base import (
     BUNDLED_SPECS,
@@ -47,6 +51,7 @@ __all__ = [
     "ST_PREFIX",
     "CachedEncoder",
     "E5Encoder",
+    "LazyEncoder",
     "Encoder",
     "EncoderError",
     "SentenceTransformerEncoder",
@@ -67,18 +72,25 @@ def load_encoder(
     batch_size: int = 64,
     device: str | None = None,
     cache_dir: Path | None = None,
+    lazy: bool = False,
 ) -> Encoder:
     """Build the encoder a spec names (see module docstring); with ``cache_dir``, cached.
 
     ``batch_size`` and ``device`` apply to sentence-transformers models (device None picks
     "cuda" when available); the bundled models run on the CPU and batch internally, so
-    asking them for a GPU is an error rather than a silent CPU run.
+    asking them for a GPU is an error rather than a silent CPU run. ``lazy`` (with a
+    cache): the model loads only when a text is missing from the cache (``LazyEncoder``);
+    the spec is still checked at once (an unknown spec or a missing ``st:`` model fails
+    here, before any work).
     """
+    if lazy and cache_dir is not None:
+        check_spec(spec, device=device, batch_size=batch_size)
+        lazy_inner = LazyEncoder(
+            spec.strip(), lambda: load_encoder(spec, batch_size=batch_size, device=device)
+        )
+        return CachedEncoder(lazy_inner, cache_dir)
     spec = spec.strip()
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise EncoderError(spec, f"batch_size must be a positive integer, got {batch_size!r}")
-    if spec in BUNDLED_SPECS and device not in (None, "cpu"):
-        raise EncoderError(spec, f"bundled model runs on the CPU only; device {device!r} given")
+    check_spec(spec, device=device, batch_size=batch_size)
     encoder: Encoder
     if spec == "use-m":
         encoder = UseEncoder()
@@ -94,3 +106,57 @@ def load_encoder(
     if cache_dir is not None:
         return CachedEncoder(encoder, cache_dir)
     return encoder
+
+
+def check_spec(spec: str, *, device: str | None = None, batch_size: int = 64) -> None:
+    """The errors ``load_encoder`` would raise before loading anything: a bad batch size,
+    a GPU for a bundled model, an unknown spec, an ``st:`` model not found."""
+    spec = spec.strip()
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise EncoderError(spec, f"batch_size must be a positive integer, got {batch_size!r}")
+    if spec in BUNDLED_SPECS and device not in (None, "cpu"):
+        raise EncoderError(spec, f"bundled model runs on the CPU only; device {device!r} given")
+    spec_fingerprint(spec)  # unknown specs and missing st: models fail here
+
+
+#: Vector sizes of the bundled models, known without loading them.
+BUNDLED_DIMS = {"use-m": UseEncoder.dim, "e5-small": E5Encoder.dim}
+
+
+class LazyEncoder:
+    """An encoder whose model loads on its first ``encode``.
+
+    Why: a rebuild whose texts are all in the embedding cache (the aligner changed, the
+    documents did not) needs no model, and loading one is most of a warm build's time
+    (1.2 s for use-m). Name and fingerprint come from the spec; the size too for the
+    bundled models (an ``st:`` model loads to tell it)."""
+
+    def __init__(self, spec: str, load: Callable[[], Encoder]) -> None:
+        self.spec = spec
+        st = spec.startswith(ST_PREFIX)
+        self.name = ST_PREFIX + spec[len(ST_PREFIX) :].strip() if st else spec
+        self.fingerprint = spec_fingerprint(spec)
+        self._load = load
+        self._inner: Encoder | None = None
+        #: Seconds spent loading the model (0 while it is not loaded).
+        self.load_seconds = 0.0
+
+    @property
+    def inner(self) -> Encoder:
+        if self._inner is None:
+            started = time.perf_counter()
+            self._inner = self._load()
+            self.load_seconds = time.perf_counter() - started
+        return self._inner
+
+    @property
+    def loaded(self) -> bool:
+        return self._inner is not None
+
+    @property
+    def dim(self) -> int:
+        known = BUNDLED_DIMS.get(self.spec)
+        return known if known is not None else int(self.inner.dim)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        return self.inner.encode(texts)

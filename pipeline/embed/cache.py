@@ -229,7 +229,7 @@ class CachedEncoder:
                 ]
                 with db:
                     # A bad row is replaced; a new one is only added, so a vector stored
-                    # first by another process stays (see pipeline.build.prefetch).
+                    # first by another process stays (see pipeline.runner.prefetch).
                     db.executemany(
                         "INSERT OR REPLACE INTO embeddings (model, key, dim, vector)"
                         " VALUES (?, ?, ?, ?)",

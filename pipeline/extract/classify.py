@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pipeline.data import Block
 from pipeline.extract.lexicon import match_lead
 from pipeline.extract.patterns import (
     CLOSERS,
@@ -35,6 +34,7 @@ from pipeline.extract.patterns import (
     is_strong_start,
     starts_with_lead,
 )
+from pipeline.records import Block
 from pipeline.text.normalize import SUPERSCRIPT_DIGITS, clean_inline, plain
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.data import Block, Document, Metadata, Rejected, RejectedInput
 from pipeline.extract.classify import Para, classify, make_block, operatives_by_lead
 from pipeline.extract.families import resolve_symbol, title_line_symbol
 from pipeline.extract.family_shape import decision_body, describe_family
@@ -28,6 +27,7 @@ from pipeline.extract.lines import (
 from pipeline.extract.metadata import read_closing_metadata, read_header_metadata
 from pipeline.extract.patterns import TITLE_RE, ends_with_full_stop
 from pipeline.readers.listing import Skipped, list_raw
+from pipeline.records import Block, Document, Metadata, Rejected, RejectedInput
 from pipeline.text.normalize import normalize_unicode, plain
 
 

@@ -15,7 +15,6 @@ import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from pipeline.data import Metadata
 from pipeline.extract.families import (
     DECISION_LINE_RE,
     DRAFT_LINE_RE,
@@ -24,6 +23,7 @@ from pipeline.extract.families import (
     body_of,
     sc_adoption,
 )
+from pipeline.records import Metadata
 
 P = TypeVar("P")
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 
-from pipeline.data import Metadata
 from pipeline.extract.patterns import (
     EN_MEETING_RE,
     EN_SESSION_RE,
@@ -18,6 +17,7 @@ from pipeline.extract.patterns import (
     ZH_MEETING_RE,
     ZH_SESSION_RE,
 )
+from pipeline.records import Metadata
 
 _EN_AGENDA_RE = re.compile(r"^Agenda\s+items?\s+(.+)$")
 _ZH_AGENDA_RE = re.compile(r"^议程项目\s*(.+)$")

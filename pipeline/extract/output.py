@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.atomic import atomic_write_text
-from pipeline.data import Document, Rejected, symbol_slug
 from pipeline.pair import PairResult
+from pipeline.records import Document, Rejected, symbol_slug
 
 DOCUMENTS_FILE = "documents.jsonl"
 REJECTED_FILE = "rejected.jsonl"

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipeline.data import Document, DocumentPair, Rejected
 from pipeline.pair.duplicates import Conflict, Duplicate, choose, pairing_stub, text_digest
+from pipeline.records import Document, DocumentPair, Rejected
 
 __all__ = [
     "PAIR_LANGUAGES",

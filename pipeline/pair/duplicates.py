@@ -33,7 +33,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from pipeline.data import Document
+from pipeline.records import Document
 
 #: Formats by how reliably their structure is read, best first.
 FORMAT_RANK = (".docx", ".html", ".htm", ".pdf", ".md", ".txt")

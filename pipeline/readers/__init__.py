@@ -20,10 +20,10 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.data import RejectedInput
 from pipeline.readers.encoding import decode_html, decode_text
 from pipeline.readers.limits import time_limit
 from pipeline.readers.names import shown_name
+from pipeline.records import RejectedInput
 
 __all__ = [
     "SUPPORTED_SUFFIXES",

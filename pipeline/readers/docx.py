@@ -12,8 +12,8 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pipeline.data import RejectedInput
 from pipeline.readers.markup import ParagraphWriter, Span, render_spans
+from pipeline.records import RejectedInput
 
 #: Zip-bomb limits, checked on the central directory before anything is decompressed
 #: and again while streaming each member (declared sizes can lie). A resolution's DOCX

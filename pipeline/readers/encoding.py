@@ -12,7 +12,7 @@ import codecs
 import re
 import unicodedata
 
-from pipeline.data import RejectedInput
+from pipeline.records import RejectedInput
 from pipeline.text.script import is_han
 
 # Magic numbers of formats that sometimes arrive with a .txt name. Naming the real format

@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from pipeline.data import RejectedInput
+from pipeline.records import RejectedInput
 
 #: Seconds one file may take to convert (a resolution takes well under one).
 MAX_READ_SECONDS = 60.0

@@ -10,8 +10,8 @@ import io
 from collections import Counter
 from dataclasses import dataclass
 
-from pipeline.data import RejectedInput
 from pipeline.readers.markup import SOFT_BREAK, ParagraphWriter, Span
+from pipeline.records import RejectedInput
 
 #: Documents with more pages than this are refused: a resolution has a handful.
 MAX_PDF_PAGES = 2000

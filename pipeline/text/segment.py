@@ -22,7 +22,7 @@ from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any
 
-from pipeline.data import Document, Sentence
+from pipeline.records import Document, Sentence
 from pipeline.text.script import CJK_CLASS, HAN_CLASS
 
 #: Stands in for a masked dot while sentencex runs. A private-use character: it never

@@ -26,7 +26,7 @@ from pipeline.align import (
 )
 from pipeline.align import align_embeddings as _align
 from pipeline.align.params import averaged_overlaps, normalize_rows
-from pipeline.data import Bead
+from pipeline.records import Bead
 
 Gold = list[tuple[list[int], list[int]]]
 

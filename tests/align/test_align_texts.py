@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from pipeline.align import AlignParams, AlignResult, align_texts
-from pipeline.data import Bead
 from pipeline.embed import load_encoder
 from pipeline.evaluate import read_beads, score_alignments
 from pipeline.extract import extract_file
+from pipeline.records import Bead
 from pipeline.text.segment import segment_document
 
 ROOT = Path(__file__).resolve().parents[2]

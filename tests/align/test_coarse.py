@@ -95,7 +95,7 @@ if sys.argv[1] == "warm-up":
     load_kernels()
 else:
     from pipeline.align.document import align_pair
-    from pipeline.data import DocumentPair
+    from pipeline.records import DocumentPair
     from pipeline.embed import load_encoder
     from pipeline.extract import extract_file
     en, zh = extract_file(sys.argv[2]), extract_file(sys.argv[3])

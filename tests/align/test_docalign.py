@@ -10,9 +10,9 @@ import pytest
 
 from pipeline.align import AlignParams
 from pipeline.align.document import PairAlignment, align_pair, block_labels, plan_pair
-from pipeline.data import Block, Document, DocumentPair
 from pipeline.embed import load_encoder
 from pipeline.extract import extract_file
+from pipeline.records import Block, Document, DocumentPair
 
 RAW = Path(__file__).resolve().parents[2] / "data" / "raw"
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pipeline.runner.prefetch import plan_chunk
 
 from pipeline.align import AlignParams, align_texts, overlap_texts
 from pipeline.align.document import align_pair
@@ -21,10 +22,9 @@ from pipeline.align.overlaps import (
     weighted_overlaps,
 )
 from pipeline.align.params import normalize_rows
-from pipeline.build.prefetch import plan_chunk
-from pipeline.data import Bead, DocumentPair
 from pipeline.embed import load_encoder
 from pipeline.extract import extract_file
+from pipeline.records import Bead, DocumentPair
 
 RAW = Path(__file__).resolve().parents[2] / "data" / "raw"
 

@@ -13,15 +13,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.align import AlignParams, align_texts
+from pipeline.align import align_texts
 from pipeline.align.anchors import Anchors, anchor_terms
 from pipeline.align.band import full_band
 from pipeline.align.document import align_pair, block_labels
 from pipeline.align.params import bead_types
-from pipeline.data import Block, Document, DocumentPair
 from pipeline.embed import load_encoder
 from pipeline.evaluate import read_beads, score_alignments
 from pipeline.extract.document import parse_document
+from pipeline.records import Block, Document, DocumentPair
 from pipeline.text.segment import segment_document
 
 REPO = Path(__file__).resolve().parents[2]
@@ -44,7 +44,8 @@ def encoder():
 
 
 def _pair(en_text: str, zh_text: str) -> DocumentPair:
-    en, zh = parse_document(en_text, "en.txt", "0" * 64), parse_document(zh_text, "zh.txt", "1" * 64)
+    en = parse_document(en_text, "en.txt", "0" * 64)
+    zh = parse_document(zh_text, "zh.txt", "1" * 64)
     return DocumentPair(en.symbol, en, zh)
 
 

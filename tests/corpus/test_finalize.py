@@ -9,10 +9,8 @@ import pyarrow.parquet as pq
 import pytest
 from factories import make_row
 
-from pipeline.build.storage import Location
 from pipeline.corpus.dedup import dup_group, group_numbers
 from pipeline.corpus.finalize import GroupIndex, finalize_corpus
-from pipeline.corpus.records import DocumentRow, RejectedRow
 from pipeline.corpus.schema import (
     PARAGRAPH_REJECT_SCHEMA,
     PARAGRAPH_SCHEMA,
@@ -20,6 +18,8 @@ from pipeline.corpus.schema import (
     SENTENCE_SCHEMA,
 )
 from pipeline.corpus.write import SplitTableWriter
+from pipeline.records import DocumentRow, RejectedRow
+from pipeline.runner.storage import Location
 
 
 def test_groups_fold_case_width_punctuation_and_digits() -> None:

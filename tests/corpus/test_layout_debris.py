@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from conftest import SEEDS, BuiltCorpus
 
-from pipeline.build import BuildOptions, build_corpus
 from pipeline.corpus.filters import FilterOptions, reject_reason
 from pipeline.corpus.layout_debris import layout_debris
+from pipeline.runner import BuildOptions, build_corpus
 
 ZH = "吁请所有会员国支持国际努力。"
 

@@ -19,8 +19,8 @@ from pipeline.corpus.lineage import (
     lineage_id,
     title_key,
 )
-from pipeline.data import Metadata
 from pipeline.extract import extract_file
+from pipeline.records import Metadata
 
 FIXTURES = REPO / "tests" / "fixtures" / "un"
 #: One converter's output of each fixture document (the other formats are copies).

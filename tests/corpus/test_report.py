@@ -237,7 +237,7 @@ def test_document_anchor_is_a_valid_html_id() -> None:
 def test_row_blocked_similarity_equals_whole_matrix_downsampled(n: int, m: int) -> None:
     """The build computes the picture in row blocks (never the full matrix of a long
     document); it must be the picture of the full matrix, up to its float16 storage."""
-    from pipeline.build.stages.align import similarity_matrix
+    from pipeline.runner.stages.align import similarity_matrix
 
     rng = np.random.default_rng(7)
     en = rng.standard_normal((n, 16)).astype(np.float32)

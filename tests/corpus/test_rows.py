@@ -8,7 +8,7 @@ from pipeline.corpus.dedup import dup_group
 from pipeline.corpus.filters import FilterOptions
 from pipeline.corpus.rows import AlignedDocument, decide, paragraph_rows, sentence_rows, split_rows
 from pipeline.corpus.splits import Placement
-from pipeline.data import Bead, Block, Document, DocumentPair, Metadata, Sentence
+from pipeline.records import Bead, Block, Document, DocumentPair, Metadata, Sentence
 
 
 def make_pair() -> AlignedDocument:

@@ -10,7 +10,6 @@ import pyarrow.parquet as pq
 import pytest
 from factories import make_row
 
-from pipeline.corpus.records import BeadRow, ParagraphRow, RejectedRow, SentenceRow
 from pipeline.corpus.schema import records_table, row_columns, row_schema
 from pipeline.corpus.write import (
     DOCUMENT_SCHEMA,
@@ -20,6 +19,7 @@ from pipeline.corpus.write import (
     SENTENCE_SCHEMA,
     ParquetTableWriter,
 )
+from pipeline.records import BeadRow, ParagraphRow, RejectedRow, SentenceRow
 
 S, INT, F, BOOL = pa.string(), pa.int32(), pa.float64(), pa.bool_()
 STRINGS = pa.list_(pa.string())

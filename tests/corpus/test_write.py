@@ -10,7 +10,6 @@ from factories import make_row
 from lxml import etree
 
 from pipeline import __version__
-from pipeline.corpus.records import RejectedRow
 from pipeline.corpus.write import (
     SENTENCE_REJECT_SCHEMA,
     SENTENCE_SCHEMA,
@@ -19,6 +18,7 @@ from pipeline.corpus.write import (
     SplitTableWriter,
     TmxWriter,
 )
+from pipeline.records import RejectedRow
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 NASTY_EN = 'Tom & Jerry <script>alert("x")</script> say "hi" \'there\' ]]> done'

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from conftest import SEEDS
 
-from pipeline.data import RejectedInput
 from pipeline.extract import extract_file, extract_folder, parse_document
+from pipeline.records import RejectedInput
 
 RAW = SEEDS
 SEED_002 = RAW / "002_69ed3383ef6f2041.txt"

@@ -131,7 +131,7 @@ def test_lone_footnote_marker_joins_the_paragraph_before(line: str, ref: str) ->
 
 def test_numbered_paragraph_without_text_is_rejected() -> None:
     """A "(a)" with nothing after it (a cut-off file) is refused, naming the paragraph."""
-    from pipeline.data import RejectedInput
+    from pipeline.records import RejectedInput
 
     text = EN.replace("52nd plenary meeting", "(a)\n\n52nd plenary meeting")
     with pytest.raises(RejectedInput, match=r"new\.txt: .*subparagraph \(a\).*no text"):

@@ -12,8 +12,8 @@ from collections import Counter
 import pytest
 from conftest import SEEDS as RAW
 
-from pipeline.data import Document
 from pipeline.extract import extract_file, extract_folder
+from pipeline.records import Document
 
 SEED_000 = "000_0efcbe69a8e200e4.txt"  # A/RES/78/43 en
 SEED_001 = "001_3d9d53251f95c6e1.txt"  # A/RES/76/28 en

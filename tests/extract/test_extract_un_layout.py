@@ -19,9 +19,9 @@ import pytest
 from conftest import REPO, SEEDS
 
 from pipeline.corpus.layout_debris import layout_debris
-from pipeline.data import Document
 from pipeline.extract import extract_file, extract_folder, parse_document
 from pipeline.pair import pair_documents
+from pipeline.records import Document
 
 FIXTURES = REPO / "tests" / "fixtures"
 sys.path.insert(0, str(FIXTURES))
@@ -222,7 +222,7 @@ def test_special_sessions_and_revisions(symbol: str, expected: str) -> None:
 
 
 def test_unsupported_family_is_rejected_with_that_reason() -> None:
-    from pipeline.data import RejectedInput
+    from pipeline.records import RejectedInput
 
     text = (RAW / "002_69ed3383ef6f2041.txt").read_text(encoding="utf-8")
     text = "United Nations E/RES/2023/4\n\n" + text.replace("75/58. Measures", "Measures")

@@ -9,9 +9,9 @@ import pytest
 from conftest import SEEDS
 from factories import make_document
 
-from pipeline.data import Document
 from pipeline.extract import extract_folder
 from pipeline.pair import PairResult, pair_documents
+from pipeline.records import Document
 
 RAW = SEEDS
 

@@ -15,11 +15,11 @@ import pytest
 from conftest import SEEDS
 from fpdf import FPDF
 
-from pipeline.data import RejectedInput
 from pipeline.extract import extract_file, extract_folder
 from pipeline.pair import pair_documents
 from pipeline.readers import read_source
 from pipeline.readers.docx import MAX_DOCX_UNCOMPRESSED
+from pipeline.records import RejectedInput
 
 RAW = SEEDS
 EN_SEED = RAW / "002_69ed3383ef6f2041.txt"

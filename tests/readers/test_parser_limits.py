@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from conftest import SEEDS
 
 from pipeline.cli import main
-from pipeline.data import RejectedInput
 from pipeline.readers import read_source
+from pipeline.records import RejectedInput
 
 
 def _nested(depth: int, tag: str = "div") -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import SEEDS
 
-from pipeline.data import Block, Document
+from pipeline.records import Block, Document
 from pipeline.text.segment import (
     count_tokens,
     mask_abbreviations,

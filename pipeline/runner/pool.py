@@ -1,0 +1,138 @@
+"""Process-pool engine: the heavy per-document stages run in worker processes.
+
+Why processes: extraction and the alignment DP are Python and numpy code that holds
+the GIL most of the time, so threads would not use a second core. Why ``spawn``: the
+driver may already hold BLAS and encoder thread pools, which ``fork`` copies in an
+undefined state. Each worker unpickles the stage once (its lazily loaded model then
+lives as long as the worker) and runs ``process`` on one item at a time.
+
+Order and memory: results are yielded in input order, and at most ``2 x workers``
+items are in flight, so the upstream stages (embedding in the driver) run only as far
+ahead as the workers can absorb and the output is the same whatever the worker count.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import signal
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any
+
+from pipeline.runner.stage import ItemResult, LocalEngine, Stage, process_item, run_remote_stage
+
+_WORKER_STAGES: dict[str, Stage[Any, Any]] = {}
+
+
+#: How often a worker checks that the build that started it is still alive (seconds).
+PARENT_CHECK_S = 1.0
+
+
+#: prctl(2) option: a signal the kernel sends this process when its parent dies (Linux).
+_PR_SET_PDEATHSIG = 1
+
+
+def _exit_with_parent(parent: int) -> None:
+    """End this worker when its build dies. A worker waits for work on a queue whose
+    writing end it holds itself, so a build killed with SIGKILL (or by the OOM killer)
+    leaves its workers waiting forever, each holding a model; the parent's pid changing
+    (the orphan is re-parented) is the one sign that always comes. ``parent`` is the
+    build's pid as the build itself gave it: read here, it could already be the pid of
+    whatever adopted the worker, and the loop would never end."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_S)
+    os._exit(1)
+
+
+def _die_with_parent() -> None:
+    """Ask the kernel to SIGKILL this process the moment its parent dies (Linux
+    ``PR_SET_PDEATHSIG``); elsewhere the watchdog's poll is the only guard."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # no prctl in this libc: the poll still guards
+        return
+
+
+def _init_worker(stages: dict[str, bytes], parent: int) -> None:
+    """Runs once per worker: death with the build (``parent``: the build's pid, passed
+    in), one BLAS thread (the workers are the parallelism)."""
+    _die_with_parent()
+    if os.getppid() != parent:  # the build died before the line above took effect
+        os._exit(1)
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1)
+    for name, blob in stages.items():
+        _WORKER_STAGES[name] = pickle.loads(blob)
+
+
+def _run_in_worker(name: str, item: Any) -> ItemResult:
+    return process_item(_WORKER_STAGES[name], item)
+
+
+class PoolEngine(LocalEngine):
+    """Runs the ``parallel`` stages of the chain over a process pool, the rest
+    in-process (the encoder's stage too: it uses the cores itself)."""
+
+    name = "local"
+
+    def __init__(self, workers: int) -> None:
+        if workers < 2:
+            raise ValueError("a pool needs at least 2 workers; use LocalEngine for 1")
+        self.workers = workers
+        self.pooled: dict[str, Stage[Any, Any]] = {}
+        self._executor: ProcessPoolExecutor | None = None
+
+    def chain(
+        self, source: Iterable[Any], stages: list[Stage[Any, Any]], *, show_bar: bool
+    ) -> Iterator[Any]:
+        self.pooled = {
+            s.name: s for s in stages if s.parallel and s.item_independent and not s.holds_model
+        }
+        return super().chain(source, stages, show_bar=show_bar)
+
+    def _pool(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            blobs = {name: pickle.dumps(stage) for name, stage in self.pooled.items()}
+            self._executor = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker,
+                initargs=(blobs, os.getpid()),
+            )
+        return self._executor
+
+    def run_stage(
+        self, stage: Stage[Any, Any], items: Iterable[Any], *, show_bar: bool
+    ) -> Iterator[Any]:
+        if stage.name not in self.pooled:
+            return super().run_stage(stage, items, show_bar=show_bar)
+        return run_remote_stage(stage, self._ordered(stage.name, items), show_bar=show_bar)
+
+    def _ordered(self, name: str, items: Iterable[Any]) -> Iterator[ItemResult]:
+        pool = self._pool()
+        window: deque[Future[ItemResult]] = deque()
+        limit = 2 * self.workers
+        for item in items:
+            window.append(pool.submit(_run_in_worker, name, item))
+            if len(window) >= limit:
+                yield window.popleft().result()
+        while window:
+            yield window.popleft().result()
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None

@@ -1,0 +1,244 @@
+"""The Ray engine (``--engine ray``): the build's stages, placed on a Ray cluster.
+
+It runs the same stage list as the local engines (pipeline.runner.driver) and only
+decides where each stage runs:
+
+* a stage that holds a model (the embed stage) runs on a Ray Data actor pool, one
+  model per actor (``--embed-actors``, ``--embed-cpus``, ``--num-gpus``);
+* the other item-independent stages (read, align, decide) run as Ray Data tasks, one
+  CPU each; consecutive remote stages form one streaming dataset, so a chunk flows
+  from the embedding actor to its align task without the driver;
+* barriers and the sink (pair, chunk, write) run in the driver, which receives each
+  chunk's decided rows in order (``preserve_order``) and writes every file itself, as
+  the local engine does.
+
+A row of the dataset carries pickled items and the reports of the stages that handled
+them (``pipeline.runner.stage.ItemResult`` without its outputs); the driver folds the
+reports into its own copy of each stage, so stats, drops and records are those of a
+local build. The spool and the caches must be reachable from every node (a URI
+``--out`` puts the spool beside it; the work and embedding caches are folders, which
+is what a single machine or a shared file system gives).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pipeline.runner.output import BuildError
+from pipeline.runner.stage import ItemResult, Progress, Stage, process_item
+
+if TYPE_CHECKING:
+    from pipeline.runner.configs import EmbedConfig
+
+log = logging.getLogger("pipeline.runner")
+
+#: Retries of a task whose worker died (outputs are deterministic: a retry writes the same).
+TASK_RETRIES = 3
+
+#: Ray starts its workers 15 nice levels below the driver (``worker_niceness``). Here
+#: the workers do all the work and the driver mostly waits, so they run at the driver's
+#: priority, as the local pool's do.
+WORKER_NICENESS = "0"
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where the Ray engine puts things: the cluster, and the embedding actors."""
+
+    address: str | None = None
+    embed_actors: int = 1
+    embed_cpus: float = 1.0
+    num_gpus: float = 0.0
+
+
+def start_ray(address: str | None = None, **kwargs: Any) -> None:
+    """``ray.init`` as the build wants it: no dashboard, worker logs kept on the nodes,
+    workers at the driver's priority when this call starts Ray."""
+    import ray
+
+    name = "RAY_worker_niceness"
+    previous = os.environ.get(name)
+    os.environ.setdefault(name, WORKER_NICENESS)  # read by the raylet this call starts
+    try:
+        ray.init(address=address, include_dashboard=False, log_to_driver=False, **kwargs)
+    finally:
+        if previous is None:
+            os.environ.pop(name, None)
+
+
+_STAGES: dict[bytes, Stage[Any, Any]] = {}
+
+
+def _stage(blob: bytes) -> Stage[Any, Any]:
+    """The stage a blob holds, unpickled once per worker process."""
+    if blob not in _STAGES:
+        _STAGES.clear()  # one build's stages at a time
+        _STAGES[blob] = pickle.loads(blob)
+    return _STAGES[blob]
+
+
+def _run(stage: Stage[Any, Any], payload: bytes) -> bytes:
+    """One dataset row through ``stage``: each of its items, the reports appended."""
+    items, reports = pickle.loads(payload)
+    outputs: list[Any] = []
+    for item in items:
+        result = process_item(stage, item)
+        result.stats.items_in, result.stats.items_out = 1, len(result.outputs)
+        outputs += result.outputs
+        reports.append((stage.name, ItemResult([], result.stats, result.records, result.label)))
+    return pickle.dumps((outputs, reports), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _task(row: dict[str, Any], *, blob: bytes) -> dict[str, Any]:
+    from pipeline.blas import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):  # the tasks are the parallelism
+        return {"payload": _run(_stage(blob), row["payload"])}
+
+
+class _Actor:
+    """A Ray Data callable class: the stage (and the model it loads) lives as long as
+    the actor."""
+
+    def __init__(self, blob: bytes) -> None:
+        self.stage = pickle.loads(blob)
+
+    def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
+        import numpy as np
+
+        rows = [_run(self.stage, payload) for payload in batch["payload"]]
+        column = np.empty(len(rows), dtype=object)
+        column[:] = rows
+        return {"payload": column}
+
+
+def embed_cache_dir(config: EmbedConfig) -> Path | None:
+    """The actors' embedding cache folder, or None (``--no-embed-cache``).
+
+    SQLite on a network file system corrupts or deadlocks under several writers, and
+    on a cluster every node's actors would write it: refused, with what to do instead.
+    """
+    if config.cache_dir is None:
+        return None
+    from pipeline.runner.storage import mount_type, on_network_fs
+
+    folder = Path(config.cache_dir)
+    probe = folder if folder.exists() else folder.parent
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if on_network_fs(probe):
+        raise BuildError(
+            f"{folder}: the embedding cache (SQLite) would be on a network file system "
+            f"({mount_type(probe)}); give --embed-cache-dir a node-local folder "
+            "or use --no-embed-cache"
+        )
+    return folder
+
+
+class RayEngine:
+    """Runs a stage list on Ray (module docstring)."""
+
+    name = "ray"
+
+    def __init__(self, placement: Placement) -> None:
+        self.placement = placement
+        self._started = False
+
+    def start(self) -> None:
+        try:
+            import ray
+        except ImportError as err:
+            raise BuildError(
+                "--engine ray needs Ray Data: pip install 'un-parallel-pipeline[ray]'"
+            ) from err
+        if not ray.is_initialized():
+            start_ray(self.placement.address)
+            self._started = True
+        context = ray.data.DataContext.get_current()
+        context.execution_options.preserve_order = True  # rows reach the writer in order
+        context.enable_progress_bars = False
+
+    def close(self) -> None:
+        if self._started:
+            import ray
+
+            ray.shutdown()
+            self._started = False
+
+    def chain(
+        self, source: Iterable[Any], stages: list[Stage[Any, Any]], *, show_bar: bool
+    ) -> Iterator[Any]:
+        stream: Iterable[Any] = source
+        remote: list[Stage[Any, Any]] = []
+        for stage in [*stages, None]:
+            if stage is not None and stage.item_independent:
+                remote.append(stage)
+                continue
+            if remote:
+                stream = self._remote(remote, stream, show_bar)
+                remote = []
+            if stage is not None:
+                stream = stage.run(stream, show_bar=show_bar)
+        return iter(stream)
+
+    def _remote(
+        self, stages: list[Stage[Any, Any]], items: Iterable[Any], show_bar: bool
+    ) -> Iterator[Any]:
+        """Consecutive item-independent stages as one dataset; yields the last one's
+        outputs in order, folding every report into the driver's stages."""
+        import ray
+
+        todo = list(items)  # the upstream is a barrier, or the list of raw files
+        cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
+        # a task per file spends more on Ray than on reading: about eight rows per CPU
+        per_row = 1 if stages[0].holds_model else max(1, min(64, -(-len(todo) // (8 * cpus))))
+        rows = [
+            {"payload": pickle.dumps((todo[k : k + per_row], []))}
+            for k in range(0, len(todo), per_row)
+        ]
+        by_name = {stage.name: stage for stage in stages}
+        progress = {stage.name: Progress(stage.name, show_bar=show_bar) for stage in stages}
+        if rows:
+            for row in self._dataset(stages, rows).iter_rows():
+                outputs, reports = pickle.loads(row["payload"])
+                for name, report in reports:
+                    stage = by_name[name]
+                    progress[name].begin(report.label)
+                    stage.stats.merge(report.stats)
+                    stage.merge_records(report.records)
+                    progress[name].step()
+                yield from outputs
+        for stage in stages:  # their finish runs here (none of the remote stages has one)
+            yield from stage._timed(stage.finish())
+            progress[stage.name].close(stage.stats)
+
+    def _dataset(self, stages: list[Stage[Any, Any]], rows: list[dict[str, Any]]) -> Any:
+        import ray
+
+        ds = ray.data.from_items(rows, override_num_blocks=len(rows))
+        for stage in stages:
+            blob = pickle.dumps(stage)  # now: after the barriers before it have run
+            if stage.holds_model:
+                p = self.placement
+                ds = ds.map_batches(
+                    _Actor,
+                    fn_constructor_args=(blob,),
+                    batch_size=1,
+                    # one chunk in flight per actor: chunks meet the embedding cache in
+                    # order, as in the local engine (the same vectors)
+                    compute=ray.data.ActorPoolStrategy(
+                        size=max(1, p.embed_actors), max_tasks_in_flight_per_actor=1
+                    ),
+                    num_cpus=p.embed_cpus,
+                    num_gpus=p.num_gpus or None,
+                    batch_format="numpy",
+                )
+            else:
+                ds = ds.map(_task, fn_kwargs={"blob": blob}, num_cpus=1, max_retries=TASK_RETRIES)
+        return ds

@@ -1,0 +1,164 @@
+"""The embed stage: a chunk of pairs -> each pair with its sentences, its plan and its vectors.
+
+Why chunks: the bundled encoder's vectors depend on the batch a text is embedded in
+(flat micro-batches through BLAS; differences around 2e-7, measured), and the shared
+embedding cache keeps whichever vector was stored first. If workers embedded their own
+documents, the batch a text landed in would depend on which worker got there first, and
+two builds of the same archive would differ in the last digits of their scores. So the
+build embeds in *chunks* of pairs with fixed boundaries (pair index // chunk size, in
+symbol order), one chunk after another, and hands each pair its plan and its vectors;
+workers then only align. The result is the same for 1 worker, N workers or Ray, and for
+a build that was interrupted and resumed.
+
+A chunk costs two encoder calls, as ``align-text`` costs two: every sentence of its
+pairs first, then the overlaps each pair's plan calls for (``pipeline.align.document.
+plan_pair``: the aligner's first pass decides, once, which runs of sentences a bead can
+use). Each pair then travels with its sentences (segmented once, here), its plan and the
+vectors of every text the plan reads, in memory: the on-disk embedding cache serves
+later builds, never this one's stages. Pairs the work cache already holds are not
+embedded at all, and the model loads only when a text is missing from the embedding
+cache (``pipeline.embed.LazyEncoder``): a warm rebuild never loads it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from pipeline.records import DocumentPair, PairChunk, PlannedPair
+from pipeline.runner.configs import EmbedConfig
+from pipeline.runner.spool import DocumentSpool
+from pipeline.runner.stage import Stage
+from pipeline.runner.workcache import WorkCache
+
+
+@dataclass
+class ChunkCounts:
+    """What a chunk asked of the encoder: distinct texts requested, and how many of them
+    the model embedded (the rest came from the embedding cache)."""
+
+    requested: int = 0
+    embedded: int = 0
+
+
+def plan_chunk(
+    pairs: Sequence[DocumentPair],
+    needs_work: Sequence[bool],
+    encoder: Any,
+    params: Any,
+) -> tuple[list[PlannedPair], ChunkCounts]:
+    """Segment, embed and plan a chunk's pairs that still need aligning (module docstring);
+    pairs that need none pass through without a plan. ``encoder``: an Encoder, usually
+    the cached one (``pipeline.embed.CachedEncoder``: texts already in the cache cost a
+    lookup). Both calls depend only on the chunk, so every engine embeds the same texts
+    in the same batches and the corpus does not depend on workers or engines."""
+    from pipeline.align.document import pair_single_texts, plan_pair
+    from pipeline.text.segment import segment_document
+
+    counts = ChunkCounts()
+    todo = [k for k, work in enumerate(needs_work) if work]
+    sentences = {k: (segment_document(pairs[k].en), segment_document(pairs[k].zh)) for k in todo}
+    first = list(dict.fromkeys(t for k in todo for t in pair_single_texts(pairs[k], sentences[k])))
+    vectors: dict[str, np.ndarray] = {}
+    _embed(encoder, first, vectors, counts)
+    plans = {k: plan_pair(pairs[k], sentences[k], vectors, params) for k in todo}
+    second = [t for k in todo for t in plans[k].overlap_texts() if t not in vectors]
+    _embed(encoder, list(dict.fromkeys(second)), vectors, counts)
+    out = []
+    for k, pair in enumerate(pairs):
+        if k not in plans:
+            out.append(PlannedPair(pair))
+            continue
+        texts = plans[k].texts()
+        matrix = np.stack([vectors[t] for t in texts]) if texts else np.zeros((0, 0), np.float32)
+        out.append(PlannedPair(pair, sentences[k], plans[k], texts, matrix))
+    return out, counts
+
+
+def _embed(
+    encoder: Any, texts: list[str], vectors: dict[str, np.ndarray], counts: ChunkCounts
+) -> None:
+    """One encoder call over ``texts`` into ``vectors``, counted."""
+    if not texts:
+        return
+    before = getattr(encoder, "texts_embedded", None)
+    rows = np.asarray(encoder.encode(texts), dtype=np.float32)  # unit rows (Encoder)
+    vectors.update(zip(texts, rows, strict=True))
+    counts.requested += len(texts)
+    counts.embedded += len(texts) if before is None else encoder.texts_embedded - before
+
+
+class EmbedStage(Stage[PairChunk, PlannedPair]):
+    """Chunk -> its pairs, whole again (from the spool), each with its sentences, plan and
+    vectors when the work cache does not hold its alignment (module docstring).
+
+    Locally this runs in the driver; on Ray it is the actor pool (one model per actor,
+    GPUs if asked for): ``holds_model``."""
+
+    name = "embed"
+    item_independent = True
+    holds_model = True
+
+    def __init__(self, config: EmbedConfig, spool: DocumentSpool, cache: WorkCache) -> None:
+        super().__init__()
+        self.config = config
+        self.spool = spool
+        self.cache = cache
+        self.encoder: Any | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["encoder"] = None  # a model never travels to a worker; each loads its own
+        return state
+
+    def label(self, item: PairChunk) -> str:
+        return f"chunk {item.index}"
+
+    def _encoder(self) -> Any:
+        """The cached encoder; its model loads on the first text the cache misses."""
+        if self.encoder is None:
+            from pipeline.embed import load_encoder
+
+            encoder = self.config.encoder
+            self.encoder = load_encoder(
+                encoder.model,
+                cache_dir=self.config.cache_dir,
+                device=encoder.device,
+                batch_size=encoder.batch_size,
+                lazy=True,
+            )
+        return self.encoder
+
+    def process(self, item: PairChunk) -> Iterator[PlannedPair]:
+        pairs = [self.spool.pair(p) for p in item.pairs]
+        bad_before = self.cache.bad
+        needs_work = [not self.cache.has(p) for p in pairs]
+        self.stats.counters["bad_work_entries"] += self.cache.bad - bad_before
+        if not any(needs_work):
+            yield from (PlannedPair(p) for p in pairs)
+            return
+        encoder = self._encoder()  # a bad --model is the user's error: it stops the build
+        inner = getattr(encoder, "inner", None)
+        loaded_before = getattr(inner, "loaded", True)
+        bad_before = getattr(encoder, "bad_vectors", 0)
+        started = time.perf_counter()
+        wall = time.time()
+        out, counts = plan_chunk(pairs, needs_work, encoder, self.config.params)
+        seconds = time.perf_counter() - started
+        if not loaded_before and getattr(inner, "loaded", False):  # loaded in this chunk
+            self.stats.counters["model_loads"] += 1
+            self.stats.add_time("load_encoder", inner.load_seconds)
+            seconds -= inner.load_seconds
+        self.record("busy", (wall, time.time()))
+        self.stats.add_time("embed", seconds)
+        self.stats.counters["texts_requested"] += counts.requested
+        self.stats.counters["texts_from_cache"] += counts.requested - counts.embedded
+        self.stats.counters["texts_embedded"] += counts.embedded
+        self.stats.counters["chunks_embedded"] += 1
+        # Stored vectors that failed the embedding cache's checks (embedded again).
+        self.stats.counters["bad_cache_vectors"] += getattr(encoder, "bad_vectors", 0) - bad_before
+        yield from out
