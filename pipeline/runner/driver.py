@@ -40,7 +40,7 @@ from pipeline.runner.stages.read import ReadStage, list_sources
 from pipeline.runner.stages.write import WriteStage
 from pipeline.runner.storage import Location, StorageError
 
-log = logging.getLogger("pipeline.runner")
+log = logging.getLogger("pipeline.build")
 
 
 def local_folder(spec: Path | str, flag: str) -> Path:

@@ -35,10 +35,31 @@ def _source_file(module: str) -> Path | None:
     return Path(spec.origin)
 
 
+def _is_type_checking(node: ast.AST) -> bool:
+    test = node.test if isinstance(node, ast.If) else None
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _runtime_nodes(tree: ast.AST) -> list[ast.AST]:
+    """Every node of ``tree`` except those under ``if TYPE_CHECKING:`` (never executed)."""
+    nodes: list[ast.AST] = []
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        nodes.append(node)
+        if _is_type_checking(node):
+            todo.extend(node.orelse)  # type: ignore[attr-defined]
+            continue
+        todo.extend(ast.iter_child_nodes(node))
+    return nodes
+
+
 def _imported_modules(tree: ast.AST, module: str, is_package: bool) -> set[str]:
     """Every ``pipeline`` module named by an import anywhere in ``tree`` (lazy ones too)."""
     found: set[str] = set()
-    for node in ast.walk(tree):
+    for node in _runtime_nodes(tree):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -49,9 +70,13 @@ def _imported_modules(tree: ast.AST, module: str, is_package: bool) -> set[str]:
                 prefix = ".".join(base + ([node.module] if node.module else []))
             else:
                 prefix = node.module or ""
-            found.add(prefix)
-            # ``from pipeline import segment`` names a module, not an attribute.
-            found.update(f"{prefix}.{alias.name}" for alias in node.names)
+            # ``from pipeline.align import texts`` names a module; ``from pipeline.align
+            # import AlignParams`` takes a name from the package's ``__init__``. Only the
+            # module whose code is used counts, so that a package ``__init__`` that
+            # re-exports everything does not tie each module to all of its siblings.
+            for alias in node.names:
+                submodule = f"{prefix}.{alias.name}"
+                found.add(submodule if _source_file(submodule) else prefix)
     return {name for name in found if name == PACKAGE or name.startswith(PACKAGE + ".")}
 
 

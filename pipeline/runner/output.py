@@ -21,7 +21,7 @@ from pipeline.runner.locking import pid_alive
 if TYPE_CHECKING:
     from pipeline.runner.options import BuildContext
 
-log = logging.getLogger("pipeline.runner")
+log = logging.getLogger("pipeline.build")
 
 
 class BuildError(Exception):

@@ -36,7 +36,7 @@ from pipeline.runner.stage import ItemResult, Progress, Stage, process_item
 if TYPE_CHECKING:
     from pipeline.runner.configs import EmbedConfig
 
-log = logging.getLogger("pipeline.runner")
+log = logging.getLogger("pipeline.build")
 
 #: Retries of a task whose worker died (outputs are deterministic: a retry writes the same).
 TASK_RETRIES = 3

@@ -32,7 +32,7 @@ from tqdm import tqdm
 In = TypeVar("In")
 Out = TypeVar("Out")
 
-log = logging.getLogger("pipeline.runner")
+log = logging.getLogger("pipeline.build")
 
 
 @dataclass

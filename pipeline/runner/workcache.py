@@ -18,7 +18,7 @@ from pipeline.atomic import atomic_write_bytes, atomic_write_text
 from pipeline.corpus.rows import AlignedDocument
 from pipeline.records import Bead, Document, DocumentPair, Sentence
 
-log = logging.getLogger("pipeline.runner")
+log = logging.getLogger("pipeline.build")
 
 
 def document_digest(document: Document) -> str:

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from pipeline.runner.prefetch import plan_chunk
 
 from pipeline.align import AlignParams, align_texts, overlap_texts
 from pipeline.align.document import align_pair
@@ -25,6 +24,7 @@ from pipeline.align.params import normalize_rows
 from pipeline.embed import load_encoder
 from pipeline.extract import extract_file
 from pipeline.records import Bead, DocumentPair
+from pipeline.runner.stages.embed import plan_chunk
 
 RAW = Path(__file__).resolve().parents[2] / "data" / "raw"
 

@@ -79,8 +79,8 @@ def test_code_fingerprint_covers_the_modules_the_aligner_imports() -> None:
     whole = code_fingerprint(("pipeline.align.document",))
     assert whole == code_fingerprint(("pipeline.align.document",))
     assert len(whole) == 64
-    # docalign imports align, segment and data: its fingerprint is not any one of theirs.
-    for part in ("pipeline.align", "pipeline.text.segment", "pipeline.records"):
+    # document imports texts, segment and anchors: its fingerprint is not any one of theirs.
+    for part in ("pipeline.align.texts", "pipeline.text.segment", "pipeline.align.anchors"):
         assert code_fingerprint((part,)) != whole
 
 

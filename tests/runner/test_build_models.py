@@ -15,7 +15,8 @@ from conftest import SEEDS
 from pipeline.cli import main
 from pipeline.runner import BuildOptions
 from pipeline.runner.configs import StageConfigs
-from pipeline.runner.stages.read import EmbedStage
+from pipeline.runner.stages.align import AlignStage
+from pipeline.runner.stages.embed import EmbedStage
 
 
 def test_build_with_a_sentence_transformers_model_and_batch_size(tmp_path: Path) -> None:
@@ -54,6 +55,8 @@ def test_batch_size_and_device_reach_the_encoder(tmp_path: Path) -> None:
         device="cpu",
         batch_size=5,
     )
-    encoder = EmbedStage(StageConfigs.from_options(options).embed)._encoder()
-    inner = getattr(encoder, "inner", encoder)
+    configs = StageConfigs.from_options(options)
+    stage = EmbedStage(configs.embed, None, AlignStage(configs.align).cache)  # type: ignore[arg-type]
+    encoder = stage._encoder()
+    inner = encoder.inner.inner  # the cached encoder's lazy model, loaded
     assert inner.batch_size == 5 and inner.device == "cpu"

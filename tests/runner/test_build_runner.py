@@ -79,7 +79,7 @@ def test_time_is_charged_to_the_stage_that_spends_it() -> None:
 
 
 def test_log_lines_announce_each_stage_when_work_begins(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="pipeline.runner")
+    caplog.set_level(logging.INFO, logger="pipeline.build")
     run_stages([1, 2], [Slow(), SortAll(), Collect()])
     starts = [r.getMessage() for r in caplog.records if r.getMessage().endswith("started")]
     # in pipeline order, not in the back-to-front order the generators are created in

@@ -9,8 +9,10 @@ from pipeline.align import AlignParams
 from pipeline.corpus.filters import FilterOptions
 from pipeline.runner import BuildOptions
 from pipeline.runner.configs import StageConfigs
+from pipeline.runner.spool import DocumentSpool
 from pipeline.runner.stages.align import AlignStage
-from pipeline.runner.stages.read import EmbedStage
+from pipeline.runner.stages.embed import EmbedStage
+from pipeline.runner.storage import Location
 
 
 def test_configs_resolve_defaults_once(tmp_path: Path) -> None:
@@ -32,7 +34,7 @@ def test_configs_resolve_defaults_once(tmp_path: Path) -> None:
     assert configs.chunk_pairs == 1
     assert configs.decide == FilterOptions(min_score=0.3)
     assert configs.write.low_score == 0.3
-    # The local engine always keeps the embedding cache: its align stage reads it.
+    # The local engine always keeps the embedding cache (--no-embed-cache is Ray's).
     options.embed_cache = False
     assert StageConfigs.from_options(options).embed.cache_dir == tmp_path / "cache" / "embed"
 
@@ -44,7 +46,9 @@ def test_a_pooled_stage_carries_no_build_options(tmp_path: Path) -> None:
         raw=tmp_path / "raw-folder-name", out=tmp_path / "out", ray_address="ray://head:10001"
     )
     configs = StageConfigs.from_options(options)
-    for stage in (AlignStage(configs.align), EmbedStage(configs.embed)):
+    aligner = AlignStage(configs.align)
+    spool = DocumentSpool(Location(str(tmp_path / "spool")))
+    for stage in (aligner, EmbedStage(configs.embed, spool, aligner.cache)):
         blob = pickle.dumps(stage)
         assert b"BuildOptions" not in blob
         assert b"raw-folder-name" not in blob and b"ray://head" not in blob

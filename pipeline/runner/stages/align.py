@@ -22,7 +22,7 @@ from pipeline.runner.stage import (
 )
 from pipeline.runner.workcache import WorkCache, _align_params_dict
 
-log = logging.getLogger("pipeline.runner")
+log = logging.getLogger("pipeline.build")
 
 
 class AlignStage(Stage[PlannedPair, AlignedDocument]):

@@ -10,7 +10,7 @@ from pipeline.records import Document, DocumentPair
 from pipeline.runner.options import BuildContext
 from pipeline.runner.stage import BarrierStage, Stage
 
-log = logging.getLogger("pipeline.runner")
+log = logging.getLogger("pipeline.build")
 
 
 class PairStage(BarrierStage[Document, DocumentPair]):

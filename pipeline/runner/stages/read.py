@@ -17,7 +17,7 @@ from pipeline.runner.spool import DocumentSpool
 from pipeline.runner.stage import Stage
 from pipeline.runner.storage import Location, StorageError
 
-log = logging.getLogger("pipeline.runner")
+log = logging.getLogger("pipeline.build")
 
 
 def list_sources(raw: Location, *, follow_symlinks: bool = False) -> RawListing:
