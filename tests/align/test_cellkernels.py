@@ -244,14 +244,20 @@ def test_averaged_overlaps_match_the_numpy_formula() -> None:
         assert averaged_overlaps(x, 4).tobytes() == expected.tobytes()
 
 
-def test_link_index_numbers_tokens_when_hashes_collide(monkeypatch) -> None:  # noqa: ANN001
-    """Tokens are numbered from a table, not identified by their hashes: two tokens with
-    one hash do not meet each other's units (every hash made equal here)."""
-    from pipeline.align import linkindex
+class _Colliding(str):
+    """A token whose hash every other token shares: only equality tells them apart."""
 
-    monkeypatch.setattr(linkindex, "hash", lambda token: 7, raising=False)
-    sk, su = [{"a"}, {"b"}, set()], [{"x"}, {"y"}, {"c"}]
-    tk, tu = [{"x"}, {"z"}], [{"b"}, {"q"}]
+    def __hash__(self) -> int:
+        return 7
+
+
+def test_link_index_numbers_tokens_when_hashes_collide() -> None:
+    """Tokens are numbered by equality, not identified by their hashes: two tokens with one
+    hash do not meet each other's units (every token here has the same hash)."""
+    a, b, c, q, x, y, z = (_Colliding(t) for t in "abcqxyz")
+    assert len({a, b, c, q, x, y, z}) == 7 and len({hash(t) for t in (a, b, x)}) == 1
+    sk, su = [{a}, {b}, set()], [{x}, {y}, {c}]
+    tk, tu = [{x}, {z}], [{b}, {q}]
     index = LinkIndex.build(sk, su, tk, tu)
     rows, cols = np.array([1, 1, 2, 2, 3, 3]), np.array([1, 2, 1, 2, 1, 2])
     pairs = zip(rows.tolist(), cols.tolist(), strict=True)

