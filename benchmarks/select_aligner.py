@@ -39,7 +39,6 @@ GOLD = ROOT / "tests" / "gold"
 #: The grid: two principled knobs of the "mean" margin, not a hunt. ``hub_z``: how far above
 #: unrelated text (in standard deviations of the neighbourhood) a pair must be to count as
 #: evidence; ``length_weight``: how much the length ratio may overrule the embeddings.
-#: Plus, for comparison only (never picked by LOCO), the old kNN margin and Bertalign's.
 GRID: dict[str, dict] = {
     "z0-l3": {"hub_z": 0.0, "length_weight": 0.3, "lexical_weight": 0.0},
     "z0-l6": {"hub_z": 0.0, "length_weight": 0.6, "lexical_weight": 0.0},
@@ -48,7 +47,7 @@ GRID: dict[str, dict] = {
     "z1-l3": {"hub_z": 1.0, "length_weight": 0.3, "lexical_weight": 0.0},
     "z1-l6": {"hub_z": 1.0, "length_weight": 0.6, "lexical_weight": 0.0},
 }
-#: The lexical knob (pipeline.align.lexical), on the two length-0.6 settings: how much weaker
+#: The lexical knob (pipeline.align.evidence), on the two length-0.6 settings: how much weaker
 #: a merged sentence counts in the support term when it shares no translated word,
 #: number or symbol with the other side of its bead ("-x5": 0.5, "-x10": 1.0).
 GRID.update(
@@ -60,7 +59,7 @@ GRID.update(
     }
 )
 GRID = {name: {**setting, "link_weight": 0.0} for name, setting in GRID.items()}
-#: The link knob (pipeline.align.links), on the four lexical settings: how much stronger a
+#: The link knob (pipeline.align.evidence), on the four lexical settings: how much stronger a
 #: merged sentence counts in the support term when it does share a translated word,
 #: number or symbol with the other side of its bead ("-k10": 1.0, "-k20": 2.0).
 GRID.update(
@@ -71,26 +70,6 @@ GRID.update(
         for w in (1.0, 2.0)
     }
 )
-REFERENCE: dict[str, dict] = {
-    "old-knn": {
-        "margin": "knn",
-        "support_floor": -0.2,
-        "length_weight": 0.3,
-        "embed_all_overlaps": True,
-        "lexical_weight": 0.0,
-        "link_weight": 0.0,
-    },
-    "adjacent": {
-        "margin": "adjacent",
-        "hub_z": 0.0,
-        "length_weight": 0.3,
-        "lexical_weight": 0.0,
-        "link_weight": 0.0,
-    },
-    "embed-all": {"embed_all_overlaps": True},
-}
-
-
 def _id_lines(path: Path) -> list[str]:
     return path.read_text(encoding="utf-8").splitlines()
 
@@ -259,7 +238,7 @@ def main() -> None:
     parser.add_argument("--model", default="use-m")
     parser.add_argument("--cache-dir", type=Path, default=ROOT / ".cache" / "emb")
     parser.add_argument(
-        "--settings", nargs="*", default=None, help="subset of GRID and REFERENCE to run"
+        "--settings", nargs="*", default=None, help="subset of GRID to run"
     )
     parser.add_argument(
         "--mac-only", action="store_true", help="skip the project golds and stress cases"
@@ -270,7 +249,7 @@ def main() -> None:
     docs = load_mac(args.mac)
     extra = [] if args.mac_only else project_golds()
     extra += stress_docs(extra) if extra else []
-    settings = {**GRID, **REFERENCE}
+    settings = dict(GRID)
     names = args.settings or list(settings)
     results: dict[str, dict[str, list[BeadPair]]] = {}
     for name in names:

@@ -183,7 +183,7 @@ def _read_sentence_file(path: Path) -> list[str]:
     "--hub-z",
     type=click.FloatRange(min=0.0),
     help="Evidence a pair needs, in standard deviations above unrelated text (default 0.5; "
-    "0 suits e5-small better on MAC-Dev, docs/aligner.md).",
+    "0 suits e5-small better on MAC-Dev, docs/experiments/aligner-history.md).",
 )
 @_option("--cache", "cache_dir", type=_DIR, help="On-disk embedding cache.")
 @_DEVICE_OPTION

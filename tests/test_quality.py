@@ -173,7 +173,7 @@ def test_general_gold(general_units, encoder) -> None:
         for name, align in ALIGNERS.items()
     }
     # measured 0.9629 (41 beads: one bead is ~0.024), as before issue 9: the lexical
-    # term (pipeline.align.lexical) keeps the scene-related insertion "时间仿佛停住了。" and
+    # term (pipeline.align.evidence) keeps the scene-related insertion "时间仿佛停住了。" and
     # the deletion "The mud sucked at her boots." out of their neighbours' beads (0.910
     # without it, docs/aligner.md)
     assert scores["ours"] >= 0.962

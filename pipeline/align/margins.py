@@ -4,17 +4,15 @@ Why: plain cosine favours "hub" sentences that are similar to everything (short 
 lines, numbers, long texts), and its level differs between encoders and between literal and
 free translation. A margin subtracts what the same text scores against its neighbourhood.
 
-* ``mean`` (default): the mean similarity of each side's text to the other side's single
-  sentences inside the search window, plus ``hub_z`` standard deviations. Unrelated text
-  scores about -hub_z * std, a correct pair well above 0, and a *partial* match (one half of
-  a sentence a translator split in two) stays positive, so the one-to-many bead can win
-  over "1-1 plus a skip".
-* ``knn`` (Artetxe & Schwenk): the mean of the k best neighbours. Built for mining, where
-  only the ranking matters; the true partner is among the k, so every partial match goes
-  negative. On MAC-Dev it left 168 sentences wrongly unaligned (docs/aligner.md).
-* ``adjacent`` (Bertalign): the similarity of each side's text to the sentences just
-  outside the other side's part of the bead: a 1-1 bead whose neighbour carries the same
-  meaning loses what the neighbour matches.
+The margin is the mean similarity of each side's text to the other side's single
+sentences inside the search window (``hub_window``), plus ``hub_z`` standard deviations.
+Unrelated text scores about -hub_z * std, a correct pair well above 0, and a *partial*
+match (one half of a sentence a translator split in two) stays positive, so the
+one-to-many bead can win over "1-1 plus a skip". Two alternatives were measured and
+dropped (docs/experiments/aligner-history.md): the kNN margin of Artetxe & Schwenk (built
+for mining, where only the ranking matters: the true partner is among the k, so every
+partial match goes negative; on MAC-Dev it left 168 sentences wrongly unaligned) and
+Bertalign's margin against the adjacent sentences.
 
 Everything is read off similarities the DP computes anyway, or from small block products
 around the expected position, so the cost stays linear in the number of sentences.
@@ -27,59 +25,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from pipeline.align.cellkernels import column_ranks, scatter_finite
+from pipeline.align.kernels import column_ranks, scatter_finite
 
 if TYPE_CHECKING:  # Band lives in pipeline.align, which imports this module
     from pipeline.align import Band
 
-#: The margin modes AlignParams.margin accepts.
-MARGINS = ("mean", "knn", "adjacent", "none")
-
-
-def hub_z(params: Any) -> float:
-    """Standard deviations added to the neighbourhood mean: ``hub_z`` for "mean", else 0
-    (the kNN margin is Artetxe & Schwenk's, unchanged)."""
-    return float(params.hub_z) if params.margin == "mean" else 0.0
-
-
 def hub_k(params: Any) -> int:
-    """Neighbours averaged for the margin: ``knn``, or the whole window for "mean"."""
-    if params.margin == "mean":
-        return 2 * params.hub_window + 1 if params.hub_window is not None else 1 << 20
-    return params.knn
-
-
-def adjacent_hub(
-    sims: np.ndarray,
-    band: Band,
-    types: Sequence[tuple[int, int]],
-    a: int,
-    b: int,
-    r: np.ndarray,
-    c: np.ndarray,
-) -> np.ndarray:
-    """Bertalign's margin: how similar each side's text is to the sentences just outside
-    the other side's part of the bead (mean over the two sides of the mean over left and
-    right neighbour). A 1-1 bead whose partner's next sentence carries the same meaning
-    (a translator's split) loses what that neighbour matches."""
-    index = {ty: t for t, ty in enumerate(types)}
-    lo, width, offset, n = band.lo, band.width, band.offset, band.n
-
-    def at(t: int, rr: np.ndarray, cc: np.ndarray) -> np.ndarray:
-        rc = np.clip(rr, 0, n)
-        valid = (rr >= 0) & (rr <= n) & (cc >= lo[rc]) & (cc < lo[rc] + width[rc])
-        flat = offset[rc] + np.where(valid, cc - lo[rc], 0)
-        return np.where(valid, sims[t][flat], np.nan)
-
-    with np.errstate(all="ignore"):
-        t_side = np.nanmean(
-            np.stack([at(index[(1, b)], r - a, c), at(index[(1, b)], r + 1, c)]), axis=0
-        )
-        s_side = np.nanmean(
-            np.stack([at(index[(a, 1)], r, c - b), at(index[(a, 1)], r, c + 1)]), axis=0
-        )
-        hub = np.nanmean(np.stack([t_side, s_side]), axis=0)
-    return np.nan_to_num(hub).astype(np.float32)
+    """Neighbours averaged for the margin: the whole window around the expected position."""
+    return 2 * params.hub_window + 1 if params.hub_window is not None else 1 << 20
 
 
 def _topk_mean(

@@ -263,18 +263,14 @@ def plan_alignment(
     """The embedding plan of two sides (module docstring) from the vectors of their
     sentences (``vectors``: text -> unit vector, at least every :func:`single_texts`).
     ``anchors`` (pipeline.align.anchors, over the input sentences) join the first pass
-    as they join the final one. With ``params.embed_all_overlaps`` every run is planned."""
+    as they join the final one."""
     src_keep, src_text = kept_sentences(src)
     tgt_keep, tgt_text = kept_sentences(tgt)
     n, m, K = len(src_text), len(tgt_text), params.max_overlap
-    if params.embed_all_overlaps or not n or not m:
-        # every run, or none when a side is empty (every bead is then a skip)
-        lengths = (n, m) if n and m else (0, 0)
-        runs = tuple(
-            tuple(open_runs(np.zeros(max(size - 1, 0), bool), size, K)) for size in lengths
-        )
+    if not n or not m:  # a side is empty: no run is needed, every bead is a skip
+        none = tuple(open_runs(np.zeros(0, bool), 0, K))
         return AlignPlan(
-            src_text, tgt_text, src_keep, tgt_keep, len(src), len(tgt), runs, None, 0.0
+            src_text, tgt_text, src_keep, tgt_keep, len(src), len(tgt), (none, none), None, 0.0
         )
     dim = vector_dim(vectors)
     singles = [sentence_matrix(side, vectors, dim) for side in (src_text, tgt_text)]

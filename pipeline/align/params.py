@@ -9,10 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pipeline.align.cellkernels import running_sum
-from pipeline.align.margins import (
-    MARGINS,
-)
+from pipeline.align.kernels import running_sum
 from pipeline.records import Bead
 
 NEG_INF = -np.inf
@@ -25,6 +22,13 @@ class AlignParams:
     Scores are in *calibrated units*: 1.0 is the typical score of a correct 1-1 bead in the
     document at hand (see ``scale`` in :func:`align_embeddings`), so the penalties below do not
     depend on the encoder.
+
+    What users tune (``align-text``/``build`` options and notebooks): ``max_overlap``,
+    ``max_bead_size``, ``skip_penalty`` (more or fewer unaligned sentences), the evidence
+    weights ``length_weight``, ``support_weight``, ``lexical_weight``, ``link_weight`` and
+    ``structure_weight`` (0 turns a term off), ``hub_z``. The rest are the search's
+    internals (band, coarse cells, refinement, overlap choice, block size): they trade
+    time and memory, and their defaults hold on every set we measured.
     """
 
     #: Longest run of sentences on one side of a bead. 4 covers the 1-4/4-1 splits that
@@ -38,13 +42,9 @@ class AlignParams:
     #: unless the merge loses less than a quarter of a typical bead's score. -0.2..-0.3 is a
     #: plateau on our stress cases with both use-m and e5-small.
     skip_penalty: float = -0.25
-    #: Penalty per sentence beyond two in a bead. 0: merges already score below the 1-1
-    #: beads they replace when those are right, and the support term below keeps unrelated
-    #: sentences out; a penalty only cost F1 (kept as a knob for noisier encoders).
-    merge_penalty: float = 0.0
     #: Weight of the length term w * (log2(1 + rho) - 1), rho = min/max of the two character
     #: lengths after scaling by the document's length ratio; 0 for equal lengths, -w at worst.
-    #: 0.6: chosen by leave-one-chapter-out on MAC-Dev from {0.3, 0.6} (docs/aligner.md);
+    #: 0.6: chosen by leave-one-chapter-out on MAC-Dev from {0.3, 0.6} (docs/experiments);
     #: length is what tells a translator's split (the partial 1-1 is too short) from an
     #: insertion glued on (the merged side too long) when the embeddings cannot.
     length_weight: float = 0.6
@@ -57,18 +57,18 @@ class AlignParams:
     #: ("Tomorrow.'" matches nothing on its own; tests/align/test_align_texts.py).
     support_weight: float = 0.5
     support_floor: float = 0.0
-    #: Lexical support (pipeline.align.lexical): a sentence of a merged side that shares no
+    #: Lexical support (pipeline.align.evidence): a sentence of a merged side that shares no
     #: translated word (CC-CEDICT, zh-en only), number or name with the other side of the
     #: bead counts lexical_weight (calibrated) weaker in the support term, i.e. it must
     #: match the other side by that much more than unrelated text does. Words are what
     #: tell a translator's split (its halves share words with the source) from a related
     #: insertion glued on (it shares none) when the embeddings cannot; the embedding can
     #: still carry a half the lexicon misses. Scaled per document by how reliable a
-    #: missing link is there (lexical.reliability). 0.5: chosen by leave-one-chapter-out
-    #: on MAC-Dev from {0, 0.5, 1} (docs/aligner.md); it takes tests/gold/general from
-    #: 0.910 back to 0.963. Only ``align_texts`` has the texts; 0 turns it off.
+    #: missing link is there (evidence.reliability). 0.5: chosen by leave-one-chapter-out
+    #: on MAC-Dev from {0, 0.5, 1} (docs/experiments); it takes tests/gold/general from
+    #: 0.910 back to 0.963. 0 turns it off.
     lexical_weight: float = 0.5
-    #: The other half of the lexical evidence (pipeline.align.links): a sentence of a merged
+    #: The other half of the lexical evidence (pipeline.align.evidence): a sentence of a merged
     #: side that shares a translated word, number or name with the other side of its bead
     #: counts link_weight x (1 - l_far / l_true) stronger in the support term, where l_true
     #: and l_far are the document's shares of linked confident pairs and of linked pairs two
@@ -76,7 +76,7 @@ class AlignParams:
     #: it after a while.") is not left out when its words are on the other side: a sentence
     #: is left unaligned only when neither embedding nor words find its meaning there. It
     #: only cancels a support shortfall, never adds a bonus. 2.0: chosen by leave-one-
-    #: chapter-out on MAC-Dev from {0, 1, 2} (docs/aligner.md); 0 turns it off.
+    #: chapter-out on MAC-Dev from {0, 1, 2} (docs/experiments); 0 turns it off.
     link_weight: float = 2.0
     #: Weight of the structure term (pipeline.align.anchors): a bead that starts both
     #: sides at a block start both versions label alike (operative paragraph 5, footnote
@@ -85,36 +85,20 @@ class AlignParams:
     #: structure settles what the content leaves open, and content that disagrees with
     #: it (a shifted numbering) still wins. Only callers that pass anchors use it.
     structure_weight: float = 0.5
-    #: Neighbours averaged for the margin="knn" (Artetxe & Schwenk use 4).
-    knn: int = 4
-    #: A bead that does not match (negative score) costs in proportion to its size,
-    #: (a+b)/2 times, as skips do per sentence; otherwise one bad 3-1 bead is cheaper than
-    #: the four skips it replaces and unrelated neighbours get glued together.
-    scale_negative: bool = True
     #: A 2-2 bead whose crossed pairs both score above this counts as a swap and scores
     #: their mean (see _score_swaps); None turns swap scoring off.
     swap_floor: float | None = 0.3
     #: The kNN neighbourhood: sentences within this many positions of the expected
     #: position (band centre or diagonal); None = the whole band.
     hub_window: int | None = 20
-    #: What the cosine is measured against (pipeline.align.margins): "mean" = the mean similarity
-    #: of the neighbourhood (hub_window) plus ``hub_z`` standard deviations, i.e. how far
-    #: above unrelated text a pair is; "knn" = the mean of the k best neighbours (Artetxe &
-    #: Schwenk: the true partner is among them, so every partial match goes negative and
-    #: one-to-many beads of real translators lose to "1-1 plus a skip": MAC-Dev 0.765 vs
-    #: 0.890); "adjacent" = Bertalign's (the sentences next to the bead); "none".
-    margin: str = "mean"
     #: Standard deviations above the neighbourhood mean where the "mean" margin puts 0:
     #: the evidence a pair needs before it counts for a bead. Chosen by leave-one-chapter-
     #: out from {0, 0.5, 1}; higher values leave more sentences unaligned.
     hub_z: float = 0.5
-    #: ``align_texts``: embed every run of up to max_overlap sentences (True), or only
-    #: runs that cross no boundary between two confidently linked neighbours (False,
-    #: pipeline.align.overlaps; the rest are summed from sentence vectors).
-    embed_all_overlaps: bool = False
-    #: ``align_texts`` with embed_all_overlaps False: a run of 3+ sentences is embedded
-    #: only if it meets at most this many beads of the first pass (pipeline.align.overlaps.
-    #: grouped_runs); None embeds every open run (the earlier rule, 1.6x the encoding).
+    #: Overlaps embedded (pipeline.align.overlaps): runs of sentences that cross no boundary
+    #: between two confidently linked neighbours, and of those a run of 3+ sentences only
+    #: if it meets at most this many beads of the first pass (grouped_runs); None embeds
+    #: every open run (1.6x the encoding for no measured gain).
     overlap_groups: int | None = 2
     #: Half-width (in sentences) of the band searched around the projected coarse path.
     band_width: int = 8
@@ -134,10 +118,8 @@ class AlignParams:
             raise ValueError("max_overlap must be >= 1")
         if self.max_bead_size < 2:
             raise ValueError("max_bead_size must be >= 2")
-        if self.margin not in MARGINS:
-            raise ValueError(f"margin must be one of {MARGINS}, not {self.margin!r}")
-        if self.knn < 1 or self.band_width < 1:
-            raise ValueError("knn and band_width must be >= 1")
+        if self.band_width < 1:
+            raise ValueError("band_width must be >= 1")
         if self.overlap_groups is not None and self.overlap_groups < 1:
             raise ValueError("overlap_groups must be >= 1 or None")
         if self.hub_window is not None and self.hub_window < 1:
@@ -154,7 +136,7 @@ class AlignParams:
         # A NaN or infinite term makes every path score NaN/inf, and the DP then fails far
         # from the cause ("alignment band does not connect start and end").
         for name in (
-            "skip_penalty", "merge_penalty", "length_weight", "support_weight",
+            "skip_penalty", "length_weight", "support_weight",
             "support_floor", "swap_floor", "confident_score", "hub_z", "lexical_weight",
             "link_weight", "structure_weight",
         ):  # fmt: skip
@@ -173,7 +155,7 @@ class AlignParams:
 
 @dataclass(frozen=True)
 class Swap:
-    """A 2-2 bead scored as two crossed 1-1 pairs (pipeline.align.support.score_swaps):
+    """A 2-2 bead scored as two crossed 1-1 pairs (pipeline.align.scoring.score_swaps):
     ``bead`` its index in the result, ``scores`` and ``margins`` those of src first - tgt
     second and src second - tgt first."""
 

@@ -11,12 +11,10 @@ import numpy as np
 
 from pipeline.align.anchors import Anchors, anchor_terms
 from pipeline.align.band import Band, band_around_path, full_band
+from pipeline.align.evidence import LexicalSupport, SentenceEvidence
 from pipeline.align.kernels import dp_band_path
-from pipeline.align.lexical import SentenceEvidence
-from pipeline.align.links import LexicalSupport
 from pipeline.align.margins import (
     hub_k,
-    hub_z,
     knn_hubness,
 )
 from pipeline.align.params import (
@@ -86,21 +84,15 @@ def _hubness_and_scale(
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Hubness of each overlap, and the initial scale: the median over rows of the best
     1-1 margin (most rows have a true partner)."""
-    if params.margin in ("knn", "mean"):
-        src_hub, tgt_hub = knn_hubness(
-            sims, band, types, K, hub_k(params), params.hub_window, hub_z(params)
-        )
-    else:
-        src_hub = np.zeros((K, band.n + 1))
-        tgt_hub = np.zeros((K, band.m + 1))
+    src_hub, tgt_hub = knn_hubness(
+        sims, band, types, K, hub_k(params), params.hub_window, float(params.hub_z)
+    )
     rows = band.cell_rows()
     cols = band.cell_cols()
     sim11 = sims[types.index((1, 1))]
     ok = np.isfinite(sim11)
-    marg11 = sim11[ok] - (
-        0.5 * (np.nan_to_num(src_hub[0, rows[ok]]) + np.nan_to_num(tgt_hub[0, cols[ok]]))
-        if params.margin in ("knn", "mean")
-        else 0.0
+    marg11 = sim11[ok] - 0.5 * (
+        np.nan_to_num(src_hub[0, rows[ok]]) + np.nan_to_num(tgt_hub[0, cols[ok]])
     )
     row_best = np.full(band.n + 1, NEG_INF)
     np.maximum.at(row_best, rows[ok], marg11)
@@ -132,7 +124,7 @@ def _solve_level(
     t11 = types.index((1, 1))
     path: list[tuple[int, int, int]] = []
     scores = margins = np.zeros((len(types), 0), np.float32)
-    # the lexicon joins once a pass has shown how reliable it is here (pipeline.align.links)
+    # the lexicon joins once a pass has shown how reliable it is here (pipeline.align.evidence)
     deficits = None
     for p in range(passes + 1):
         del scores, margins  # free the previous pass's arrays before building new ones
@@ -194,7 +186,7 @@ def align_embeddings(
     of both sides exactly once, in order, with ``score`` (calibrated, about 1 for a typical
     correct bead) and ``margin`` (raw cosine minus neighbourhood mean); ``swaps`` names
     the 2-2 beads scored as two crossed pairs. ``evidence``
-    (pipeline.align.lexical.sentence_evidence of the texts) adds the lexical term.
+    (pipeline.align.evidence.sentence_evidence of the texts) adds the lexical term.
     ``coarse`` (:func:`coarse_path` of the same single-sentence vectors, lengths and
     settings) is the path the finest level's band is drawn around; computed here when None.
     ``anchors`` (pipeline.align.anchors) adds the structure term at the finest level.
@@ -208,15 +200,15 @@ def align_embeddings(
 
 
 def load_kernels() -> None:
-    """Load the aligner's compiled kernels (pipeline.align.kernels, cellkernels) and the
-    CC-CEDICT lexicon compiled to ids (pipeline.align.lexicon) now.
+    """Load the aligner's compiled kernels (pipeline.align.kernels) and the
+    CC-CEDICT lexicon compiled to ids (pipeline.align.dictionary) now.
 
     Why: numba loads a kernel from its cache on first call, about 0.5 s for all of them,
     which a process's first alignment would otherwise pay; a Ray build's align workers
     call this while the embedding actor starts. A small zh-en pair with coarse levels and
     lexical evidence calls every kernel a document alignment does
     (tests/align/test_coarse.py checks it against a real ``align_pair``)."""
-    from pipeline.align.lexical import sentence_evidence
+    from pipeline.align.evidence import sentence_evidence
 
     rng = np.random.default_rng(0)
     overlaps = averaged_overlaps(rng.normal(size=(12, 8)).astype(np.float32), 2)
@@ -457,7 +449,7 @@ def _swaps(
     band: Band,
     floor: float | None,
 ) -> list[Swap]:
-    """The 2-2 beads whose score is that of their crossed pairs (pipeline.align.support.
+    """The 2-2 beads whose score is that of their crossed pairs (pipeline.align.scoring.
     score_swaps): each with the 1-1 scores and margins of src first - tgt second and src
     second - tgt first, so a caller that knows crossings are the rule there (the closing
     lines of a resolution: date and meeting swap places between languages) can emit them."""

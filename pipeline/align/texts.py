@@ -10,7 +10,7 @@ from dataclasses import replace
 import numpy as np
 
 from pipeline.align.anchors import Anchors
-from pipeline.align.lexical import sentence_evidence
+from pipeline.align.evidence import sentence_evidence
 from pipeline.align.overlaps import AlignPlan, plan_alignment, planned_overlaps, single_texts
 from pipeline.align.params import AlignParams, AlignResult
 from pipeline.align.search import align_embeddings
@@ -102,7 +102,7 @@ def align_planned(
     """
     params = params or AlignParams()
     (src_ov, tgt_ov), (src_len, tgt_len) = planned_overlaps(plan, vectors)
-    # the words and anchors serve both lexical terms (pipeline.align.links.LexicalSupport)
+    # the words and anchors serve both lexical terms (pipeline.align.evidence.LexicalSupport)
     lexical_terms = max(params.lexical_weight, params.link_weight) > 0
     result = align_embeddings(
         src_ov,

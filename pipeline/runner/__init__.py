@@ -8,7 +8,7 @@ The build is a chain of stages (see ``pipeline.runner.stage``)::
   to disk; pairing holds stubs).
 * pair: English and Chinese documents matched by symbol (a barrier: needs them all).
 * chunk, embed: the texts of every 16 pairs embedded in one encoder call into the
-  shared embedding cache, in a fixed order (``pipeline.runner.prefetch`` says why).
+  shared embedding cache, in a fixed order (``pipeline.runner.stages.embed`` says why).
 * align: sentence and paragraph alignment of each pair; the expensive part, so its
   result is kept in a work cache keyed by both source sha256s (and the documents as
   extracted), the model, the aligner parameters and the tool version.

@@ -40,7 +40,7 @@ class BuildOptions:
     engine: str = "local"
     #: Worker processes of the local engine; None = every core, 1 = all in this process.
     workers: int | None = None
-    #: Pairs whose texts are embedded in one encoder call (see ``pipeline.runner.prefetch``).
+    #: Pairs whose texts are embedded in one encoder call (see ``pipeline.runner.stages.embed``).
     chunk_pairs: int = DEFAULT_CHUNK_PAIRS
     #: Ray: cluster address (None: start Ray on this machine, or join the running one).
     ray_address: str | None = None

@@ -143,9 +143,11 @@ def test_translator_splits_are_one_to_many_and_an_insertion_stays_out(encoder) -
 
 def test_only_useful_overlaps_are_embedded(encoder) -> None:
     """Runs across a boundary between two confidently linked neighbours are not embedded
-    (pipeline.align.overlaps); here that changes no bead."""
+    (pipeline.align.overlaps); here that changes no bead. ``full``: no pair is confident
+    enough to close a boundary and every open run is kept, so every run is embedded."""
     lean = align_texts(SPLIT_ZH, SPLIT_EN, encoder)
-    full = align_texts(SPLIT_ZH, SPLIT_EN, encoder, AlignParams(embed_all_overlaps=True))
+    everything = AlignParams(confident_score=1e9, overlap_groups=None)
+    full = align_texts(SPLIT_ZH, SPLIT_EN, encoder, everything)
     assert [(b.src, b.tgt) for b in lean.beads] == [(b.src, b.tgt) for b in full.beads]
     n = len(SPLIT_ZH) + len(SPLIT_EN)
     assert full.timings["texts_embedded"] / n > 3.5  # runs of 1-4 sentences, both sides

@@ -1,4 +1,4 @@
-"""The compiled scoring loops (pipeline.align.cellkernels, linkindex) against the numpy
+"""The compiled scoring loops (pipeline.align.kernels, linkindex) against the numpy
 and Python code they replaced, kept here as the reference: the same bits or booleans on
 random bands, NaN, -inf and ties included."""
 
@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from pipeline.align import Band, bead_types, make_band
-from pipeline.align.cellkernels import (
+from pipeline.align.evidence import LinkIndex, SentenceEvidence
+from pipeline.align.kernels import (
     flag_slots,
     gather_kernel,
     margin_inputs,
@@ -16,8 +17,6 @@ from pipeline.align.cellkernels import (
     unlinked_kernel,
     weakest_kernel,
 )
-from pipeline.align.lexical import SentenceEvidence
-from pipeline.align.linkindex import LinkIndex
 
 
 def random_band(rng: np.random.Generator, n: int, m: int) -> Band:
@@ -194,7 +193,7 @@ def test_margin_inputs_match_numpy() -> None:
 
 def reference_anchors(sentence: str) -> set[str]:
     """lexical.anchors without its fast path (what it returned before)."""
-    from pipeline.align.lexical import _DIGIT, _LATIN_TOKEN, _NUMBER, _TWO_CAPITALS
+    from pipeline.align.evidence import _DIGIT, _LATIN_TOKEN, _NUMBER, _TWO_CAPITALS
 
     out = {"#" + n.rstrip(".,").replace(",", "") for n in _NUMBER.findall(sentence)}
     for tok in _LATIN_TOKEN.findall(sentence):
@@ -208,7 +207,7 @@ def reference_anchors(sentence: str) -> set[str]:
 def test_anchors_fast_path_changes_nothing() -> None:
     from pathlib import Path
 
-    from pipeline.align.lexical import anchors
+    from pipeline.align.evidence import anchors
 
     gold = Path(__file__).resolve().parents[1] / "gold" / "general"
     lines = [

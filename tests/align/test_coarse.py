@@ -89,7 +89,7 @@ def test_align_texts_computes_the_coarse_path_once(monkeypatch) -> None:  # noqa
 
 _LOADED = """
 import json, sys
-import pipeline.align.cellkernels as c, pipeline.align.kernels as k
+import pipeline.align.kernels as c, pipeline.align.kernels as k
 if sys.argv[1] == "warm-up":
     from pipeline.align.search import load_kernels
     load_kernels()

@@ -1,4 +1,4 @@
-"""The compiled lexical evidence (pipeline.align.lexicon ids) gives the same links and the
+"""The compiled lexical evidence (pipeline.align.dictionary ids) gives the same links and the
 same linkable sentences as the set-per-sentence formulation it replaced, kept here as the
 reference: on the general gold, the seeds, both directions, and edge cases."""
 
@@ -11,14 +11,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.align.lexical import (
+from pipeline.align.dictionary import EN_STOP, ZH_STOP, compiled_lexicon, en_to_zh, stem
+from pipeline.align.evidence import (
     MIN_WORDS,
     SentenceEvidence,
     anchors,
     is_chinese,
     sentence_evidence,
 )
-from pipeline.align.lexicon import EN_STOP, ZH_STOP, compiled_lexicon, en_to_zh, stem
 from pipeline.extract import extract_file
 from pipeline.text.script import HAN_CLASS
 from pipeline.text.segment import segment_document

@@ -9,15 +9,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.align import AlignParams, align_texts, full_band, lexicon
-from pipeline.align.lexical import (
+from pipeline.align import AlignParams, align_texts, dictionary, full_band
+from pipeline.align.dictionary import en_to_zh, lexicon_cache_path, stem
+from pipeline.align.evidence import (
     anchors,
     band_flags,
     is_chinese,
     reliability,
     sentence_evidence,
 )
-from pipeline.align.lexicon import en_to_zh, lexicon_cache_path, stem
 from pipeline.embed import load_encoder
 
 GOLD = Path(__file__).resolve().parents[1] / "gold" / "general"
@@ -178,5 +178,5 @@ def test_lexicon_table_is_cached_per_dictionary_and_rules(tmp_path, monkeypatch)
     assert en_to_zh.__wrapped__() == built  # read back from the file
     path.write_text("{not json", encoding="utf-8")
     assert en_to_zh.__wrapped__() == built  # rebuilt
-    monkeypatch.setattr(lexicon, "LEXICON_FORMAT", "other rules")
+    monkeypatch.setattr(dictionary, "LEXICON_FORMAT", "other rules")
     assert lexicon_cache_path() != path

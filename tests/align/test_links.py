@@ -1,4 +1,4 @@
-"""A shared word supports a merged sentence (pipeline.align.links): the flags, the per-document
+"""A shared word supports a merged sentence (pipeline.align.evidence): the flags, the per-document
 weight, and what it leaves alone in a real alignment (real bundled use-m encoder)."""
 
 from __future__ import annotations
@@ -10,8 +10,12 @@ import numpy as np
 import pytest
 
 from pipeline.align import AlignParams, align_texts, full_band
-from pipeline.align.lexical import sentence_evidence
-from pipeline.align.links import LexicalSupport, link_reliability, linked_flags
+from pipeline.align.evidence import (
+    LexicalSupport,
+    link_reliability,
+    linked_flags,
+    sentence_evidence,
+)
 from pipeline.embed import load_encoder
 from pipeline.evaluate import read_beads
 
@@ -118,7 +122,7 @@ def test_support_shortfall_takes_the_deficit_amounts_not_just_their_sign() -> No
     merge once cast the deficits to bool there: -1 and 0.5 both counted as 1, and MAC-Dev
     fell from 0.891 to 0.775 with every test green.)"""
     from pipeline.align import bead_types
-    from pipeline.align.support import subtract_support_shortfall
+    from pipeline.align.scoring import subtract_support_shortfall
 
     params = AlignParams(support_floor=0.0, support_weight=1.0)
     types = bead_types(params.max_overlap, params.max_bead_size)

@@ -29,7 +29,7 @@ class AlignStage(Stage[PlannedPair, AlignedDocument]):
     """Pair -> alignment, from the work cache when nothing it depends on changed.
 
     A pair needing work arrives with its sentences, its plan and its vectors (the embed
-    stage: ``pipeline.runner.prefetch``); this stage runs the plan's final pass
+    stage: ``pipeline.runner.stages.embed``); this stage runs the plan's final pass
     (``pipeline.align.document.align_planned_pair``) and never meets an encoder.
     """
 

