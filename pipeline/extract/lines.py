@@ -100,10 +100,9 @@ def drop_textless_units(units: list[str]) -> list[str]:
     """
     kept: list[str] = []
     for unit in units:
-        text, refs = clean_inline(unit)
-        if text:
+        if plain(unit):  # memoised: classification asks for it again
             kept.append(unit)
-        elif refs and kept:
+        elif clean_inline(unit)[1] and kept:
             kept[-1] += "\n" + unit
     return kept
 

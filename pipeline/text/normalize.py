@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from pipeline.text.script import CJK_CLASS, CJK_PUNCTUATION_CLASS, is_cjk, is_cjk_punctuation
 
@@ -167,6 +168,14 @@ def clean_inline(raw: str) -> tuple[str, list[str]]:
     return collapse_spaces(text), refs
 
 
+@lru_cache(maxsize=1 << 14)
 def plain(raw: str) -> str:
-    """Clean text without its footnote references (for pattern matching)."""
+    """Clean text without its footnote references (for pattern matching).
+
+    Memoised (a pure function of an immutable string): extraction asks for the plain
+    text of the same line or paragraph in several steps (running heads, line grouping,
+    textless units, classification, lead phrases), and the dozen substitutions of
+    ``clean_inline`` were most of its time. The cache holds one document's lines and
+    paragraphs many times over; a long document only loses the reuse between steps
+    far apart."""
     return clean_inline(raw)[0]
