@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from pipeline.extract.lexicon import match_lead
+from pipeline.extract.leads import match_lead
 from pipeline.extract.patterns import (
     CLOSERS,
     DISTR_RE,
@@ -334,7 +334,7 @@ def operatives_by_lead(body: list[Para], lang: str) -> bool:
 
 
 def _opens_operative_part(para: Para, lang: str) -> bool:
-    from pipeline.extract.lexicon import opens_operative
+    from pipeline.extract.leads import opens_operative
 
     text = plain(para.raw).strip()
     if opens_operative(text, lang):
