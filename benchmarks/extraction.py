@@ -7,8 +7,8 @@ so that linearity shows (target: ``TARGET_BIG_MB`` MB in under ``TARGET_BIG_S`` 
 long text is extracted in its own subprocess under the bench's timeout, so a regression
 to quadratic time shows as a timeout instead of stalling the bench.
 
-``plain`` (pipeline.text.normalize) is memoised; its memo is cleared before each timed
-repeat, so a repeat pays what a new document pays.
+``clean_inline`` and ``plain`` (pipeline.text.normalize) are memoised; the memo is cleared
+before each timed repeat, so a repeat pays what a new document pays.
 """
 
 from __future__ import annotations
@@ -30,11 +30,11 @@ LONG_SEED = "000_0efcbe69a8e200e4.txt"
 
 
 def _extract_once(text: str, name: str) -> float:
-    """Seconds of one cold extraction of ``text`` (the ``plain`` memo emptied first)."""
+    """Seconds of one cold extraction of ``text`` (the cleaning memo emptied first)."""
     from pipeline.extract import parse_document
-    from pipeline.text.normalize import plain
+    from pipeline.text.normalize import clear_memo
 
-    plain.cache_clear()
+    clear_memo()
     t0 = time.perf_counter()
     parse_document(text, name, "0" * 64)
     return time.perf_counter() - t0

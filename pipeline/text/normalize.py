@@ -158,6 +158,24 @@ def clean_inline(raw: str) -> tuple[str, list[str]]:
     before line joining (a marker at a line end must not glue the lines), heading
     marks per line before the lines are joined.
     """
+    text, refs = _cleaned(raw)
+    return text, list(refs)  # a new list: the caller may keep or change it
+
+
+def plain(raw: str) -> str:
+    """Clean text without its footnote references (for pattern matching)."""
+    return _cleaned(raw)[0]
+
+
+@lru_cache(maxsize=1 << 14)
+def _cleaned(raw: str) -> tuple[str, tuple[str, ...]]:
+    """``clean_inline``'s work, memoised (a pure function of an immutable string).
+
+    Why: extraction cleans the same line or paragraph in several steps (running heads,
+    line grouping, textless units, classification, lead phrases, the block itself), and
+    the dozen substitutions here were most of its time. The cache holds one document's
+    lines and paragraphs many times over; a long document only loses the reuse between
+    steps far apart."""
     text = unescape_markdown(raw)
     text = strip_links(text)
     text, refs = take_footnote_refs(text)
@@ -165,17 +183,9 @@ def clean_inline(raw: str) -> tuple[str, list[str]]:
     text = strip_heading_marks(text)
     text = strip_emphasis(text)
     text = join_lines(text.strip())
-    return collapse_spaces(text), refs
+    return collapse_spaces(text), tuple(refs)
 
 
-@lru_cache(maxsize=1 << 14)
-def plain(raw: str) -> str:
-    """Clean text without its footnote references (for pattern matching).
-
-    Memoised (a pure function of an immutable string): extraction asks for the plain
-    text of the same line or paragraph in several steps (running heads, line grouping,
-    textless units, classification, lead phrases), and the dozen substitutions of
-    ``clean_inline`` were most of its time. The cache holds one document's lines and
-    paragraphs many times over; a long document only loses the reuse between steps
-    far apart."""
-    return clean_inline(raw)[0]
+def clear_memo() -> None:
+    """Forget every memoised cleaning (a benchmark's cold run; memory is bounded anyway)."""
+    _cleaned.cache_clear()
