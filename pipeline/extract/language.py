@@ -9,6 +9,7 @@ unrecognised rather than guessed.
 from __future__ import annotations
 
 import re
+import string
 
 from pipeline.text.script import HAN_CLASS
 
@@ -17,7 +18,6 @@ _EN_FUNCTION_WORDS = {"the", "of", "and", "to", "in"}
 # than the rest of a seed's extraction.
 _HAN_RE = re.compile(f"[{HAN_CLASS}]")
 _KANA_RE = re.compile("[\u3040-\u30ff]")
-_LATIN_RE = re.compile("[A-Za-z]")  # what c.isascii() and c.isalpha() accept
 _WORD_RE = re.compile("[A-Za-z]+")
 
 
@@ -33,7 +33,8 @@ def detect_language(text: str) -> str | None:
     English file must also read as English (function words), so French or Spanish
     UN text is refused instead of being called English.
     """
-    han, kana, latin = (_count(pattern, text) for pattern in (_HAN_RE, _KANA_RE, _LATIN_RE))
+    han, kana = _count(_HAN_RE, text), _count(_KANA_RE, text)
+    latin = sum(map(text.count, string.ascii_letters))  # one C scan per letter: fastest
     if han >= 10 and han >= 0.3 * (han + latin) and kana <= 0.05 * han:
         return "zh"
     words = _WORD_RE.findall(text)
