@@ -38,7 +38,9 @@ _EMPHASIS_RE = re.compile(r"\*+|(?<![\w_])_+(?=\S)|(?<=\S)_+(?![\w_])")
 _HEADING_MARK_RE = re.compile(r"^[ \t]{0,3}#{1,6}(?:[ \t]+|$)|[ \t]+#+[ \t]*$", re.MULTILINE)
 _FOOTNOTE_NUMBER_RE = re.compile(r"^\d{1,3}$")
 _LINE_BREAK_RE = re.compile(r"[ \t\u3000]*\n[ \t\u3000\n]*")
-_SPACES_RE = re.compile(r"[ \t\u3000]+")
+#: A run of spaces that is not already one plain space (those need no replacing).
+_SPACES_RE = re.compile(r" [ \t\u3000]+|[\t\u3000][ \t\u3000]*")
+_CJK_RE = re.compile(f"[{CJK_CLASS}]")
 # A space between two non-spaces that Chinese typography does not have: between two CJK
 # characters, or next to CJK punctuation. One pattern, so the text is scanned in C: a
 # Python callback per space was a third of extraction's time.
@@ -63,6 +65,8 @@ def unescape_markdown(text: str) -> str:
     A UN resolution never contains a backslash, so one left over is a markdown hard
     line break or converter noise.
     """
+    if "\\" not in text:
+        return text  # the usual case, and a scan in C instead of a pattern
     text = _ESCAPE_RE.sub(r"\1", text)
     return text.replace("\\", "")
 
@@ -70,7 +74,7 @@ def unescape_markdown(text: str) -> str:
 def strip_links(text: str) -> str:
     """``[A/74/548](#)`` -> ``A/74/548``: converters turn symbols into dead links."""
     previous = None
-    while previous != text:  # nested "[[x](#)](#)" unwraps from the inside out
+    while previous != text and "](" in text:  # nested "[[x](#)](#)": inside out
         previous = text
         text = _LINK_RE.sub(r"\1", text)
     return text
@@ -101,17 +105,19 @@ def take_footnote_refs(text: str) -> tuple[str, list[str]]:
 
 def strip_tags(text: str) -> str:
     """Drop any HTML tag left by a converter, keeping its content."""
-    return _TAG_RE.sub("", text)
+    return _TAG_RE.sub("", text) if "<" in text else text
 
 
 def strip_emphasis(text: str) -> str:
     """Drop markdown emphasis marks (``*``, ``**``, ``***``, ``_x_``)."""
+    if "*" not in text and "_" not in text:
+        return text  # nothing to drop: skip the pattern's three tries at every position
     return _EMPHASIS_RE.sub("", text)
 
 
 def strip_heading_marks(text: str) -> str:
     """Drop ``## `` at the start of a line (and closing ``##``)."""
-    return _HEADING_MARK_RE.sub("", text)
+    return _HEADING_MARK_RE.sub("", text) if "#" in text else text
 
 
 def join_lines(text: str) -> str:
@@ -137,7 +143,7 @@ def join_lines(text: str) -> str:
                 return ""
         return " "
 
-    return _LINE_BREAK_RE.sub(joiner, text)
+    return _LINE_BREAK_RE.sub(joiner, text) if "\n" in text else text
 
 
 def collapse_spaces(text: str) -> str:
@@ -147,7 +153,10 @@ def collapse_spaces(text: str) -> str:
     Spaces next to digits or Latin words in Chinese text ("2020 年") are the
     document's own typography and stay.
     """
-    return _CJK_SPACE_RE.sub("", _SPACES_RE.sub(" ", text)).strip()
+    text = _SPACES_RE.sub(" ", text)
+    if _CJK_RE.search(text):  # no CJK character, no space to drop (most English lines)
+        text = _CJK_SPACE_RE.sub("", text)
+    return text.strip()
 
 
 def clean_inline(raw: str) -> tuple[str, list[str]]:
