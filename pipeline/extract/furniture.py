@@ -315,7 +315,10 @@ def _clean_line(
         return line, []
     if is_footer_line(plain):
         return None, []
-    if _FOOTER_HINT_RE.search(plain) and not _FOOTER_TOKEN_RE.sub(" ", plain).strip():
+    # A line that lacks the hint holds no footer token and no job number (its markup
+    # aside, so ``line`` holds none either): the costlier patterns are not tried.
+    hint = _FOOTER_HINT_RE.search(plain) is not None
+    if hint and not _FOOTER_TOKEN_RE.sub(" ", plain).strip():
         return None, []  # "18-18142 (E) 021118 *1818142* Please recycle" on one line
     for symbol in own:
         if symbol in plain:
@@ -325,10 +328,11 @@ def _clean_line(
                 return None, [symbol]
     if plain in heads:
         return None, []
-    new = _DISTR_INLINE_RE.sub("", line) if not plain.startswith("Distr") else line
+    stamped = "Distr" in line and not plain.startswith("Distr")
+    new = _DISTR_INLINE_RE.sub("", line) if stamped else line
     if new != line or _SESSION_AGENDA_RE.match(plain):
         new = _SESSION_AGENDA_RE.sub(r"\1\n\2", new.strip())  # "...session Agenda item 74"
-    new = _inline_furniture(new, heads, title)
+    new = _inline_furniture(new, heads, title) if hint else new
     return new, []
 
 
