@@ -174,6 +174,10 @@ _DECISION_START_RE = re.compile(
     r"^(?:At\s+its\s+\d{1,4}(?:st|nd|rd|th)\s+plenary\s+meeting|At\s+the\s+same\s+meeting"
     r"|大会\s*\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*第\s*\d{1,4}\s*次全体会议|在同次会议上)"
 )
+#: A header line wrapped before its date ("...adopted by the General Assembly on").
+_WRAPPED_ADOPTED_RE = re.compile(
+    r"(?:adopted\s+by\s+the\s+General\s+Assembly|Security\s+Council)\s+on$"
+)
 _BARE_TITLE_NUMBER_RE = re.compile(r"^(?:ES-|S-)?\d{1,3}/\d{1,4}(?: ?[A-Z])?\.$")
 
 
@@ -189,7 +193,7 @@ def _separate_header_lines(lines: list[str]) -> list[str]:
     index = 0
     while index < len(lines):
         line = lines[index]
-        plain = re.sub(r"[*#_]+", "", line).strip()
+        plain = _bare(line)
         if _INTRO_LINE_RE.match(plain):
             return out + lines[index:]
         if _BARE_TITLE_NUMBER_RE.match(plain):
@@ -200,9 +204,7 @@ def _separate_header_lines(lines: list[str]) -> list[str]:
                 out.append(f"{plain} {lines[after].strip()}")
                 index = after + 1
                 continue
-        if re.search(
-            r"(?:adopted\s+by\s+the\s+General\s+Assembly|Security\s+Council)\s+on$", plain
-        ):
+        if plain.endswith("on") and _WRAPPED_ADOPTED_RE.search(plain):
             after = index + 1
             if after < len(lines) and _DATE_LINE_RE.match(lines[after].strip(" *")):
                 line = plain = f"{plain} {lines[after].strip(' *')}"  # a wrapped header line
