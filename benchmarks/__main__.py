@@ -69,6 +69,23 @@ class IntList(click.ParamType):
         return numbers
 
 
+class FloatList(click.ParamType):
+    """Comma-separated positive numbers; '' is the empty list (skips a section)."""
+
+    name = "x,x,..."
+
+    def convert(self, value, param, ctx):  # noqa: ANN001, ANN201 - click's signature
+        if isinstance(value, list):
+            return value
+        try:
+            numbers = [float(s) for s in str(value).split(",") if s.strip()]
+        except ValueError:
+            self.fail(f"{value!r} is not a comma-separated list of numbers", param, ctx)
+        if any(n <= 0 for n in numbers):
+            self.fail(f"{value!r}: every number must be positive", param, ctx)
+        return numbers
+
+
 class RunList(click.ParamType):
     """Comma-separated ``engine:workers`` items, e.g. ``local:2,ray:2``."""
 
@@ -187,7 +204,25 @@ class RunList(click.ParamType):
     show_default=True,
     help="Documents of the synthetic archive for lineage detection (0 skips it).",
 )
+@click.option(
+    "--extract-repeats",
+    type=click.IntRange(min=0),
+    default=20,
+    show_default=True,
+    help="Timed extractions of each seed for ms per document (0 skips extraction).",
+)
+@click.option(
+    "--extract-sizes",
+    type=FloatList(),
+    default="0.25,1,5",
+    show_default=True,
+    help="Sizes in MB of the long resolution-like texts extracted ('' skips them).",
+)
+@click.option("--extraction-only", is_flag=True, help="Run the extraction section alone.")
 def main(
+    extraction_only: bool,
+    extract_repeats: int,
+    extract_sizes: list[float],
     mac_dir: Path | None,
     mac_encoders: list[str],
     peers_dir: Path,
@@ -217,6 +252,9 @@ def main(
         e2e_sizes=e2e_sizes,
         e2e_configs=e2e_runs,
         lineage_documents=lineage_docs,
+        extract_repeats=extract_repeats,
+        extract_sizes_mb=extract_sizes,
+        extraction_only=extraction_only,
         peers=None
         if no_peers
         else PeerOptions(

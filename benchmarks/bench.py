@@ -18,7 +18,9 @@ but they must be printed so a regression is visible. Sections:
 5. stress: strict F1 on synthetic perturbations (a regression check only: they reward
    our own design choices);
 6. lineages (benchmarks/lineage.py): lineage detection on a synthetic archive of 20,000
-   documents (signatures in a pool of 2, clustering), seconds and peak memory.
+   documents (signatures in a pool of 2, clustering), seconds and peak memory;
+7. extraction (benchmarks/extraction.py, printed first): ms per seed document and
+   seconds per MB on long resolution-like texts (issue 19).
 """
 
 from __future__ import annotations
@@ -80,6 +82,12 @@ class BenchOptions:
     #: Documents of the synthetic archive for lineage detection (benchmarks/lineage.py);
     #: 0 skips it.
     lineage_documents: int = 20_000
+    #: Extraction (benchmarks/extraction.py): timed runs per seed (0 skips the section)
+    #: and the sizes in MB of the long resolution-like texts ([] skips those).
+    extract_repeats: int = 20
+    extract_sizes_mb: list[float] = field(default_factory=lambda: [0.25, 1.0, 5.0])
+    #: Stop after the extraction section (``--extraction-only``).
+    extraction_only: bool = False
 
 
 # --- 1. encoders --------------------------------------------------------------------
@@ -327,6 +335,16 @@ def _ok(good: bool) -> str:
 def run_bench(options: BenchOptions, echo: Echo = print) -> dict:
     """Measure and print every section; returns the figures as a dict as well."""
     results: dict = {}
+    if options.extract_repeats:
+        from benchmarks.extraction import bench_extraction, print_extraction
+
+        results["extraction"] = bench_extraction(
+            options.raw, options.extract_sizes_mb, options.extract_repeats, options.child_timeout_s
+        )
+        print_extraction(results["extraction"], echo)
+        echo("")
+    if options.extraction_only:
+        return results
     if options.lineage_documents:
         from benchmarks.lineage import bench_lineage, print_lineage
 

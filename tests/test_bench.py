@@ -59,6 +59,10 @@ def output(mac_like: Path) -> str:
         "local:1,local:2",
         "--lineage-docs",
         "120",
+        "--extract-repeats",
+        "2",
+        "--extract-sizes",
+        "0.05",
     ]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
@@ -209,6 +213,23 @@ def test_lineage_row_and_target(output: str) -> None:
     assert found.startswith(f"lineages made {values[1]}, found {values[2]}")
 
 
+def test_extraction_section_alone() -> None:
+    """``--extraction-only``: ms per seed and seconds per MB, each against its target."""
+    args = ["--extraction-only", "--extract-repeats", "2", "--extract-sizes", "0.03,0.06"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    header, *rows = _section(result.output, "extraction")
+    assert header.split() == ["seed", "ms/doc", "best_ms"]
+    seeds = [r for r in rows if r.split()[0].endswith(".txt")]
+    assert len(seeds) == 4 and all(float(r.split()[1]) > 0 for r in seeds)
+    assert re.search(
+        rf"slowest seed: {NUMBER} ms \(target <= 10 ms\) (OK|FAIL)$", result.output, re.M
+    )
+    sizes = [r.split() for r in rows if re.fullmatch(rf"\s*{NUMBER}(\s+{NUMBER}){{3}}", r)]
+    assert [float(r[0]) for r in sizes] == pytest.approx([0.03, 0.06], abs=0.01)
+    assert "== aligner" not in result.output  # the other sections did not run
+
+
 def test_bad_sizes_are_a_usage_error() -> None:
     result = CliRunner().invoke(main, ["--sizes", "10,x"])
     assert result.exit_code == 2
@@ -227,6 +248,9 @@ def test_bad_sizes_are_a_usage_error() -> None:
         ("--mac-encoders", "use-m,labse"),
         ("--mac-encoders", ","),
         ("--speed-sentences", "-5"),
+        ("--extract-sizes", "x"),
+        ("--extract-sizes", "0"),
+        ("--extract-repeats", "-1"),
     ],
 )
 def test_bad_option_values_are_usage_errors(option: str, value: str) -> None:

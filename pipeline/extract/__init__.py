@@ -51,7 +51,7 @@ Choices (tested in tests/extract/):
   rejected as unrecognised rather than guessed.
 
 Around the steps: ``furniture`` removes page furniture and front matter before step 1
-(with ``note_marks`` and ``pdftotext_notes`` for footnote markers), ``lexicon`` knows the
+(with ``note_marks`` and ``pdftotext_notes`` for footnote markers), ``leads`` knows the
 lead phrases, ``patterns`` the layout's regular expressions, ``metadata`` reads session,
 agenda item and dates, ``families`` and ``family_shape`` the document family and symbol,
 ``document`` runs it all, and ``output`` writes the ``extract`` command's files.

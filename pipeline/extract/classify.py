@@ -12,9 +12,9 @@ takes the text after it the same way.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from pipeline.extract.lexicon import match_lead
+from pipeline.extract.leads import match_lead
 from pipeline.extract.patterns import (
     CLOSERS,
     DISTR_RE,
@@ -45,6 +45,56 @@ class Para:
     kind: str
     raw: str
     number: str | None = None
+    #: ``(raw, plain(raw))`` for the last ``raw`` seen by ``clean``.
+    _clean: tuple[str, str] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def clean(self) -> str:
+        """``plain(raw)``, computed once per version of ``raw``.
+
+        Why: classification asks whether the last paragraph or a footnote is still open
+        for every unit it reads; recomputing ``plain`` of the same paragraph each time
+        was most of extraction's time. ``raw`` only grows by ``+=`` (a new string), so
+        an identity check tells a stale value apart."""
+        if self._clean is None or self._clean[0] is not self.raw:
+            self._clean = (self.raw, plain(self.raw))
+        return self._clean[1]
+
+
+class _Notes:
+    """The footnotes read so far, with the open ones (no final full stop) indexed.
+
+    Why: the rest of a note continued on the next page goes to the *first* open
+    footnote, and looking for it by re-reading every footnote for each paragraph made
+    extraction quadratic (a 1 MB text took over a minute). A footnote's text changes
+    only when text is added to it, and only an open one takes text, so a closed one
+    never reopens: keeping the open ones' positions in order answers in O(1)."""
+
+    def __init__(self) -> None:
+        self.paras: list[Para] = []
+        #: Positions in ``paras`` of the open footnotes, in order (an ordered set).
+        self._open: dict[int, None] = {}
+
+    def add(self, para: Para) -> None:
+        self.paras.append(para)
+        self._update(len(self.paras) - 1)
+
+    def last_is_open(self) -> bool:
+        return bool(self.paras) and len(self.paras) - 1 in self._open
+
+    def first_open(self) -> int | None:
+        """Position of the first open footnote, or None."""
+        return next(iter(self._open), None)
+
+    def extend(self, index: int, raw: str) -> None:
+        """Add ``raw`` to footnote ``index`` on a new line (it may close it)."""
+        self.paras[index].raw += "\n" + raw
+        self._update(index)
+
+    def _update(self, index: int) -> None:
+        if ends_with_full_stop(self.paras[index].clean()):
+            self._open.pop(index, None)
+        else:
+            self._open[index] = None
 
 
 def _footnote_number(raw: str) -> tuple[str, str] | None:
@@ -66,7 +116,7 @@ def classify(units: list[str], lang: str) -> tuple[list[Para], list[Para], list[
     state = _Classifier(lang)
     for raw in units:
         state.feed(raw)
-    return state.header, state.body, state.footnotes
+    return state.header, state.body, state.notes.paras
 
 
 class _Classifier:
@@ -77,7 +127,7 @@ class _Classifier:
         self.lang = lang
         self.header: list[Para] = []
         self.body: list[Para] = []
-        self.footnotes: list[Para] = []
+        self.notes = _Notes()
         self.in_body = False
         self.drop_next_date = False
         self.seen_operative = False
@@ -98,16 +148,16 @@ class _Classifier:
         """A footnote, or the rest of the footnote just before (cut by a page break)."""
         footnote = _footnote_number(raw)
         if footnote is not None:
-            self.footnotes.append(Para("footnote", footnote[1], footnote[0]))
+            self.notes.add(Para("footnote", footnote[1], footnote[0]))
             self.last_was_footnote = True
             return True
         if (
             self.last_was_footnote
+            and self.notes.last_is_open()
             and not is_strong_start(LEADING_MARKUP_RE.sub("", raw), clean, self.lang)
-            and not ends_with_full_stop(plain(self.footnotes[-1].raw))
             and not starts_with_lead(raw, self.lang)
         ):
-            self.footnotes[-1].raw += "\n" + raw  # a footnote cut by a page break
+            self.notes.extend(len(self.notes.paras) - 1, raw)  # cut by a page break
             return True
         self.last_was_footnote = False
         return False
@@ -146,7 +196,7 @@ class _Classifier:
             body.extend(Para("closing", line) for line in closing_lines)
             self.seen_closing = True
             return
-        if body and body[-1].kind in ("operative", "subparagraph") and not plain(body[-1].raw):
+        if body and body[-1].kind in ("operative", "subparagraph") and not body[-1].clean():
             body[-1].raw = raw  # "1." alone on its line: the text follows
             return
         operative = OPERATIVE_RE.match(stripped)
@@ -158,7 +208,7 @@ class _Classifier:
         if subpara:
             body.append(Para("subparagraph", stripped[subpara.end() :], subpara.group(1)))
             return
-        if _rest_of_open_note(self.footnotes, body, self.seen_closing, raw, lang):
+        if _rest_of_open_note(self.notes, body, self.seen_closing, raw, clean, lang):
             return
         if body and not self.seen_closing and _continues(body[-1], raw, clean, lang):
             body[-1].raw += "\n" + raw
@@ -175,7 +225,7 @@ def _add_heading(header: list[Para], raw: str, clean: str, lang: str) -> None:
         and previous.kind == "heading"
         and lang == "en"
         and clean[:1].islower()
-        and is_open(plain(previous.raw))
+        and is_open(previous.clean())
     ):
         previous.raw += "\n" + raw
     else:
@@ -183,16 +233,16 @@ def _add_heading(header: list[Para], raw: str, clean: str, lang: str) -> None:
 
 
 def _rest_of_open_note(
-    footnotes: list[Para], body: list[Para], seen_closing: bool, raw: str, lang: str
+    notes: _Notes, body: list[Para], seen_closing: bool, raw: str, clean: str, lang: str
 ) -> bool:
-    """Join ``raw`` to a footnote left open (no final full stop) when it does not continue
-    the body: the rest of a note continued at the foot of the next page."""
-    open_note = next((f for f in footnotes if not ends_with_full_stop(plain(f.raw))), None)
+    """Join ``raw`` to the first footnote left open (no final full stop) when it does not
+    continue the body: the rest of a note continued at the foot of the next page."""
+    open_note = notes.first_open()
     if open_note is None or starts_with_lead(raw, lang):
         return False
-    if body and not seen_closing and _continues(body[-1], raw, plain(raw), lang):
+    if body and not seen_closing and _continues(body[-1], raw, clean, lang):
         return False
-    open_note.raw += "\n" + raw
+    notes.extend(open_note, raw)
     return True
 
 
@@ -228,7 +278,7 @@ def _continues(previous: Para, raw: str, clean: str, lang: str) -> bool:
     here: ``_body`` has taken them already."""
     if lang == "en" and clean[:1].islower():
         return True
-    previous_clean = plain(previous.raw)
+    previous_clean = previous.clean()
     torn_at_comma = previous.kind in ("operative", "subparagraph") and (
         previous_clean.rstrip(CLOSERS + " ").endswith(_COMMAS)
     )
@@ -284,7 +334,7 @@ def operatives_by_lead(body: list[Para], lang: str) -> bool:
 
 
 def _opens_operative_part(para: Para, lang: str) -> bool:
-    from pipeline.extract.lexicon import opens_operative
+    from pipeline.extract.leads import opens_operative
 
     text = plain(para.raw).strip()
     if opens_operative(text, lang):

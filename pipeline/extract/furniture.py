@@ -43,6 +43,11 @@ _MASTHEAD_RE = re.compile(r"^[\s*#]*(?:United\s+Nations|联合国)[\s*]*$", re.I
 _FOOTER_TOKEN_RE = re.compile(
     rf"{JOB_RE.pattern}|(?<!\d)\d{{6,7}}(?!\d)|Please\s+recycle|请回收|♲", re.IGNORECASE
 )
+#: What every footer token holds (a job number's "dd-ddddd", a 6- or 7-digit code, the
+#: recycling note): a line without it has no token, and the costlier substitution of
+#: ``_FOOTER_TOKEN_RE`` (tried at every position) is skipped.
+_FOOTER_HINT_RE = re.compile(r"\d{2}-\d{5}|\d{6}|recycle|请回收|♲", re.IGNORECASE)
+_MARKS_RE = re.compile(r"[*#_]+")
 _PAGE_LINE_RE = re.compile(r"^[\s*]*(\d{1,3})\s*/\s*(\d{1,3})[\s*]*$")
 _DISTR_INLINE_RE = re.compile(
     r"\s*\**Distr\.?\s*:\s*\**\s*(?:General|Limited|Restricted)\**"
@@ -79,23 +84,23 @@ def prepare_text(text: str) -> Prepared:
     lines = number_lines_to_marks(lines, _is_furniture_line)
     lines = _separate_header_lines(plain_digit_refs(lines))
     own = _own_symbols(lines, prepared.symbols)
-    heads = _running_head_titles(lines, own, front.get("title", ""))
-    title = _title_text([re.sub(r"[*#_]+", "", x).strip() for x in lines])
+    bare = [_bare(line) for line in lines]  # once: every pass below reads them
+    heads = _running_head_titles(bare, own, front.get("title", ""))
+    title = _title_text(bare)
     out: list[str] = []
     stamp_date_next = False
     in_header = True
-    for line in lines:
-        plain_line = re.sub(r"[*#_]+", "", line).strip()
+    for line, plain_line in zip(lines, bare, strict=True):
         in_header = in_header and not _INTRO_LINE_RE.match(plain_line)
         if in_header and _MASTHEAD_RE.match(line):
             out.append("")
             continue
         if stamp_date_next and line.strip():
             stamp_date_next = False
-            if _DATE_LINE_RE.match(re.sub(r"[*#_]+", "", line).strip()):
+            if _DATE_LINE_RE.match(plain_line):
                 out.append("")  # the distribution date under a stamp run into a line
                 continue
-        new, found = _clean_line(line, own, heads, title)
+        new, found = _clean_line(line, plain_line, own, heads, title)
         prepared.symbols.extend(found)
         if new != line:
             prepared.removed += 1
@@ -169,6 +174,10 @@ _DECISION_START_RE = re.compile(
     r"^(?:At\s+its\s+\d{1,4}(?:st|nd|rd|th)\s+plenary\s+meeting|At\s+the\s+same\s+meeting"
     r"|大会\s*\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*第\s*\d{1,4}\s*次全体会议|在同次会议上)"
 )
+#: A header line wrapped before its date ("...adopted by the General Assembly on").
+_WRAPPED_ADOPTED_RE = re.compile(
+    r"(?:adopted\s+by\s+the\s+General\s+Assembly|Security\s+Council)\s+on$"
+)
 _BARE_TITLE_NUMBER_RE = re.compile(r"^(?:ES-|S-)?\d{1,3}/\d{1,4}(?: ?[A-Z])?\.$")
 
 
@@ -184,7 +193,7 @@ def _separate_header_lines(lines: list[str]) -> list[str]:
     index = 0
     while index < len(lines):
         line = lines[index]
-        plain = re.sub(r"[*#_]+", "", line).strip()
+        plain = _bare(line)
         if _INTRO_LINE_RE.match(plain):
             return out + lines[index:]
         if _BARE_TITLE_NUMBER_RE.match(plain):
@@ -195,9 +204,7 @@ def _separate_header_lines(lines: list[str]) -> list[str]:
                 out.append(f"{plain} {lines[after].strip()}")
                 index = after + 1
                 continue
-        if re.search(
-            r"(?:adopted\s+by\s+the\s+General\s+Assembly|Security\s+Council)\s+on$", plain
-        ):
+        if plain.endswith("on") and _WRAPPED_ADOPTED_RE.search(plain):
             after = index + 1
             if after < len(lines) and _DATE_LINE_RE.match(lines[after].strip(" *")):
                 line = plain = f"{plain} {lines[after].strip(' *')}"  # a wrapped header line
@@ -218,7 +225,7 @@ def _own_symbols(lines: list[str], known: list[str]) -> set[str]:
     """The document's own symbol(s): from front matter, or those printed on a line alone
     (or beside "United Nations") at the top of page 1 and in running heads."""
     own = set(known)
-    for line in lines[:60] + lines:
+    for line in lines:
         plain = re.sub(r"[*#_\s]+", " ", line).strip()
         plain = re.sub(r"^(?:United Nations|联合国)\s+", "", plain)
         match = SYMBOL_RE.fullmatch(plain)
@@ -227,13 +234,13 @@ def _own_symbols(lines: list[str], known: list[str]) -> set[str]:
     return own
 
 
-def _running_head_titles(lines: list[str], own: set[str], front_title: str) -> set[str]:
+def _running_head_titles(plain: list[str], own: set[str], front_title: str) -> set[str]:
     """Short titles printed beside the symbol in running heads ("symbol  title" on one
     line with -layout, or a line next to a symbol-only line). A candidate must be made
     of the title's own words (a running head shortens the title), or be printed beside
-    the symbol twice; a sentence fragment next to a symbol is neither."""
+    the symbol twice; a sentence fragment next to a symbol is neither. ``plain``: the
+    lines without markup (``_bare``)."""
     titles: set[str] = set()
-    plain = [re.sub(r"[*#_]+", "", line).strip() for line in lines]
     title = _title_text(plain) + " " + front_title
     seen: dict[str, int] = {}
     for index, text in enumerate(plain):
@@ -296,17 +303,24 @@ def _looks_like_head(text: str) -> bool:
     return 1 <= len(text.split()) <= 12
 
 
+def _bare(line: str) -> str:
+    """The line without markdown marks and outer spaces (what furniture tests read)."""
+    return _MARKS_RE.sub("", line).strip()
+
+
 def _clean_line(
-    line: str, own: set[str], heads: set[str], title: str
+    line: str, plain: str, own: set[str], heads: set[str], title: str
 ) -> tuple[str | None, list[str]]:
     """The line without furniture (None: the whole line was furniture) and the symbols
-    it printed as furniture."""
-    plain = re.sub(r"[*#_]+", "", line).strip()
+    it printed as furniture. ``plain`` is ``_bare(line)``."""
     if not plain:
         return line, []
     if is_footer_line(plain):
         return None, []
-    if not _FOOTER_TOKEN_RE.sub(" ", plain).strip():
+    # A line that lacks the hint holds no footer token and no job number (its markup
+    # aside, so ``line`` holds none either): the costlier patterns are not tried.
+    hint = _FOOTER_HINT_RE.search(plain) is not None
+    if hint and not _FOOTER_TOKEN_RE.sub(" ", plain).strip():
         return None, []  # "18-18142 (E) 021118 *1818142* Please recycle" on one line
     for symbol in own:
         if symbol in plain:
@@ -316,10 +330,11 @@ def _clean_line(
                 return None, [symbol]
     if plain in heads:
         return None, []
-    new = _DISTR_INLINE_RE.sub("", line) if not plain.startswith("Distr") else line
+    stamped = "Distr" in line and not plain.startswith("Distr")
+    new = _DISTR_INLINE_RE.sub("", line) if stamped else line
     if new != line or _SESSION_AGENDA_RE.match(plain):
         new = _SESSION_AGENDA_RE.sub(r"\1\n\2", new.strip())  # "...session Agenda item 74"
-    new = _inline_furniture(new, heads, title)
+    new = _inline_furniture(new, heads, title) if hint else new
     return new, []
 
 

@@ -9,10 +9,21 @@ unrecognised rather than guessed.
 from __future__ import annotations
 
 import re
+import string
 
-from pipeline.text.script import is_han
+from pipeline.text.script import HAN_CLASS
 
 _EN_FUNCTION_WORDS = {"the", "of", "and", "to", "in"}
+# Counted by pattern, so the text is scanned in C: a Python test per character cost more
+# than the rest of a seed's extraction.
+_HAN_RE = re.compile(f"[{HAN_CLASS}]")
+_KANA_RE = re.compile("[\u3040-\u30ff]")
+_WORD_RE = re.compile("[A-Za-z]+")
+
+
+def _count(pattern: re.Pattern[str], text: str) -> int:
+    """Matches of ``pattern`` in ``text`` (``subn`` counts without a match object each)."""
+    return pattern.subn("", text)[1]
 
 
 def detect_language(text: str) -> str | None:
@@ -22,12 +33,11 @@ def detect_language(text: str) -> str | None:
     English file must also read as English (function words), so French or Spanish
     UN text is refused instead of being called English.
     """
-    han = sum(1 for c in text if is_han(c))
-    kana = sum(1 for c in text if 0x3040 <= ord(c) <= 0x30FF)
-    latin = sum(1 for c in text if c.isascii() and c.isalpha())
+    han, kana = _count(_HAN_RE, text), _count(_KANA_RE, text)
+    latin = sum(map(text.count, string.ascii_letters))  # one C scan per letter: fastest
     if han >= 10 and han >= 0.3 * (han + latin) and kana <= 0.05 * han:
         return "zh"
-    words = re.findall(r"[A-Za-z]+", text)
+    words = _WORD_RE.findall(text)
     if latin >= 50 and han <= 0.05 * latin and words:
         share = sum(1 for w in words if w.lower() in _EN_FUNCTION_WORDS) / len(words)
         if share >= 0.08:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 from pipeline.extract.furniture import is_footer_line
-from pipeline.extract.lexicon import is_preambular_lead, match_lead
+from pipeline.extract.leads import is_preambular_lead, match_lead
 from pipeline.extract.patterns import (
     FOOTNOTE_START_RE,
     LEADING_MARKUP_RE,
@@ -100,10 +100,9 @@ def drop_textless_units(units: list[str]) -> list[str]:
     """
     kept: list[str] = []
     for unit in units:
-        text, refs = clean_inline(unit)
-        if text:
+        if plain(unit):  # memoised: classification asks for it again
             kept.append(unit)
-        elif refs and kept:
+        elif clean_inline(unit)[1] and kept:
             kept[-1] += "\n" + unit
     return kept
 
@@ -195,7 +194,7 @@ def split_run_together(raw: str, lang: str) -> list[str]:
 
 
 def _opens_lead(text: str, lang: str) -> bool:
-    """``text`` starts with an emphasised lead phrase (or a lexicon one) of ``lang``."""
+    """``text`` starts with an emphasised lead phrase (or a known one, ``leads``) of ``lang``."""
     marked = MARKED_LEAD_RE.match(text)
     if marked:
         inner = plain(marked.group(1))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from pipeline.extract.lexicon import match_lead
+from pipeline.extract.leads import match_lead
 from pipeline.text.normalize import SUPERSCRIPT_DIGITS, plain
 from pipeline.text.script import is_han
 

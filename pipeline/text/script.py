@@ -28,6 +28,7 @@ def _class(ranges: tuple[tuple[int, int], ...]) -> str:
 #: Regex character-class bodies (use inside ``[...]``).
 HAN_CLASS = _class(HAN_RANGES)
 CJK_CLASS = _class(HAN_RANGES + (CJK_PUNCTUATION_RANGES[0], _FORMS_RANGE))
+CJK_PUNCTUATION_CLASS = _class(CJK_PUNCTUATION_RANGES)
 
 
 def _in(code: int, ranges: tuple[tuple[int, int], ...]) -> bool:

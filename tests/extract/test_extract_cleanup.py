@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.extract.language import detect_language
-from pipeline.extract.lexicon import match_lead
+from pipeline.extract.leads import match_lead
 from pipeline.extract.lines import split_chunk_lines, split_run_together
 from pipeline.extract.metadata import chinese_number, english_ordinal, normalize_agenda_item
 from pipeline.text.normalize import clean_inline, join_lines, normalize_unicode

@@ -4,7 +4,7 @@ Every preambular paragraph opens with a participle or adjective ("Recalling also
 "Deeply concerned", "又注意到") and every operative paragraph with a verb ("Calls upon",
 "促请"). The printed resolution sets them in italics; many conversions lose that mark
 (seeds 000 and 002 for the preamble, most of 003's), so the extractor recognises them
-from this lexicon, and uses the same lexicon to find where a converter ran paragraphs
+from these lists, and uses the same lists to find where a converter ran paragraphs
 together on one line. The lists follow the GA Editorial Manual's usual phrases.
 """
 
