@@ -219,8 +219,30 @@ class RunList(click.ParamType):
     help="Sizes in MB of the long resolution-like texts extracted ('' skips them).",
 )
 @click.option("--extraction-only", is_flag=True, help="Run the extraction section alone.")
+@click.option(
+    "--encoder-bound-sizes",
+    type=IntList(),
+    default="40,400",
+    show_default=True,
+    help="Distinct-text archive sizes (pairs) built cold beside the encoder alone ('' skips).",
+)
+@click.option(
+    "--align-repeats",
+    type=click.IntRange(min=0),
+    default=20,
+    show_default=True,
+    help="Timed aligns of each seed pair with vectors in memory (0 skips them).",
+)
+@click.option(
+    "--encoder-bound-only",
+    is_flag=True,
+    help="Run the extraction and encoder-bound sections alone.",
+)
 def main(
     extraction_only: bool,
+    encoder_bound_sizes: list[int],
+    align_repeats: int,
+    encoder_bound_only: bool,
     extract_repeats: int,
     extract_sizes: list[float],
     mac_dir: Path | None,
@@ -255,6 +277,9 @@ def main(
         extract_repeats=extract_repeats,
         extract_sizes_mb=extract_sizes,
         extraction_only=extraction_only,
+        encoder_bound_sizes=encoder_bound_sizes,
+        align_repeats=align_repeats,
+        encoder_bound_only=encoder_bound_only,
         peers=None
         if no_peers
         else PeerOptions(

@@ -20,7 +20,11 @@ but they must be printed so a regression is visible. Sections:
 6. lineages (benchmarks/lineage.py): lineage detection on a synthetic archive of 20,000
    documents (signatures in a pool of 2, clustering), seconds and peak memory;
 7. extraction (benchmarks/extraction.py, printed first): ms per seed document and
-   seconds per MB on long resolution-like texts (issue 19).
+   seconds per MB on long resolution-like texts (issue 19);
+8. encoder-bound (benchmarks/encoder_bound.py, printed second): a cold build of a
+   distinct-text archive beside the encoder alone on the same texts, their ratio,
+   per-stage seconds, align ms per pair with vectors in memory, and the projection for
+   the UN archive on a 2-core machine and on a GPU cluster.
 """
 
 from __future__ import annotations
@@ -88,6 +92,13 @@ class BenchOptions:
     extract_sizes_mb: list[float] = field(default_factory=lambda: [0.25, 1.0, 5.0])
     #: Stop after the extraction section (``--extraction-only``).
     extraction_only: bool = False
+    #: Encoder-bound section (benchmarks/encoder_bound.py): distinct-text archive sizes
+    #: in pairs ([] skips it), build workers, timed align repeats per pair.
+    encoder_bound_sizes: list[int] = field(default_factory=lambda: [40, 400])
+    encoder_bound_workers: int = 2
+    align_repeats: int = 20
+    #: Stop after the encoder-bound section (``--encoder-bound-only``).
+    encoder_bound_only: bool = False
 
 
 # --- 1. encoders --------------------------------------------------------------------
@@ -344,6 +355,29 @@ def run_bench(options: BenchOptions, echo: Echo = print) -> dict:
         print_extraction(results["extraction"], echo)
         echo("")
     if options.extraction_only:
+        return results
+    if options.encoder_bound_sizes or options.align_repeats:
+        from benchmarks.encoder_bound import (
+            bench_align_per_pair,
+            bench_encoder_bound,
+            print_align_per_pair,
+            print_encoder_bound,
+        )
+
+        rows = bench_encoder_bound(
+            options.encoder_bound_sizes, options.raw, options.encoder_bound_workers,
+            options.e2e_timeout_s,
+        )  # fmt: skip
+        results["encoder_bound"] = rows
+        if rows:
+            print_encoder_bound(rows, echo)
+        if options.align_repeats:
+            results["align_per_pair"] = bench_align_per_pair(
+                options.raw, options.align_repeats, options.child_timeout_s
+            )
+            print_align_per_pair(results["align_per_pair"], echo)
+        echo("")
+    if options.encoder_bound_only:
         return results
     if options.lineage_documents:
         from benchmarks.lineage import bench_lineage, print_lineage

@@ -188,7 +188,7 @@ def print_encoder_bound(
     echo("== encoder-bound: distinct-text archive (benchmarks.archive, distinct=True), cold ==")
     echo(
         f"{'pairs':>6} {'texts':>7} {'build_s':>8} {'encoder_s':>9} {'ratio':>6} "
-        f"{'cpu_s':>7} {'align_ms/pair':>13}"
+        f"{'cpu_s':>7} {'stage_align_ms/pair':>19}"
     )
     for r in rows:
         if "error" in r:
@@ -196,12 +196,14 @@ def print_encoder_bound(
             continue
         align_ms = 1000 * r["stages"].get("align", 0.0) / max(r["aligned_pairs"], 1)
         ok = "OK" if r["ratio"] <= RATIO_TARGET else "FAIL"
-        ok_align = "OK" if align_ms <= ALIGN_MS_TARGET else "FAIL"
         echo(
             f"{r['pairs']:>6} {r['texts']:>7} {r['build_s']:>8.1f} {r['encoder_s']:>9.1f} "
-            f"{r['ratio']:>6.2f} {r['cpu_s']:>7.1f} {align_ms:>13.1f}   "
-            f"ratio<={RATIO_TARGET} {ok}; align<={ALIGN_MS_TARGET:.0f} ms {ok_align}"
+            f"{r['ratio']:>6.2f} {r['cpu_s']:>7.1f} {align_ms:>19.1f}   ratio<={RATIO_TARGET} {ok}"
         )
+    echo(
+        "stage_align_ms/pair: the align stage's seconds per pair inside the build, where it"
+        " shares 2 cores with the encoder; the align-alone figure follows below."
+    )
     echo("stage seconds (summed over workers; embed includes the model load):")
     for r in rows:
         if "error" in r:
@@ -214,3 +216,62 @@ def print_encoder_bound(
     if done:
         for line in _projection(max(done, key=lambda r: r["pairs"]), gpu_speedup, measured_gpu):
             echo(line)
+
+
+def align_child(argv: list[str] | None = None) -> None:
+    """Subprocess: ms per ``align_planned_pair`` of the seed pair with every vector in
+    memory (what the align stage runs per pair), after one warm-up call; one JSON line."""
+    import tempfile as _tempfile
+
+    from pipeline.align import AlignParams
+    from pipeline.align.document import align_planned_pair
+    from pipeline.blas import threadpool_limits
+    from pipeline.embed import load_encoder
+    from pipeline.extract import extract_folder
+    from pipeline.pair import pair_documents
+    from pipeline.runner.stages.embed import plan_chunk
+
+    raw, repeats = (argv or sys.argv[1:])[:2]
+    pairs = pair_documents(extract_folder(Path(raw)).documents).pairs
+    params = AlignParams()
+    with _tempfile.TemporaryDirectory() as cache:
+        encoder = load_encoder("use-m", cache_dir=Path(cache))
+        planned, _ = plan_chunk(pairs, [True] * len(pairs), encoder, params)
+    rows = []
+    with threadpool_limits(limits=1, user_api="blas"):  # as the align stage runs it
+        for p in planned:
+            vectors = p.vectors()
+            align_planned_pair(p.pair, p.sentences, p.plan, vectors, params)  # compile/warm
+            started = time.perf_counter()
+            for _ in range(int(repeats)):
+                align_planned_pair(p.pair, p.sentences, p.plan, vectors, params)
+            ms = 1000 * (time.perf_counter() - started) / int(repeats)
+            sentences = len(p.sentences[0]) + len(p.sentences[1])
+            rows.append({"symbol": p.pair.symbol, "sentences": sentences, "ms": ms})
+    print(json.dumps(rows))
+
+
+def bench_align_per_pair(raw: Path, repeats: int, timeout_s: float) -> list[dict]:
+    """Align time per real pair of ``raw`` (the seeds: 75/58, 81 sentences)."""
+    try:
+        _, out = _run(
+            "from benchmarks.encoder_bound import align_child; align_child()",
+            [str(raw), str(repeats)],
+            timeout_s,
+        )
+    except (RuntimeError, subprocess.TimeoutExpired) as err:
+        return [{"error": str(err)}]
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def print_align_per_pair(rows: list[dict], echo: Echo) -> None:
+    echo("align per pair, vectors in memory (align_planned_pair, what the align stage runs):")
+    for r in rows:
+        if "error" in r:
+            echo(f"  {r['error']}")
+            continue
+        ok = "OK" if r["ms"] <= ALIGN_MS_TARGET else "FAIL"
+        echo(
+            f"  {r['symbol']}: {r['sentences']} sentences, {r['ms']:.1f} ms "
+            f"(<= {ALIGN_MS_TARGET:.0f} ms {ok})"
+        )

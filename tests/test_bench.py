@@ -63,6 +63,10 @@ def output(mac_like: Path) -> str:
         "2",
         "--extract-sizes",
         "0.05",
+        "--encoder-bound-sizes",
+        "2",
+        "--align-repeats",
+        "2",
     ]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
@@ -201,6 +205,23 @@ def test_e2e_rows_per_run(output: str) -> None:
         assert float(seconds) > 0 and float(docs_s) > 0 and float(peak) > 0
     assert int(rows[0].split()[-1]) > 0  # the cold run embedded texts
     assert rows[3].startswith("per stage")
+
+
+def test_encoder_bound_rows(output: str) -> None:
+    """The cold build beside the encoder alone, the ratio against 1.3, the stage seconds,
+    the projection (GPU speed marked assumed) and align ms per seed pair against 20 ms."""
+    header, row, *rest = _section(output, "encoder-bound")
+    assert header.split()[:5] == ["pairs", "texts", "build_s", "encoder_s", "ratio"]
+    values = row.split()
+    assert values[0] == "2" and int(values[1]) > 0
+    build_s, encoder_s, ratio = (float(v) for v in values[2:5])
+    assert ratio == pytest.approx(build_s / encoder_s, abs=0.02)
+    assert re.search(r"ratio<=1.3 (OK|FAIL)$", row)
+    stages = next(line for line in rest if line.strip().startswith("2:"))
+    assert all(f"{name}=" in stages for name in ("read", "embed", "align", "decide", "write"))
+    assert any("GPU cluster" in line and "ASSUMED" in line for line in rest)
+    aligned = next(line for line in rest if "A/RES/75/58" in line)
+    assert re.search(rf"{NUMBER} sentences, {NUMBER} ms \(<= 20 ms (OK|FAIL)\)$", aligned)
 
 
 def test_lineage_row_and_target(output: str) -> None:

@@ -9,6 +9,13 @@ lives as long as the worker) and runs ``process`` on one item at a time.
 Order and memory: results are yielded in input order, and at most ``2 x workers``
 items are in flight, so the upstream stages (embedding in the driver) run only as far
 ahead as the workers can absorb and the output is the same whatever the worker count.
+
+The encoder's stage (``holds_model``) runs in the driver on a thread of its own, one
+item ahead of the stages after it (:func:`read_ahead`): while the driver decides and
+writes one chunk's rows, the encoder is already embedding the next, so the driver's
+own work hides behind the one cost a build cannot avoid instead of adding to it. The
+encoder spends its time in BLAS, which releases the GIL. The items and their order do
+not change, only when they are made.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import pickle
+import queue
 import signal
 import sys
 import threading
@@ -82,6 +90,51 @@ def _run_in_worker(name: str, item: Any) -> ItemResult:
     return process_item(_WORKER_STAGES[name], item)
 
 
+#: Items a read-ahead thread may hold ready beyond the one the consumer works on.
+READ_AHEAD = 1
+_DONE = object()
+
+
+def read_ahead(items: Iterable[Any], depth: int = READ_AHEAD) -> Iterator[Any]:
+    """``items``, produced on a thread of their own at most ``depth`` ahead of the
+    consumer; an exception raised by the producer is raised here, in order. When the
+    consumer stops early (an error downstream), the producer stops at its next item."""
+    ready: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(entry: tuple[bool, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((True, item)):
+                    return
+            put((True, _DONE))
+        except BaseException as err:  # noqa: BLE001 - handed to the consumer, re-raised
+            put((False, err))
+
+    thread = threading.Thread(target=produce, name="read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            ok, value = ready.get()
+            if not ok:
+                raise value
+            if value is _DONE:
+                return
+            yield value
+    finally:
+        stop.set()
+        thread.join(timeout=5.0)
+
+
 class PoolEngine(LocalEngine):
     """Runs the ``parallel`` stages of the chain over a process pool, the rest
     in-process (the encoder's stage too: it uses the cores itself)."""
@@ -117,9 +170,21 @@ class PoolEngine(LocalEngine):
     def run_stage(
         self, stage: Stage[Any, Any], items: Iterable[Any], *, show_bar: bool
     ) -> Iterator[Any]:
+        if stage.holds_model:
+            return self._model_stage(stage, items, show_bar=show_bar)
         if stage.name not in self.pooled:
             return super().run_stage(stage, items, show_bar=show_bar)
         return run_remote_stage(stage, self._ordered(stage.name, items), show_bar=show_bar)
+
+    def _model_stage(
+        self, stage: Stage[Any, Any], items: Iterable[Any], *, show_bar: bool
+    ) -> Iterator[Any]:
+        """The encoder's stage one item ahead, on its own thread (module docstring). Its
+        upstream runs to the end here first, on the driver's main thread (a barrier
+        precedes the encoder anyway): the pool's workers must be started from the main
+        thread, since Linux sends PDEATHSIG when the *thread* that forked them ends."""
+        todo = list(items)
+        yield from read_ahead(super().run_stage(stage, todo, show_bar=show_bar))
 
     def _ordered(self, name: str, items: Iterable[Any]) -> Iterator[ItemResult]:
         pool = self._pool()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -320,3 +321,26 @@ def test_a_multi_lineage_archive_on_two_nodes_equals_the_local_build(
     for name in sorted(p.name for p in (outs["local"] / "dedup").iterdir()):
         mine, theirs = (outs[e] / "dedup" / name for e in ("ray", "local"))
         assert mine.read_bytes() == theirs.read_bytes(), name
+
+
+def test_a_60_pair_archive_on_ray_equals_the_local_pool(
+    cluster: object, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The same stage classes under both engines: 60 pairs through the local pool (2
+    workers, default chunks) and through Ray on two nodes give the same rows and files.
+    The Ray run starts from the local run's embedding cache (vectors are the same either
+    way; the vectors' own equality is the seeds test above) and aligns every pair."""
+    base = tmp_path_factory.mktemp("ray-60")
+    raw = base / "raw"
+    write_archive(SEEDS, raw, 60, seed=11)
+    local = build_corpus(
+        BuildOptions(raw=raw, out=base / "local", cache=base / "local-cache", workers=2)
+    )
+    assert local.stats["aligned_pairs"] == 60
+    (base / "ray-cache").mkdir()
+    shutil.copytree(base / "local-cache" / "embed", base / "ray-cache" / "embed")
+    on_ray = build_corpus(
+        BuildOptions(raw=raw, out=base / "ray", cache=base / "ray-cache", engine="ray")
+    )
+    assert on_ray.stats["aligned_pairs"] == 60 and on_ray.stats["texts_embedded"] == 0
+    assert_same_corpus(base / "ray", base / "local")
