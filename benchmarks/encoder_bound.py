@@ -113,6 +113,8 @@ def bench_encoder_bound(sizes: list[int], raw: Path, workers: int, timeout_s: fl
     from benchmarks.archive import write_archive
 
     rows = []
+    if sizes:  # numba compiles the kernels once per machine (a fresh clone): not timed
+        _run("from pipeline.align.search import load_kernels; load_kernels()", [], timeout_s)
     for n in sizes:
         row: dict = {"pairs": n, "workers": workers}
         with tempfile.TemporaryDirectory(prefix="bench-encoder-bound-") as tmp:

@@ -3,8 +3,8 @@ beads, the rows of the corpus, and what travels between the build's stages.
 
 One dataclass per record, as in datatrove's ``Document``: stages exchange these and
 nothing else, so a stage can be tested on hand-made records and swapped out alone. The
-chain is Document -> DocumentPair -> PairChunk -> PlannedPair -> AlignedDocument ->
-DecidedDocument (rows) -> files.
+chain is Document -> DocumentPair -> PairChunk -> SegmentedChunk -> PlannedPair ->
+AlignedDocument -> DecidedDocument (rows) -> files.
 
 Row records (``BeadRow`` and its kinds) own the corpus's columns: their fields, in order,
 ARE the Parquet columns. Their annotations give the Arrow types (``str`` -> string,
@@ -188,11 +188,15 @@ class Rejected:
 
 @dataclass
 class DocumentPair:
-    """An English and a Chinese version of one resolution, matched by symbol."""
+    """An English and a Chinese version of one resolution, matched by symbol.
+
+    ``placement``: its lineage and split, decided at the pairing barrier (the build's pair
+    stage); it travels with the pair so that a stage in a worker needs no shared table."""
 
     symbol: str
     en: Document
     zh: Document
+    placement: Placement | None = None
 
 
 @dataclass
@@ -376,6 +380,17 @@ class PairChunk:
 
     index: int
     pairs: list[DocumentPair]
+
+
+@dataclass
+class SegmentedChunk:
+    """A chunk read back whole from the spool (pipeline.runner.stages.segment), with the
+    sentences of each pair the work cache does not hold (None: it does; no embedding,
+    no aligning)."""
+
+    index: int
+    pairs: list[DocumentPair]
+    sentences: list[PairSentences | None]
 
 
 @dataclass

@@ -37,6 +37,7 @@ from pipeline.runner.stages.decide import DecideStage
 from pipeline.runner.stages.embed import EmbedStage
 from pipeline.runner.stages.pair import PairStage
 from pipeline.runner.stages.read import ReadStage, list_sources
+from pipeline.runner.stages.segment import SegmentStage
 from pipeline.runner.stages.write import WriteStage
 from pipeline.runner.storage import Location, StorageError
 
@@ -157,7 +158,7 @@ def _build_locked(options: BuildOptions) -> BuildResult:
         configs = StageConfigs.from_options(options)
         stages = _stages(tmp, context, configs, spool)
         stats = run_stages(files, stages, engine=engine, show_bar=show_bar)
-        reader, _, _, embedder, aligner, _, writer = stages
+        reader, _, _, _, embedder, aligner, _, writer = stages
         context.failed.extend(aligner.records.get("failed", []))
         context.models.update(aligner.records.get("models", []))
         refuse_empty(context, writer.stats.items_out, out.uri, options.allow_empty)
@@ -192,17 +193,18 @@ def _build_locked(options: BuildOptions) -> BuildResult:
 def _stages(
     tmp: Path, context: BuildContext, configs: StageConfigs, spool: DocumentSpool
 ) -> list[Stage[Any, Any]]:
-    """The build, for every engine: read -> pair -> chunk -> embed -> align -> decide ->
-    write."""
+    """The build, for every engine: read -> pair -> chunk -> segment -> embed -> align ->
+    decide -> write."""
     reader = ReadStage(spool)
     aligner = AlignStage(configs.align)
     return [
         reader,
         PairStage(context, reader, configs.splits),
         ChunkStage(configs.chunk_pairs),
-        EmbedStage(configs.embed, spool, aligner.cache),
+        SegmentStage(spool, aligner.cache),
+        EmbedStage(configs.embed),
         aligner,
-        DecideStage(configs.decide, context.placements),
+        DecideStage(configs.decide),
         WriteStage(tmp, context, configs.write, failed=lambda: aligner.records.get("failed", [])),
     ]
 

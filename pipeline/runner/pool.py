@@ -90,15 +90,20 @@ def _run_in_worker(name: str, item: Any) -> ItemResult:
     return process_item(_WORKER_STAGES[name], item)
 
 
-#: Items a read-ahead thread may hold ready beyond the one the consumer works on.
-READ_AHEAD = 1
+#: Items a read-ahead thread may hold ready for the consumer: four chunks of pairs at
+#: the default chunk size, so the encoder never waits for the aligner to drain a
+#: chunk (the pairs carry their vectors: a few MB, whatever the archive's size).
+READ_AHEAD = 64
 _DONE = object()
 
 
-def read_ahead(items: Iterable[Any], depth: int = READ_AHEAD) -> Iterator[Any]:
+def read_ahead(
+    items: Iterable[Any], depth: int = READ_AHEAD, linger: threading.Event | None = None
+) -> Iterator[Any]:
     """``items``, produced on a thread of their own at most ``depth`` ahead of the
     consumer; an exception raised by the producer is raised here, in order. When the
-    consumer stops early (an error downstream), the producer stops at its next item."""
+    consumer stops early (an error downstream), the producer stops at its next item.
+    ``linger``: the thread, done, waits for it before it ends (see ``PoolEngine``)."""
     ready: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
@@ -119,6 +124,8 @@ def read_ahead(items: Iterable[Any], depth: int = READ_AHEAD) -> Iterator[Any]:
             put((True, _DONE))
         except BaseException as err:  # noqa: BLE001 - handed to the consumer, re-raised
             put((False, err))
+        if linger is not None:
+            linger.wait()
 
     thread = threading.Thread(target=produce, name="read-ahead", daemon=True)
     thread.start()
@@ -132,7 +139,8 @@ def read_ahead(items: Iterable[Any], depth: int = READ_AHEAD) -> Iterator[Any]:
             yield value
     finally:
         stop.set()
-        thread.join(timeout=5.0)
+        if linger is None:
+            thread.join(timeout=5.0)
 
 
 class PoolEngine(LocalEngine):
@@ -147,6 +155,7 @@ class PoolEngine(LocalEngine):
         self.workers = workers
         self.pooled: dict[str, Stage[Any, Any]] = {}
         self._executor: ProcessPoolExecutor | None = None
+        self._linger = threading.Event()
 
     def chain(
         self, source: Iterable[Any], stages: list[Stage[Any, Any]], *, show_bar: bool
@@ -179,12 +188,13 @@ class PoolEngine(LocalEngine):
     def _model_stage(
         self, stage: Stage[Any, Any], items: Iterable[Any], *, show_bar: bool
     ) -> Iterator[Any]:
-        """The encoder's stage one item ahead, on its own thread (module docstring). Its
-        upstream runs to the end here first, on the driver's main thread (a barrier
-        precedes the encoder anyway): the pool's workers must be started from the main
-        thread, since Linux sends PDEATHSIG when the *thread* that forked them ends."""
-        todo = list(items)
-        yield from read_ahead(super().run_stage(stage, todo, show_bar=show_bar))
+        """The encoder's stage one item ahead, on its own thread (module docstring), and
+        with it the stages before it: the workers they start are that thread's children,
+        and Linux sends PDEATHSIG when the *thread* that forked a worker ends, so the
+        thread lingers until the pool has shut down (``close``)."""
+        return read_ahead(
+            super().run_stage(stage, items, show_bar=show_bar), linger=self._linger
+        )
 
     def _ordered(self, name: str, items: Iterable[Any]) -> Iterator[ItemResult]:
         pool = self._pool()
@@ -201,3 +211,4 @@ class PoolEngine(LocalEngine):
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
+        self._linger.set()

@@ -46,7 +46,7 @@ class DocumentSpool:
 
     def pair(self, pair: DocumentPair) -> DocumentPair:
         """A pair of stubs with its whole documents."""
-        return DocumentPair(pair.symbol, self.get(pair.en), self.get(pair.zh))
+        return DocumentPair(pair.symbol, self.get(pair.en), self.get(pair.zh), pair.placement)
 
     def delete(self) -> None:
         self.location.delete()

@@ -34,6 +34,9 @@ Out = TypeVar("Out")
 
 log = logging.getLogger("pipeline.build")
 
+#: The records kind of warnings a worker sends to the driver (``Stage.warn``).
+WARNINGS = "warnings"
+
 
 @dataclass
 class StageStats:
@@ -133,6 +136,8 @@ class Stage(Generic[In, Out]):
     #: Holds a model (the encoder): a Ray engine runs it on an actor pool, where the
     #: model loads once per actor; the local pool engine keeps it in the driver.
     holds_model: bool = False
+    #: Set on the copy a worker runs (``process_item``): warnings travel to the driver.
+    in_worker: bool = False
 
     def __init__(self) -> None:
         self.stats = StageStats(self.name)
@@ -153,9 +158,22 @@ class Stage(Generic[In, Out]):
         """Keep a side result (e.g. a rejected file) for the manifest."""
         self.records.setdefault(kind, []).append(value)
 
+    def warn(self, message: str) -> None:
+        """Tell the user: logged here, or, in a worker (whose log nobody reads), sent to
+        the driver with the item's result and logged there when it is merged."""
+        if self.in_worker:
+            self.record(WARNINGS, message)
+        else:
+            log.warning("%s", message)
+
     def merge_records(self, records: dict[str, list[Any]]) -> None:
-        """Append a worker's side results (parallel engines; order is the caller's)."""
+        """Append a worker's side results (parallel engines; order is the caller's);
+        its warnings are logged, in order, as the driver's own."""
         for kind, values in records.items():
+            if kind == WARNINGS:
+                for message in values:
+                    log.warning("%s", message)
+                continue
             self.records.setdefault(kind, []).extend(values)
 
     def run(self, items: Iterable[In], *, show_bar: bool = False) -> Iterator[Out]:
@@ -287,6 +305,7 @@ def process_item(stage: Stage[Any, Any], item: Any) -> ItemResult:
     """
     stage.stats = StageStats(stage.name)
     stage.records = {}
+    stage.in_worker = True
     started = time.perf_counter()
     outputs = list(stage.process(item))
     stage.stats.seconds += time.perf_counter() - started

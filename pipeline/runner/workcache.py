@@ -69,6 +69,8 @@ class WorkCache:
             "version": __version__,
         }
         self.bad = 0
+        #: The warning for each damaged entry met, not yet reported (``Stage.warn``).
+        self.problems: list[str] = []
         #: (symbol, reason) of every damaged entry met, in order.
         self.bad_entries: list[tuple[str, str]] = []
 
@@ -111,13 +113,13 @@ class WorkCache:
             return None
 
     def _discard(self, pair: DocumentPair, key: str, reason: str) -> None:
+        """Count and remove a damaged entry; the message waits in ``problems`` for the
+        stage that asked, which may run in a worker whose log the user never sees."""
         self.bad += 1
         self.bad_entries.append((pair.symbol, reason))
-        log.warning(
-            "work cache: the entry of %s (%s) is damaged: %s; aligning it again",
-            pair.symbol,
-            key[:12],
-            reason,
+        self.problems.append(
+            f"work cache: the entry of {pair.symbol} ({key[:12]}) is damaged: {reason}; "
+            "aligning it again"
         )
         for suffix in (".json", ".npy"):
             (self.folder / f"{key}{suffix}").unlink(missing_ok=True)

@@ -53,7 +53,7 @@ def test_manifest_records_settings_counts_and_files(seed_corpus: BuiltCorpus) ->
     assert m["filters"] == {"min_score": None, "max_len_ratio": None, "lang_check": True}
     assert m["align_params"]["max_overlap"] >= 1
     stages = {s["name"]: s for s in m["stages"]}
-    assert list(stages) == ["read", "pair", "chunk", "embed", "align", "decide", "write"]
+    assert list(stages) == ["read", "pair", "chunk", "segment", "embed", "align", "decide", "write"]
     assert stages["read"]["items_in"] == 6 and stages["read"]["items_out"] == 4
     assert stages["read"]["dropped"] == {"rejected": 2}
     assert stages["pair"]["items_out"] == 1 and stages["pair"]["dropped"] == {"unpaired": 2}

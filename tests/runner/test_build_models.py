@@ -15,7 +15,6 @@ from conftest import SEEDS
 from pipeline.cli import main
 from pipeline.runner import BuildOptions
 from pipeline.runner.configs import StageConfigs
-from pipeline.runner.stages.align import AlignStage
 from pipeline.runner.stages.embed import EmbedStage
 
 
@@ -56,7 +55,7 @@ def test_batch_size_and_device_reach_the_encoder(tmp_path: Path) -> None:
         batch_size=5,
     )
     configs = StageConfigs.from_options(options)
-    stage = EmbedStage(configs.embed, None, AlignStage(configs.align).cache)  # type: ignore[arg-type]
+    stage = EmbedStage(configs.embed)
     encoder = stage._encoder()
     inner = encoder.inner.inner  # the cached encoder's lazy model, loaded
     assert inner.batch_size == 5 and inner.device == "cpu"

@@ -280,7 +280,7 @@ def test_ray_checks_what_it_reads_back_from_both_caches(
     out = tmp_path / "out"
     result = build_corpus(BuildOptions(raw=seed_corpus.raw, out=out, cache=cache, engine="ray"))
     stages = {s["name"]: s for s in result.stats["stages"]}
-    assert stages["embed"]["counters"]["bad_work_entries"] == 1
+    assert stages["segment"]["counters"]["bad_work_entries"] == 1
     assert stages["embed"]["counters"]["bad_cache_vectors"] > 0
     assert (result.stats["aligned_pairs"], result.stats["cached_pairs"]) == (1, 0)
     for table in TABLES:

@@ -12,6 +12,7 @@ from pipeline.runner.configs import StageConfigs
 from pipeline.runner.spool import DocumentSpool
 from pipeline.runner.stages.align import AlignStage
 from pipeline.runner.stages.embed import EmbedStage
+from pipeline.runner.stages.segment import SegmentStage
 from pipeline.runner.storage import Location
 
 
@@ -48,7 +49,7 @@ def test_a_pooled_stage_carries_no_build_options(tmp_path: Path) -> None:
     configs = StageConfigs.from_options(options)
     aligner = AlignStage(configs.align)
     spool = DocumentSpool(Location(str(tmp_path / "spool")))
-    for stage in (aligner, EmbedStage(configs.embed, spool, aligner.cache)):
+    for stage in (aligner, EmbedStage(configs.embed), SegmentStage(spool, aligner.cache)):
         blob = pickle.dumps(stage)
         assert b"BuildOptions" not in blob
         assert b"raw-folder-name" not in blob and b"ray://head" not in blob

@@ -1,4 +1,4 @@
-"""Segmentation runs once per document: the embed stage segments, the sentences travel
+"""Segmentation runs once per document: the segment stage segments, the sentences travel
 on with the pair, and the aligner does not segment again."""
 
 from __future__ import annotations

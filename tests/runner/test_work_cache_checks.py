@@ -67,8 +67,8 @@ def test_a_damaged_work_entry_is_aligned_again(
     assert "is damaged" in result.output and "aligning it again" in result.output
     stats = json.loads((out / "stats.json").read_text(encoding="utf-8"))
     assert (stats["aligned_pairs"], stats["cached_pairs"]) == (1, 0)
-    embed = next(s for s in stats["stages"] if s["name"] == "embed")
-    assert embed["counters"]["bad_work_entries"] == 1
+    segment = next(s for s in stats["stages"] if s["name"] == "segment")
+    assert segment["counters"]["bad_work_entries"] == 1
     for table in ("en-zh", "en-zh-paragraphs"):
         pd.testing.assert_frame_equal(
             pd.read_parquet(out / table), pd.read_parquet(seed_corpus.out / table)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 
 from pipeline.corpus.filters import FilterOptions
 from pipeline.corpus.rows import decide, paragraph_rows, sentence_rows, split_rows
-from pipeline.corpus.splits import Placement
 from pipeline.records import AlignedDocument, DecidedDocument
 from pipeline.runner.output import BuildError
 from pipeline.runner.stage import Stage
@@ -15,22 +14,23 @@ from pipeline.runner.stage import Stage
 class DecideStage(Stage[AlignedDocument, DecidedDocument]):
     """Aligned pair -> dataset rows, split into corpus and rejects by the filters.
 
-    ``placements`` (symbol -> lineage and split) is decided at the pairing barrier; the
-    local build hands in the mapping the barrier fills, the Ray build a chunk's share."""
+    The pair's lineage and split (``DocumentPair.placement``) were decided at the pairing
+    barrier and travel with it. ``parallel``: the language filter and the rows are CPU
+    work per pair that would otherwise compete with the encoder in the driver."""
 
     name = "decide"
     item_independent = True
+    parallel = True
 
-    def __init__(self, filters: FilterOptions, placements: Mapping[str, Placement]) -> None:
+    def __init__(self, filters: FilterOptions) -> None:
         super().__init__()
         self.filters = filters
-        self.placements = placements
 
     def label(self, item: AlignedDocument) -> str:
         return item.pair.symbol
 
     def process(self, item: AlignedDocument) -> Iterator[DecidedDocument]:
-        placement = self.placements.get(item.pair.symbol)
+        placement = item.pair.placement
         if placement is None:  # a pair the barrier did not see: a bug, never a guess
             raise BuildError(f"{item.pair.symbol}: no lineage or split was assigned")
         rows = sentence_rows(item, placement)

@@ -1,4 +1,4 @@
-"""The embed stage: a chunk of pairs -> each pair with its sentences, its plan and its vectors.
+"""The embed stage: a segmented chunk -> each pair with its sentences, plan and vectors.
 
 Why chunks: the bundled encoder's vectors depend on the batch a text is embedded in
 (flat micro-batches through BLAS; differences around 2e-7, measured), and the shared
@@ -13,11 +13,13 @@ a build that was interrupted and resumed.
 A chunk costs two encoder calls, as ``align-text`` costs two: every sentence of its
 pairs first, then the overlaps each pair's plan calls for (``pipeline.align.document.
 plan_pair``: the aligner's first pass decides, once, which runs of sentences a bead can
-use). Each pair then travels with its sentences (segmented once, here), its plan and the
-vectors of every text the plan reads, in memory: the on-disk embedding cache serves
-later builds, never this one's stages. Pairs the work cache already holds are not
-embedded at all, and the model loads only when a text is missing from the embedding
-cache (``pipeline.embed.LazyEncoder``): a warm rebuild never loads it.
+use). Each pair then travels with its sentences (segmented once, by the segment stage
+before this one), its plan and the vectors of every text the plan reads, in memory: the
+on-disk embedding cache serves later builds, never this one's stages. Pairs the work
+cache already holds are not embedded at all, and the model loads only when a text is
+missing from the embedding cache (``pipeline.embed.LazyEncoder``): a warm rebuild never
+loads it. Nothing but the encoder's calls and the plan between them runs here: this
+stage's time is the encoder's.
 """
 
 from __future__ import annotations
@@ -29,11 +31,9 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.records import DocumentPair, PairChunk, PlannedPair
+from pipeline.records import DocumentPair, PairSentences, PlannedPair, SegmentedChunk
 from pipeline.runner.configs import EmbedConfig
-from pipeline.runner.spool import DocumentSpool
 from pipeline.runner.stage import Stage
-from pipeline.runner.workcache import WorkCache
 
 
 @dataclass
@@ -50,10 +50,12 @@ def plan_chunk(
     needs_work: Sequence[bool],
     encoder: Any,
     params: Any,
+    segmented: Sequence[PairSentences | None] | None = None,
 ) -> tuple[list[PlannedPair], ChunkCounts]:
-    """Segment, embed and plan a chunk's pairs that still need aligning (module docstring);
-    pairs that need none pass through without a plan. ``encoder``: an Encoder, usually
-    the cached one (``pipeline.embed.CachedEncoder``: texts already in the cache cost a
+    """Embed and plan a chunk's pairs that still need aligning (module docstring); pairs
+    that need none pass through without a plan. ``segmented``: each pair's sentences
+    (the segment stage's), else segmented here. ``encoder``: an Encoder, usually the
+    cached one (``pipeline.embed.CachedEncoder``: texts already in the cache cost a
     lookup). Both calls depend only on the chunk, so every engine embeds the same texts
     in the same batches and the corpus does not depend on workers or engines."""
     from pipeline.align.document import pair_single_texts, plan_pair
@@ -61,7 +63,10 @@ def plan_chunk(
 
     counts = ChunkCounts()
     todo = [k for k, work in enumerate(needs_work) if work]
-    sentences = {k: (segment_document(pairs[k].en), segment_document(pairs[k].zh)) for k in todo}
+    sentences: dict[int, PairSentences] = {}
+    for k in todo:
+        given = segmented[k] if segmented is not None else None
+        sentences[k] = given or (segment_document(pairs[k].en), segment_document(pairs[k].zh))
     first = list(dict.fromkeys(t for k in todo for t in pair_single_texts(pairs[k], sentences[k])))
     vectors: dict[str, np.ndarray] = {}
     _embed(encoder, first, vectors, counts)
@@ -92,9 +97,9 @@ def _embed(
     counts.embedded += len(texts) if before is None else encoder.texts_embedded - before
 
 
-class EmbedStage(Stage[PairChunk, PlannedPair]):
-    """Chunk -> its pairs, whole again (from the spool), each with its sentences, plan and
-    vectors when the work cache does not hold its alignment (module docstring).
+class EmbedStage(Stage[SegmentedChunk, PlannedPair]):
+    """Segmented chunk -> its pairs, each with its sentences, plan and vectors when the
+    work cache does not hold its alignment (module docstring).
 
     Locally this runs in the driver; on Ray it is the actor pool (one model per actor,
     GPUs if asked for): ``holds_model``."""
@@ -103,11 +108,9 @@ class EmbedStage(Stage[PairChunk, PlannedPair]):
     item_independent = True
     holds_model = True
 
-    def __init__(self, config: EmbedConfig, spool: DocumentSpool, cache: WorkCache) -> None:
+    def __init__(self, config: EmbedConfig) -> None:
         super().__init__()
         self.config = config
-        self.spool = spool
-        self.cache = cache
         self.encoder: Any | None = None
 
     def __getstate__(self) -> dict[str, Any]:
@@ -115,7 +118,7 @@ class EmbedStage(Stage[PairChunk, PlannedPair]):
         state["encoder"] = None  # a model never travels to a worker; each loads its own
         return state
 
-    def label(self, item: PairChunk) -> str:
+    def label(self, item: SegmentedChunk) -> str:
         return f"chunk {item.index}"
 
     def _encoder(self) -> Any:
@@ -133,11 +136,9 @@ class EmbedStage(Stage[PairChunk, PlannedPair]):
             )
         return self.encoder
 
-    def process(self, item: PairChunk) -> Iterator[PlannedPair]:
-        pairs = [self.spool.pair(p) for p in item.pairs]
-        bad_before = self.cache.bad
-        needs_work = [not self.cache.has(p) for p in pairs]
-        self.stats.counters["bad_work_entries"] += self.cache.bad - bad_before
+    def process(self, item: SegmentedChunk) -> Iterator[PlannedPair]:
+        pairs = item.pairs
+        needs_work = [s is not None for s in item.sentences]
         if not any(needs_work):
             yield from (PlannedPair(p) for p in pairs)
             return
@@ -147,7 +148,7 @@ class EmbedStage(Stage[PairChunk, PlannedPair]):
         bad_before = getattr(encoder, "bad_vectors", 0)
         started = time.perf_counter()
         wall = time.time()
-        out, counts = plan_chunk(pairs, needs_work, encoder, self.config.params)
+        out, counts = plan_chunk(pairs, needs_work, encoder, self.config.params, item.sentences)
         seconds = time.perf_counter() - started
         if not loaded_before and getattr(inner, "loaded", False):  # loaded in this chunk
             self.stats.counters["model_loads"] += 1

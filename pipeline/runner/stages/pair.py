@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from dataclasses import replace
 
 from pipeline.corpus.splits import SplitRatios
 from pipeline.records import Document, DocumentPair
@@ -51,6 +52,8 @@ class PairStage(BarrierStage[Document, DocumentPair]):
         signatures = self.reader.records.get("signatures", [])
         self.context.assignment = assign_documents(signatures, paired, self.ratios)
         self.context.placements.update(self.context.assignment.placements)
+        placements = self.context.placements
+        pairs = [replace(p, placement=placements.get(p.symbol)) for p in pairs]
         # The whole list first: the report's header counts pairs when the first document
         # reaches the writer, which (with a pool) may be before the last pair is yielded.
         for pair in pairs:
