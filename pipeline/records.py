@@ -430,6 +430,15 @@ class AlignedDocument:
 
 
 @dataclass(frozen=True)
+class ReportPage:
+    """One document's page of the report and its line in the index, rendered (HTML)."""
+
+    name: str
+    html: str
+    index_html: str
+
+
+@dataclass(frozen=True)
 class DecidedDocument:
     """Rows of one pair, split by the decision step into corpus and rejects."""
 
@@ -442,3 +451,5 @@ class DecidedDocument:
     placement: Placement
     #: Every sentence row in bead order with its reject reason (None = kept): the report.
     decisions: list[tuple[SentenceRow, str | None]] = field(default_factory=list)
+    #: The document's report page, rendered where the rows were decided (a worker).
+    report: ReportPage | None = None

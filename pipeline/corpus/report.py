@@ -29,7 +29,7 @@ import numpy as np
 from PIL import Image
 
 from pipeline import __version__
-from pipeline.records import BeadRow, symbol_slug
+from pipeline.records import BeadRow, ReportPage, symbol_slug
 
 #: Longest side of a similarity picture, in pixels; bigger matrices are averaged down.
 MAX_PICTURE_PX = 360
@@ -258,6 +258,16 @@ def render_index_row(doc: ReportDocument, *, low_score: float) -> str:
     return _render("index_row.html.j2", doc=doc, href=href, mean=mean, low=low, rejected=rejected)
 
 
+def report_page(doc: ReportDocument, *, low_score: float) -> ReportPage:
+    """A document's page and index line, rendered (the decide stage calls this, so the
+    rendering and its PNG run on the workers, not in the one writer)."""
+    return ReportPage(
+        page_name(doc.symbol),
+        render_page(doc, low_score=low_score),
+        render_index_row(doc, low_score=low_score),
+    )
+
+
 class ReportWriter:
     """Streams the report: ``report.html`` is an index (summary, problem lists, one line
     per document) and each document gets its own page in ``report/``. One page for an
@@ -285,10 +295,13 @@ class ReportWriter:
 
     def add_document(self, doc: ReportDocument) -> None:
         """Write the document's page and its index line."""
+        self.add_page(report_page(doc, low_score=self.low_score))
+
+    def add_page(self, page: ReportPage) -> None:
+        """Write a page rendered elsewhere (``report_page``) and its index line."""
         self.pages.mkdir(parents=True, exist_ok=True)
-        page = self.pages / page_name(doc.symbol)
-        page.write_text(render_page(doc, low_score=self.low_score), encoding="utf-8")
-        self.add_rendered(render_index_row(doc, low_score=self.low_score), 1)
+        (self.pages / page.name).write_text(page.html, encoding="utf-8")
+        self.add_rendered(page.index_html, 1)
 
     def add_rendered(self, html: str, documents: int) -> None:
         """Append index lines rendered elsewhere (a Ray worker, which wrote the pages)."""

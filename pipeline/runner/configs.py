@@ -59,6 +59,12 @@ class AlignConfig:
     work_cache: Path
 
 
+def review_score(filters: FilterOptions) -> float:
+    """Report rows scored below this are highlighted: --min-score, else a default."""
+    low = filters.min_score
+    return low if low is not None else DEFAULT_REVIEW_SCORE
+
+
 @dataclass(frozen=True)
 class WriteConfig:
     """The write stage: what the report header states, and which scores it highlights."""
@@ -70,9 +76,8 @@ class WriteConfig:
 
     @property
     def low_score(self) -> float:
-        """Report rows scored below this are highlighted: --min-score, else a default."""
-        low = self.filters.min_score
-        return low if low is not None else DEFAULT_REVIEW_SCORE
+        """Report rows scored below this are highlighted (``review_score``)."""
+        return review_score(self.filters)
 
 
 @dataclass(frozen=True)

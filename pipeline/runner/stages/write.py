@@ -10,11 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.corpus.finalize import Finalized, finalize_corpus
-from pipeline.corpus.report import (
-    ReportDocument,
-    ReportRow,
-    ReportWriter,
-)
+from pipeline.corpus.report import ReportWriter
 from pipeline.corpus.write import (
     PAIR,
     PARAGRAPH_REJECT_SCHEMA,
@@ -120,7 +116,9 @@ class WriteStage(Stage[DecidedDocument, None]):
                 self.moses.write_row(row)
             else:
                 self.not_exported += 1
-        self.report.add_document(report_document(item))
+        if item.report is None:  # decided without a page: a bug, never a silent gap
+            raise BuildError(f"{item.aligned.pair.symbol}: no report page was rendered")
+        self.report.add_page(item.report)
         # A sink yields nothing, so the base class would report out=0: its output is
         # the documents it wrote, and the log and manifest should say so.
         self.stats.items_out += 1
@@ -162,20 +160,4 @@ def finalize_outputs(
         raise BuildError("no lineages were assigned: the pairing barrier has not run")
     return finalize_corpus(
         out, shards, context.assignment.documents, export_dedup=config.export_dedup
-    )
-
-
-def report_document(item: DecidedDocument) -> ReportDocument:
-    """The report's view of one document: every bead in order, rejects marked."""
-    aligned = item.aligned
-    return ReportDocument(
-        symbol=aligned.pair.symbol,
-        source_en=aligned.pair.en.source_file,
-        source_zh=aligned.pair.zh.source_file,
-        rows=[ReportRow.of(row, reason) for row, reason in item.decisions],
-        similarity=aligned.similarity,
-        shape=aligned.shape,
-        path=[(list(b.src), list(b.tgt)) for b in aligned.beads],
-        split=item.placement.split,
-        lineage=item.placement.lineage,
     )
