@@ -162,12 +162,18 @@ def paragraph_beads(
         tgt = sorted(b for side, b in nodes if side == 1)
         inside = values.get(root, [])
         if src and tgt and inside:
-            score = round(float(np.mean([b.score for b in inside])), 4)
-            margin = round(float(np.mean([b.margin for b in inside])), 4)
+            score = round(_mean([b.score for b in inside]), 4)
+            margin = round(_mean([b.margin for b in inside]), 4)
             out.append(Bead(src, tgt, score, margin))
         else:
             out.append(Bead(src, tgt, 0.0, 0.0))
     return english_order(out)
+
+
+def _mean(values: list[float]) -> float:
+    """``np.mean`` of a short list, bit for bit (numpy's sum, then one division), without
+    its per-call overhead: two calls per paragraph bead were a tenth of a pair's aligning."""
+    return float(np.add.reduce(np.array(values, dtype=np.float64))) / len(values)
 
 
 def english_order(beads: list[Bead]) -> list[Bead]:
