@@ -215,7 +215,8 @@ def test_encoder_bound_rows(output: str) -> None:
     values = row.split()
     assert values[0] == "2" and int(values[1]) > 0
     build_s, encoder_s, ratio = (float(v) for v in values[2:5])
-    assert ratio == pytest.approx(build_s / encoder_s, abs=0.02)
+    # the seconds are printed to 0.1 s, the ratio from the unrounded ones
+    assert ratio == pytest.approx(build_s / encoder_s, rel=0.05 / encoder_s + 0.01)
     assert re.search(r"ratio<=1.3 (OK|FAIL)$", row)
     stages = next(line for line in rest if line.strip().startswith("2:"))
     assert all(f"{name}=" in stages for name in ("read", "embed", "align", "decide", "write"))
@@ -237,6 +238,7 @@ def test_lineage_row_and_target(output: str) -> None:
 def test_extraction_section_alone() -> None:
     """``--extraction-only``: ms per seed and seconds per MB, each against its target."""
     args = ["--extraction-only", "--extract-repeats", "2", "--extract-sizes", "0.03,0.06"]
+    args += ["--mac-dir", ""]  # a clone without ../shared/dev: MAC-Dev is not this section's
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     header, *rows = _section(result.output, "extraction")
