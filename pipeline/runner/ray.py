@@ -197,7 +197,9 @@ class RayEngine:
         todo = list(items)  # the upstream is a barrier, or the list of raw files
         cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
         # a task per file spends more on Ray than on reading: about eight rows per CPU
-        per_row = 1 if stages[0].holds_model else max(1, min(64, -(-len(todo) // (8 * cpus))))
+        per_row = max(1, min(64, -(-len(todo) // (8 * cpus))))
+        if any(s.holds_model for s in stages):
+            per_row = 1  # a chunk per row: chunks meet the embedding cache one by one
         rows = [
             {"payload": pickle.dumps((todo[k : k + per_row], []))}
             for k in range(0, len(todo), per_row)
