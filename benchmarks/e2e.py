@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import resource
-import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks.common import Echo, rss_mb
+from benchmarks.common import ChildFailed, Echo, last_json, rss_mb, run_child
 
 # --- 5. end to end on a synthetic archive ------------------------------------------------
 
@@ -99,17 +98,11 @@ def bench_e2e(
                 cmd += [str(archive), str(run / "out"), str(run / "cache"), engine, str(workers)]
                 row: dict = {"pairs": n, "engine": label, "workers": workers}
                 try:
-                    done = subprocess.run(
-                        cmd, capture_output=True, text=True, timeout=timeout_s, check=False
-                    )
-                except subprocess.TimeoutExpired:
-                    rows.append({**row, "error": f"timed out after {timeout_s:.0f} s"})
+                    _, stdout = run_child(cmd, timeout_s)
+                except ChildFailed as failed:
+                    rows.append({**row, "error": str(failed)})
                     continue
-                if done.returncode != 0:
-                    tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
-                    rows.append({**row, "error": f"exit {done.returncode}: {tail}"})
-                    continue
-                figures = json.loads(done.stdout.strip().splitlines()[-1])
+                figures = last_json(stdout)
                 shutil.rmtree(embed_cache, ignore_errors=True)
                 shutil.copytree(run / "cache" / "embed", embed_cache)
                 shutil.rmtree(run, ignore_errors=True)

@@ -19,13 +19,12 @@ from __future__ import annotations
 import json
 import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import Echo
+from benchmarks.common import ChildFailed, Echo, last_json, run_child
 
 #: The UN archive the projection is for: pairs, and its text per pair over the seed pair's.
 ARCHIVE_PAIRS = 95_000
@@ -96,16 +95,8 @@ def encoder_child(argv: list[str] | None = None) -> None:
 
 
 def _run(code: str, args: list[str], timeout_s: float) -> tuple[float, str]:
-    started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-c", code, *args],
-        capture_output=True, text=True, timeout=timeout_s, check=False,
-    )
-    seconds = time.perf_counter() - started
-    if done.returncode != 0:
-        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        raise RuntimeError(f"exit {done.returncode}: {tail}")
-    return seconds, done.stdout
+    """``python -c code args`` in a fresh process (``benchmarks.common.run_child``)."""
+    return run_child([sys.executable, "-c", code, *args], timeout_s)
 
 
 def bench_encoder_bound(sizes: list[int], raw: Path, workers: int, timeout_s: float) -> list[dict]:
@@ -134,16 +125,17 @@ def bench_encoder_bound(sizes: list[int], raw: Path, workers: int, timeout_s: fl
                     timeout_s,
                 )
                 calls = base / "calls.json"
-                calls.write_text(recorded.strip().splitlines()[-1], encoding="utf-8")
+                recorded_calls = json.dumps(last_json(recorded), ensure_ascii=False)
+                calls.write_text(recorded_calls, encoding="utf-8")
                 encoder_s, _ = _run(
                     "from benchmarks.encoder_bound import encoder_child; encoder_child()",
                     [str(calls)],
                     timeout_s,
                 )
-            except (RuntimeError, subprocess.TimeoutExpired) as err:
-                rows.append({**row, "error": str(err)})
+            except ChildFailed as failed:
+                rows.append({**row, "error": str(failed)})
                 continue
-            figures = json.loads(out.strip().splitlines()[-1])
+            figures = last_json(out)
             texts = sum(len(c) for c in json.loads(calls.read_text(encoding="utf-8")))
         stats = figures["stats"]
         rows.append({
@@ -261,9 +253,9 @@ def bench_align_per_pair(raw: Path, repeats: int, timeout_s: float) -> list[dict
             [str(raw), str(repeats)],
             timeout_s,
         )
-    except (RuntimeError, subprocess.TimeoutExpired) as err:
-        return [{"error": str(err)}]
-    return json.loads(out.strip().splitlines()[-1])
+    except ChildFailed as failed:
+        return [{"error": str(failed)}]
+    return last_json(out)
 
 
 def print_align_per_pair(rows: list[dict], echo: Echo) -> None:

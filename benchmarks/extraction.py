@@ -14,12 +14,11 @@ before each timed repeat, so a repeat pays what a new document pays.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-from benchmarks.common import Echo, rss_mb
+from benchmarks.common import ChildFailed, Echo, last_json, rss_mb, run_child
 
 TARGET_MS_PER_DOC = 10.0
 TARGET_BIG_MB = 5.0
@@ -72,21 +71,11 @@ def bench_long(raw: Path, sizes_mb: list[float], timeout_s: float) -> list[dict]
     for size in sizes_mb:
         row: dict = {"target_mb": size}
         try:
-            done = subprocess.run(
-                [*cmd, str(raw / LONG_SEED), str(size)],
-                capture_output=True,
-                text=True,
-                timeout=timeout_s,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            rows.append({**row, "error": f"timed out after {timeout_s:.0f} s"})
+            _, stdout = run_child([*cmd, str(raw / LONG_SEED), str(size)], timeout_s)
+        except ChildFailed as failed:
+            rows.append({**row, "error": str(failed)})
             continue
-        if done.returncode != 0:
-            tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
-            rows.append({**row, "error": f"exit {done.returncode}: {tail}"})
-            continue
-        rows.append({**row, **json.loads(done.stdout.strip().splitlines()[-1])})
+        rows.append({**row, **last_json(stdout)})
     return rows
 
 
