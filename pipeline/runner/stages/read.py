@@ -87,13 +87,13 @@ class ReadStage(Stage[str, Document]):
         except RejectedInput as error:
             self.drop("rejected")
             self.record("rejected", Rejected(name, error.reason))
-            log.warning("rejected %s: %s", name, error.reason)
+            self.warn(f"rejected {name}: {error.reason}")
             return
         except Exception as error:  # a bad document must never stop the build
             self.drop("error")
             reason = f"unexpected error while reading: {type(error).__name__}: {error}"
             self.record("rejected", Rejected(name, reason))
-            log.warning("rejected %s: %s", name, reason)
+            self.warn(f"rejected {name}: {reason}")
             return
         self.record(
             "documents", (document.symbol, document.language, name, document.metadata.numbered)
