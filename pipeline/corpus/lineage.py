@@ -11,10 +11,11 @@ connected groups):
 * the same symbol (the English and Chinese versions, copies in other formats);
 * the same title once session-specific words are folded (ordinals such as
   "seventy-fifth", years and numbers), within one language;
-* near-duplicate text: MinHash (datasketch) over short shingles of the folded text
+* near-duplicate text: MinHash (datasketch's affine32 scheme, in numpy:
+  ``pipeline.corpus.minhash``) over short shingles of the folded text
   (``pipeline.text.fold``: case, width, accents, punctuation and digits folded), three
   words in English because templated legal text differs in a word here and there, three
-  characters in Chinese, which has no spaces. Candidates come from datasketch's LSH
+  characters in Chinese, which has no spaces. Candidates come from an LSH
   index (no all-pairs comparison); every candidate is checked against the estimated
   Jaccard similarity before it joins, so a chance band collision never merges lineages.
 
@@ -30,7 +31,6 @@ its split, and a new session's renewal joins an existing lineage without changin
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
 import zlib
@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.corpus.minhash import band_buckets, minhash
 from pipeline.records import Document
 from pipeline.text.fold import DIGIT, fold_text
 from pipeline.text.script import is_han
@@ -61,6 +62,9 @@ TEXT_THRESHOLD = 0.5
 #: rows: a pair at similarity 0.5 becomes a candidate with probability 0.87, at 0.6 0.97
 #: (the (0.5, 0.5) default's 14 x 4: 0.60 and 0.86).
 LSH_WEIGHTS = (0.2, 0.8)
+#: The bands and rows those weights give at ``TEXT_THRESHOLD`` and ``NUM_PERM``
+#: (datasketch's ``_optimal_param``; tests/corpus/test_minhash.py checks them).
+LSH_BANDS, LSH_ROWS = 15, 3
 #: Fewer distinct shingles than this (a one-line decision) take no part in text matching:
 #: their Jaccard estimate says too little.
 MIN_SHINGLES = 10
@@ -155,35 +159,13 @@ def shingle_ids(text: str, language: str) -> np.ndarray:
     return np.unique(folded_ids).astype(np.uint32)
 
 
-def _identity(value: Any) -> Any:
-    """datasketch's ``hashfunc`` for shingles that are already numbers."""
-    return value
-
-
-@functools.lru_cache(maxsize=1)
-def _permutations() -> Any:
-    """The MinHash permutations (drawn once per process from ``MINHASH_SEED``)."""
-    from datasketch import MinHash
-
-    return MinHash(num_perm=NUM_PERM, seed=MINHASH_SEED).permutations
-
-
 def minhash_values(ids: np.ndarray) -> bytes | None:
-    """The MinHash (datasketch, ``NUM_PERM`` permutations) of a set of shingle ids, as
-    bytes; None for fewer than ``MIN_SHINGLES`` shingles."""
+    """The MinHash (``NUM_PERM`` permutations, datasketch's affine32 values:
+    ``pipeline.corpus.minhash``) of a set of shingle ids, as bytes; None for fewer than
+    ``MIN_SHINGLES`` shingles."""
     if len(ids) < MIN_SHINGLES:
         return None
-    from datasketch import MinHash
-
-    minhash = MinHash(
-        num_perm=NUM_PERM,
-        seed=MINHASH_SEED,
-        hashfunc=_identity,
-        permutations=_permutations(),
-        scheme="affine32",
-    )
-    minhash.update_batch(ids)
-    return minhash.hashvalues.astype("<u4").tobytes()
+    return minhash(ids, NUM_PERM, MINHASH_SEED).astype("<u4").tobytes()
 
 
 def document_signature(document: Document) -> LineageSignature:
@@ -290,33 +272,22 @@ def _verify_bucket(rows: np.ndarray, values: np.ndarray, join: Any) -> None:
 
 
 def _join_by_text(minhashes: Sequence[bytes | None], sets: _UnionFind) -> None:
-    """Near-duplicate text: datasketch's MinHash LSH proposes, the estimate decides.
-    In a bucket, members already in one lineage take part once (by their first row)."""
-    from datasketch import LeanMinHash, MinHashLSH
-
+    """Near-duplicate text: MinHash LSH proposes, the estimate decides. In a bucket,
+    members already in one lineage take part once (by their first row)."""
     items = np.array([k for k, m in enumerate(minhashes) if m is not None], dtype=np.int64)
     if len(items) < 2:
         return
     values = np.stack([np.frombuffer(minhashes[k] or b"", dtype="<u4") for k in items])
-    index = MinHashLSH(threshold=TEXT_THRESHOLD, num_perm=NUM_PERM, weights=LSH_WEIGHTS)
-    with index.insertion_session() as session:
-        for row, hashvalues in enumerate(values):
-            lean = LeanMinHash(seed=MINHASH_SEED, hashvalues=hashvalues, scheme="affine32")
-            session.insert(row, lean, check_duplication=False)
 
     def join(a: int, b: int) -> None:
         sets.union(int(items[a]), int(items[b]), "text")
 
-    for table in index.hashtables:
-        for band in table.keys():
-            bucket = table.get(band)
-            if len(bucket) < 2:
-                continue
-            first: dict[int, int] = {}
-            for row in sorted(bucket):
-                first.setdefault(sets.find(int(items[row])), row)
-            if len(first) > 1:
-                _verify_bucket(np.array(sorted(first.values())), values, join)
+    for bucket in band_buckets(values, LSH_BANDS, LSH_ROWS):
+        first: dict[int, int] = {}
+        for row in bucket:
+            first.setdefault(sets.find(int(items[row])), row)
+        if len(first) > 1:
+            _verify_bucket(np.array(sorted(first.values())), values, join)
 
 
 def find_lineages(signatures: Sequence[LineageSignature]) -> Lineages:
