@@ -19,6 +19,8 @@ built with the wrong encoder looks fine until someone reads it.
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -43,6 +45,8 @@ from pipeline.embed.encoders import (
     default_device,
     spec_fingerprint,
 )
+
+log = logging.getLogger("pipeline.embed")
 
 __all__ = [
     "BUNDLED_SPECS",
@@ -124,12 +128,15 @@ BUNDLED_DIMS = {"use-m": UseEncoder.dim, "e5-small": E5Encoder.dim}
 
 
 class LazyEncoder:
-    """An encoder whose model loads on its first ``encode``.
+    """An encoder whose model loads on its first ``encode``, or ahead of it on a thread
+    of its own (``preload``).
 
     Why: a rebuild whose texts are all in the embedding cache (the aligner changed, the
     documents did not) needs no model, and loading one is most of a warm build's time
-    (1.2 s for use-m). Name and fingerprint come from the spec; the size too for the
-    bundled models (an ``st:`` model loads to tell it)."""
+    (2 s for use-m). A cold build, which surely needs it, loads it while the documents are
+    read instead of after (``pipeline.runner.stages.embed.EmbedStage.prepare``). Name and
+    fingerprint come from the spec; the size too for the bundled models (an ``st:`` model
+    loads to tell it)."""
 
     def __init__(self, spec: str, load: Callable[[], Encoder]) -> None:
         self.spec = spec
@@ -138,16 +145,41 @@ class LazyEncoder:
         self.fingerprint = spec_fingerprint(spec)
         self._load = load
         self._inner: Encoder | None = None
+        self._loading = threading.Lock()
         #: Seconds spent loading the model (0 while it is not loaded).
         self.load_seconds = 0.0
+        #: Seconds callers of ``inner`` waited for the model (loading it or for a preload).
+        self.wait_seconds = 0.0
 
     @property
     def inner(self) -> Encoder:
         if self._inner is None:
             started = time.perf_counter()
-            self._inner = self._load()
-            self.load_seconds = time.perf_counter() - started
+            self._load_once()
+            self.wait_seconds += time.perf_counter() - started
+        assert self._inner is not None
         return self._inner
+
+    def _load_once(self) -> None:
+        with self._loading:
+            if self._inner is None:
+                started = time.perf_counter()
+                self._inner = self._load()
+                self.load_seconds = time.perf_counter() - started
+
+    def preload(self) -> threading.Thread:
+        """Start loading the model on a daemon thread; ``inner`` waits for it. A failed
+        load is left to ``inner``, which tries again and raises the error in order."""
+
+        def load() -> None:
+            try:
+                self._load_once()
+            except Exception:  # noqa: BLE001 - raised again by the first encode
+                log.debug("preloading %s failed; the first encode will say why", self.spec)
+
+        thread = threading.Thread(target=load, name=f"load-{self.spec}", daemon=True)
+        thread.start()
+        return thread
 
     @property
     def loaded(self) -> bool:

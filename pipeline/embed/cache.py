@@ -244,6 +244,18 @@ class CachedEncoder:
                     found[keys[i]] = fresh[j]
         return found
 
+    def holds_vectors(self) -> bool:
+        """Whether the cache holds any vector of this model (False: a cold cache)."""
+
+        def query() -> bool:
+            with closing(self._connect()) as db:
+                found = db.execute(
+                    "SELECT 1 FROM embeddings WHERE model = ? LIMIT 1", [self.fingerprint]
+                ).fetchone()
+            return found is not None
+
+        return bool(self._guarded(query))
+
     def encode(self, texts: list[str]) -> np.ndarray:
         items = check_texts(self.name, texts)
         if not items:

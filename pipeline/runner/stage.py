@@ -147,6 +147,10 @@ class Stage(Generic[In, Out]):
     def process(self, item: In) -> Iterator[Out]:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def prepare(self) -> None:
+        """Called by the engine where the stage will run, before items reach it: a stage
+        may start slow set-up here in the background (the embed stage, its model)."""
+
     def label(self, item: In) -> str:
         """Short name for an item in log lines and progress bars."""
         return type(item).__name__
@@ -255,6 +259,9 @@ class LocalEngine:
     def chain(
         self, source: Iterable[Any], stages: list[Stage[Any, Any]], *, show_bar: bool
     ) -> Iterator[Any]:
+        for stage in stages:
+            if stage.holds_model:  # it runs in this process (the pool keeps it here too)
+                stage.prepare()
         stream: Iterable[Any] = source
         for stage in stages:
             stream = self.run_stage(stage, stream, show_bar=show_bar)
