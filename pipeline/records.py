@@ -206,7 +206,9 @@ class Sentence:
     id: str
     block: int  # index into Document.blocks
     text: str
-    tokens: int  # words (en) or jieba tokens (zh)
+    #: Words (en) or jieba tokens (zh); None until counted (``pipeline.text.segment``:
+    #: a build counts in its align stage, the rows read them).
+    tokens: int | None = None
 
 
 #: A pair's sentences, English then Chinese (``pipeline.text.segment.segment_document``).

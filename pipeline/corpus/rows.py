@@ -22,6 +22,7 @@ from pipeline.records import (
     ParagraphRow,
     RejectedRow,
     RowT,
+    Sentence,
     SentenceRow,
 )
 
@@ -84,6 +85,13 @@ def _bead_row(
     )
 
 
+def _tokens(sentence: Sentence) -> int:
+    """A sentence's token count; one never counted is a bug upstream, not a zero."""
+    if sentence.tokens is None:
+        raise ValueError(f"sentence {sentence.id} reached the rows without a token count")
+    return sentence.tokens
+
+
 def sentence_rows(aligned: AlignedDocument, placement: Placement) -> list[SentenceRow]:
     """One dataset row per sentence bead, in bead (document) order; ``placement`` is the
     pair's lineage and split.
@@ -121,8 +129,8 @@ def sentence_rows(aligned: AlignedDocument, placement: Placement) -> list[Senten
             zh_text=zh_text,
             en_ids=[s.id for s in en_sents],
             zh_ids=[s.id for s in zh_sents],
-            en_tokens=sum(s.tokens for s in en_sents),
-            zh_tokens=sum(s.tokens for s in zh_sents),
+            en_tokens=sum(_tokens(s) for s in en_sents),
+            zh_tokens=sum(_tokens(s) for s in zh_sents),
         )
         rows.append(row)
     return rows
@@ -136,9 +144,9 @@ def paragraph_rows(aligned: AlignedDocument, placement: Placement) -> list[Parag
     en_tokens_per_block: Counter[int] = Counter()
     zh_tokens_per_block: Counter[int] = Counter()
     for s in aligned.en_sentences:
-        en_tokens_per_block[s.block] += s.tokens
+        en_tokens_per_block[s.block] += _tokens(s)
     for s in aligned.zh_sentences:
-        zh_tokens_per_block[s.block] += s.tokens
+        zh_tokens_per_block[s.block] += _tokens(s)
     rows = []
     for bead in aligned.paragraph_beads:
         if bead.src:

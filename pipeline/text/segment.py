@@ -14,11 +14,9 @@ quote or bracket with the sentence.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
-from collections.abc import Hashable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any
 
@@ -226,49 +224,17 @@ def count_tokens(text: str, lang: str) -> int:
     return sum(1 for token in tokens if _WORD_RE.search(token))
 
 
-#: The active memo of :func:`remembered_segments` (None: segmentation is not memoised).
-_MEMO: ContextVar[dict[Hashable, list[Sentence]] | None] = ContextVar("segments", default=None)
+def split_document(doc: Document) -> list[Sentence]:
+    """All sentences of a document, block by block, with ids ``{block_key}:s{n}``, not
+    yet counted (``tokens`` None: :func:`counted`).
 
-
-def _content_key(doc: Document) -> Hashable:
-    """Everything segmentation reads: the language, the blocks' kinds, numbers (they make
-    the block keys, hence the sentence ids) and texts; the names for the error message."""
-    blocks = tuple((b.kind, b.number, b.text) for b in doc.blocks)
-    return (doc.symbol, doc.source_file, doc.language, blocks)
-
-
-@contextmanager
-def remembered_segments() -> Iterator[None]:
-    """Inside this block, each document is segmented once (keyed by its content):
-    segmentation (with jieba's token counts) is the costly part of finding the texts a
-    pair needs, and several steps ask for the same document's sentences. The memo lives
-    for the block only (one chunk of pairs), so memory does not grow with the build."""
-    token = _MEMO.set({})
-    try:
-        yield
-    finally:
-        _MEMO.reset(token)
-
-
-def segment_document(doc: Document) -> list[Sentence]:
-    """All sentences of a document, block by block, with ids ``{block_key}:s{n}``.
-
-    Every block yields at least one sentence (a block the splitter cannot cut stays one
-    sentence); a block with no text is an extractor bug and is reported, not skipped, so
-    paragraph ids never silently shift. Memoised inside :func:`remembered_segments`
-    (a new list each call; the sentences themselves are shared, never changed).
+    Why apart from counting: a build splits on its way to the encoder, where every
+    millisecond waits on the one cost it cannot avoid, and counts (jieba, the costly
+    part) in its align stage, beside the encoder. Every block yields at least one
+    sentence (a block the splitter cannot cut stays one sentence); a block with no text
+    is an extractor bug and is reported, not skipped, so paragraph ids never silently
+    shift.
     """
-    memo = _MEMO.get()
-    if memo is None:
-        return _segment(doc)
-    key = _content_key(doc)
-    if key not in memo:
-        memo[key] = _segment(doc)
-    return list(memo[key])
-
-
-def _segment(doc: Document) -> list[Sentence]:
-    """:func:`segment_document`, computed."""
     sentences: list[Sentence] = []
     for index, (key, block) in enumerate(zip(doc.block_keys(), doc.blocks, strict=True)):
         texts = split_sentences(block.text, doc.language)
@@ -276,13 +242,22 @@ def _segment(doc: Document) -> list[Sentence]:
             raise ValueError(
                 f"{doc.source_file}: block {key} ({block.kind}) of {doc.symbol} has no text"
             )
-        for n, text in enumerate(texts, start=1):
-            sentences.append(
-                Sentence(
-                    id=f"{key}:s{n}",
-                    block=index,
-                    text=text,
-                    tokens=count_tokens(text, doc.language),
-                )
-            )
+        sentences.extend(
+            Sentence(id=f"{key}:s{n}", block=index, text=text)
+            for n, text in enumerate(texts, start=1)
+        )
     return sentences
+
+
+def counted(sentences: list[Sentence], lang: str) -> list[Sentence]:
+    """The sentences with their token counts (:func:`count_tokens`); new objects where a
+    count was missing, the counted ones as they are."""
+    return [
+        s if s.tokens is not None else dataclasses.replace(s, tokens=count_tokens(s.text, lang))
+        for s in sentences
+    ]
+
+
+def segment_document(doc: Document) -> list[Sentence]:
+    """:func:`split_document` with every sentence counted."""
+    return counted(split_document(doc), doc.language)

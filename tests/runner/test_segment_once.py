@@ -8,40 +8,24 @@ from pathlib import Path
 
 import pytest
 from conftest import SEEDS
-from factories import make_blocks, make_document
 
 import pipeline.text.segment as segment
-from pipeline.records import Block, Document, Sentence
+from pipeline.records import Document, Sentence
 from pipeline.runner import BuildOptions, build_corpus
 
 
 @pytest.fixture
 def segment_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every real segmentation (``segment._segment``, what ``segment_document`` runs
-    when no memo answers), by (symbol, language)."""
+    """Every real segmentation (``segment.split_document``), by (symbol, language)."""
     calls: list[str] = []
-    real = segment._segment
+    real = segment.split_document
 
     def counted(doc: Document) -> list[Sentence]:
         calls.append(f"{doc.symbol}/{doc.language}")
         return real(doc)
 
-    monkeypatch.setattr(segment, "_segment", counted)
+    monkeypatch.setattr(segment, "split_document", counted)
     return calls
-
-
-def test_memo_segments_each_document_once_inside_the_block(segment_calls: list[str]) -> None:
-    doc = make_document("en", make_blocks(("preamble", None), ("operative", "1"), text="A. B."))
-    with segment.remembered_segments():
-        first = segment.segment_document(doc)
-        second = segment.segment_document(doc)
-        changed = make_document("en", [*doc.blocks[:1], Block("operative", "C.", number="1")])
-        third = segment.segment_document(changed)  # other content: segmented anew
-    assert first == second and first is not second  # a list of one's own, same sentences
-    assert [s.text for s in third][-1] == "C."
-    assert len(segment_calls) == 2
-    segment.segment_document(doc)  # outside the block: no memo
-    assert len(segment_calls) == 3
 
 
 def test_a_build_segments_each_paired_document_once(

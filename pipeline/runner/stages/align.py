@@ -72,6 +72,7 @@ class AlignStage(Stage[PlannedPair, AlignedDocument]):
     def _align(self, item: PlannedPair) -> AlignedDocument:
         from pipeline.align.document import align_planned_pair
         from pipeline.blas import threadpool_limits
+        from pipeline.text.segment import counted
 
         assert item.sentences is not None and item.plan is not None
         pair = item.pair
@@ -92,10 +93,11 @@ class AlignStage(Stage[PlannedPair, AlignedDocument]):
         self.stats.counters["sentences_zh"] += len(result.zh_sentences)
         for name, seconds in result.timings.items():
             self.stats.add_time(f"align_pair.{name}", float(seconds))
+        # Counted here, beside the encoder, not in the segment stage before it.
         return AlignedDocument(
             pair=pair,
-            en_sentences=list(result.en_sentences),
-            zh_sentences=list(result.zh_sentences),
+            en_sentences=counted(list(result.en_sentences), pair.en.language),
+            zh_sentences=counted(list(result.zh_sentences), pair.zh.language),
             beads=list(result.beads),
             paragraph_beads=list(result.paragraph_beads),
             similarity=similarity,

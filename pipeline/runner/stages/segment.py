@@ -1,8 +1,8 @@
 """The segment stage: a chunk of pair stubs -> its pairs whole, each with its sentences.
 
 Why a stage of its own: reading a chunk's documents back from the spool, asking the work
-cache which pairs are done, and splitting sentences (jieba for Chinese) are CPU work per
-chunk that needs no model. In the embed stage they ran on the encoder's thread, where
+cache which pairs are done, and splitting sentences are CPU work per chunk that needs
+no model. In the embed stage they ran on the encoder's thread, where
 every millisecond is added to the one cost a build cannot avoid; here they run on the
 workers (``parallel``: a pool process, or a Ray task), ahead of the encoder, like the
 read stage. Segmentation still happens once per document: the sentences travel on with
@@ -37,12 +37,12 @@ class SegmentStage(Stage[PairChunk, SegmentedChunk]):
         return f"chunk {item.index}"
 
     def process(self, item: PairChunk) -> Iterator[SegmentedChunk]:
-        from pipeline.text.segment import segment_document
+        from pipeline.text.segment import split_document
 
         pairs = [self.spool.pair(p) for p in item.pairs]
         bad_before = self.cache.bad
         sentences: list[PairSentences | None] = [
-            None if self.cache.has(p) else (segment_document(p.en), segment_document(p.zh))
+            None if self.cache.has(p) else (split_document(p.en), split_document(p.zh))
             for p in pairs
         ]
         self.stats.counters["bad_work_entries"] += self.cache.bad - bad_before
