@@ -2,13 +2,14 @@
 
 The build is a chain of stages (see ``pipeline.runner.stage``)::
 
-    read -> pair -> chunk -> embed -> align -> decide -> write
+    read -> pair -> chunk -> segment -> embed -> align -> decide -> write
 
 * read: every file under ``--raw`` becomes a Document or a listed rejection (spooled
   to disk; pairing holds stubs).
 * pair: English and Chinese documents matched by symbol (a barrier: needs them all).
-* chunk, embed: the texts of every 16 pairs embedded in one encoder call into the
-  shared embedding cache, in a fixed order (``pipeline.runner.stages.embed`` says why).
+* chunk, segment, embed: every 16 pairs are split into sentences in a worker, then
+  their texts embedded in one encoder call into the shared embedding cache, in a fixed
+  order (``pipeline.runner.stages.embed`` says why).
 * align: sentence and paragraph alignment of each pair; the expensive part, so its
   result is kept in a work cache keyed by both source sha256s (and the documents as
   extracted), the model, the aligner parameters and the tool version.
@@ -25,8 +26,32 @@ Engines (``--engine``, ``--workers``): in this process, a local process pool, or
 Data; see ``make_engine``. The corpus is the same, byte for byte, from each.
 """
 
-from pipeline.runner.driver import build_corpus
-from pipeline.runner.options import BuildOptions, BuildResult
-from pipeline.runner.output import BuildError, recover_output
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pipeline.runner.driver import build_corpus
+    from pipeline.runner.options import BuildOptions, BuildResult
+    from pipeline.runner.output import BuildError, recover_output
 
 __all__ = ["BuildError", "BuildOptions", "BuildResult", "build_corpus", "recover_output"]
+
+#: Where each public name lives. Imported on first use (PEP 562): a pool worker that
+#: unpickles the read stage imports ``pipeline.runner.stages.read`` and what it needs,
+#: not the driver with pyarrow and the report (0.4 s a worker, before its first file).
+_HOMES = {
+    "build_corpus": "pipeline.runner.driver",
+    "BuildOptions": "pipeline.runner.options",
+    "BuildResult": "pipeline.runner.options",
+    "BuildError": "pipeline.runner.output",
+    "recover_output": "pipeline.runner.output",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(home), name)

@@ -16,6 +16,14 @@ writes one chunk's rows, the encoder is already embedding the next, so the drive
 own work hides behind the one cost a build cannot avoid instead of adding to it. The
 encoder spends its time in BLAS, which releases the GIL. The items and their order do
 not change, only when they are made.
+
+Priority: the workers run ``WORKER_NICENESS`` below the driver. The encoder is the
+bound, and on a small machine it wants nearly every core; a worker competing with it
+on equal terms slows it by as much as it gains, while a worker at lower priority takes
+only what the encoder leaves and catches up when it is done (measured on 2 cores, 40
+distinct pairs: the encoder's stage 10-17 s at equal priority, 7.8-8.4 s with the
+workers niced; the whole build 1-2 s shorter). Before the first chunk, and in a build
+that embeds nothing, nothing competes with them and the niceness changes nothing.
 """
 
 from __future__ import annotations
@@ -40,6 +48,10 @@ _WORKER_STAGES: dict[str, Stage[Any, Any]] = {}
 
 #: How often a worker checks that the build that started it is still alive (seconds).
 PARENT_CHECK_S = 1.0
+
+
+#: How far below the driver the workers run (``os.nice``; module docstring).
+WORKER_NICENESS = 10
 
 
 #: prctl(2) option: a signal the kernel sends this process when its parent dies (Linux).
@@ -74,7 +86,8 @@ def _die_with_parent() -> None:
 
 def _init_worker(stages: dict[str, bytes], parent: int) -> None:
     """Runs once per worker: death with the build (``parent``: the build's pid, passed
-    in), one BLAS thread (the workers are the parallelism)."""
+    in), one BLAS thread (the workers are the parallelism), a lower priority than the
+    encoder's (module docstring)."""
     _die_with_parent()
     if os.getppid() != parent:  # the build died before the line above took effect
         os._exit(1)
@@ -82,6 +95,10 @@ def _init_worker(stages: dict[str, bytes], parent: int) -> None:
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=1)
+    try:
+        os.nice(WORKER_NICENESS)
+    except OSError:  # a platform or sandbox without it: equal priority, same output
+        pass
     for name, blob in stages.items():
         _WORKER_STAGES[name] = pickle.loads(blob)
 
