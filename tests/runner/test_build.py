@@ -120,6 +120,10 @@ def test_stats_json_counts_work(seed_corpus: BuiltCorpus) -> None:
     align = next(s for s in stats["stages"] if s["name"] == "align")
     embed = next(s for s in stats["stages"] if s["name"] == "embed")
     assert align["seconds"] > 0 and "load_encoder" in embed["timings"]
+    # CPU seconds beside wall seconds: a stage's own cost, waits for a core left out
+    for stage in stats["stages"]:
+        assert 0 <= stage["cpu_seconds"] <= stage["seconds"] + 0.05, stage["name"]
+    assert align["cpu_seconds"] > 0.01
     write = next(s for s in stats["stages"] if s["name"] == "write")
     sentences = pd.read_parquet(seed_corpus.out / "en-zh")
     assert write["counters"]["sentence_rows"] == len(sentences)
