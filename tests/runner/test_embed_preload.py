@@ -79,3 +79,15 @@ def test_a_failed_preload_fails_the_first_use_with_its_error() -> None:
     lazy.preload().join(5)
     with pytest.raises(EncoderError, match="weights missing"):
         _ = lazy.inner
+
+
+def test_a_cache_that_cannot_be_opened_is_reported_where_a_text_is_embedded(
+    tmp_path: Path,
+) -> None:
+    blocked = tmp_path / "embed"
+    blocked.write_text("a file where the cache folder goes", encoding="utf-8")
+    stage = _stage(blocked)
+    stage.prepare()  # a hint only: a warm rebuild that embeds nothing must go on
+    assert stage.encoder is None
+    with pytest.raises(EncoderError, match="cannot create cache folder"):
+        stage._encoder()

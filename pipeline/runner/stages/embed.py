@@ -24,6 +24,7 @@ stage's time is the encoder's.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ import numpy as np
 from pipeline.records import DocumentPair, PairSentences, PlannedPair, SegmentedChunk
 from pipeline.runner.configs import EmbedConfig
 from pipeline.runner.stage import Stage
+
+log = logging.getLogger("pipeline.build")
 
 
 @dataclass
@@ -143,13 +146,23 @@ class EmbedStage(Stage[SegmentedChunk, PlannedPair]):
         and segmented: it will surely need it, and the load (2 s for use-m) then overlaps
         the work before the first chunk instead of following it. Cold means the
         embedding cache holds no vector of this model; any other build loads the model
-        only when a text is missing from the cache (a warm rebuild never does)."""
-        from pipeline.embed import LazyEncoder
+        only when a text is missing from the cache (a warm rebuild never does).
 
-        encoder = self._encoder()
+        Only a hint: an encoder or cache that cannot be opened now (a bad --model, a
+        full disk) is not reported here but where a text must be embedded, so a build
+        that embeds nothing (a warm rebuild) is not stopped by it, as before this hook."""
+        from pipeline.embed import EncoderError, LazyEncoder
+
+        try:
+            encoder = self._encoder()
+            holds_vectors = getattr(encoder, "holds_vectors", None)
+            cold = holds_vectors is not None and not holds_vectors()
+        except EncoderError as exc:
+            log.debug("embed stage: no preload (%s); reported if a text must be embedded", exc)
+            self.encoder = None
+            return
         lazy = getattr(encoder, "inner", None)
-        holds = getattr(encoder, "holds_vectors", None)
-        if isinstance(lazy, LazyEncoder) and holds is not None and not holds():
+        if cold and isinstance(lazy, LazyEncoder):
             lazy.preload()
 
     def process(self, item: SegmentedChunk) -> Iterator[PlannedPair]:
