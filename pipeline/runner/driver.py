@@ -98,8 +98,19 @@ def make_engine(options: BuildOptions) -> Engine:
             return LocalEngine()
         from pipeline.runner.pool import PoolEngine
 
-        return PoolEngine(workers)
+        return PoolEngine(workers, warm_up=_aligns_everything(options))
     raise BuildError(f"engine {options.engine!r} is not available; use 'local' or 'ray'")
+
+
+def _aligns_everything(options: BuildOptions) -> bool:
+    """No finished alignment in the work cache: every pair will be aligned, so the
+    pool's workers should start warm (``pipeline.runner.preload``). A rebuild with
+    entries is likely to align few pairs or none; its workers warm on their first."""
+    try:
+        with os.scandir(Path(options.cache_dir) / "work") as entries:
+            return not any(e.name.endswith(".json") for e in entries)
+    except OSError:  # no work cache yet (or none readable): a cold build
+        return True
 
 
 def build_corpus(options: BuildOptions) -> BuildResult:

@@ -1,10 +1,13 @@
 """Process-pool engine: the heavy per-document stages run in worker processes.
 
 Why processes: extraction and the alignment DP are Python and numpy code that holds
-the GIL most of the time, so threads would not use a second core. Why ``spawn``: the
+the GIL most of the time, so threads would not use a second core. Why not ``fork``: the
 driver may already hold BLAS and encoder thread pools, which ``fork`` copies in an
-undefined state. Each worker unpickles the stage once (its lazily loaded model then
-lives as long as the worker) and runs ``process`` on one item at a time.
+undefined state. Workers are forked from a ``forkserver``: a fresh, single-threaded
+interpreter started with the pool, which imports the stages and warms them once
+(``pipeline.runner.preload``) so that no worker pays that start-up itself (``spawn``
+where the platform has no fork server). Each worker unpickles the stage once and runs
+``process`` on one item at a time.
 
 Order and memory: results are yielded in input order, and at most ``2 x workers``
 items are in flight, so the upstream stages (embedding in the driver) run only as far
@@ -84,14 +87,38 @@ def _die_with_parent() -> None:
         return
 
 
-def _init_worker(stages: dict[str, bytes], parent: int) -> None:
-    """Runs once per worker: death with the build (``parent``: the build's pid, passed
-    in), one BLAS thread (the workers are the parallelism), a lower priority than the
-    encoder's (module docstring)."""
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else (a reused pid)
+        return True
+    return True
+
+
+def _exit_with_build(server: int, build: int) -> None:
+    """:func:`_exit_with_parent` for a worker forked by the fork server (``server``,
+    which exits when the build does): also ends when the build itself is gone."""
+    while os.getppid() == server and _alive(build):
+        time.sleep(PARENT_CHECK_S)
+    os._exit(1)
+
+
+def _init_worker(stages: dict[str, bytes], build: int) -> None:
+    """Runs once per worker: death with the build (``build``: the build's pid, passed
+    in; the worker's parent is the build itself or, under the fork server, the server,
+    which ends with the build), one BLAS thread (the workers are the parallelism), a
+    lower priority than the encoder's (module docstring)."""
+    parent = os.getppid()
     _die_with_parent()
-    if os.getppid() != parent:  # the build died before the line above took effect
+    if os.getppid() != parent or not _alive(build):  # died before the line above took effect
         os._exit(1)
-    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+    if parent == build:
+        watchdog = threading.Thread(target=_exit_with_parent, args=(build,), daemon=True)
+    else:
+        watchdog = threading.Thread(target=_exit_with_build, args=(parent, build), daemon=True)
+    watchdog.start()
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=1)
@@ -101,6 +128,33 @@ def _init_worker(stages: dict[str, bytes], parent: int) -> None:
         pass
     for name, blob in stages.items():
         _WORKER_STAGES[name] = pickle.loads(blob)
+
+
+#: What the fork server imports when the build will not need the warm-up (the stages).
+STAGE_MODULES = [
+    "pipeline.runner.stages.read",
+    "pipeline.runner.stages.segment",
+    "pipeline.runner.stages.align",
+    "pipeline.runner.stages.decide",
+]
+
+
+def worker_context(warm_up: bool = True) -> multiprocessing.context.BaseContext:
+    """The fork server where the platform has one (``spawn`` elsewhere), importing the
+    stages and, with ``warm_up``, warming them (module docstring). ``warm_up`` False is
+    for a build that will likely align nothing (a warm rebuild): the warm-up (about
+    1.1 s of CPU) would only delay its reading. The server starts now, in the background
+    (its work then overlaps the driver's own start: listing, the model's load), and is
+    shared by every later pool of this process (the first pool's choice holds); it
+    exits with the process."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    from multiprocessing import forkserver
+
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["pipeline.runner.preload"] if warm_up else STAGE_MODULES)
+    forkserver.ensure_running()
+    return context
 
 
 def _run_in_worker(name: str, item: Any) -> ItemResult:
@@ -166,13 +220,14 @@ class PoolEngine(LocalEngine):
 
     name = "local"
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, *, warm_up: bool = True) -> None:
         if workers < 2:
             raise ValueError("a pool needs at least 2 workers; use LocalEngine for 1")
         self.workers = workers
         self.pooled: dict[str, Stage[Any, Any]] = {}
         self._executor: ProcessPoolExecutor | None = None
         self._linger = threading.Event()
+        self._context = worker_context(warm_up)
 
     def chain(
         self, source: Iterable[Any], stages: list[Stage[Any, Any]], *, show_bar: bool
@@ -187,7 +242,7 @@ class PoolEngine(LocalEngine):
             blobs = {name: pickle.dumps(stage) for name, stage in self.pooled.items()}
             self._executor = ProcessPoolExecutor(
                 max_workers=self.workers,
-                mp_context=multiprocessing.get_context("spawn"),
+                mp_context=self._context,
                 initializer=_init_worker,
                 initargs=(blobs, os.getpid()),
             )

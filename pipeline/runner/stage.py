@@ -157,6 +157,13 @@ class Stage(Generic[In, Out]):
         """Called by the engine where the stage will run, before items reach it: a stage
         may start slow set-up here in the background (the embed stage, its model)."""
 
+    @classmethod
+    def warm_up(cls) -> None:
+        """One-time, process-wide set-up that this stage's first item would otherwise pay
+        in every process that runs it (imports, compiled kernels, dictionaries). Only a
+        head start: ``process`` must work without it. The pool engine calls it once, in
+        the process its workers are forked from (``pipeline.runner.preload``)."""
+
     def label(self, item: In) -> str:
         """Short name for an item in log lines and progress bars."""
         return type(item).__name__

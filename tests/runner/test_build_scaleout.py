@@ -103,6 +103,24 @@ def test_two_workers_write_the_same_corpus_as_one(
     assert corpus_bytes(tmp_path / "out") == corpus_bytes(reference)
 
 
+def test_spawned_workers_write_the_same_corpus(
+    archive: Path, reference: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the platform has no fork server the pool spawns its workers, each warming
+    on its first items: same corpus."""
+    import multiprocessing
+
+    from pipeline.runner import pool
+
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    assert pool.worker_context().get_start_method() == "spawn"
+    options = BuildOptions(
+        raw=archive, out=tmp_path / "out", cache=tmp_path / "cache", workers=2, chunk_pairs=CHUNK
+    )
+    build_corpus(options)
+    assert corpus_bytes(tmp_path / "out") == corpus_bytes(reference)
+
+
 def finished_entries(work: Path) -> int:
     """Work-cache entries whose completion marker is in place. A pair being written when
     the build was killed leaves a hidden temporary (``.<key>.<pid>.json``), which

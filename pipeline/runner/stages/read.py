@@ -72,6 +72,11 @@ class ReadStage(Stage[str, Document]):
         super().__init__()
         self.spool = spool
 
+    @classmethod
+    def warm_up(cls) -> None:
+        import pipeline.corpus.lineage  # noqa: F401 - imported once, before the fork
+        import pipeline.extract  # noqa: F401
+
     def label(self, item: str) -> str:
         return shown_name(posixpath.basename(str(item).rstrip("/")))
 

@@ -33,6 +33,10 @@ class SegmentStage(Stage[PairChunk, SegmentedChunk]):
         self.spool = spool
         self.cache = cache
 
+    @classmethod
+    def warm_up(cls) -> None:
+        import pipeline.text.segment  # noqa: F401 - imported once, before the fork
+
     def label(self, item: PairChunk) -> str:
         return f"chunk {item.index}"
 
