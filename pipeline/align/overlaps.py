@@ -313,3 +313,20 @@ def planned_overlaps(
         out.append(embed_runs(summed, texts, list(runs), lookup))
         lens.append(ln)
     return out, lens
+
+
+def load_plan_kernels() -> None:
+    """Load the compiled kernels :func:`plan_alignment` calls (numba loads each from its
+    cache on first call), and only those: the embed stage plans between its two encoder
+    calls and never scores lexical evidence, so the aligner's full set
+    (``pipeline.align.search.load_kernels``, with the CC-CEDICT lexicon) would be wasted
+    there. A small pair with coarse levels calls every planning kernel."""
+    from pipeline.align.params import AlignParams
+
+    rng = np.random.default_rng(0)
+    rows = rng.normal(size=(24, 8)).astype(np.float32)
+    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+    en = [f"Resolution {k} of the General Assembly on water and rivers." for k in range(12)]
+    zh = [f"大会关于水和河流的第{k}号决议。" for k in range(12)]
+    vectors = dict(zip(en + zh, rows, strict=True))
+    plan_alignment(en, zh, vectors, AlignParams(max_coarse_cells=50))

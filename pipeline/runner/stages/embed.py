@@ -25,6 +25,7 @@ stage's time is the encoder's.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -87,6 +88,17 @@ def plan_chunk(
     return out, counts
 
 
+def _load_kernels() -> None:
+    """``pipeline.align.overlaps.load_plan_kernels``, as a hint: a failure is left to the
+    plan."""
+    from pipeline.align.overlaps import load_plan_kernels
+
+    try:
+        load_plan_kernels()
+    except Exception as error:  # noqa: BLE001 - the first plan raises it again, in order
+        log.debug("embed stage: kernels not preloaded (%s)", error)
+
+
 def _embed(
     encoder: Any, texts: list[str], vectors: dict[str, np.ndarray], counts: ChunkCounts
 ) -> None:
@@ -116,11 +128,13 @@ class EmbedStage(Stage[SegmentedChunk, PlannedPair]):
         self.config = config
         self.encoder: Any | None = None
         self._load_counted = False
+        self._kernels: threading.Thread | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["encoder"] = None  # a model never travels to a worker; each loads its own
         state["_load_counted"] = False
+        state["_kernels"] = None
         return state
 
     def label(self, item: SegmentedChunk) -> str:
@@ -175,6 +189,14 @@ class EmbedStage(Stage[SegmentedChunk, PlannedPair]):
         inner = getattr(encoder, "inner", None)
         waited_before = getattr(inner, "wait_seconds", 0.0)
         bad_before = getattr(encoder, "bad_vectors", 0)
+        if self._kernels is None:
+            # The plan between this chunk's two encoder calls runs compiled kernels:
+            # loaded during the first call (about 0.3 s), not while the encoder waits
+            # for the plan, nor before it, where the model's load and the workers'
+            # start-up already share the cores.
+            self._kernels = threading.Thread(target=_load_kernels, name="load-kernels")
+            self._kernels.daemon = True
+            self._kernels.start()
         started = time.perf_counter()
         wall = time.time()
         out, counts = plan_chunk(pairs, needs_work, encoder, self.config.params, item.sentences)
