@@ -89,3 +89,17 @@ def test_prune_removes_damaged_work_entries(tmp_path: Path, seed_corpus: BuiltCo
     assert pruned.exit_code == 0, pruned.output
     assert "and 1 damaged ones" in pruned.output
     assert not entry.exists() and not entry.with_suffix(".npy").exists()
+
+
+def test_entry_dicts_are_the_records_asdict() -> None:
+    """The work cache writes sentences and beads field by field (speed); every field of
+    the records must be there, as ``dataclasses.asdict`` gives it."""
+    import dataclasses
+
+    from pipeline.records import Bead, Sentence
+    from pipeline.runner.workcache import _bead_dict, _sentence_dict
+
+    sentence = Sentence(id="op5:s1", block=3, text="大会，", tokens=2)
+    bead = Bead([1, 2], [], 0.75, -0.25)
+    assert _sentence_dict(sentence) == dataclasses.asdict(sentence)
+    assert _bead_dict(bead) == dataclasses.asdict(bead)
