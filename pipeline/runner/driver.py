@@ -90,7 +90,8 @@ def make_engine(options: BuildOptions) -> Engine:
                 embed_actors=options.embed_actors,
                 embed_cpus=options.embed_cpus,
                 num_gpus=options.num_gpus,
-            )
+            ),
+            warm_up=_aligns_everything(options),
         )
     if options.engine == "local":
         workers = resolve_workers(options)
@@ -104,8 +105,8 @@ def make_engine(options: BuildOptions) -> Engine:
 
 def _aligns_everything(options: BuildOptions) -> bool:
     """No finished alignment in the work cache: every pair will be aligned, so the
-    pool's workers should start warm (``pipeline.runner.preload``). A rebuild with
-    entries is likely to align few pairs or none; its workers warm on their first."""
+    workers of the pool (and of Ray) should start warm. A rebuild with entries is likely
+    to align few pairs or none; its workers warm on their first."""
     try:
         with os.scandir(Path(options.cache_dir) / "work") as entries:
             return not any(e.name.endswith(".json") for e in entries)
