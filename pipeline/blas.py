@@ -5,7 +5,7 @@ Why: the aligner limits BLAS to one thread around each of its many small product
 call per document piece, hundreds per document), and ``threadpoolctl.threadpool_limits``
 finds the libraries anew each time by reading ``/proc/self/maps``. That file grows with
 every shared library a process has loaded: about 0.6 ms a call in a pool worker, 2.4 ms
-in a Ray worker (Ray, Arrow, Ray Data), which made the read alone about 40% of a Ray
+in a Ray worker (Ray, Arrow), which made the read alone about 40% of a Ray
 align task's CPU time. The libraries that matter here (numpy's BLAS) are loaded when
 numpy is imported, before the first call; one loaded later is not limited.
 """

@@ -66,7 +66,8 @@ ENGINE_OPTIONS = options(
         "--engine",
         type=click.Choice(["local", "ray"]),
         default="local",
-        help="local: a process pool on this machine; ray: Ray Data (pip install '.[ray]').",
+        help="local: a process pool on this machine; ray: Ray tasks and actors, here or on "
+        "a cluster (pip install '.[ray]').",
     ),
     option(
         "--workers",

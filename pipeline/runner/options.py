@@ -36,7 +36,7 @@ class BuildOptions:
     align_params: Any | None = None
     #: None: bars on a terminal, log lines otherwise.
     show_progress: bool | None = None
-    #: "local" (process pool on this machine) or "ray" (Ray Data, local or a cluster).
+    #: "local" (process pool on this machine) or "ray" (Ray, local or a cluster).
     engine: str = "local"
     #: Worker processes of the local engine; None = every core, 1 = all in this process.
     workers: int | None = None

@@ -166,7 +166,7 @@ def test_a_worker_killed_mid_build_is_retried_and_the_build_completes(
 
     def kill_one_aligner() -> None:
         while not done.is_set() and not killed:
-            for pid in _task_pids("ray::Map(_task)"):  # the align and decide tasks
+            for pid in _task_pids("ray::_task"):  # a read, segment or align-and-decide task
                 os.kill(pid, signal.SIGKILL)
                 killed.append(pid)
                 return

@@ -58,22 +58,20 @@ def fresh_worker() -> Iterator[None]:
     ray_engine._STAGES.clear()
 
 
-def _row(*items: int) -> dict[str, Any]:
-    return {"payload": pickle.dumps((list(items), []))}
+def _batch(*items: int) -> ray_engine.Batch:
+    return list(items), []
 
 
-def _outputs(result: dict[str, Any]) -> list[Any]:
-    outputs, _reports = pickle.loads(result["payload"])
+def _outputs(result: ray_engine.Batch) -> list[Any]:
+    outputs, _reports = result
     return outputs
 
 
 def test_a_task_waits_for_its_stage_warm_up_which_runs_once_on_a_thread() -> None:
-    blob = pickle.dumps(Slow())
+    blobs = (pickle.dumps(Slow()),)
     warm = (Slow,)
-    done: list[dict[str, Any]] = []
-    first = threading.Thread(
-        target=lambda: done.append(ray_engine._task(_row(1), blob=blob, warm=warm))
-    )
+    done: list[ray_engine.Batch] = []
+    first = threading.Thread(target=lambda: done.append(ray_engine._task(_batch(1), blobs, warm)))
     first.start()
     first.join(0.3)
     assert first.is_alive()  # the warm-up is holding it
@@ -81,13 +79,13 @@ def test_a_task_waits_for_its_stage_warm_up_which_runs_once_on_a_thread() -> Non
     Slow.release.set()
     first.join(5)
     assert _outputs(done[0]) == [2]
-    second = ray_engine._task(_row(3), blob=blob, warm=warm)
+    second = ray_engine._task(_batch(3), blobs, warm)
     assert _outputs(second) == [6]
     assert Slow.seen == ["warm on stage-warm-up", "warm done", "process 1", "process 3"]
 
 
 def test_a_failing_warm_up_is_only_a_lost_head_start() -> None:
-    result = ray_engine._task(_row(1, 2), blob=pickle.dumps(Broken()), warm=(Broken,))
+    result = ray_engine._task(_batch(1, 2), (pickle.dumps(Broken()),), (Broken,))
     assert _outputs(result) == [2, 3]
 
 
