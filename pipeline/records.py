@@ -20,7 +20,7 @@ key only when some writer reaches it.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import numpy as np
@@ -98,6 +98,9 @@ class Metadata:
     numbered: bool | None = None
 
 
+_METADATA_FIELDS = tuple(f.name for f in fields(Metadata))
+
+
 @dataclass
 class Document:
     symbol: str  # "A/RES/75/58"
@@ -162,9 +165,29 @@ class Document:
         return labels
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        if data["text_digest"] is None:  # a whole document: the same dict as ever
-            del data["text_digest"]
+        """``dataclasses.asdict`` of the document, built field by field: the same dict
+        (key order included, so the same JSON), at a fifth of the cost (asdict deep-copies
+        every value; this was about 3 ms a document in the read stage). The text digest
+        is left out of a whole document's dict (None), as ever."""
+        data: dict[str, Any] = {
+            "symbol": self.symbol,
+            "language": self.language,
+            "source_file": self.source_file,
+            "sha256": self.sha256,
+            "metadata": {name: getattr(self.metadata, name) for name in _METADATA_FIELDS},
+            "blocks": [
+                {
+                    "kind": b.kind,
+                    "text": b.text,
+                    "number": b.number,
+                    "lead": b.lead,
+                    "footnote_refs": list(b.footnote_refs),
+                }
+                for b in self.blocks
+            ],
+        }
+        if self.text_digest is not None:
+            data["text_digest"] = self.text_digest
         return data
 
     @classmethod
