@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -130,7 +129,7 @@ def language_problem(en: str, zh: str) -> str | None:
         return "zh side has no Chinese characters"
     shared = set(_LATIN_WORD.findall(en))
     zh_own = _LATIN_WORD.sub(lambda m: " " if m.group(0) in shared else m.group(0), zh)
-    letters = sum(1 for c in zh_own if unicodedata.category(c).startswith("L"))
+    letters = sum(map(str.isalpha, zh_own))  # str.isalpha is general category L*, in C
     if letters < MIN_LETTERS_TO_JUDGE:
         return None
     zh_share = han_share(zh_own)

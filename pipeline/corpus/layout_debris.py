@@ -35,6 +35,8 @@ def layout_debris(text: str) -> str | None:
     for name, pattern in _PATTERNS:
         if pattern.search(text):
             return name
+    if "/" not in text:  # a page number and a resolution symbol both have one
+        return None
     for match in _PAGE_RE.finditer(text):
         page, pages = int(match.group(1)), int(match.group(2))
         before = text[max(0, match.start() - 20) : match.start()]
