@@ -189,6 +189,40 @@ def test_a_worker_killed_mid_build_is_retried_and_the_build_completes(
     assert_same_corpus(out, reference)
 
 
+def test_an_embedding_actor_killed_mid_build_is_restarted_and_the_build_completes(
+    cluster: object, archive: Path, reference: Path, tmp_path: Path
+) -> None:
+    """The actor holding the encoder dies while it embeds a chunk: Ray starts it again
+    (the stage unpickled and prepared anew) and runs the lost call again, and the corpus
+    is the local build's."""
+    killed: list[int] = []
+    done = threading.Event()
+
+    def kill_the_encoder() -> None:
+        while not done.is_set() and not killed:
+            for pid in _task_pids("ray::_Actor.run"):  # busy with a chunk
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+                return
+            time.sleep(0.01)
+
+    watcher = threading.Thread(target=kill_the_encoder, daemon=True)
+    watcher.start()
+    out = tmp_path / "out"
+    try:
+        result = build_corpus(
+            BuildOptions(
+                raw=archive, out=out, cache=tmp_path / "cache", engine="ray", chunk_pairs=CHUNK
+            )
+        )
+    finally:
+        done.set()
+        watcher.join()
+    assert killed, "no embedding call was running to kill"
+    assert result.stats["aligned_pairs"] == N_PAIRS
+    assert_same_corpus(out, reference)
+
+
 def test_a_killed_ray_build_resumes_where_it_stopped(
     cluster: object, archive: Path, reference: Path, tmp_path: Path
 ) -> None:
