@@ -2,7 +2,8 @@
 Cluster``), output given as a ``file://`` URI, and the corpus compared with the local
 engine's: the same stage list placed elsewhere, and one writer, so every row of every
 table, the Parquet files, TMX, Moses, report and card are byte for byte the same and so
-is the manifest. A worker killed mid-build is retried by Ray and the build completes."""
+is the manifest. A task worker killed mid-build is retried by Ray, an embedding actor
+killed mid-build is restarted, and the build completes."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -158,33 +160,39 @@ def _task_pids(title: str) -> list[int]:
     return pids
 
 
-def test_a_worker_killed_mid_build_is_retried_and_the_build_completes(
-    cluster: object, archive: Path, reference: Path, tmp_path: Path
-) -> None:
+def build_killing_one(title: str, archive: Path, out: Path, cache: Path) -> tuple[Any, list[int]]:
+    """A Ray build of ``archive`` during which the first process whose title starts with
+    ``title`` is sent SIGKILL; returns the build's result and the pids killed."""
     killed: list[int] = []
     done = threading.Event()
 
-    def kill_one_aligner() -> None:
+    def kill_one() -> None:
         while not done.is_set() and not killed:
-            for pid in _task_pids("ray::_task"):  # a read, segment or align-and-decide task
+            for pid in _task_pids(title):
                 os.kill(pid, signal.SIGKILL)
                 killed.append(pid)
                 return
             time.sleep(0.01)
 
-    watcher = threading.Thread(target=kill_one_aligner, daemon=True)
+    watcher = threading.Thread(target=kill_one, daemon=True)
     watcher.start()
-    out = tmp_path / "out"
     try:
         result = build_corpus(
-            BuildOptions(
-                raw=archive, out=out, cache=tmp_path / "cache", engine="ray", chunk_pairs=CHUNK
-            )
+            BuildOptions(raw=archive, out=out, cache=cache, engine="ray", chunk_pairs=CHUNK)
         )
     finally:
         done.set()
         watcher.join()
-    assert killed, "no align task was running to kill"
+    return result, killed
+
+
+def test_a_worker_killed_mid_build_is_retried_and_the_build_completes(
+    cluster: object, archive: Path, reference: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    # a read, segment or align-and-decide task
+    result, killed = build_killing_one("ray::_task", archive, out, tmp_path / "cache")
+    assert killed, "no task was running to kill"
     assert result.stats["aligned_pairs"] + result.stats["cached_pairs"] == N_PAIRS
     assert_same_corpus(out, reference)
 
@@ -195,29 +203,9 @@ def test_an_embedding_actor_killed_mid_build_is_restarted_and_the_build_complete
     """The actor holding the encoder dies while it embeds a chunk: Ray starts it again
     (the stage unpickled and prepared anew) and runs the lost call again, and the corpus
     is the local build's."""
-    killed: list[int] = []
-    done = threading.Event()
-
-    def kill_the_encoder() -> None:
-        while not done.is_set() and not killed:
-            for pid in _task_pids("ray::_Actor.run"):  # busy with a chunk
-                os.kill(pid, signal.SIGKILL)
-                killed.append(pid)
-                return
-            time.sleep(0.01)
-
-    watcher = threading.Thread(target=kill_the_encoder, daemon=True)
-    watcher.start()
     out = tmp_path / "out"
-    try:
-        result = build_corpus(
-            BuildOptions(
-                raw=archive, out=out, cache=tmp_path / "cache", engine="ray", chunk_pairs=CHUNK
-            )
-        )
-    finally:
-        done.set()
-        watcher.join()
+    # the actor while it runs a call (its title names the method)
+    result, killed = build_killing_one("ray::_Actor.run", archive, out, tmp_path / "cache")
     assert killed, "no embedding call was running to kill"
     assert result.stats["aligned_pairs"] == N_PAIRS
     assert_same_corpus(out, reference)
