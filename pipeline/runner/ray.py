@@ -251,12 +251,13 @@ class RayEngine:
         todo = list(items)  # the upstream is a barrier, or the list of raw files
         cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
         # a task per file spends more on Ray than on reading: about eight batches per CPU
-        per_row = max(1, min(64, -(-len(todo) // (8 * cpus))))
+        per_batch = max(1, min(64, -(-len(todo) // (8 * cpus))))
         if any(s.holds_model for s in stages):
-            per_row = 1  # a chunk per batch: chunks meet the embedding cache one by one
+            per_batch = 1  # a chunk per batch: chunks meet the embedding cache one by one
         by_name = {stage.name: stage for stage in stages}
         progress = {stage.name: Progress(stage.name, show_bar=show_bar) for stage in stages}
-        calls = self._calls(stages)  # now: after the barriers before them have run
+        # now, after the barriers before them have run; no actor for nothing to do
+        calls = self._calls(stages) if todo else []
         window = max(8, 4 * cpus)  # batches in flight: the cluster busy, memory bounded
         pending: deque[Any] = deque()
 
@@ -270,8 +271,8 @@ class RayEngine:
                 progress[name].step()
             yield from outputs
 
-        for n, k in enumerate(range(0, len(todo), per_row)):
-            ref: Any = (todo[k : k + per_row], [])
+        for n, k in enumerate(range(0, len(todo), per_batch)):
+            ref: Any = (todo[k : k + per_batch], [])
             for call in calls:
                 ref = call(n, ref)
             pending.append(ref)
