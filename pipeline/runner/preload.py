@@ -19,12 +19,8 @@ that process.
 
 from __future__ import annotations
 
-import logging
-
-from pipeline.runner.stage import Stage
+from pipeline.runner.stage import Stage, warm_up_stage
 from pipeline.runner.stages import align, decide, read, segment
-
-log = logging.getLogger("pipeline.build")
 
 #: The stage modules whose ``parallel`` stages the pool runs.
 STAGE_MODULES = (read, segment, align, decide)
@@ -47,14 +43,7 @@ def parallel_stages() -> list[type[Stage]]:
 
 def warm_up() -> list[str]:
     """Warm every parallel stage; returns the names of those that could not."""
-    failed = []
-    for stage in parallel_stages():
-        try:
-            stage.warm_up()
-        except Exception as error:  # noqa: BLE001 - only a head start (module docstring)
-            log.debug("warm-up of stage %s failed: %s", stage.name, error)
-            failed.append(stage.name)
-    return failed
+    return [stage.name for stage in parallel_stages() if not warm_up_stage(stage)]
 
 
 warm_up()

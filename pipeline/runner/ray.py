@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.runner.output import BuildError
-from pipeline.runner.stage import ItemResult, Progress, Stage, process_item
+from pipeline.runner.stage import ItemResult, Progress, Stage, process_item, warm_up_stage
 
 if TYPE_CHECKING:
     from pipeline.runner.configs import EmbedConfig
@@ -131,9 +131,7 @@ def _warm_in_background(classes: tuple[type[Stage[Any, Any]], ...]) -> None:
     def warm() -> None:
         for cls in todo:
             try:
-                cls.warm_up()
-            except Exception as error:  # noqa: BLE001 - only a head start
-                log.debug("warm-up of stage %s failed: %s", cls.name, error)
+                warm_up_stage(cls)
             finally:
                 _WARMED[cls].set()
 

@@ -283,6 +283,18 @@ class LocalEngine:
         return iter(stream)
 
 
+def warm_up_stage(stage: type[Stage[Any, Any]]) -> bool:
+    """Run ``stage.warm_up`` in this process; False when it failed. A failure is only a
+    lost head start (the stage reports the error on its first item), so it is logged at
+    debug level and the caller goes on."""
+    try:
+        stage.warm_up()
+    except Exception as error:  # noqa: BLE001 - only a head start
+        log.debug("warm-up of stage %s failed: %s", stage.name, error)
+        return False
+    return True
+
+
 def run_stages(
     source: Iterable[Any],
     stages: list[Stage[Any, Any]],

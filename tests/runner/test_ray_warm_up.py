@@ -89,8 +89,21 @@ def test_a_failing_warm_up_is_only_a_lost_head_start() -> None:
     assert _outputs(result) == [2, 3]
 
 
-def test_a_rebuild_engine_warms_nothing() -> None:
+class Model(Stage[int, int]):
+    name = "model"
+    item_independent = True
+    holds_model = True
+
+
+def test_a_build_warms_its_task_stages_and_a_rebuild_none() -> None:
+    """What the tasks are told to warm: every task stage of the build (not the model
+    stage, which its actor prepares), in build order; nothing on a likely rebuild."""
     from pipeline.runner.ray import Placement, RayEngine
 
-    assert RayEngine(Placement()).warm_up
-    assert not RayEngine(Placement(), warm_up=False).warm_up
+    stages: list[Stage[Any, Any]] = [Slow(), Model(), Broken()]
+    build = RayEngine(Placement())
+    build.chain([], stages, show_bar=False)  # not iterated: nothing reaches Ray
+    assert build._warm == (Slow, Broken)
+    rebuild = RayEngine(Placement(), warm_up=False)
+    rebuild.chain([], stages, show_bar=False)
+    assert rebuild._warm == ()
