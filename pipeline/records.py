@@ -99,6 +99,7 @@ class Metadata:
 
 
 _METADATA_FIELDS = tuple(f.name for f in fields(Metadata))
+_BLOCK_FIELDS = tuple(f.name for f in fields(Block))
 
 
 @dataclass
@@ -175,14 +176,10 @@ class Document:
             "source_file": self.source_file,
             "sha256": self.sha256,
             "metadata": {name: getattr(self.metadata, name) for name in _METADATA_FIELDS},
+            # asdict copies the one list a block holds; the key keeps its place
             "blocks": [
-                {
-                    "kind": b.kind,
-                    "text": b.text,
-                    "number": b.number,
-                    "lead": b.lead,
-                    "footnote_refs": list(b.footnote_refs),
-                }
+                {name: getattr(b, name) for name in _BLOCK_FIELDS}
+                | {"footnote_refs": list(b.footnote_refs)}
                 for b in self.blocks
             ],
         }

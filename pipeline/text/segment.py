@@ -219,7 +219,11 @@ def count_tokens(text: str, lang: str) -> int:
     """
     if is_chinese(lang):
         return _jieba_words(text)
-    return sum(1 for token in text.split() if _WORD_RE.search(token))
+    return _words(text.split())
+
+
+def _words(tokens: list[str]) -> int:
+    return sum(1 for token in tokens if _WORD_RE.search(token))
 
 
 @lru_cache(maxsize=1 << 16)
@@ -227,7 +231,7 @@ def _jieba_words(text: str) -> int:
     """Words jieba cuts ``text`` into, remembered per text. Why: jieba is pure Python
     (about 3 us a character) and UN resolutions repeat their sentences from year to
     year; a text is cut once per process, as the encoder embeds it once."""
-    return sum(1 for token in _jieba().lcut(text) if _WORD_RE.search(token))
+    return _words(_jieba().lcut(text))
 
 
 def split_document(doc: Document) -> list[Sentence]:
