@@ -39,7 +39,7 @@ from pipeline.corpus.dedup import group_numbers
 from pipeline.corpus.schema import DOCUMENT_SCHEMA
 from pipeline.corpus.splits import SPLITS
 from pipeline.corpus.summary import corpus_summary
-from pipeline.corpus.write import COMPRESSION, PAIR, MosesWriter, TmxWriter
+from pipeline.corpus.write import COMPRESSION, PAIR, MosesWriter, TmxWriter, release_arrow_memory
 from pipeline.records import DocumentRow
 
 if TYPE_CHECKING:  # a folder or storage URI; the engines hand one in
@@ -180,6 +180,8 @@ def rewrite_shard(
                     if on_rows is not None:
                         on_rows(rows)
                     writer.write_table(rows, row_group_size=rows.num_rows)
+                    del rows
+                    release_arrow_memory()
         location.fs.move(temporary.path, location.path)
     rows_total = source.metadata.num_rows
     return {"rows": rows_total, "sha256": location_sha256(location)}

@@ -147,6 +147,22 @@ def test_rows_written_per_document_are_gathered_into_row_groups(tmp_path: Path) 
     assert writer.rows == 12
 
 
+def test_wide_rows_make_smaller_row_groups_so_memory_is_bounded_in_bytes(tmp_path: Path) -> None:
+    """A group holds at most ``group_bytes`` of Arrow data whatever the row count allows:
+    the rows waiting for a group are the writer's memory."""
+    wide = "word " * 2_000  # 10 KB, twice in a row (``en`` and ``translation``): ~20 KB
+    writer = ParquetTableWriter(tmp_path / "t", SENTENCE_SCHEMA, group_bytes=100_000)
+    for doc in range(10):  # 10 documents of 3 wide rows: groups of 4 rows (~82 KB)
+        writer.write_rows([make_row(10 * doc + i, en=wide) for i in (1, 2, 3)])
+        assert writer._pending_bytes < 100_000
+    (path,) = writer.close()
+    meta = pq.ParquetFile(path).metadata
+    assert [meta.row_group(g).num_rows for g in range(meta.num_row_groups)] == [4] * 7 + [2]
+    assert pq.read_table(path).column("id").to_pylist() == [
+        f"A/RES/1/1:op{10 * d + i}:s1" for d in range(10) for i in (1, 2, 3)
+    ]
+
+
 def test_row_groups_never_straddle_shards(tmp_path: Path) -> None:
     writer = ParquetTableWriter(tmp_path / "t", SENTENCE_SCHEMA, rows_per_shard=4, rows_per_group=3)
     writer.write_rows([make_row(i) for i in range(1, 11)])
