@@ -266,6 +266,13 @@ def eval_command(test: Path, gold: Path) -> None:
     help="Write the corpus even when no document pair could be written (else the build "
     "fails and the corpus in --out stays as it was).",
 )
+@_option(
+    "--force",
+    is_flag=True,
+    help="Build even when the corpus in --out is up to date (same files, settings, code "
+    "and packages as when it was built, and not changed since); the caches still serve "
+    "what they hold.",
+)
 @cli_options.ENGINE_OPTIONS
 @_DEVICE_OPTION
 @_options(
@@ -286,6 +293,7 @@ def build_command(
     export_dedup: bool,
     cache_dir: Path | None,
     allow_empty: bool,
+    force: bool,
     engine: str,
     workers: int | None,
     address: str | None,
@@ -338,6 +346,7 @@ def build_command(
         follow_symlinks=follow_symlinks,
         split=ratios,
         export_dedup=export_dedup,
+        force=force,
     )
     try:
         result = build_corpus(options)

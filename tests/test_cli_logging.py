@@ -14,13 +14,16 @@ from conftest import REPO, BuiltCorpus
 from pipeline.cli import main
 
 
-def _build(tmp_path: Path, seed_corpus: BuiltCorpus, *flags: str) -> subprocess.CompletedProcess:
+def _build(
+    tmp_path: Path, seed_corpus: BuiltCorpus, *flags: str, force: bool = False
+) -> subprocess.CompletedProcess:
     cache = tmp_path / "cache"
     if not cache.exists():
         shutil.copytree(seed_corpus.cache, cache)
     return subprocess.run(
         [sys.executable, "-m", "pipeline", *flags, "build", "--raw", str(seed_corpus.raw)]
-        + ["--out", str(tmp_path / "out"), "--cache", str(cache)],
+        + ["--out", str(tmp_path / "out"), "--cache", str(cache)]
+        + (["--force"] if force else []),
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -34,7 +37,7 @@ def test_quiet_build_logs_no_progress_but_keeps_the_summary(
     normal = _build(tmp_path, seed_corpus)
     assert normal.returncode == 0, normal.stderr[-2000:]
     assert "[build] stage align: started" in normal.stderr
-    quiet = _build(tmp_path, seed_corpus, "-q")
+    quiet = _build(tmp_path, seed_corpus, "-q", force=True)
     assert quiet.returncode == 0, quiet.stderr[-2000:]
     assert "stage align: started" not in quiet.stderr
     # The summary table is output, not logging: the same lines (timings aside).
@@ -42,7 +45,7 @@ def test_quiet_build_logs_no_progress_but_keeps_the_summary(
         line.split()[0] for line in normal.stdout.splitlines() if line.strip()
     ]
     assert quiet.stdout.startswith("corpus written")
-    verbose = _build(tmp_path, seed_corpus, "-v")
+    verbose = _build(tmp_path, seed_corpus, "-v", force=True)
     assert verbose.returncode == 0 and "[build] stage align: started" in verbose.stderr
 
 

@@ -40,6 +40,7 @@ from pipeline.runner.stages.read import ReadStage, list_sources
 from pipeline.runner.stages.segment import SegmentStage
 from pipeline.runner.stages.write import WriteStage
 from pipeline.runner.storage import Location, StorageError
+from pipeline.runner.uptodate import STATS_FILE, build_key, outputs_digest, up_to_date
 
 log = logging.getLogger("pipeline.build")
 
@@ -151,6 +152,13 @@ def _build_locked(options: BuildOptions) -> BuildResult:
     started = time.perf_counter()
     raw, out = _locations(options)
     listing = list_sources(raw, follow_symlinks=options.follow_symlinks)
+    local = raw.local is not None and out.local is not None
+    key = build_key(options, listing) if local else None
+    if key is not None and out.local is not None and not options.force:
+        done = up_to_date(out.local, key)
+        if done is not None:
+            log.info("build: up to date, nothing to do")
+            return done
     files = [str(p) for p in listing.files]
     tmp = prepare_output(out.local) if out.local is not None else _remote_staging(options)
     engine = make_engine(options)
@@ -186,9 +194,12 @@ def _build_locked(options: BuildOptions) -> BuildResult:
                 embedder.records.get("busy", []), aligner.records.get("busy", [])
             ),
         )
-        write_json(tmp / "stats.json", stats_json)
         (tmp / "README.md").write_text(dataset_card(manifest), encoding="utf-8")
-        write_json(tmp / "manifest.json", manifest)  # last: the completion marker
+        write_json(tmp / "manifest.json", manifest)  # an object store's completion marker
+        # last, over every other file: what a rebuild checks (pipeline.runner.uptodate)
+        stats_json["build_key"] = key
+        stats_json["outputs_digest"] = outputs_digest(tmp) if key is not None else None
+        write_json(tmp / STATS_FILE, stats_json)
         publish(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -68,6 +68,9 @@ class BuildOptions:
     split: SplitRatios = field(default_factory=SplitRatios)
     #: Also write ``dedup/``: per split, one row per duplicate group as TMX and Moses.
     export_dedup: bool = False
+    #: Build even when the corpus in ``out`` is up to date (``pipeline.runner.uptodate``);
+    #: the caches still serve what they hold.
+    force: bool = False
 
     @property
     def cache_dir(self) -> Path:
@@ -109,14 +112,23 @@ class BuildResult:
     out: Path
     manifest: dict[str, Any]
     stats: dict[str, Any]
+    #: Nothing was built: the corpus in ``out`` was up to date (``stats`` are its build's).
+    up_to_date: bool = False
 
     def summary_table(self) -> str:
         """The table printed at the end of a build."""
         m = self.manifest
         s = self.stats
         docs = m["documents"]
+        if self.up_to_date:
+            head = (
+                f"{self.out} is up to date: nothing changed since it was built "
+                "(--force builds it again)"
+            )
+        else:
+            head = f"corpus written to {self.out}"
         lines = [
-            f"corpus written to {self.out}",
+            head,
             f"  documents read      {docs['read']:>8}",
             f"  rejected files      {len(docs['rejected']):>8}",
             f"  skipped entries     {len(docs['skipped']):>8}",
@@ -131,7 +143,8 @@ class BuildResult:
             lines.append(f"    {bead_type:<6}            {count:>8}")
         mean = m["mean_score"]
         lines.append(f"  mean score          {mean:>8.3f}" if mean is not None else "")
-        lines.append(f"  pairs aligned/cached {s['aligned_pairs']:>7} / {s['cached_pairs']}")
+        if not self.up_to_date:
+            lines.append(f"  pairs aligned/cached {s['aligned_pairs']:>7} / {s['cached_pairs']}")
         lines.append(f"  lineages            {m['lineages']['count']:>8}")
         for split, c in m["splits"]["counts"].items():
             seen = f", {c['sentences_seen_in_train']} seen in train" if split != "train" else ""
@@ -139,6 +152,8 @@ class BuildResult:
                 f"    {split:<10}        {c['sentences']:>8} sentence rows, "
                 f"{c['lineages']} lineages{seen}"
             )
+        if self.up_to_date:
+            return "\n".join(line for line in lines if line)
         lines.append(
             f"  texts requested     {s['texts_requested']:>8}"
             f"  (from the cache {s['texts_from_cache']}, embedded {s['texts_embedded']})"

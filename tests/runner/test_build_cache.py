@@ -17,10 +17,12 @@ from pipeline.runner.fingerprint import code_fingerprint
 
 
 def _build_with_code(code: Path, raw: Path, out: Path, cache: Path) -> dict:
-    """`python -m pipeline build` run on the package copy in ``code``; its stats.json."""
+    """`python -m pipeline build --force` run on the package copy in ``code`` (forced: a
+    rebuild with nothing changed would otherwise find the corpus up to date and not
+    reach the work cache); its stats.json."""
     env = {**os.environ, "PYTHONPATH": str(code)}
     done = subprocess.run(
-        [sys.executable, "-m", "pipeline", "build"]
+        [sys.executable, "-m", "pipeline", "build", "--force"]
         + ["--raw", str(raw), "--out", str(out), "--cache", str(cache)],
         cwd=code,
         env=env,

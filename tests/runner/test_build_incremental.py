@@ -54,7 +54,9 @@ def test_rebuild_after_adding_a_document_aligns_only_that_document(
     )
 
     capsys.readouterr()
-    again = build_corpus(BuildOptions(raw=raw, out=out, cache=cache, show_progress=True))
+    again = build_corpus(
+        BuildOptions(raw=raw, out=out, cache=cache, show_progress=True, force=True)
+    )
     bars = capsys.readouterr().err
     for stage in ("read", "align", "decide", "write"):  # a tqdm bar per stage
         assert re.search(rf"{stage}: 100%\|[^\n]*\| *\d+/\d+ ", bars) or re.search(

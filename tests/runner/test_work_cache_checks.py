@@ -74,7 +74,7 @@ def test_a_damaged_work_entry_is_aligned_again(
             pd.read_parquet(out / table), pd.read_parquet(seed_corpus.out / table)
         )
 
-    again = _cli(*build)  # the entry was written anew: served from the cache
+    again = _cli(*build, "--force")  # the entry was written anew: served from the cache
     assert again.exit_code == 0, again.output
     stats = json.loads((out / "stats.json").read_text(encoding="utf-8"))
     assert (stats["aligned_pairs"], stats["cached_pairs"]) == (0, 1)
