@@ -90,9 +90,13 @@ def settings_key(options: BuildOptions) -> str:
 
 def inputs_key(listing: RawListing) -> list[Any]:
     """Each raw file's name, size, modification and change times; the skipped entries."""
-    files = []
+    files: list[list[Any]] = []
     for path in listing.files:
-        stat = os.stat(path)
+        try:
+            stat = os.stat(path)
+        except OSError:  # gone or unreadable since the listing: the read stage says why
+            files.append([os.fspath(path), None])
+            continue
         files.append([os.fspath(path), stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns])
     return [files, [[s.entry, s.reason] for s in listing.skipped]]
 
