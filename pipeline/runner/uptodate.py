@@ -21,6 +21,12 @@ What "nothing changed" means, in two digests that every build writes into stats.
   left it: every file's path, size and modification time (stats.json itself aside). A
   corpus edited, half deleted or with files added is built again.
 
+A raw file whose time is within one clock tick of the listing (changed just before the
+build) could change again in that same tick without its stat showing it (git's "racy"
+files): such a build gets a key no later build matches, so the next one builds again
+(once) instead of trusting the stat. A tick is 2 s where the file system keeps whole
+seconds (FAT keeps 2 s), 50 ms elsewhere.
+
 Only a local ``--out`` is checked (an object store's listing is slow and its times are
 the upload's). What the key cannot see: a model's weights changing under the same name
 (an ``st:`` model re-downloaded from a hub); ``--force`` builds in any case, and its
@@ -35,6 +41,7 @@ import json
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -65,6 +72,9 @@ PLACEMENT = frozenset(
 )
 #: The file a build writes last in ``--out``, holding both digests; not in the digest.
 STATS_FILE = "stats.json"
+#: One clock tick of file times (module docstring): whole seconds, or finer.
+COARSE_TICK_NS = 2_000_000_000
+FINE_TICK_NS = 50_000_000
 
 
 def _jsonable(value: Any) -> Any:
@@ -101,6 +111,19 @@ def inputs_key(listing: RawListing) -> list[Any]:
     return [files, [[s.entry, s.reason] for s in listing.skipped]]
 
 
+def racy(files: list[list[Any]], listed_ns: int) -> bool:
+    """Whether any file's modification or change time (``inputs_key``'s entries) is
+    within one clock tick of ``listed_ns``, when the files were listed."""
+    for entry in files:
+        if entry[1] is None:  # not statted: changed anyway
+            continue
+        newest = max(entry[2], entry[3])
+        tick = COARSE_TICK_NS if newest % 1_000_000_000 == 0 else FINE_TICK_NS
+        if newest > listed_ns - tick:
+            return True
+    return False
+
+
 def code_key(package: Path = Path(pipeline.__file__).parent) -> str:
     """sha256 over every file of the package (its bytes: any edit counts, comments too)."""
     digest = hashlib.sha256()
@@ -130,7 +153,12 @@ def environment_key() -> list[str]:
 
 def build_key(options: BuildOptions, listing: RawListing) -> str:
     """What the corpus depends on, as one sha256 (module docstring)."""
-    parts = [settings_key(options), inputs_key(listing), code_key(), environment_key()]
+    listed_ns = time.time_ns()
+    inputs = inputs_key(listing)
+    parts = [settings_key(options), inputs, code_key(), environment_key()]
+    if racy(inputs[0], listed_ns):
+        log.debug("a raw file changed just before the build: the next build builds again")
+        parts.append(os.urandom(16).hex())
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
 

@@ -23,6 +23,7 @@ from pipeline.runner.uptodate import (
     code_key,
     environment_key,
     outputs_digest,
+    racy,
     settings_key,
 )
 
@@ -41,6 +42,7 @@ def built(tmp_path: Path, seed_corpus: BuiltCorpus) -> tuple[Path, Path, Path]:
     raw, cache, out = tmp_path / "raw", tmp_path / "cache", tmp_path / "aligned"
     shutil.copytree(seed_corpus.raw, raw)
     shutil.copytree(seed_corpus.cache, cache)
+    time.sleep(0.1)  # the copies' change times a clock tick before the listing (racy)
     first = build_corpus(BuildOptions(raw=raw, out=out, cache=cache, show_progress=False))
     assert not first.up_to_date
     return raw, out, cache
@@ -108,6 +110,7 @@ def test_any_change_builds_again(built: tuple[Path, Path, Path], change: str) ->
     spoil, settings = CHANGES[change]
     time.sleep(0.01)  # a rewrite lands on a later clock tick on every file system here
     spoil(raw, out)
+    time.sleep(0.1)  # and the listing a tick after it (else the build is racy: see below)
     result = build_corpus(
         BuildOptions(raw=raw, out=out, cache=cache, show_progress=False, **settings)
     )
@@ -119,6 +122,24 @@ def test_any_change_builds_again(built: tuple[Path, Path, Path], change: str) ->
     again = build_corpus(BuildOptions(raw=raw, out=out, cache=cache, show_progress=False))
     assert again.up_to_date == (change != "a setting")  # the default is another setting
     assert again.manifest == result.manifest or change == "a setting"
+
+
+def test_a_raw_file_changed_within_a_tick_of_the_listing_is_never_trusted(
+    tmp_path: Path,
+) -> None:
+    """Its stat cannot show a second change in the same tick, so its build's key is one
+    that no later build reproduces; once the tick has passed, keys are stable."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "a.txt").write_text("A/RES/1/1\n", encoding="utf-8")
+    options = BuildOptions(raw=raw, out=tmp_path / "o")
+    assert build_key(options, list_raw(raw)) != build_key(options, list_raw(raw))
+    time.sleep(0.1)
+    assert build_key(options, list_raw(raw)) == build_key(options, list_raw(raw))
+    whole_second = 1_700_000_000 * 10**9  # a FAT-like time: a tick is 2 s there
+    entry = [["a.txt", 10, whole_second, whole_second]]
+    assert racy(entry, whole_second + 1_500_000_000)
+    assert not racy(entry, whole_second + 2_500_000_000)
 
 
 def test_placement_settings_are_not_part_of_the_key(tmp_path: Path) -> None:
