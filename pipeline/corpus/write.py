@@ -147,10 +147,11 @@ class ParquetTableWriter:
             if keep_partial and size < min(room, group):
                 rest = table.slice(start)
                 self._pending, self._pending_rows, self._pending_bytes = [rest], size, rest.nbytes
-                return
+                break
             self._writer.write_table(table.slice(start, size), row_group_size=size)
             self._rows_in_shard += size
             start += size
+        del table
         release_arrow_memory()
 
     def close(self) -> list[Path]:
