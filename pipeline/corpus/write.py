@@ -102,7 +102,6 @@ class ParquetTableWriter:
         self._rows_in_shard = 0
         self._pending: list[pa.Table] = []
         self._pending_rows = 0
-        self._pending_bytes = 0
         folder.mkdir(parents=True, exist_ok=True)
 
     def _open_shard(self) -> pq.ParquetWriter:
@@ -114,13 +113,16 @@ class ParquetTableWriter:
     def write_rows(self, rows: Sequence[Record]) -> None:
         if not rows:
             return
-        table = records_table(rows, self.schema)
-        self._pending.append(table)
+        self._pending.append(records_table(rows, self.schema))
         self._pending_rows += len(rows)
-        self._pending_bytes += table.nbytes
         self.rows += len(rows)
         if self._pending_rows >= self._group_rows():
             self._flush(keep_partial=True)
+
+    @property
+    def _pending_bytes(self) -> int:
+        """Arrow bytes of the rows waiting for a group (a few tables: summed when asked)."""
+        return sum(table.nbytes for table in self._pending)
 
     def _group_rows(self) -> int:
         """Rows in one row group: ``rows_per_group``, or as many of the pending rows as
@@ -135,7 +137,7 @@ class ParquetTableWriter:
         ``keep_partial``, a last group smaller than a full one waits for more."""
         group = self._group_rows()
         table = pa.concat_tables(self._pending)
-        self._pending, self._pending_rows, self._pending_bytes = [], 0, 0
+        self._pending, self._pending_rows = [], 0
         start = 0
         while start < table.num_rows:
             if self._writer is None or self._rows_in_shard >= self.rows_per_shard:
@@ -145,8 +147,7 @@ class ParquetTableWriter:
             room = self.rows_per_shard - self._rows_in_shard
             size = min(room, group, table.num_rows - start)
             if keep_partial and size < min(room, group):
-                rest = table.slice(start)
-                self._pending, self._pending_rows, self._pending_bytes = [rest], size, rest.nbytes
+                self._pending, self._pending_rows = [table.slice(start)], size
                 break
             self._writer.write_table(table.slice(start, size), row_group_size=size)
             self._rows_in_shard += size
