@@ -152,15 +152,16 @@ def _build_locked(options: BuildOptions) -> BuildResult:
     started = time.perf_counter()
     raw, out = _locations(options)
     listing = list_sources(raw, follow_symlinks=options.follow_symlinks)
-    local = raw.local is not None and out.local is not None
+    out_folder = out.local
+    local = raw.local is not None and out_folder is not None
     key = build_key(options, listing) if local else None
-    if key is not None and out.local is not None and not options.force:
-        done = up_to_date(out.local, key)
+    if key is not None and out_folder is not None and not options.force:
+        done = up_to_date(out_folder, key)
         if done is not None:
             log.info("build: up to date, nothing to do")
             return done
     files = [str(p) for p in listing.files]
-    tmp = prepare_output(out.local) if out.local is not None else _remote_staging(options)
+    tmp = prepare_output(out_folder) if out_folder is not None else _remote_staging(options)
     engine = make_engine(options)
     spool = DocumentSpool(_spool_location(options, out))
     try:

@@ -125,7 +125,12 @@ def racy(files: list[list[Any]], listed_ns: int) -> bool:
 
 
 def code_key(package: Path = Path(pipeline.__file__).parent) -> str:
-    """sha256 over every file of the package (its bytes: any edit counts, comments too)."""
+    """sha256 over every file of the package (its bytes: any edit counts, comments too).
+
+    Not ``pipeline.runner.fingerprint.code_fingerprint``: that one keys the work cache on
+    the syntax trees of the aligning code only, so that a comment does not re-align; here
+    every file that writes the corpus counts, templates included, and reading bytes is
+    cheaper than parsing them."""
     digest = hashlib.sha256()
     for folder, subfolders, names in os.walk(package):
         subfolders[:] = sorted(d for d in subfolders if d != "__pycache__")
