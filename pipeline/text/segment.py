@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import marshal
 import re
+import tempfile
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from pipeline.records import Document, Sentence
@@ -205,8 +208,37 @@ def _jieba() -> Any:
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()
+    if not _load_jieba_cache(jieba):
+        jieba.initialize()
     return jieba
+
+
+def _load_jieba_cache(jieba: Any) -> bool:
+    """Initialise jieba's default tokenizer from jieba's own cache file, read in one piece;
+    False (jieba then initialises itself, writing that file) when there is none to read.
+
+    Why: ``jieba.initialize`` reads the same file with ``marshal.load`` on the open file,
+    which reads it a few bytes at a time: 0.7 s for its 498,113 entries, against 0.2 s for
+    ``marshal.loads`` of the bytes, in every process that counts Chinese tokens (the pool's
+    fork server, before its workers can start). The dictionary and so every cut are the
+    same: this is jieba's own file, chosen as jieba chooses it for the default dictionary
+    (no custom dictionary, cache file or folder set)."""
+    tokenizer = jieba.dt
+    if tokenizer.initialized:
+        return True
+    if tokenizer.dictionary != jieba.DEFAULT_DICT or tokenizer.cache_file or tokenizer.tmp_dir:
+        return False
+    path = Path(tempfile.gettempdir()) / "jieba.cache"
+    try:
+        freq, total = marshal.loads(path.read_bytes())
+    except (OSError, EOFError, ValueError, TypeError):
+        return False
+    if not isinstance(freq, dict) or not freq or not isinstance(total, int | float):
+        return False
+    with tokenizer.lock:
+        tokenizer.FREQ, tokenizer.total = freq, total
+        tokenizer.initialized = True
+    return True
 
 
 _WORD_RE = re.compile(r"\w")

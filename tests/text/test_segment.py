@@ -351,3 +351,60 @@ def test_segment_real_seeds(parsed_seeds: list[Document]) -> None:
         else:
             assert by_id["fn1:s1"] == "联合国，《条约汇编》，第 2445 卷，第 44004 号。"
             assert by_id["op6:s1"].endswith("的分项。")
+
+
+_JIEBA_CHECK = """
+import json, sys
+import jieba
+from pipeline.text import segment
+fast = segment._load_jieba_cache(jieba)
+segment._jieba()
+own = jieba.Tokenizer()
+own.initialize()
+lines = [l for l in open(sys.argv[1], encoding="utf-8").read().splitlines() if l.strip()]
+print(json.dumps({
+    "fast": fast,
+    "same_dictionary": own.FREQ == jieba.dt.FREQ and own.total == jieba.dt.total,
+    "entries": len(jieba.dt.FREQ),
+    "same_cuts": all(own.lcut(l) == jieba.lcut(l) for l in lines),
+    "lines": len(lines),
+}))
+"""
+
+
+def _jieba_check(tmp: Path) -> dict:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "TMPDIR": str(tmp)}
+    done = subprocess.run(
+        [sys.executable, "-c", _JIEBA_CHECK, str(ZH_SEED)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_jieba_loads_its_own_cache_in_one_read_and_cuts_the_same(tmp_path: Path) -> None:
+    """The first process finds no cache file, so jieba builds its dictionary and writes the
+    file; the next reads that file in one piece (``_load_jieba_cache``) and holds the very
+    dictionary jieba's own ``initialize`` loads, so every cut of the Chinese seed is the
+    same."""
+    first = _jieba_check(tmp_path)
+    assert not first["fast"]  # nothing to read yet: jieba initialised itself
+    assert (tmp_path / "jieba.cache").is_file()
+    second = _jieba_check(tmp_path)
+    assert second["fast"]
+    for run in (first, second):
+        assert run["same_dictionary"] and run["same_cuts"]
+        assert run["entries"] > 400_000 and run["lines"] > 30
+
+
+def test_a_broken_jieba_cache_is_left_to_jieba(tmp_path: Path) -> None:
+    (tmp_path / "jieba.cache").write_bytes(b"not marshal data")
+    run = _jieba_check(tmp_path)
+    assert not run["fast"] and run["same_dictionary"] and run["same_cuts"]
