@@ -77,6 +77,7 @@ def load_encoder(
     device: str | None = None,
     cache_dir: Path | None = None,
     lazy: bool = False,
+    process: bool = False,
 ) -> Encoder:
     """Build the encoder a spec names (see module docstring); with ``cache_dir``, cached.
 
@@ -85,18 +86,25 @@ def load_encoder(
     asking them for a GPU is an error rather than a silent CPU run. ``lazy`` (with a
     cache): the model loads only when a text is missing from the cache (``LazyEncoder``);
     the spec is still checked at once (an unknown spec or a missing ``st:`` model fails
-    here, before any work).
+    here, before any work). ``process``: the model runs in a child process of its own
+    (``pipeline.embed.process.ProcessEncoder``: the same vectors, no GIL shared with the
+    caller's other threads).
     """
     if lazy and cache_dir is not None:
         check_spec(spec, device=device, batch_size=batch_size)
         lazy_inner = LazyEncoder(
-            spec.strip(), lambda: load_encoder(spec, batch_size=batch_size, device=device)
+            spec.strip(),
+            lambda: load_encoder(spec, batch_size=batch_size, device=device, process=process),
         )
         return CachedEncoder(lazy_inner, cache_dir)
     spec = spec.strip()
     check_spec(spec, device=device, batch_size=batch_size)
     encoder: Encoder
-    if spec == "use-m":
+    if process:
+        from pipeline.embed.process import ProcessEncoder
+
+        encoder = ProcessEncoder(spec, batch_size=batch_size, device=device)
+    elif spec == "use-m":
         encoder = UseEncoder()
     elif spec == "e5-small":
         encoder = E5Encoder(batch_size=batch_size)
@@ -184,6 +192,15 @@ class LazyEncoder:
     @property
     def loaded(self) -> bool:
         return self._inner is not None
+
+    def close(self) -> None:
+        """Release the loaded model (its process or threads); the next ``encode`` loads it
+        again."""
+        with self._loading:
+            model, self._inner = self._inner, None
+        close = getattr(model, "close", None)
+        if close is not None:
+            close()
 
     @property
     def dim(self) -> int:

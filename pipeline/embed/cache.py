@@ -129,6 +129,12 @@ class CachedEncoder:
         self._lock = threading.Lock()
         self._guarded(self._create)
 
+    def close(self) -> None:
+        """Release the inner encoder's model (its process or threads), if it holds one."""
+        close = getattr(self.inner, "close", None)
+        if close is not None:
+            close()
+
     def _create(self) -> None:
         with closing(self._connect()) as db, db:
             db.execute(

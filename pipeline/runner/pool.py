@@ -17,7 +17,9 @@ The encoder's stage (``holds_model``) runs in the driver on a thread of its own,
 item ahead of the stages after it (:func:`read_ahead`): while the driver decides and
 writes one chunk's rows, the encoder is already embedding the next, so the driver's
 own work hides behind the one cost a build cannot avoid instead of adding to it. The
-encoder spends its time in BLAS, which releases the GIL. The items and their order do
+model itself runs in a child process of its own (``place_model``,
+``pipeline.embed.process``): between its matrix products it needs the GIL, which the
+driver's writer and plan would otherwise hold just then. The items and their order do
 not change, only when they are made.
 
 Priority: the workers run ``WORKER_NICENESS`` below the driver. The encoder is the
@@ -216,7 +218,7 @@ def read_ahead(
 
 class PoolEngine(LocalEngine):
     """Runs the ``parallel`` stages of the chain over a process pool, the rest
-    in-process (the encoder's stage too: it uses the cores itself)."""
+    in-process (the encoder's stage too; its model in a child process: ``place_model``)."""
 
     name = "local"
 
@@ -279,8 +281,15 @@ class PoolEngine(LocalEngine):
         while window:
             yield window.popleft().result()
 
+    def place_model(self, stage: Stage[Any, Any]) -> None:
+        """The model runs in a process of its own (``pipeline.embed.process``): the
+        driver's threads (the writer, the plan, the cache) would otherwise hold the GIL
+        the encoder needs between its matrix products."""
+        stage.model_process = os.name == "posix"  # the child's socket is passed as an fd
+
     def close(self) -> None:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
         self._linger.set()
+        super().close()

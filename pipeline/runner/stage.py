@@ -144,6 +144,9 @@ class Stage(Generic[In, Out]):
     holds_model: bool = False
     #: Set on the copy a worker runs (``process_item``): warnings travel to the driver.
     in_worker: bool = False
+    #: Set by an engine on a stage that ``holds_model``: its model runs in a child process
+    #: of its own (``pipeline.embed.process``) rather than in the stage's process.
+    model_process: bool = False
 
     def __init__(self) -> None:
         self.stats = StageStats(self.name)
@@ -156,6 +159,11 @@ class Stage(Generic[In, Out]):
     def prepare(self) -> None:
         """Called by the engine where the stage will run, before items reach it: a stage
         may start slow set-up here in the background (the embed stage, its model)."""
+
+    def close(self) -> None:
+        """Called by the engine that placed the stage once the build is over, whether it
+        succeeded or not: release what ``prepare`` or ``process`` started (a model's
+        process). Only for engines that keep the stage itself, not a copy."""
 
     @classmethod
     def warm_up(cls) -> None:
@@ -274,13 +282,23 @@ class LocalEngine:
     def chain(
         self, source: Iterable[Any], stages: list[Stage[Any, Any]], *, show_bar: bool
     ) -> Iterator[Any]:
-        for stage in stages:
-            if stage.holds_model:  # it runs in this process (the pool keeps it here too)
-                stage.prepare()
+        self.held = [stage for stage in stages if stage.holds_model]
+        for stage in self.held:  # it runs in this process (the pool keeps it here too)
+            self.place_model(stage)
+            stage.prepare()
         stream: Iterable[Any] = source
         for stage in stages:
             stream = self.run_stage(stage, stream, show_bar=show_bar)
         return iter(stream)
+
+    def place_model(self, stage: Stage[Any, Any]) -> None:
+        """Where a stage that ``holds_model`` keeps its model: here, in this process. With
+        one process doing everything in turn, nothing competes with the model."""
+
+    def close(self) -> None:
+        """The build is over: the stages that hold a model release it."""
+        for stage in getattr(self, "held", []):
+            stage.close()
 
 
 def warm_up_stage(stage: type[Stage[Any, Any]]) -> bool:

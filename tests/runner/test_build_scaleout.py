@@ -92,15 +92,57 @@ def test_archive_is_seeded_and_prefix_stable(tmp_path: Path) -> None:
     assert any("preambular paragraph dropped" in n for n in notes)
 
 
+def _model_processes() -> set[int]:
+    """This process's children that run the model (``pipeline.embed.process``)."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if (
+            int(fields[1]) == os.getpid()
+            and fields[0] != "Z"
+            and b"pipeline.embed.process" in cmdline
+        ):
+            found.add(int(entry))
+    return found
+
+
 def test_two_workers_write_the_same_corpus_as_one(
     archive: Path, reference: Path, tmp_path: Path
 ) -> None:
+    """The pool engine runs the model in a child process of its own (the reference ran
+    it in this process): the same corpus byte for byte, and no model process left once
+    the build returns."""
+    import threading
+
+    seen: set[int] = set()
+    building = threading.Event()
+    building.set()
+
+    def watch() -> None:
+        while building.is_set():
+            seen.update(_model_processes())
+            time.sleep(0.02)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
     options = BuildOptions(
         raw=archive, out=tmp_path / "out", cache=tmp_path / "cache", workers=2, chunk_pairs=CHUNK
     )
-    result = build_corpus(options)
+    try:
+        result = build_corpus(options)
+    finally:
+        building.clear()
+        watcher.join()
     assert result.stats["workers"] == 2 and result.stats["aligned_pairs"] == N_PAIRS
     assert corpus_bytes(tmp_path / "out") == corpus_bytes(reference)
+    assert len(seen) == 1 and _model_processes() == set()
 
 
 def test_spawned_workers_write_the_same_corpus(

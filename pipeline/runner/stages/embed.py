@@ -152,8 +152,16 @@ class EmbedStage(Stage[SegmentedChunk, PlannedPair]):
                 device=encoder.device,
                 batch_size=encoder.batch_size,
                 lazy=True,
+                process=self.model_process,
             )
         return self.encoder
+
+    def close(self) -> None:
+        """Release the model: its process, if the engine gave it one (``model_process``),
+        else its threads. A later chunk would load it again."""
+        close = getattr(self.encoder, "close", None)
+        if close is not None:
+            close()
 
     def prepare(self) -> None:
         """A cold build loads the model now, on a thread, while the documents are read
