@@ -78,6 +78,7 @@ def load_encoder(
     cache_dir: Path | None = None,
     lazy: bool = False,
     process: bool = False,
+    write_behind: bool = False,
 ) -> Encoder:
     """Build the encoder a spec names (see module docstring); with ``cache_dir``, cached.
 
@@ -88,7 +89,8 @@ def load_encoder(
     the spec is still checked at once (an unknown spec or a missing ``st:`` model fails
     here, before any work). ``process``: the model runs in a child process of its own
     (``pipeline.embed.process.ProcessEncoder``: the same vectors, no GIL shared with the
-    caller's other threads).
+    caller's other threads). ``write_behind`` (with a cache): new vectors are stored on a
+    thread while the caller goes on (``CachedEncoder``); the caller closes the encoder.
     """
     if lazy and cache_dir is not None:
         check_spec(spec, device=device, batch_size=batch_size)
@@ -96,7 +98,7 @@ def load_encoder(
             spec.strip(),
             lambda: load_encoder(spec, batch_size=batch_size, device=device, process=process),
         )
-        return CachedEncoder(lazy_inner, cache_dir)
+        return CachedEncoder(lazy_inner, cache_dir, write_behind=write_behind)
     spec = spec.strip()
     check_spec(spec, device=device, batch_size=batch_size)
     encoder: Encoder
@@ -116,7 +118,7 @@ def load_encoder(
         known = ", ".join([*BUNDLED_SPECS, "st:<model folder or hub name>"])
         raise EncoderError(spec, f"unknown encoder spec; expected one of: {known}")
     if cache_dir is not None:
-        return CachedEncoder(encoder, cache_dir)
+        return CachedEncoder(encoder, cache_dir, write_behind=write_behind)
     return encoder
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import queue
 import sqlite3
 import threading
 import time
@@ -107,9 +108,16 @@ class CachedEncoder:
     it: a fully cached run leaves both unchanged. ``bad_vectors`` counts stored vectors
     that failed the checks (and were embedded again), ``damaged`` the cache files moved
     aside.
+
+    ``write_behind``: new vectors are stored by a thread of their own while the caller
+    goes on, and served from memory until they are; ``flush`` (or ``close``) waits for
+    them, and a store that failed raises at the next call. Why: a build's encoder waits
+    while its texts are looked up and stored, and storing is most of that (a cold build
+    writes every vector); the caller that closes the cache when done (the build's embed
+    stage under the local pool engine) asks for it.
     """
 
-    def __init__(self, inner: Encoder, cache_dir: Path) -> None:
+    def __init__(self, inner: Encoder, cache_dir: Path, *, write_behind: bool = False) -> None:
         self.inner = inner
         self.name = inner.name
         self.dim = inner.dim
@@ -127,13 +135,77 @@ class CachedEncoder:
             ) from exc
         self.path = self.cache_dir / CACHE_FILE
         self._lock = threading.Lock()
+        #: Store new vectors on a thread of this object's own (``write_behind``):
+        #: until written they are served from ``_pending``, so every later call sees
+        #: them as before and embeds the same batches.
+        self.write_behind = write_behind
+        self._pending: dict[bytes, np.ndarray] = {}
+        self._pending_lock = threading.Lock()
+        self._writes: queue.Queue[tuple[list[tuple], set[bytes]] | None] = queue.Queue()
+        self._writer: threading.Thread | None = None
+        self._write_error: sqlite3.DatabaseError | None = None
         self._guarded(self._create)
 
     def close(self) -> None:
-        """Release the inner encoder's model (its process or threads), if it holds one."""
+        """Store what is still pending (``write_behind``), then release the inner
+        encoder's model (its process or threads), if it holds one. A store that failed
+        is a warning here: the vectors served this build; a later one embeds them again."""
+        try:
+            self.flush()
+        except EncoderError as error:
+            log.warning("%s; a later build embeds those texts again", error)
         close = getattr(self.inner, "close", None)
         if close is not None:
             close()
+
+    def flush(self) -> None:
+        """Wait until every pending vector is stored; a failed store raises here."""
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            self._writes.put(None)
+            writer.join()
+        self._raise_write_error()
+
+    def _raise_write_error(self) -> None:
+        error, self._write_error = self._write_error, None
+        if error is not None:
+            with self._pending_lock:
+                self._pending.clear()
+            raise self._unusable(error) from error
+
+    def _store_behind(self, rows: list[tuple], bad: set[bytes]) -> None:
+        if self._writer is None:
+            self._writer = threading.Thread(
+                target=self._write_loop, name="embedding-cache-writer", daemon=True
+            )
+            self._writer.start()
+        self._writes.put((rows, bad))
+
+    def _write_loop(self) -> None:
+        while (job := self._writes.get()) is not None:
+            rows, bad = job
+            if self._write_error is None:
+                try:
+                    with closing(self._connect()) as db:
+                        self._store(db, rows, bad)
+                except sqlite3.DatabaseError as error:
+                    self._write_error = error
+            with self._pending_lock:
+                for row in rows:
+                    self._pending.pop(row[1], None)
+
+    def _store(self, db: sqlite3.Connection, rows: list[tuple], bad: set[bytes]) -> None:
+        with db:
+            # A bad row is replaced; a new one is only added, so a vector stored
+            # first by another process stays (see pipeline.runner.prefetch).
+            db.executemany(
+                "INSERT OR REPLACE INTO embeddings (model, key, dim, vector) VALUES (?, ?, ?, ?)",
+                [row for row in rows if row[1] in bad],
+            )
+            db.executemany(
+                "INSERT OR IGNORE INTO embeddings (model, key, dim, vector) VALUES (?, ?, ?, ?)",
+                [row for row in rows if row[1] not in bad],
+            )
 
     def _create(self) -> None:
         with closing(self._connect()) as db, db:
@@ -211,8 +283,12 @@ class CachedEncoder:
         return vectors
 
     def _encode_unique(self, unique: list[str], keys: list[bytes]) -> dict[bytes, np.ndarray]:
+        self._raise_write_error()
+        with self._pending_lock:
+            pending = {k: self._pending[k] for k in keys if k in self._pending}
         with closing(self._connect()) as db:
-            found, bad = self._lookup(db, keys)
+            found, bad = self._lookup(db, [k for k in keys if k not in pending])
+            found.update(pending)
             missing = [i for i, k in enumerate(keys) if k not in found]
             if bad:
                 self.bad_vectors += len(bad)
@@ -233,21 +309,14 @@ class CachedEncoder:
                     (self.fingerprint, keys[i], self.dim, fresh[j].astype("<f4").tobytes())
                     for j, i in enumerate(missing)
                 ]
-                with db:
-                    # A bad row is replaced; a new one is only added, so a vector stored
-                    # first by another process stays (see pipeline.runner.prefetch).
-                    db.executemany(
-                        "INSERT OR REPLACE INTO embeddings (model, key, dim, vector)"
-                        " VALUES (?, ?, ?, ?)",
-                        [row for row in rows if row[1] in bad],
-                    )
-                    db.executemany(
-                        "INSERT OR IGNORE INTO embeddings (model, key, dim, vector)"
-                        " VALUES (?, ?, ?, ?)",
-                        [row for row in rows if row[1] not in bad],
-                    )
                 for j, i in enumerate(missing):
                     found[keys[i]] = fresh[j]
+                if self.write_behind:
+                    with self._pending_lock:
+                        self._pending.update((keys[i], fresh[j]) for j, i in enumerate(missing))
+                    self._store_behind(rows, bad)
+                else:
+                    self._store(db, rows, bad)
         return found
 
     def holds_vectors(self) -> bool:

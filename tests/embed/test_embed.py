@@ -304,6 +304,43 @@ def test_cache_embeds_only_new_texts(tmp_path: Path, use_m: Encoder) -> None:
     assert np.array_equal(more[:4], vectors)
 
 
+def test_write_behind_serves_its_pending_vectors_and_stores_them_all(
+    tmp_path: Path, use_m: Encoder
+) -> None:
+    """Vectors stored on the cache's own thread: a later call finds them at once (no
+    second embedding of a text, so every call embeds the batch it would without
+    write-behind), and once flushed a fresh cache holds every one, bit for bit."""
+    texts = [_seed_line(EN_SEED, e) for e, _ in PAIRS] + [_seed_line(ZH_SEED, z) for _, z in PAIRS]
+    cache = CachedEncoder(use_m, tmp_path, write_behind=True)
+    first = cache.encode(texts[:8])
+    both = cache.encode(texts)  # the first eight from memory or the file, whichever holds them
+    assert (cache.calls, cache.texts_embedded) == (2, 12)
+    assert np.array_equal(both[:8], first)
+    cache.close()
+    reread = CachedEncoder(use_m, tmp_path)
+    assert np.array_equal(reread.encode(texts), both)
+    assert (reread.calls, reread.texts_embedded) == (0, 0)
+
+
+def test_a_store_that_fails_behind_raises_at_the_next_call(
+    tmp_path: Path, use_m: Encoder, caplog: pytest.LogCaptureFixture
+) -> None:
+    cache = CachedEncoder(use_m, tmp_path, write_behind=True)
+    with closing(sqlite3.connect(tmp_path / CACHE_FILE)) as db, db:
+        db.execute(
+            "CREATE TRIGGER full BEFORE INSERT ON embeddings"
+            " BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+        )
+    assert cache.encode(["The General Assembly,"]).shape == (1, 512)  # served from memory
+    with pytest.raises(EncoderError, match="unusable: disk full"):
+        cache.flush()
+    # raised once; the next store fails too, and closing says so instead of raising
+    cache.encode(["大会，"])
+    caplog.set_level("WARNING", logger="pipeline.embed")
+    cache.close()
+    assert "disk full" in caplog.text and "a later build embeds those texts again" in caplog.text
+
+
 def test_cache_never_mixes_models(tmp_path: Path, use_m: Encoder, e5_small: Encoder) -> None:
     texts = ["The General Assembly,", "大会，"]
     CachedEncoder(use_m, tmp_path).encode(texts)

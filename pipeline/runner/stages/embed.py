@@ -153,6 +153,8 @@ class EmbedStage(Stage[SegmentedChunk, PlannedPair]):
                 batch_size=encoder.batch_size,
                 lazy=True,
                 process=self.model_process,
+                # the engine that gives the model a process closes the stage (flushing)
+                write_behind=self.model_process,
             )
         return self.encoder
 
