@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -211,3 +211,12 @@ class LazyEncoder:
 
     def encode(self, texts: list[str]) -> np.ndarray:
         return self.inner.encode(texts)
+
+    def encode_parts(self, texts: list[str]) -> Iterator[np.ndarray]:
+        """The model's ``encode_parts`` where it has one, else ``encode`` in one block."""
+        model = self.inner
+        parts = getattr(model, "encode_parts", None)
+        if parts is None:
+            yield model.encode(texts)
+        else:
+            yield from parts(texts)

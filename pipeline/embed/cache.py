@@ -17,6 +17,7 @@ import queue
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -272,23 +273,52 @@ class CachedEncoder:
                     found[bytes(key)] = vector
         return found, bad
 
-    def _fresh(self, texts: list[str]) -> np.ndarray:
-        vectors = np.asarray(self.inner.encode(texts), np.float32)
-        if vectors.shape != (len(texts), self.dim) or not np.isfinite(vectors).all():
-            raise EncoderError(
-                self.name,
-                f"the model returned vectors of shape {vectors.shape} with non-finite "
-                f"values or the wrong size (expected ({len(texts)}, {self.dim}), finite)",
-            )
-        return vectors
+    def _fresh(self, texts: list[str]) -> Iterator[np.ndarray]:
+        """The model's vectors of ``texts`` in one call, in the blocks it makes them
+        (``encode_parts`` where the model has it), each checked."""
+        parts = getattr(self.inner, "encode_parts", None)
+        blocks = parts(texts) if parts is not None else [self.inner.encode(texts)]
+        made = 0
+        for block in blocks:
+            vectors = np.asarray(block, np.float32)
+            shaped = vectors.ndim == 2 and vectors.shape[1] == self.dim
+            if not shaped or made + len(vectors) > len(texts) or not np.isfinite(vectors).all():
+                raise self._bad_model_output(len(texts), vectors.shape)
+            made += len(vectors)
+            yield vectors
+        if made != len(texts):
+            raise self._bad_model_output(len(texts), (made, self.dim))
 
-    def _encode_unique(self, unique: list[str], keys: list[bytes]) -> dict[bytes, np.ndarray]:
-        self._raise_write_error()
+    def _bad_model_output(self, n: int, shape: tuple[int, ...]) -> EncoderError:
+        return EncoderError(
+            self.name,
+            f"the model returned vectors of shape {shape} with non-finite values or the "
+            f"wrong size (expected ({n}, {self.dim}) in all, finite)",
+        )
+
+    def _cached(self, keys: list[bytes]) -> tuple[dict[bytes, np.ndarray], set[bytes]]:
+        """(vectors this cache holds by key, keys whose stored vector failed the checks):
+        those still waiting to be written first, then the file's."""
         with self._pending_lock:
             pending = {k: self._pending[k] for k in keys if k in self._pending}
         with closing(self._connect()) as db:
             found, bad = self._lookup(db, [k for k in keys if k not in pending])
-            found.update(pending)
+        found.update(pending)
+        return found, bad
+
+    def encode_parts(self, texts: list[str]) -> Iterator[dict[str, np.ndarray]]:
+        """``encode``'s vectors by text as they become available: first those the cache
+        holds, then the model's, block by block as it makes them (one model call for
+        all the others, as ``encode`` makes it, so the same vectors bit for bit). Why:
+        the build's embedding plan starts on a pair as soon as its sentences are there,
+        while the model embeds the rest of the chunk (``pipeline.runner.stages.embed``)."""
+        items = check_texts(self.name, texts)
+        unique = list(dict.fromkeys(items))
+        keys = [text_key(t) for t in unique]
+        with self._lock:
+            self._raise_write_error()
+            found, bad = self._guarded(lambda: self._cached(keys))
+            yield {t: found[k] for t, k in zip(unique, keys, strict=True) if k in found}
             missing = [i for i, k in enumerate(keys) if k not in found]
             if bad:
                 self.bad_vectors += len(bad)
@@ -299,25 +329,32 @@ class CachedEncoder:
                     len(bad),
                     self.dim,
                 )
-            if missing:
-                self.calls += 1
-                self.texts_embedded += len(missing)
-                # Unit rows already (the Encoder contract, kept by encode_unique): stored
-                # as they come, so a cached vector equals a fresh one bit for bit.
-                fresh = self._fresh([unique[i] for i in missing])
-                rows = [
-                    (self.fingerprint, keys[i], self.dim, fresh[j].astype("<f4").tobytes())
-                    for j, i in enumerate(missing)
-                ]
-                for j, i in enumerate(missing):
-                    found[keys[i]] = fresh[j]
-                if self.write_behind:
-                    with self._pending_lock:
-                        self._pending.update((keys[i], fresh[j]) for j, i in enumerate(missing))
-                    self._store_behind(rows, bad)
-                else:
-                    self._store(db, rows, bad)
-        return found
+            if not missing:
+                return
+            self.calls += 1
+            self.texts_embedded += len(missing)
+            blocks = []
+            for block in self._fresh([unique[i] for i in missing]):
+                done = sum(len(b) for b in blocks)
+                yield {unique[i]: block[j] for j, i in enumerate(missing[done : done + len(block)])}
+                blocks.append(block)
+            fresh = np.concatenate(blocks, axis=0)
+            # Unit rows already (the Encoder contract, kept by encode_unique): stored as
+            # they come, so a cached vector equals a fresh one bit for bit.
+            rows = [
+                (self.fingerprint, keys[i], self.dim, fresh[j].astype("<f4").tobytes())
+                for j, i in enumerate(missing)
+            ]
+            if self.write_behind:
+                with self._pending_lock:
+                    self._pending.update((keys[i], fresh[j]) for j, i in enumerate(missing))
+                self._store_behind(rows, bad)
+            else:
+                self._guarded(lambda: self._store_now(rows, bad))
+
+    def _store_now(self, rows: list[tuple], bad: set[bytes]) -> None:
+        with closing(self._connect()) as db:
+            self._store(db, rows, bad)
 
     def holds_vectors(self) -> bool:
         """Whether the cache holds any vector of this model (False: a cold cache)."""
@@ -335,11 +372,9 @@ class CachedEncoder:
         items = check_texts(self.name, texts)
         if not items:
             return np.zeros((0, self.dim), dtype=np.float32)
-        unique = list(dict.fromkeys(items))
-        keys = [text_key(t) for t in unique]
-        with self._lock:
-            found = self._guarded(lambda: self._encode_unique(unique, keys))
-        by_text = {t: found[k] for t, k in zip(unique, keys, strict=True)}
+        by_text: dict[str, np.ndarray] = {}
+        for part in self.encode_parts(items):
+            by_text.update(part)
         return np.stack([by_text[t] for t in items]).astype(np.float32, copy=False)
 
 

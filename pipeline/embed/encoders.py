@@ -5,7 +5,7 @@ sentence-transformers model (``st:``), with how an ``st:`` name resolves to a mo
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
@@ -20,6 +20,7 @@ from pipeline.embed.base import (
     available_cores,
     check_texts,
     encode_unique,
+    l2_normalise,
     package_version,
 )
 
@@ -70,12 +71,18 @@ class UseEncoder:
         return forward if callable(forward) else None
 
     def _embed(self, unique: list[str]) -> np.ndarray:
+        return np.concatenate(list(self._embed_parts(unique)), axis=0)
+
+    def _embed_parts(self, unique: list[str]) -> Iterator[np.ndarray]:
+        """The rows of ``unique`` in consecutive blocks, each as soon as it is made (one
+        block per 64-text piece; one in all when the call is not split)."""
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(limits=1, user_api="blas"):
             forward = self._forward()
             if forward is None or self.threads == 1 or len(unique) <= self.chunk_size:
-                return np.asarray(self._model.encode(unique), dtype=np.float32)
+                yield np.asarray(self._model.encode(unique), dtype=np.float32)
+                return
             if self._pool is None or self._pool_pid != os.getpid():
                 # a forked child inherits the executor object but not its threads
                 self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="use-m")
@@ -83,8 +90,22 @@ class UseEncoder:
             chunks = [
                 unique[i : i + self.chunk_size] for i in range(0, len(unique), self.chunk_size)
             ]
-            parts = list(self._pool.map(forward, chunks))
-        return np.concatenate([np.asarray(p, dtype=np.float32) for p in parts], axis=0)
+            for part in self._pool.map(forward, chunks):  # in order, each as it completes
+                yield np.asarray(part, dtype=np.float32)
+
+    def encode_parts(self, texts: list[str]) -> Iterator[np.ndarray]:
+        """``encode(texts)``'s rows in consecutive blocks, each as soon as it is embedded,
+        bit for bit the same (the same pieces; the finishing step works row by row), so a
+        caller can start on the first texts while the model embeds the rest. Texts that
+        repeat within the call come back in one block, as ``encode`` gives them."""
+        items = check_texts(self.name, texts)
+        if not items:
+            return
+        if len(set(items)) != len(items):
+            yield self.encode(items)
+            return
+        for block in self._embed_parts(items):
+            yield l2_normalise(block)
 
     def close(self) -> None:
         """Stop the worker threads (they also stop with the process)."""

@@ -14,9 +14,11 @@ interpreter that does nothing else (``pipeline.runner.pool``).
 
 The protocol is one request at a time over a socket pair: the child sends
 ``("ready", name, dim, fingerprint)`` once the model is loaded (or ``("error",
-reason)``), then answers each list of texts with ``("ok", vectors)`` or ``("error",
-reason)``. The vectors are the model's own for the same call, bit for bit: the child runs
-the same backend (``pipeline.embed.load_encoder``) on the same texts in the same calls.
+reason)``), then answers ``("encode", texts)`` with ``("ok", vectors)`` and ``("parts",
+texts)`` with ``("part", rows)`` for each block as it is made and ``("done",)`` (or
+``("error", reason)`` in either case). The vectors are the model's own for the same
+call, bit for bit: the child runs the same backend (``pipeline.embed.load_encoder``) on
+the same texts in the same calls.
 The child ends when its connection closes, which is also what happens when the build
 dies, however it dies: the driver holds the only other end.
 """
@@ -28,6 +30,7 @@ import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -80,23 +83,53 @@ class ProcessEncoder:
 
     def _call(self, message: Any) -> tuple[Any, ...]:
         with self._lock:
-            try:
-                self._conn.send(message)
-                reply = self._conn.recv()
-            except (EOFError, OSError) as error:
-                code = self._process.poll()
-                if code is None:
-                    self._process.kill()
-                    code = self._process.wait()
-                raise EncoderError(
-                    self.spec, f"the model's process ended (exit code {code}): {error!r}"
-                ) from error
+            self._send(message)
+            reply = self._recv()
         if reply[0] == "error":
             raise EncoderError(self.spec, reply[1])
         return reply
 
+    def _send(self, message: Any) -> None:
+        try:
+            self._conn.send(message)
+        except OSError as error:
+            raise self._ended(error) from error
+
+    def _recv(self) -> tuple[Any, ...]:
+        try:
+            return self._conn.recv()
+        except (EOFError, OSError) as error:
+            raise self._ended(error) from error
+
+    def _ended(self, error: BaseException) -> EncoderError:
+        code = self._process.poll()
+        if code is None:
+            self._process.kill()
+            code = self._process.wait()
+        return EncoderError(self.spec, f"the model's process ended (exit code {code}): {error!r}")
+
     def encode(self, texts: list[str]) -> np.ndarray:
-        return self._call(texts)[1]
+        return self._call(("encode", texts))[1]
+
+    def encode_parts(self, texts: list[str]) -> Iterator[np.ndarray]:
+        """The child's ``encode_parts`` (the rows of ``encode(texts)`` in blocks, each as
+        soon as the child has it; one block for a model without it)."""
+        with self._lock:
+            self._send(("parts", texts))
+            done = False
+            try:
+                while True:
+                    reply = self._recv()
+                    if reply[0] == "done":
+                        done = True
+                        return
+                    if reply[0] == "error":
+                        done = True
+                        raise EncoderError(self.spec, reply[1])
+                    yield reply[1]
+            finally:
+                while not done:  # a caller that stopped early: the rest is read and dropped
+                    done = self._recv()[0] in ("done", "error")
 
     def close(self) -> None:
         """Close the connection; the child ends when it sees that. Idempotent."""
@@ -129,19 +162,22 @@ def _serve(conn: Connection) -> None:
     conn.send(("ready", encoder.name, encoder.dim, getattr(encoder, "fingerprint", None)))
     while True:
         try:
-            texts = conn.recv()
+            kind, texts = conn.recv()
         except EOFError:
             return
         try:
-            vectors = encoder.encode(texts)
+            if kind == "parts":
+                parts = getattr(encoder, "encode_parts", None)
+                for block in parts(texts) if parts is not None else [encoder.encode(texts)]:
+                    conn.send(("part", block))
+                conn.send(("done",))
+            else:
+                conn.send(("ok", encoder.encode(texts)))
+        except OSError:  # the build is gone
+            return
         except Exception as error:  # noqa: BLE001 - the caller raises it as EncoderError
             reason = error.reason if isinstance(error, EncoderError) else f"{error!r}"
             conn.send(("error", reason))
-            continue
-        try:
-            conn.send(("ok", vectors))
-        except OSError:  # the build is gone
-            return
 
 
 if __name__ == "__main__":

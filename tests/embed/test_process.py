@@ -141,3 +141,31 @@ def test_the_lazy_cached_encoder_loads_the_model_in_a_child_only_when_asked(
     # served from the cache now: no model, no process
     assert np.array_equal(encoder.encode(["The General Assembly,"]), first)
     assert not lazy.loaded
+
+
+def test_parts_are_the_calls_rows_in_blocks_here_and_in_the_child(tmp_path: Path) -> None:
+    """``encode_parts`` gives ``encode``'s rows bit for bit, in more than one block for a
+    call the model splits; in the child too, and a caller that stops after the first
+    block leaves the connection in step for the next call."""
+    texts = list(dict.fromkeys(_seed_texts()))
+    here = load_encoder("use-m")
+    whole = here.encode(texts)
+    blocks = list(here.encode_parts(texts))  # type: ignore[attr-defined]
+    assert len(blocks) > 1 and np.array_equal(np.concatenate(blocks), whole)
+    there = ProcessEncoder("use-m")
+    try:
+        remote = list(there.encode_parts(texts))
+        assert len(remote) == len(blocks) and np.array_equal(np.concatenate(remote), whole)
+        first = next(iter(there.encode_parts(texts)))  # then dropped
+        assert np.array_equal(first, blocks[0])
+        assert np.array_equal(there.encode(texts[:10]), here.encode(texts[:10]))
+    finally:
+        there.close()
+    # the cache: what it holds first, then the model's blocks; the same vectors as encode
+    cache = load_encoder("use-m", cache_dir=tmp_path)
+    cache.encode(texts[:5])
+    parts = list(cache.encode_parts(texts))  # type: ignore[attr-defined]
+    assert set(parts[0]) == set(texts[:5]) and len(parts) > 2
+    merged = {t: v for part in parts for t, v in part.items()}
+    assert np.array_equal(np.stack([merged[t] for t in texts[:5]]), here.encode(texts[:5]))
+    assert np.array_equal(np.stack([merged[t] for t in texts[5:]]), here.encode(texts[5:]))

@@ -203,3 +203,30 @@ def test_killed_build_resumes_where_it_stopped(
     assert resumed.stats["cached_pairs"] == done
     assert resumed.stats["aligned_pairs"] == N_PAIRS - done
     assert corpus_bytes(out) == corpus_bytes(reference)
+
+
+def test_a_streamed_plan_is_the_plan_after_the_call(archive: Path, tmp_path: Path) -> None:
+    """The embed stage plans each pair as soon as its sentences' vectors arrive
+    (``stream``, where the model has a process of its own): the same vectors, plans and
+    matrices as planning after the whole call."""
+    import numpy as np
+
+    from pipeline.embed import load_encoder
+    from pipeline.runner.configs import StageConfigs
+    from pipeline.runner.stages.embed import plan_chunk
+
+    pairs = pair_documents(extract_folder(archive).documents).pairs[:4]
+    params = StageConfigs.from_options(BuildOptions(raw=archive, out=tmp_path)).embed.params
+    results = []
+    for stream, folder in ((False, "after"), (True, "streamed")):
+        encoder = load_encoder("use-m", cache_dir=tmp_path / folder, process=stream)
+        try:
+            results.append(plan_chunk(pairs, [True] * 4, encoder, params, stream=stream))
+        finally:
+            encoder.close()  # type: ignore[attr-defined]
+    (after, counts_after), (streamed, counts_streamed) = results
+    assert counts_after == counts_streamed and counts_after.embedded > 128
+    for a, b in zip(after, streamed, strict=True):
+        assert a.plan is not None and b.plan is not None
+        assert a.plan.overlap_texts() == b.plan.overlap_texts() and a.texts == b.texts
+        assert np.array_equal(a.matrix, b.matrix)

@@ -27,7 +27,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,14 +56,22 @@ def plan_chunk(
     encoder: Any,
     params: Any,
     segmented: Sequence[PairSentences | None] | None = None,
+    *,
+    stream: bool = False,
 ) -> tuple[list[PlannedPair], ChunkCounts]:
     """Embed and plan a chunk's pairs that still need aligning (module docstring); pairs
     that need none pass through without a plan. ``segmented``: each pair's sentences
     (the segment stage's), else segmented here. ``encoder``: an Encoder, usually the
     cached one (``pipeline.embed.CachedEncoder``: texts already in the cache cost a
     lookup). Both calls depend only on the chunk, so every engine embeds the same texts
-    in the same batches and the corpus does not depend on workers or engines."""
-    from pipeline.align.document import pair_single_texts, plan_pair
+    in the same batches and the corpus does not depend on workers or engines.
+
+    ``stream`` (an encoder with ``encode_parts``): each pair is planned as soon as the
+    first call has given every one of its sentences, while the model embeds the rest of
+    the chunk, instead of all of them after the call; the same call, the same vectors
+    and so the same plans, sooner. Worth it where the model runs in a process of its
+    own (the plan would otherwise hold the GIL it needs)."""
+    from pipeline.align.document import PairPlan, pair_single_texts, plan_pair
     from pipeline.text.segment import segment_document
 
     counts = ChunkCounts()
@@ -71,10 +80,19 @@ def plan_chunk(
     for k in todo:
         given = segmented[k] if segmented is not None else None
         sentences[k] = given or (segment_document(pairs[k].en), segment_document(pairs[k].zh))
-    first = list(dict.fromkeys(t for k in todo for t in pair_single_texts(pairs[k], sentences[k])))
+    singles = {k: pair_single_texts(pairs[k], sentences[k]) for k in todo}
+    first = list(dict.fromkeys(t for k in todo for t in singles[k]))
     vectors: dict[str, np.ndarray] = {}
-    _embed(encoder, first, vectors, counts)
-    plans = {k: plan_pair(pairs[k], sentences[k], vectors, params) for k in todo}
+    plans: dict[int, PairPlan] = {}
+    waiting = deque(todo)
+
+    def plan_ready() -> None:
+        while waiting and all(t in vectors for t in singles[waiting[0]]):
+            k = waiting.popleft()
+            plans[k] = plan_pair(pairs[k], sentences[k], vectors, params)
+
+    _embed(encoder, first, vectors, counts, plan_ready if stream else None)
+    plan_ready()
     second = [t for k in todo for t in plans[k].overlap_texts() if t not in vectors]
     _embed(encoder, list(dict.fromkeys(second)), vectors, counts)
     out = []
@@ -100,14 +118,26 @@ def _load_kernels() -> None:
 
 
 def _embed(
-    encoder: Any, texts: list[str], vectors: dict[str, np.ndarray], counts: ChunkCounts
+    encoder: Any,
+    texts: list[str],
+    vectors: dict[str, np.ndarray],
+    counts: ChunkCounts,
+    each_part: Callable[[], None] | None = None,
 ) -> None:
-    """One encoder call over ``texts`` into ``vectors``, counted."""
+    """One encoder call over ``texts`` into ``vectors``, counted; with ``each_part``
+    (and an encoder with ``encode_parts``), the vectors arrive block by block and
+    ``each_part`` runs after each."""
     if not texts:
         return
     before = getattr(encoder, "texts_embedded", None)
-    rows = np.asarray(encoder.encode(texts), dtype=np.float32)  # unit rows (Encoder)
-    vectors.update(zip(texts, rows, strict=True))
+    parts = getattr(encoder, "encode_parts", None)
+    if each_part is not None and parts is not None:
+        for part in parts(texts):
+            vectors.update(part)
+            each_part()
+    else:
+        rows = np.asarray(encoder.encode(texts), dtype=np.float32)  # unit rows (Encoder)
+        vectors.update(zip(texts, rows, strict=True))
     counts.requested += len(texts)
     counts.embedded += len(texts) if before is None else encoder.texts_embedded - before
 
@@ -209,7 +239,14 @@ class EmbedStage(Stage[SegmentedChunk, PlannedPair]):
             self._kernels.start()
         started = time.perf_counter()
         wall = time.time()
-        out, counts = plan_chunk(pairs, needs_work, encoder, self.config.params, item.sentences)
+        out, counts = plan_chunk(
+            pairs,
+            needs_work,
+            encoder,
+            self.config.params,
+            item.sentences,
+            stream=self.model_process,
+        )
         # The wait for the model is not the encoder's work: reported apart, once.
         seconds = (
             time.perf_counter() - started - (getattr(inner, "wait_seconds", 0.0) - waited_before)
