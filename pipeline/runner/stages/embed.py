@@ -18,7 +18,11 @@ before this one), its plan and the vectors of every text the plan reads, in memo
 on-disk embedding cache serves later builds, never this one's stages. Pairs the work
 cache already holds are not embedded at all, and the model loads only when a text is
 missing from the embedding cache (``pipeline.embed.LazyEncoder``): a warm rebuild never
-loads it. Nothing but the encoder's calls and the plan between them runs here: this
+loads it. Under the local pool engine the model runs in a process of its own
+(``model_process``), the plan starts on each pair as soon as the first call has given
+its sentences (``plan_chunk``'s ``stream``) and new vectors are stored behind the
+encoder (the cache's ``write_behind``), so the encoder waits neither for the whole
+chunk's plan nor for SQLite. Nothing but the encoder's calls and the plan runs here: this
 stage's time is the encoder's.
 """
 
