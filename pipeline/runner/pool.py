@@ -266,9 +266,7 @@ class PoolEngine(LocalEngine):
         with it the stages before it: the workers they start are that thread's children,
         and Linux sends PDEATHSIG when the *thread* that forked a worker ends, so the
         thread lingers until the pool has shut down (``close``)."""
-        return read_ahead(
-            super().run_stage(stage, items, show_bar=show_bar), linger=self._linger
-        )
+        return read_ahead(super().run_stage(stage, items, show_bar=show_bar), linger=self._linger)
 
     def _ordered(self, name: str, items: Iterable[Any]) -> Iterator[ItemResult]:
         pool = self._pool()
