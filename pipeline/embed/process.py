@@ -70,12 +70,6 @@ class ProcessEncoder:
         _, self.name, self.dim, fingerprint = self._call((spec, batch_size, device))
         if fingerprint is not None:
             self.fingerprint = fingerprint
-        if os.environ.get("PROTO_NICE"):
-            for tid in os.listdir("/proc/self/task"):
-                try:
-                    os.setpriority(os.PRIO_PROCESS, int(tid), 10)
-                except OSError:
-                    pass
 
     @property
     def pid(self) -> int:
