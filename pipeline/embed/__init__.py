@@ -34,6 +34,7 @@ from pipeline.embed.base import (
     Encoder,
     EncoderError,
     available_cores,
+    encode_blocks,
     encode_unique,
     l2_normalise,
 )
@@ -213,10 +214,5 @@ class LazyEncoder:
         return self.inner.encode(texts)
 
     def encode_parts(self, texts: list[str]) -> Iterator[np.ndarray]:
-        """The model's ``encode_parts`` where it has one, else ``encode`` in one block."""
-        model = self.inner
-        parts = getattr(model, "encode_parts", None)
-        if parts is None:
-            yield model.encode(texts)
-        else:
-            yield from parts(texts)
+        """The model's blocks (``encode_blocks``)."""
+        yield from encode_blocks(self.inner, texts)

@@ -8,7 +8,7 @@ the aligner can treat cosine as a plain dot product.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from typing import Protocol, runtime_checkable
 
@@ -46,6 +46,13 @@ class Encoder(Protocol):
     dim: int
 
     def encode(self, texts: list[str]) -> np.ndarray: ...
+
+
+def encode_blocks(encoder: Encoder, texts: list[str]) -> Iterable[np.ndarray]:
+    """One call's rows in the blocks the encoder makes them: its ``encode_parts`` where
+    it has one (each block as soon as it is embedded), else ``encode`` in one block."""
+    parts = getattr(encoder, "encode_parts", None)
+    return parts(texts) if parts is not None else [encoder.encode(texts)]
 
 
 def available_cores() -> int:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.embed.base import Encoder, EncoderError, check_texts
+from pipeline.embed.base import Encoder, EncoderError, check_texts, encode_blocks
 
 CACHE_FILE = "embeddings.sqlite3"
 _SQL_CHUNK = 500  # host parameters per IN (...) query, well under SQLite's limit
@@ -276,10 +276,8 @@ class CachedEncoder:
     def _fresh(self, texts: list[str]) -> Iterator[np.ndarray]:
         """The model's vectors of ``texts`` in one call, in the blocks it makes them
         (``encode_parts`` where the model has it), each checked."""
-        parts = getattr(self.inner, "encode_parts", None)
-        blocks = parts(texts) if parts is not None else [self.inner.encode(texts)]
         made = 0
-        for block in blocks:
+        for block in encode_blocks(self.inner, texts):
             vectors = np.asarray(block, np.float32)
             shaped = vectors.ndim == 2 and vectors.shape[1] == self.dim
             if not shaped or made + len(vectors) > len(texts) or not np.isfinite(vectors).all():
@@ -333,21 +331,20 @@ class CachedEncoder:
                 return
             self.calls += 1
             self.texts_embedded += len(missing)
-            blocks = []
+            fresh: dict[bytes, np.ndarray] = {}  # by key, in the order of ``missing``
             for block in self._fresh([unique[i] for i in missing]):
-                done = sum(len(b) for b in blocks)
-                yield {unique[i]: block[j] for j, i in enumerate(missing[done : done + len(block)])}
-                blocks.append(block)
-            fresh = np.concatenate(blocks, axis=0)
+                batch = missing[len(fresh) : len(fresh) + len(block)]
+                yield {unique[i]: block[j] for j, i in enumerate(batch)}
+                fresh.update((keys[i], block[j]) for j, i in enumerate(batch))
             # Unit rows already (the Encoder contract, kept by encode_unique): stored as
             # they come, so a cached vector equals a fresh one bit for bit.
             rows = [
-                (self.fingerprint, keys[i], self.dim, fresh[j].astype("<f4").tobytes())
-                for j, i in enumerate(missing)
+                (self.fingerprint, key, self.dim, vector.astype("<f4").tobytes())
+                for key, vector in fresh.items()
             ]
             if self.write_behind:
                 with self._pending_lock:
-                    self._pending.update((keys[i], fresh[j]) for j, i in enumerate(missing))
+                    self._pending.update(fresh)
                 self._store_behind(rows, bad)
             else:
                 self._guarded(lambda: self._store_now(rows, bad))

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.embed.base import EncoderError
+from pipeline.embed.base import EncoderError, encode_blocks
 
 
 class ProcessEncoder:
@@ -161,8 +161,7 @@ def _serve(conn: Connection) -> None:
             return
         try:
             if kind == "parts":
-                parts = getattr(encoder, "encode_parts", None)
-                for block in parts(texts) if parts is not None else [encoder.encode(texts)]:
+                for block in encode_blocks(encoder, texts):
                     conn.send(("part", block))
                 conn.send(("done",))
             else:
